@@ -1,0 +1,159 @@
+"""Customers: one person across channels, first-touch source, language, consent, account linking."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from .channels import Channel, CustomerRef
+from .deeplinks import DeepLink, LinkKind
+from .errors import DomainError, ErrorCode
+from .events import DomainEvent, EventType
+from .ids import new_id
+from .model import Account, Customer, LinkCode, Visit
+from .ports import UnitOfWork
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+LINK_CODE_TTL = timedelta(minutes=10)
+LANGUAGES = ("ru", "en")
+
+
+def language_of(code: str | None) -> str:
+    """Russian by default, English when the user's language is English."""
+    return "en" if (code or "").lower().startswith("en") else "ru"
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    customer: Customer
+    accounts: list[Account]
+    points: int
+    is_staff: bool
+    staff_points: frozenset[str]
+
+
+async def find_or_create(engine: Engine, uow: UnitOfWork, ref: CustomerRef, link: DeepLink | None = None) -> Customer:
+    """The customer behind an account, created on first contact with its first-touch source."""
+    customer = await uow.customers.by_account(ref.channel, ref.external_id)
+    if customer is not None:
+        return customer
+    now = engine.now()
+    customer = Customer(new_id("c"), ref.name, language_of(ref.language), link.label if link else "",
+                        True, secrets.token_urlsafe(6).replace("-", "x").replace("_", "y"), None, now)
+    if link is not None and link.kind is LinkKind.REFERRAL:
+        referrer = await uow.customers.by_referral_code(link.code or "")
+        if referrer is not None:
+            customer.referred_by = referrer.id
+    await uow.customers.add(customer)
+    await uow.customers.add_account(Account(ref.channel, ref.external_id, customer.id, ref.name))
+    await engine.emit(uow, DomainEvent(EventType.CUSTOMER_CREATED, {
+        "customer_id": customer.id, "channel": ref.channel.value, "source": customer.source}, now))
+    return customer
+
+
+async def identify(self: Engine, ref: CustomerRef, link: DeepLink | None = None) -> Customer:
+    async with self.uow() as uow:
+        return await find_or_create(self, uow, ref, link)
+
+
+async def record_visit(self: Engine, link: DeepLink, channel: Channel, ref: CustomerRef | None = None) -> Customer | None:
+    """Record where a visit came from; creates the customer (first touch) when we know who it is."""
+    async with self.uow() as uow:
+        customer = await find_or_create(self, uow, ref, link) if ref is not None else None
+        now = self.now()
+        await uow.visits.add(Visit(link.raw, link.kind.value, channel.value, customer.id if customer else None, now))
+        await self.emit(uow, DomainEvent(EventType.VISIT_RECORDED, {
+            "param": link.raw, "kind": link.kind.value, "label": link.label, "channel": channel.value,
+            "customer_id": customer.id if customer else None}, now))
+        return customer
+
+
+async def profile(self: Engine, ref: CustomerRef) -> Profile:
+    async with self.uow() as uow:
+        customer = await find_or_create(self, uow, ref)
+        accounts = await uow.customers.accounts(customer.id)
+        points = await uow.loyalty.balance(customer.id)
+        staff = await _staff_points(self, uow, accounts)
+    return Profile(customer, accounts, points, bool(staff), frozenset(staff))
+
+
+async def set_language(self: Engine, ref: CustomerRef, language: str) -> Customer:
+    if language not in LANGUAGES:
+        raise DomainError(ErrorCode.BAD_INPUT, f"language {language!r}")
+    async with self.uow() as uow:
+        customer = replace(await find_or_create(self, uow, ref), language=language)
+        await uow.customers.update(customer)
+    return customer
+
+
+async def set_consent(self: Engine, ref: CustomerRef, consent: bool) -> Customer:
+    async with self.uow() as uow:
+        customer = replace(await find_or_create(self, uow, ref), consent=consent)
+        await uow.customers.update(customer)
+    return customer
+
+
+async def issue_link_code(self: Engine, ref: CustomerRef) -> LinkCode:
+    """A one-time 6-digit code, valid 10 minutes, to be entered from the other account."""
+    async with self.uow() as uow:
+        customer = await find_or_create(self, uow, ref)
+        now = self.now()
+        for _ in range(20):
+            code = f"{secrets.randbelow(10**6):06d}"
+            existing = await uow.customers.link_code(code)
+            if existing is None or existing.used or existing.expires_at <= now:
+                break
+        link = LinkCode(code, customer.id, now + LINK_CODE_TTL)
+        await uow.customers.add_link_code(link)
+    return link
+
+
+async def redeem_link_code(self: Engine, ref: CustomerRef, code: str) -> Customer:
+    """Merge the entering account's customer into the code's customer: one history, one balance."""
+    code = str(code).strip()
+    async with self.uow() as uow:
+        link = await uow.customers.link_code(code) if code.isdigit() and len(code) == 6 else None
+        now = self.now()
+        if link is None or link.used or link.expires_at <= now:
+            raise DomainError(ErrorCode.LINK_CODE_INVALID)
+        target = await uow.customers.get(link.customer_id)
+        source = await find_or_create(self, uow, ref)
+        if target is None:
+            raise DomainError(ErrorCode.LINK_CODE_INVALID)
+        if source.id == target.id:
+            raise DomainError(ErrorCode.LINK_SAME_CUSTOMER)
+        await uow.customers.merge(source.id, target.id)
+        await uow.customers.use_link_code(code)
+        await self.emit(uow, DomainEvent(EventType.CUSTOMERS_LINKED, {
+            "customer_id": target.id, "merged": source.id, "channel": ref.channel.value}, now))
+    return target
+
+
+def is_owner(self: Engine, ref: CustomerRef) -> bool:
+    return (ref.channel, ref.external_id) in self.owners
+
+
+async def _staff_points(engine: Engine, uow: UnitOfWork, accounts: list[Account]) -> set[str]:
+    refs = [CustomerRef(a.channel, a.external_id) for a in accounts]
+    if any(is_owner(engine, r) for r in refs):
+        return {"*"}
+    return await uow.staff.points_of(refs)
+
+
+async def staff_points(self: Engine, uow: UnitOfWork, ref: CustomerRef) -> set[str]:
+    """Points where this account (or an account linked to it) is staff; ``{"*"}`` means everywhere."""
+    if is_owner(self, ref):
+        return {"*"}
+    customer = await uow.customers.by_account(ref.channel, ref.external_id)
+    if customer is None:
+        return await uow.staff.points_of([ref])
+    return await _staff_points(self, uow, await uow.customers.accounts(customer.id))
+
+
+async def require_staff(engine: Engine, uow: UnitOfWork, ref: CustomerRef, point_id: str) -> None:
+    points = await staff_points(engine, uow, ref)
+    if "*" not in points and point_id not in points:
+        raise DomainError(ErrorCode.NOT_STAFF)

@@ -1,0 +1,99 @@
+"""The engine: one object the channels talk to. Its use cases live in modules named for their area."""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from . import customers, ordering, shop
+from .channels import CustomerRef
+from .errors import DomainError, ErrorCode
+from .events import DomainEvent
+from .model import ShopRules
+from .payments import CounterProvider
+from .ports import Clock, PaymentProvider, UnitOfWork, UnitOfWorkFactory
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+@dataclass
+class Engine:
+    """Wires the use cases to a unit-of-work factory, a clock, the instance secret and the providers."""
+
+    uow: UnitOfWorkFactory
+    secret: bytes = b""
+    owners: Iterable[CustomerRef] = ()
+    clock: Clock = field(default_factory=SystemClock)
+    providers: Mapping[str, PaymentProvider] = field(default_factory=dict)
+    reader: UnitOfWorkFactory | None = None  # read-only snapshots; falls back to ``uow``
+
+    def __post_init__(self) -> None:
+        self.owners = frozenset((o.channel, o.external_id) for o in self.owners)
+        self.providers = {"counter": CounterProvider(), **self.providers}
+
+    def read(self) -> UnitOfWork:
+        return (self.reader or self.uow)()
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def provider(self, name: str) -> PaymentProvider:
+        try:
+            return self.providers[name]
+        except KeyError:
+            raise DomainError(ErrorCode.PAYMENT_PROVIDER_UNKNOWN, name) from None
+
+    async def start(self) -> None:
+        """Load or create the instance secret (kept in the database when not configured)."""
+        if self.secret:
+            return
+        async with self.uow() as uow:
+            stored = await uow.settings.get("secret_key")
+            if stored is None:
+                stored = secrets.token_hex(32)
+                await uow.settings.set("secret_key", stored)
+        self.secret = bytes.fromhex(stored)
+
+    async def rules(self, uow: UnitOfWork) -> ShopRules:
+        return ShopRules.from_mapping({k[len("rule."):]: v for k, v in (await uow.settings.all()).items()
+                                       if k.startswith("rule.")})
+
+    @staticmethod
+    async def emit(uow: UnitOfWork, event: DomainEvent) -> None:
+        await uow.outbox.add(event)
+
+    # use cases, grouped by area (each function takes the engine as ``self``)
+    identify = customers.identify
+    record_visit = customers.record_visit
+    profile = customers.profile
+    set_language = customers.set_language
+    set_consent = customers.set_consent
+    issue_link_code = customers.issue_link_code
+    redeem_link_code = customers.redeem_link_code
+    is_owner = customers.is_owner
+    staff_points = customers.staff_points
+
+    menu = shop.menu
+    import_menu = shop.import_menu
+    export_menu = shop.export_menu
+    list_staff = shop.list_staff
+    set_stock = shop.set_stock
+    set_rules = shop.set_rules
+    save_promo = shop.save_promo
+    add_staff = shop.add_staff
+    remove_staff = shop.remove_staff
+
+    quote = ordering.quote
+    place_order = ordering.place_order
+    accept = ordering.accept
+    mark_ready = ordering.mark_ready
+    hand_over = ordering.hand_over
+    cancel = ordering.cancel
+    expire_due = ordering.expire_due
+    order_view = ordering.order_view
+    pickup_token = ordering.pickup_token
+    find_for_pickup = ordering.find_for_pickup

@@ -1,0 +1,131 @@
+"""Error codes of the engine, each with its Russian and English message."""
+from __future__ import annotations
+
+from enum import Enum
+
+
+class ErrorCode(str, Enum):
+    # (status hint for HTTP views, Russian, English)
+    BAD_INPUT = "bad_input"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_STAFF = "not_staff"
+    NOT_FOUND = "not_found"
+    ITEM_NOT_FOUND = "item_not_found"
+    ITEM_UNAVAILABLE = "item_unavailable"
+    POINT_NOT_FOUND = "point_not_found"
+    ORDER_NOT_FOUND = "order_not_found"
+    CUSTOMER_NOT_FOUND = "customer_not_found"
+    OUT_OF_STOCK = "out_of_stock"
+    EMPTY_CART = "empty_cart"
+    BAD_OPTION = "bad_option"
+    BAD_QUANTITY = "bad_quantity"
+    BAD_PICKUP_TIME = "bad_pickup_time"
+    POINT_CLOSED = "point_closed"
+    PROMO_UNKNOWN = "promo_unknown"
+    PROMO_EXPIRED = "promo_expired"
+    PROMO_EXHAUSTED = "promo_exhausted"
+    PROMO_ALREADY_USED = "promo_already_used"
+    POINTS_INSUFFICIENT = "points_insufficient"
+    POINTS_OVER_CAP = "points_over_cap"
+    INVALID_TRANSITION = "invalid_transition"
+    ALREADY_PICKED_UP = "already_picked_up"
+    NOT_READY = "not_ready"
+    PICKUP_CODE_INVALID = "pickup_code_invalid"
+    PAYMENT_FAILED = "payment_failed"
+    PAYMENT_PROVIDER_UNKNOWN = "payment_provider_unknown"
+    LINK_CODE_INVALID = "link_code_invalid"
+    LINK_SAME_CUSTOMER = "link_same_customer"
+    DEEP_LINK_INVALID = "deep_link_invalid"
+    MENU_INVALID = "menu_invalid"
+    CONFLICT = "conflict"
+
+    @property
+    def http_status(self) -> int:
+        return _STATUS.get(self, 409)
+
+    def message(self, language: str = "ru") -> str:
+        ru, en = _MESSAGES[self]
+        return en if language == "en" else ru
+
+
+_STATUS = {
+    ErrorCode.BAD_INPUT: 400,
+    ErrorCode.BAD_OPTION: 400,
+    ErrorCode.BAD_QUANTITY: 400,
+    ErrorCode.BAD_PICKUP_TIME: 400,
+    ErrorCode.EMPTY_CART: 400,
+    ErrorCode.MENU_INVALID: 400,
+    ErrorCode.DEEP_LINK_INVALID: 400,
+    ErrorCode.LINK_CODE_INVALID: 400,
+    ErrorCode.PICKUP_CODE_INVALID: 404,
+    ErrorCode.PROMO_UNKNOWN: 400,
+    ErrorCode.PROMO_EXPIRED: 400,
+    ErrorCode.PROMO_EXHAUSTED: 409,
+    ErrorCode.PROMO_ALREADY_USED: 409,
+    ErrorCode.POINTS_INSUFFICIENT: 409,
+    ErrorCode.POINTS_OVER_CAP: 400,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_STAFF: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.ITEM_NOT_FOUND: 404,
+    ErrorCode.POINT_NOT_FOUND: 404,
+    ErrorCode.ORDER_NOT_FOUND: 404,
+    ErrorCode.CUSTOMER_NOT_FOUND: 404,
+    ErrorCode.PAYMENT_FAILED: 402,
+}
+
+_MESSAGES: dict[ErrorCode, tuple[str, str]] = {
+    ErrorCode.BAD_INPUT: ("Неверные данные запроса.", "The request is malformed."),
+    ErrorCode.UNAUTHORIZED: ("Не удалось подтвердить вход. Откройте приложение заново.",
+                             "Could not verify the launch. Please reopen the app."),
+    ErrorCode.FORBIDDEN: ("Недостаточно прав.", "You are not allowed to do this."),
+    ErrorCode.NOT_STAFF: ("Это могут делать только сотрудники.", "Only staff can do this."),
+    ErrorCode.NOT_FOUND: ("Не найдено.", "Not found."),
+    ErrorCode.ITEM_NOT_FOUND: ("Такой позиции нет в меню.", "There is no such item on the menu."),
+    ErrorCode.ITEM_UNAVAILABLE: ("Эта позиция сейчас недоступна.", "This item is not available now."),
+    ErrorCode.POINT_NOT_FOUND: ("Такой точки выдачи нет.", "There is no such pickup point."),
+    ErrorCode.ORDER_NOT_FOUND: ("Заказ не найден.", "Order not found."),
+    ErrorCode.CUSTOMER_NOT_FOUND: ("Покупатель не найден.", "Customer not found."),
+    ErrorCode.OUT_OF_STOCK: ("Не хватает в наличии.", "Not enough in stock."),
+    ErrorCode.EMPTY_CART: ("Корзина пуста.", "The cart is empty."),
+    ErrorCode.BAD_OPTION: ("Неверный выбор опций.", "Invalid choice of options."),
+    ErrorCode.BAD_QUANTITY: ("Неверное количество.", "Invalid quantity."),
+    ErrorCode.BAD_PICKUP_TIME: ("К этому времени заказ не успеть приготовить.",
+                                "The order cannot be ready by that time."),
+    ErrorCode.POINT_CLOSED: ("Точка в это время закрыта.", "The pickup point is closed at that time."),
+    ErrorCode.PROMO_UNKNOWN: ("Такого промокода нет.", "Unknown promo code."),
+    ErrorCode.PROMO_EXPIRED: ("Срок действия промокода истёк.", "The promo code has expired."),
+    ErrorCode.PROMO_EXHAUSTED: ("Промокод больше не действует.", "The promo code has been used up."),
+    ErrorCode.PROMO_ALREADY_USED: ("Вы уже использовали этот промокод.", "You have already used this promo code."),
+    ErrorCode.POINTS_INSUFFICIENT: ("Недостаточно баллов.", "Not enough points."),
+    ErrorCode.POINTS_OVER_CAP: ("Баллами можно оплатить не больше установленной доли заказа.",
+                                "Points can pay only up to the allowed share of the order."),
+    ErrorCode.INVALID_TRANSITION: ("Это действие недоступно для заказа в текущем состоянии.",
+                                   "This action is not possible in the order's current state."),
+    ErrorCode.ALREADY_PICKED_UP: ("Заказ уже выдан.", "The order has already been picked up."),
+    ErrorCode.NOT_READY: ("Заказ ещё не готов.", "The order is not ready yet."),
+    ErrorCode.PICKUP_CODE_INVALID: ("Код выдачи не подходит ни к одному заказу.",
+                                    "The pickup code matches no order."),
+    ErrorCode.PAYMENT_FAILED: ("Оплата не прошла.", "The payment failed."),
+    ErrorCode.PAYMENT_PROVIDER_UNKNOWN: ("Такой способ оплаты недоступен.", "This payment method is not available."),
+    ErrorCode.LINK_CODE_INVALID: ("Код привязки неверный или устарел.", "The link code is wrong or has expired."),
+    ErrorCode.LINK_SAME_CUSTOMER: ("Эти аккаунты уже связаны.", "These accounts are already linked."),
+    ErrorCode.DEEP_LINK_INVALID: ("Неизвестная ссылка.", "Unknown link."),
+    ErrorCode.MENU_INVALID: ("Файл меню содержит ошибки.", "The menu file has errors."),
+    ErrorCode.CONFLICT: ("Конфликт: данные изменились, попробуйте ещё раз.",
+                         "Conflict: the data changed, please try again."),
+}
+
+
+class DomainError(Exception):
+    """A refusal by the engine: carries a code (for machines) and an optional detail (for people)."""
+
+    def __init__(self, code: ErrorCode, detail: str = "") -> None:
+        self.code = code
+        self.detail = detail
+        super().__init__(f"{code.value}: {detail}" if detail else code.value)
+
+    def message(self, language: str = "ru") -> str:
+        return self.code.message(language)

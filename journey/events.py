@@ -1,0 +1,35 @@
+"""Domain events: written to the outbox in the same transaction as the change they describe."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+
+class EventType(str, Enum):
+    ORDER_PLACED = "order.placed"
+    ORDER_ACCEPTED = "order.accepted"
+    ORDER_READY = "order.ready"
+    ORDER_PICKED_UP = "order.picked_up"
+    ORDER_CANCELLED = "order.cancelled"
+    ORDER_EXPIRED = "order.expired"
+    PAYMENT_AUTHORIZED = "payment.authorized"
+    PAYMENT_CAPTURED = "payment.captured"
+    PAYMENT_FAILED = "payment.failed"
+    PAYMENT_VOIDED = "payment.voided"
+    PAYMENT_REFUNDED = "payment.refunded"
+    POINTS_EARNED = "points.earned"
+    POINTS_SPENT = "points.spent"
+    CUSTOMER_CREATED = "customer.created"
+    CUSTOMERS_LINKED = "customer.linked"
+    VISIT_RECORDED = "visit.recorded"
+    MENU_IMPORTED = "menu.imported"
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    type: EventType
+    data: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
+    id: int | None = None  # set by the outbox when stored

@@ -1,0 +1,164 @@
+"""Customers, orders, payments, promo codes, ledger entries and shop rules: plain dataclasses."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from .channels import Channel
+from .money import Money
+from .states import OrderStatus, PaymentStatus
+
+
+@dataclass(slots=True)
+class Customer:
+    id: str
+    name: str = ""
+    language: str = "ru"
+    source: str = ""  # first touch
+    consent: bool = True  # may we send messages that were not asked for
+    referral_code: str = ""
+    referred_by: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    channel: Channel
+    external_id: str
+    customer_id: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCode:
+    code: str
+    customer_id: str
+    expires_at: datetime
+    used: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CartLine:
+    """What the client sends: ids and quantities only, never prices."""
+
+    item_id: str
+    quantity: int = 1
+    options: dict[str, tuple[str, ...]] = field(default_factory=dict)  # group id -> option ids
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    item_id: str
+    name: str
+    options: tuple[str, ...]  # option names as chosen, for receipts and history
+    option_ids: dict[str, tuple[str, ...]]
+    quantity: int
+    unit_price: Money
+
+    @property
+    def total(self) -> Money:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A priced cart: what the customer would pay, computed on the server."""
+
+    lines: tuple[OrderLine, ...]
+    subtotal: Money
+    discount: Money
+    points_spent: int  # in minor units (1 point = 1 kopeck)
+    total: Money
+    promo_code: str | None = None
+    points_cap: int = 0  # the most points this cart could take
+
+
+@dataclass(slots=True)
+class Order:
+    id: str
+    customer_id: str
+    point_id: str
+    status: OrderStatus
+    lines: tuple[OrderLine, ...]
+    subtotal: Money
+    discount: Money
+    points_spent: int
+    total: Money
+    pickup_at: datetime
+    short_code: str
+    created_at: datetime
+    updated_at: datetime
+    promo_code: str | None = None
+    source: str = ""  # last touch
+    payment_provider: str = "counter"
+    history: list[tuple[OrderStatus, datetime]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PaymentIntent:
+    id: str
+    order_id: str
+    provider: str
+    amount: Money
+    status: PaymentStatus
+    idempotency_key: str
+    provider_ref: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class PromoKind(str, Enum):
+    PERCENT = "percent"
+    FIXED = "fixed"
+
+
+@dataclass(frozen=True, slots=True)
+class Promo:
+    code: str
+    kind: PromoKind
+    value: int  # percent (1..100) or minor units
+    expires_at: datetime | None = None
+    max_uses: int | None = None
+    used: int = 0
+    once_per_customer: bool = True
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    customer_id: str
+    delta: int
+    reason: str  # "earn", "spend", "refund", "referral", "adjust"
+    order_id: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShopRules:
+    """Shop data edited by the owner, with defaults."""
+
+    name: str = "Vitrina"
+    currency: str = "RUB"
+    earn_percent: int = 5  # points earned per 100 kopecks paid (1 point = 1 kopeck)
+    redeem_cap_percent: int = 30  # points pay at most this share of the order
+    unpaid_timeout_minutes: int = 15
+    referral_bonus: int = 10000  # points for both when the friend's first order is picked up
+    timezone: str = "Europe/Moscow"
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, str]) -> ShopRules:
+        kwargs: dict[str, object] = {}
+        for name, f in cls.__dataclass_fields__.items():
+            if name in values:
+                kwargs[name] = int(values[name]) if f.type == "int" else values[name]
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    param: str
+    kind: str
+    channel: str
+    customer_id: str | None = None
+    at: datetime | None = None

@@ -1,0 +1,344 @@
+"""Orders: quote, place, accept, mark ready, hand over, cancel, expire.
+
+Each state change is one named function: it checks the transition table, writes the change, its
+side effects (stock, points, payment) and its domain events in one unit of work. Calls to an online
+payment provider happen between units of work, never while one is open.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from . import pickup, pricing
+from .catalog import PickupPoint
+from .channels import CustomerRef
+from .customers import find_or_create, require_staff, staff_points
+from .errors import DomainError, ErrorCode
+from .events import DomainEvent, EventType
+from .ids import new_id
+from .model import CartLine, LedgerEntry, Order, PaymentIntent, Quote, ShopRules
+from .ports import UnitOfWork
+from .states import OrderStatus, PaymentStatus, ensure_transition
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+PICKUP_WINDOW = timedelta(days=2)
+PICKUP_TOLERANCE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    order: Order
+    payment: PaymentIntent | None
+    pickup_token: str
+
+
+def _event(kind: EventType, order: Order, at: datetime, **extra: object) -> DomainEvent:
+    return DomainEvent(kind, {"order_id": order.id, "customer_id": order.customer_id, "point_id": order.point_id,
+                              "short_code": order.short_code, "total": order.total.amount,
+                              "currency": order.total.currency, **extra}, at)
+
+
+async def _load(uow: UnitOfWork, order_id: str) -> Order:
+    order = await uow.orders.get(order_id)
+    if order is None:
+        raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id)
+    return order
+
+
+async def _point(uow: UnitOfWork, point_id: str) -> PickupPoint:
+    point = await uow.catalog.point(point_id)
+    if point is None:
+        raise DomainError(ErrorCode.POINT_NOT_FOUND, point_id)
+    return point
+
+
+def _pickup_time(point: PickupPoint, rules: ShopRules, now: datetime, wanted: datetime | None) -> datetime:
+    earliest = now + timedelta(minutes=point.prep_minutes)
+    at = wanted or earliest
+    if at.tzinfo is None:
+        raise DomainError(ErrorCode.BAD_PICKUP_TIME, "time zone required")
+    if at < earliest - PICKUP_TOLERANCE or at > now + PICKUP_WINDOW:
+        raise DomainError(ErrorCode.BAD_PICKUP_TIME)
+    if not point.hours.is_open(at.astimezone(ZoneInfo(rules.timezone))):
+        raise DomainError(ErrorCode.POINT_CLOSED)
+    return at
+
+
+async def _quote(engine: Engine, uow: UnitOfWork, customer_id: str, cart: Sequence[CartLine],
+                 promo_code: str | None, points: int) -> tuple[Quote, ShopRules]:
+    rules = await engine.rules(uow)
+    items = await uow.catalog.items_by_id(line.item_id for line in cart)
+    promo = None
+    if promo_code:
+        code = promo_code.strip().upper()
+        promo = pricing.check_promo(await uow.promos.get(code), code, engine.now(),
+                                    await uow.promos.uses_by(code, customer_id))
+    balance = await uow.loyalty.balance(customer_id)
+    return pricing.quote(items, cart, rules, promo=promo, balance=balance, points=points), rules
+
+
+async def quote(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], *, promo_code: str | None = None,
+                points: int = 0) -> Quote:
+    """A price preview: the same computation as placing, nothing written."""
+    async with self.read() as uow:
+        customer = await uow.customers.by_account(ref.channel, ref.external_id)
+        return (await _quote(self, uow, customer.id if customer else "", cart, promo_code, points))[0]
+
+
+async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], point_id: str, *,
+                      pickup_at: datetime | None = None, promo_code: str | None = None, points: int = 0,
+                      provider: str = "counter", source: str = "", request_id: str | None = None) -> OrderView:
+    """Price on the server, reserve stock, spend points, create the order and its payment intent.
+
+    ``request_id`` makes a retried request return the first order instead of placing a second one.
+    """
+    payment_provider = self.provider(provider)
+    now = self.now()
+    async with self.uow() as uow:
+        key = f"req:{ref.key}:{request_id}" if request_id else None
+        if key and (existing := await uow.payments.by_idempotency_key(key)):
+            return await _view(self, uow, existing.order_id)
+        customer = await find_or_create(self, uow, ref)
+        point = await _point(uow, point_id)
+        q, rules = await _quote(self, uow, customer.id, cart, promo_code, points)
+        when = _pickup_time(point, rules, now, pickup_at)
+        stock = await uow.catalog.stock(point.id)
+        needed: dict[str, int] = {}
+        for line in q.lines:
+            needed[line.item_id] = needed.get(line.item_id, 0) + line.quantity
+        for item_id, quantity in needed.items():
+            if item_id in stock:
+                if stock[item_id] < quantity:
+                    raise DomainError(ErrorCode.OUT_OF_STOCK, item_id)
+                await uow.catalog.change_stock(point.id, item_id, -quantity)
+        order = Order(new_id("o"), customer.id, point.id, OrderStatus.PLACED, q.lines, q.subtotal, q.discount,
+                      q.points_spent, q.total, when, pickup.new_short_code(await uow.orders.short_codes_in_use(point.id)),
+                      now, now, q.promo_code, source, payment_provider.name)
+        await uow.orders.add(order)
+        if q.promo_code:
+            await uow.promos.record_use(q.promo_code, customer.id, order.id)
+        if q.points_spent:
+            await uow.loyalty.add(LedgerEntry(customer.id, -q.points_spent, "spend", order.id, now))
+            await self.emit(uow, _event(EventType.POINTS_SPENT, order, now, points=q.points_spent))
+        intent = PaymentIntent(new_id("pay"), order.id, payment_provider.name, q.total, PaymentStatus.PENDING,
+                               key or f"order:{order.id}", "", now, now)
+        await uow.payments.add(intent)
+        await self.emit(uow, _event(EventType.ORDER_PLACED, order, now, provider=payment_provider.name,
+                                    lines=[[l.name, l.quantity] for l in order.lines]))
+    if payment_provider.online:
+        result = await payment_provider.start(intent, f"Order {order.short_code}")
+        await _apply_payment(self, order.id, result.status, result.provider_ref)
+    async with self.read() as uow:
+        return await _view(self, uow, order.id)
+
+
+async def _apply_payment(engine: Engine, order_id: str, status: PaymentStatus, provider_ref: str = "") -> None:
+    """Record what the provider said; a failed payment cancels the order and gives everything back."""
+    async with engine.uow() as uow:
+        intent = await uow.payments.for_order(order_id)
+        if intent is None or intent.status is status:
+            return
+        ensure_transition(intent.status, status)
+        now = engine.now()
+        await uow.payments.set_status(intent.id, status, now, provider_ref or None)
+        order = await _load(uow, order_id)
+        kind = {PaymentStatus.AUTHORIZED: EventType.PAYMENT_AUTHORIZED, PaymentStatus.CAPTURED: EventType.PAYMENT_CAPTURED,
+                PaymentStatus.FAILED: EventType.PAYMENT_FAILED, PaymentStatus.VOIDED: EventType.PAYMENT_VOIDED,
+                PaymentStatus.REFUNDED: EventType.PAYMENT_REFUNDED}[status]
+        await engine.emit(uow, _event(kind, order, now, provider=intent.provider))
+        if status is PaymentStatus.FAILED and order.status.is_open:
+            await _close(engine, uow, order, OrderStatus.CANCELLED, now, reason="payment_failed")
+
+
+async def _close(engine: Engine, uow: UnitOfWork, order: Order, status: OrderStatus, now: datetime,
+                 reason: str) -> None:
+    """Cancel or expire: give back stock not yet made, points spent and the promo use."""
+    ensure_transition(order.status, status)
+    made = order.status is OrderStatus.READY
+    await uow.orders.set_status(order.id, status, now)
+    if not made:
+        stock = await uow.catalog.stock(order.point_id)
+        for line in order.lines:
+            if line.item_id in stock:
+                await uow.catalog.change_stock(order.point_id, line.item_id, line.quantity)
+    if order.points_spent:
+        await uow.loyalty.add(LedgerEntry(order.customer_id, order.points_spent, "refund", order.id, now))
+    if order.promo_code:
+        await uow.promos.release_use(order.promo_code, order.id)
+    intent = await uow.payments.for_order(order.id)
+    if intent is not None and intent.status is PaymentStatus.PENDING:
+        await uow.payments.set_status(intent.id, PaymentStatus.VOIDED, now)
+    kind = EventType.ORDER_CANCELLED if status is OrderStatus.CANCELLED else EventType.ORDER_EXPIRED
+    await engine.emit(uow, _event(kind, order, now, reason=reason))
+
+
+async def _void_held(engine: Engine, order_id: str) -> None:
+    """Release a held online payment after its order closed (outside any unit of work)."""
+    async with engine.read() as uow:
+        intent = await uow.payments.for_order(order_id)
+    if intent is not None and intent.status is PaymentStatus.AUTHORIZED:
+        result = await engine.provider(intent.provider).void(intent)
+        if result.status is PaymentStatus.VOIDED:
+            await _apply_payment(engine, order_id, PaymentStatus.VOIDED, result.provider_ref)
+
+
+async def _staff_change(engine: Engine, actor: CustomerRef, order_id: str, target: OrderStatus,
+                        kind: EventType) -> Order:
+    async with engine.uow() as uow:
+        order = await _load(uow, order_id)
+        await require_staff(engine, uow, actor, order.point_id)
+        ensure_transition(order.status, target)
+        now = engine.now()
+        await uow.orders.set_status(order.id, target, now)
+        await engine.emit(uow, _event(kind, order, now, by=actor.key))
+        order.status = target
+    return order
+
+
+async def accept(self: Engine, actor: CustomerRef, order_id: str) -> Order:
+    return await _staff_change(self, actor, order_id, OrderStatus.ACCEPTED, EventType.ORDER_ACCEPTED)
+
+
+async def mark_ready(self: Engine, actor: CustomerRef, order_id: str) -> Order:
+    return await _staff_change(self, actor, order_id, OrderStatus.READY, EventType.ORDER_READY)
+
+
+async def find_for_pickup(self: Engine, actor: CustomerRef, *, token: str | None = None,
+                          short_code: str | None = None, point_id: str | None = None) -> Order:
+    """The open order a staff member scanned (token) or typed (short code). Only staff may look."""
+    async with self.uow() as uow:
+        points = await staff_points(self, uow, actor)
+        if not points:
+            raise DomainError(ErrorCode.NOT_STAFF)
+        if token:
+            order_id = pickup.verify_token(self.secret, token)
+            order = await uow.orders.get(order_id) if order_id else None
+            if order is None:
+                raise DomainError(ErrorCode.PICKUP_CODE_INVALID)
+        else:
+            code = (short_code or "").strip()
+            if not code.isdigit():
+                raise DomainError(ErrorCode.PICKUP_CODE_INVALID)
+            found = [o for o in await uow.orders.by_short_code(point_id, code)
+                     if "*" in points or o.point_id in points]
+            if len(found) != 1:
+                raise DomainError(ErrorCode.PICKUP_CODE_INVALID,
+                                  "" if not found else "the same code is open at several points: choose the point")
+            order = found[0]
+        await require_staff(self, uow, actor, order.point_id)
+        return order
+
+
+async def hand_over(self: Engine, actor: CustomerRef, *, order_id: str | None = None, token: str | None = None,
+                    short_code: str | None = None, point_id: str | None = None) -> Order:
+    """Give the order to the customer: capture the payment, earn points. A second hand-over is refused."""
+    if order_id is None:
+        order_id = (await find_for_pickup(self, actor, token=token, short_code=short_code, point_id=point_id)).id
+    async with self.read() as uow:
+        intent = await uow.payments.for_order(order_id)
+    if intent is not None and intent.status is PaymentStatus.AUTHORIZED:
+        # a held online payment is captured before the goods leave the counter
+        async with self.uow() as uow:
+            order = await _load(uow, order_id)
+            await require_staff(self, uow, actor, order.point_id)
+            ensure_transition(order.status, OrderStatus.PICKED_UP)
+        result = await self.provider(intent.provider).capture(intent)
+        if result.status is not PaymentStatus.CAPTURED:
+            raise DomainError(ErrorCode.PAYMENT_FAILED, result.error)
+        await _apply_payment(self, order_id, PaymentStatus.CAPTURED, result.provider_ref)
+    async with self.uow() as uow:
+        order = await _load(uow, order_id)
+        await require_staff(self, uow, actor, order.point_id)
+        ensure_transition(order.status, OrderStatus.PICKED_UP)
+        now = self.now()
+        intent = await uow.payments.for_order(order.id)
+        if intent is not None and intent.status is PaymentStatus.PENDING:
+            if self.provider(intent.provider).online:
+                raise DomainError(ErrorCode.PAYMENT_FAILED, "not paid yet")
+            await uow.payments.set_status(intent.id, PaymentStatus.CAPTURED, now)  # money taken at the counter
+            await self.emit(uow, _event(EventType.PAYMENT_CAPTURED, order, now, provider=intent.provider))
+        await uow.orders.set_status(order.id, OrderStatus.PICKED_UP, now)
+        await self.emit(uow, _event(EventType.ORDER_PICKED_UP, order, now, by=actor.key))
+        await _earn(self, uow, order, now)
+        order.status = OrderStatus.PICKED_UP
+    return order
+
+
+async def _earn(engine: Engine, uow: UnitOfWork, order: Order, now: datetime) -> None:
+    rules = await engine.rules(uow)
+    earned = pricing.points_earned(order.total, rules)
+    if earned:
+        await uow.loyalty.add(LedgerEntry(order.customer_id, earned, "earn", order.id, now))
+        await engine.emit(uow, _event(EventType.POINTS_EARNED, order, now, points=earned))
+    customer = await uow.customers.get(order.customer_id)
+    if (customer and customer.referred_by and rules.referral_bonus
+            and await uow.orders.count_for_customer(customer.id, OrderStatus.PICKED_UP) == 1):
+        for who in (customer.id, customer.referred_by):  # the friend's first order rewards both
+            await uow.loyalty.add(LedgerEntry(who, rules.referral_bonus, "referral", order.id, now))
+
+
+async def cancel(self: Engine, actor: CustomerRef, order_id: str, reason: str = "") -> Order:
+    """The customer may cancel an order nobody accepted yet; staff may cancel until it is ready."""
+    async with self.uow() as uow:
+        order = await _load(uow, order_id)
+        customer = await uow.customers.by_account(actor.channel, actor.external_id)
+        own = customer is not None and customer.id == order.customer_id
+        if not (own and order.status is OrderStatus.PLACED):
+            await require_staff(self, uow, actor, order.point_id)
+        await _close(self, uow, order, OrderStatus.CANCELLED, self.now(), reason or ("customer" if own else "staff"))
+        order.status = OrderStatus.CANCELLED
+    await _void_held(self, order_id)
+    return order
+
+
+async def expire_due(self: Engine) -> list[str]:
+    """Expire unpaid online orders past the timeout, and ready orders not collected by closing time."""
+    now = self.now()
+    expired: list[str] = []
+    async with self.uow() as uow:
+        rules = await self.rules(uow)
+        zone = ZoneInfo(rules.timezone)
+        cutoff = now - timedelta(minutes=rules.unpaid_timeout_minutes)
+        for order_id in await uow.orders.ids_in_status(OrderStatus.PLACED, before=cutoff):
+            intent = await uow.payments.for_order(order_id)
+            if intent and intent.status is PaymentStatus.PENDING and self.provider(intent.provider).online:
+                await _close(self, uow, await _load(uow, order_id), OrderStatus.EXPIRED, now, "unpaid")
+                expired.append(order_id)
+        for order_id in await uow.orders.ids_in_status(OrderStatus.READY):
+            order = await _load(uow, order_id)
+            point = await uow.catalog.point(order.point_id)
+            local_ready = order.pickup_at.astimezone(zone)
+            closes = point.hours.closing_time(local_ready) if point else None
+            if closes is not None and now.astimezone(zone) >= local_ready.replace(
+                    hour=closes.hour, minute=closes.minute, second=0, microsecond=0) and closes.hour + closes.minute:
+                await _close(self, uow, order, OrderStatus.EXPIRED, now, "not_collected")
+                expired.append(order_id)
+    for order_id in expired:
+        await _void_held(self, order_id)
+    return expired
+
+
+def pickup_token(self: Engine, order_id: str) -> str:
+    return pickup.sign_token(self.secret, order_id)
+
+
+async def _view(engine: Engine, uow: UnitOfWork, order_id: str) -> OrderView:
+    order = await _load(uow, order_id)
+    return OrderView(order, await uow.payments.for_order(order_id), pickup_token(engine, order_id))
+
+
+async def order_view(self: Engine, viewer: CustomerRef, order_id: str) -> OrderView:
+    """An order as its customer (or staff of its point) sees it, with the pickup token."""
+    async with self.read() as uow:
+        order = await _load(uow, order_id)
+        customer = await uow.customers.by_account(viewer.channel, viewer.external_id)
+        if customer is None or customer.id != order.customer_id:
+            points = await staff_points(self, uow, viewer)
+            if "*" not in points and order.point_id not in points:
+                raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id)
+        return await _view(self, uow, order_id)

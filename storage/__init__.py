@@ -1,0 +1,1 @@
+"""Implementations of the journey's storage ports: ``sqlite`` (embedded default)."""

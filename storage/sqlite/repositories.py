@@ -1,0 +1,351 @@
+"""SQLite repositories. Each works on the connection of its unit of work, inside its transaction."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+
+from journey.catalog import Category, Item, PickupPoint
+from journey.channels import Channel, CustomerRef
+from journey.events import DomainEvent, EventType
+from journey.model import Account, Customer, LedgerEntry, LinkCode, Order, PaymentIntent, Promo, Visit
+from journey.states import OPEN_ORDER_STATUSES, OrderStatus, PaymentStatus
+
+from . import rows
+from .rows import dt, ts
+
+_OPEN = tuple(s.value for s in OPEN_ORDER_STATUSES)
+_OPEN_SQL = "(" + ",".join(f"'{s}'" for s in _OPEN) + ")"
+
+
+class _Repo:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._c = conn
+
+    def _write(self, sql: str, params: Sequence | dict = ()) -> sqlite3.Cursor:
+        try:
+            return self._c.execute(sql, params)
+        except sqlite3.IntegrityError as e:
+            raise rows.integrity_error(e) from e
+
+
+class SqliteCatalog(_Repo):
+    async def categories(self) -> list[Category]:
+        return [Category(*r) for r in self._c.execute("SELECT id, name, position FROM categories ORDER BY position, name")]
+
+    async def items(self, *, include_unavailable: bool = False) -> list[Item]:
+        where = "" if include_unavailable else "WHERE available = 1"
+        sql = f"SELECT {rows.ITEM_COLUMNS} FROM items {where} ORDER BY position, name"
+        return [rows.item(r) for r in self._c.execute(sql)]
+
+    async def items_by_id(self, ids: Iterable[str]) -> dict[str, Item]:
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        cur = self._c.execute(f"SELECT {rows.ITEM_COLUMNS} FROM items WHERE id IN ({marks})", ids)
+        return {r[0]: rows.item(r) for r in cur}
+
+    async def save_category(self, category: Category) -> None:
+        self._write("INSERT INTO categories (id, name, position) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE"
+                    " SET name = excluded.name, position = excluded.position",
+                    (category.id, category.name, category.position))
+
+    async def save_item(self, item: Item) -> None:
+        self._write(
+            f"INSERT INTO items ({rows.ITEM_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"
+            " category_id = excluded.category_id, name = excluded.name, description = excluded.description,"
+            " photo = excluded.photo, price = excluded.price, currency = excluded.currency,"
+            " option_groups = excluded.option_groups, tags = excluded.tags, available = excluded.available,"
+            " position = excluded.position",
+            (item.id, item.category_id, item.name, item.description, item.photo, item.price.amount,
+             item.price.currency, rows.groups_to_json(item.option_groups),
+             json.dumps(list(item.tags), ensure_ascii=False), int(item.available), item.position))
+
+    async def set_available(self, item_id: str, available: bool) -> None:
+        self._write("UPDATE items SET available = ? WHERE id = ?", (int(available), item_id))
+
+    async def points(self) -> list[PickupPoint]:
+        return [rows.point(r) for r in self._c.execute(f"SELECT {rows.POINT_COLUMNS} FROM points ORDER BY id")]
+
+    async def point(self, point_id: str) -> PickupPoint | None:
+        r = self._c.execute(f"SELECT {rows.POINT_COLUMNS} FROM points WHERE id = ?", (point_id,)).fetchone()
+        return rows.point(r) if r else None
+
+    async def save_point(self, point: PickupPoint) -> None:
+        self._write(
+            f"INSERT INTO points ({rows.POINT_COLUMNS}) VALUES (?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"
+            " name = excluded.name, address = excluded.address, lat = excluded.lat, lon = excluded.lon,"
+            " hours = excluded.hours, prep_minutes = excluded.prep_minutes",
+            (point.id, point.name, point.address, point.lat, point.lon, point.hours.format(), point.prep_minutes))
+
+    async def stock(self, point_id: str) -> dict[str, int | None]:
+        return dict(self._c.execute("SELECT item_id, quantity FROM stock WHERE point_id = ?", (point_id,)).fetchall())
+
+    async def all_stock(self) -> dict[tuple[str, str], int | None]:
+        return {(p, i): q for p, i, q in self._c.execute("SELECT point_id, item_id, quantity FROM stock")}
+
+    async def set_stock(self, point_id: str, item_id: str, quantity: int | None) -> None:
+        if quantity is None:
+            self._write("DELETE FROM stock WHERE point_id = ? AND item_id = ?", (point_id, item_id))
+        else:
+            self._write("INSERT INTO stock (point_id, item_id, quantity) VALUES (?, ?, ?) ON CONFLICT"
+                        " (point_id, item_id) DO UPDATE SET quantity = excluded.quantity", (point_id, item_id, quantity))
+
+    async def change_stock(self, point_id: str, item_id: str, delta: int) -> None:
+        self._write("UPDATE stock SET quantity = quantity + ? WHERE point_id = ? AND item_id = ?",
+                    (delta, point_id, item_id))
+
+
+class SqliteCustomers(_Repo):
+    async def by_account(self, channel: Channel, external_id: str) -> Customer | None:
+        r = self._c.execute(
+            f"SELECT {', '.join('c.' + c.strip() for c in rows.CUSTOMER_COLUMNS.split(','))} FROM accounts a"
+            " JOIN customers c ON c.id = a.customer_id WHERE a.channel = ? AND a.external_id = ?",
+            (channel.value, external_id)).fetchone()
+        return rows.customer(r) if r else None
+
+    async def get(self, customer_id: str) -> Customer | None:
+        r = self._c.execute(f"SELECT {rows.CUSTOMER_COLUMNS} FROM customers WHERE id = ?", (customer_id,)).fetchone()
+        return rows.customer(r) if r else None
+
+    async def by_referral_code(self, code: str) -> Customer | None:
+        r = self._c.execute(f"SELECT {rows.CUSTOMER_COLUMNS} FROM customers WHERE referral_code = ?"
+                            " AND merged_into IS NULL", (code,)).fetchone()
+        return rows.customer(r) if r else None
+
+    async def add(self, customer: Customer) -> None:
+        self._write(f"INSERT INTO customers ({rows.CUSTOMER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+                    (customer.id, customer.name, customer.language, customer.source, int(customer.consent),
+                     customer.referral_code, customer.referred_by, ts(customer.created_at)))
+
+    async def update(self, customer: Customer) -> None:
+        self._write("UPDATE customers SET name = ?, language = ?, source = ?, consent = ?, referred_by = ?"
+                    " WHERE id = ?", (customer.name, customer.language, customer.source, int(customer.consent),
+                                      customer.referred_by, customer.id))
+
+    async def add_account(self, account: Account) -> None:
+        self._write("INSERT INTO accounts (channel, external_id, customer_id, name) VALUES (?, ?, ?, ?)",
+                    (account.channel.value, account.external_id, account.customer_id, account.name))
+
+    async def accounts(self, customer_id: str) -> list[Account]:
+        cur = self._c.execute("SELECT channel, external_id, customer_id, name FROM accounts WHERE customer_id = ?"
+                              " ORDER BY channel, external_id", (customer_id,))
+        return [Account(Channel(c), e, cid, n) for c, e, cid, n in cur]
+
+    async def merge(self, source_id: str, target_id: str) -> None:
+        for table in ("accounts", "orders", "ledger", "promo_uses", "visits", "link_codes"):
+            self._write(f"UPDATE {table} SET customer_id = ? WHERE customer_id = ?", (target_id, source_id))
+        self._write("UPDATE customers SET referred_by = ? WHERE referred_by = ?", (target_id, source_id))
+        self._write("UPDATE customers SET merged_into = ? WHERE id = ?", (target_id, source_id))
+
+    async def add_link_code(self, code: LinkCode) -> None:
+        self._write("INSERT INTO link_codes (code, customer_id, expires_at, used) VALUES (?, ?, ?, 0)"
+                    " ON CONFLICT (code) DO UPDATE SET customer_id = excluded.customer_id,"
+                    " expires_at = excluded.expires_at, used = 0", (code.code, code.customer_id, ts(code.expires_at)))
+
+    async def link_code(self, code: str) -> LinkCode | None:
+        r = self._c.execute("SELECT code, customer_id, expires_at, used FROM link_codes WHERE code = ?",
+                            (code,)).fetchone()
+        return LinkCode(r[0], r[1], dt(r[2]), bool(r[3])) if r else None
+
+    async def use_link_code(self, code: str) -> None:
+        self._write("UPDATE link_codes SET used = 1 WHERE code = ?", (code,))
+
+
+class SqliteOrders(_Repo):
+    async def add(self, order: Order) -> None:
+        self._write(
+            f"INSERT INTO orders ({rows.ORDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (order.id, order.customer_id, order.point_id, order.status.value, rows.lines_to_json(order.lines),
+             order.total.currency, order.subtotal.amount, order.discount.amount, order.points_spent,
+             order.total.amount, order.promo_code, order.source, order.payment_provider, order.short_code,
+             ts(order.pickup_at), ts(order.created_at), ts(order.updated_at)))
+        self._write("INSERT INTO order_history (order_id, status, at) VALUES (?, ?, ?)",
+                    (order.id, order.status.value, ts(order.created_at)))
+
+    async def get(self, order_id: str) -> Order | None:
+        r = self._c.execute(f"SELECT {rows.ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,)).fetchone()
+        if not r:
+            return None
+        order = rows.order(r)
+        order.history = [(OrderStatus(s), dt(at)) for s, at in self._c.execute(
+            "SELECT status, at FROM order_history WHERE order_id = ? ORDER BY rowid", (order_id,))]
+        return order
+
+    async def set_status(self, order_id: str, status: OrderStatus, at: datetime) -> None:
+        self._write("UPDATE orders SET status = ?, updated_at = ? WHERE id = ?", (status.value, ts(at), order_id))
+        self._write("INSERT INTO order_history (order_id, status, at) VALUES (?, ?, ?)",
+                    (order_id, status.value, ts(at)))
+
+    async def for_customer(self, customer_id: str, limit: int = 20) -> list[Order]:
+        cur = self._c.execute(f"SELECT {rows.ORDER_COLUMNS} FROM orders WHERE customer_id = ?"
+                              " ORDER BY created_at DESC LIMIT ?", (customer_id, limit))
+        return [rows.order(r) for r in cur]
+
+    async def open_at(self, point_id: str) -> list[Order]:
+        cur = self._c.execute(f"SELECT {rows.ORDER_COLUMNS} FROM orders WHERE point_id = ? AND status IN {_OPEN_SQL}"
+                              " ORDER BY pickup_at, created_at", (point_id,))
+        return [rows.order(r) for r in cur]
+
+    async def by_short_code(self, point_id: str | None, short_code: str) -> list[Order]:
+        sql = f"SELECT {rows.ORDER_COLUMNS} FROM orders WHERE short_code = ? AND status IN {_OPEN_SQL}"
+        params: tuple = (short_code,)
+        if point_id is not None:
+            sql += " AND point_id = ?"
+            params += (point_id,)
+        return [rows.order(r) for r in self._c.execute(sql, params)]
+
+    async def short_codes_in_use(self, point_id: str) -> set[str]:
+        cur = self._c.execute(f"SELECT short_code FROM orders WHERE point_id = ? AND status IN {_OPEN_SQL}",
+                              (point_id,))
+        return {r[0] for r in cur}
+
+    async def count_for_customer(self, customer_id: str, status: OrderStatus) -> int:
+        return self._c.execute("SELECT COUNT(*) FROM orders WHERE customer_id = ? AND status = ?",
+                               (customer_id, status.value)).fetchone()[0]
+
+    async def ids_in_status(self, status: OrderStatus, *, before: datetime | None = None) -> list[str]:
+        if before is None:
+            cur = self._c.execute("SELECT id FROM orders WHERE status = ?", (status.value,))
+        else:
+            cur = self._c.execute("SELECT id FROM orders WHERE status = ? AND created_at < ?",
+                                  (status.value, ts(before)))
+        return [r[0] for r in cur]
+
+
+class SqlitePayments(_Repo):
+    async def add(self, intent: PaymentIntent) -> None:
+        self._write(f"INSERT INTO payments ({rows.PAYMENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (intent.id, intent.order_id, intent.provider, intent.amount.amount, intent.amount.currency,
+                     intent.status.value, intent.idempotency_key, intent.provider_ref, ts(intent.created_at),
+                     ts(intent.updated_at)))
+
+    async def set_status(self, payment_id: str, status: PaymentStatus, at: datetime,
+                         provider_ref: str | None = None) -> None:
+        self._write("UPDATE payments SET status = ?, updated_at = ?, provider_ref = COALESCE(?, provider_ref)"
+                    " WHERE id = ?", (status.value, ts(at), provider_ref, payment_id))
+
+    async def for_order(self, order_id: str) -> PaymentIntent | None:
+        r = self._c.execute(f"SELECT {rows.PAYMENT_COLUMNS} FROM payments WHERE order_id = ?"
+                            " ORDER BY created_at DESC LIMIT 1", (order_id,)).fetchone()
+        return rows.payment(r) if r else None
+
+    async def by_idempotency_key(self, key: str) -> PaymentIntent | None:
+        r = self._c.execute(f"SELECT {rows.PAYMENT_COLUMNS} FROM payments WHERE idempotency_key = ?", (key,)).fetchone()
+        return rows.payment(r) if r else None
+
+
+class SqliteLoyalty(_Repo):
+    async def balance(self, customer_id: str) -> int:
+        return self._c.execute("SELECT COALESCE(SUM(delta), 0) FROM ledger WHERE customer_id = ?",
+                               (customer_id,)).fetchone()[0]
+
+    async def add(self, entry: LedgerEntry) -> None:
+        self._write("INSERT INTO ledger (customer_id, delta, reason, order_id, at) VALUES (?, ?, ?, ?, ?)",
+                    (entry.customer_id, entry.delta, entry.reason, entry.order_id, ts(entry.at)))
+
+    async def entries(self, customer_id: str, limit: int = 50) -> list[LedgerEntry]:
+        cur = self._c.execute("SELECT customer_id, delta, reason, order_id, at FROM ledger WHERE customer_id = ?"
+                              " ORDER BY id DESC LIMIT ?", (customer_id, limit))
+        return [LedgerEntry(c, d, r, o, dt(a)) for c, d, r, o, a in cur]
+
+
+class SqlitePromos(_Repo):
+    async def get(self, code: str) -> Promo | None:
+        r = self._c.execute(f"SELECT {rows.PROMO_COLUMNS} FROM promos WHERE code = ?", (code.upper(),)).fetchone()
+        return rows.promo(r) if r else None
+
+    async def save(self, promo: Promo) -> None:
+        self._write(
+            f"INSERT INTO promos ({rows.PROMO_COLUMNS}) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (code) DO UPDATE SET"
+            " kind = excluded.kind, value = excluded.value, expires_at = excluded.expires_at,"
+            " max_uses = excluded.max_uses, once_per_customer = excluded.once_per_customer, active = excluded.active",
+            (promo.code.upper(), promo.kind.value, promo.value, ts(promo.expires_at), promo.max_uses, promo.used,
+             int(promo.once_per_customer), int(promo.active)))
+
+    async def uses_by(self, code: str, customer_id: str) -> int:
+        return self._c.execute("SELECT COUNT(*) FROM promo_uses WHERE code = ? AND customer_id = ?",
+                               (code.upper(), customer_id)).fetchone()[0]
+
+    async def record_use(self, code: str, customer_id: str, order_id: str) -> None:
+        self._write("INSERT INTO promo_uses (code, customer_id, order_id) VALUES (?, ?, ?)",
+                    (code.upper(), customer_id, order_id))
+        self._write("UPDATE promos SET used = used + 1 WHERE code = ?", (code.upper(),))
+
+    async def release_use(self, code: str, order_id: str) -> None:
+        if self._write("DELETE FROM promo_uses WHERE code = ? AND order_id = ?", (code.upper(), order_id)).rowcount:
+            self._write("UPDATE promos SET used = used - 1 WHERE code = ?", (code.upper(),))
+
+
+class SqliteStaff(_Repo):
+    async def add(self, account: CustomerRef, point_id: str) -> None:
+        self._write("INSERT OR IGNORE INTO staff (channel, external_id, point_id) VALUES (?, ?, ?)",
+                    (account.channel.value, account.external_id, point_id))
+
+    async def remove(self, account: CustomerRef, point_id: str | None = None) -> int:
+        sql, params = "DELETE FROM staff WHERE channel = ? AND external_id = ?", [account.channel.value,
+                                                                                 account.external_id]
+        if point_id is not None:
+            sql += " AND point_id = ?"
+            params.append(point_id)
+        return self._write(sql, params).rowcount
+
+    async def list(self) -> list[tuple[CustomerRef, str]]:
+        cur = self._c.execute("SELECT channel, external_id, point_id FROM staff ORDER BY point_id, channel, external_id")
+        return [(CustomerRef(Channel(c), e), p) for c, e, p in cur]
+
+    async def points_of(self, accounts: Sequence[CustomerRef]) -> set[str]:
+        found: set[str] = set()
+        for a in accounts:
+            found.update(r[0] for r in self._c.execute(
+                "SELECT point_id FROM staff WHERE channel = ? AND external_id = ?", (a.channel.value, a.external_id)))
+        return found
+
+
+class SqliteSettings(_Repo):
+    async def get(self, key: str) -> str | None:
+        r = self._c.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return r[0] if r else None
+
+    async def set(self, key: str, value: str) -> None:
+        self._write("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, value))
+
+    async def all(self) -> dict[str, str]:
+        return dict(self._c.execute("SELECT key, value FROM meta").fetchall())
+
+
+class SqliteVisits(_Repo):
+    async def add(self, visit: Visit) -> None:
+        self._write("INSERT INTO visits (param, kind, channel, customer_id, at) VALUES (?, ?, ?, ?, ?)",
+                    (visit.param, visit.kind, visit.channel, visit.customer_id, ts(visit.at)))
+
+    async def count(self, param: str | None = None) -> int:
+        if param is None:
+            return self._c.execute("SELECT COUNT(*) FROM visits").fetchone()[0]
+        return self._c.execute("SELECT COUNT(*) FROM visits WHERE param = ?", (param,)).fetchone()[0]
+
+
+class SqliteOutbox(_Repo):
+    async def add(self, event: DomainEvent) -> None:
+        at = event.at or datetime.now(timezone.utc)
+        self._write("INSERT INTO outbox (type, data, created_at) VALUES (?, ?, ?)",
+                    (event.type.value, json.dumps(event.data, ensure_ascii=False, separators=(",", ":")), ts(at)))
+
+    async def pending(self, subscriber: str, limit: int = 100) -> list[DomainEvent]:
+        cur = self._c.execute(
+            "SELECT o.id, o.type, o.data, o.created_at FROM outbox o LEFT JOIN outbox_handled h"
+            " ON h.subscriber = ? AND h.event_id = o.id WHERE h.event_id IS NULL ORDER BY o.id LIMIT ?",
+            (subscriber, limit))
+        return [DomainEvent(EventType(t), json.loads(d), dt(at), i) for i, t, d, at in cur]
+
+    async def mark_handled(self, subscriber: str, event_id: int) -> bool:
+        cur = self._write("INSERT OR IGNORE INTO outbox_handled (subscriber, event_id, handled_at) VALUES (?, ?, ?)",
+                          (subscriber, event_id, ts(datetime.now(timezone.utc))))
+        return cur.rowcount == 1
+
+    async def is_handled(self, subscriber: str, event_id: int) -> bool:
+        return self._c.execute("SELECT 1 FROM outbox_handled WHERE subscriber = ? AND event_id = ?",
+                               (subscriber, event_id)).fetchone() is not None

@@ -1,0 +1,60 @@
+"""The SQLite unit of work: one transaction, the journey's repositories bound to it."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Self
+
+from .repositories import (SqliteCatalog, SqliteCustomers, SqliteLoyalty, SqliteOrders, SqliteOutbox,
+                           SqlitePayments, SqlitePromos, SqliteSettings, SqliteStaff, SqliteVisits)
+
+if TYPE_CHECKING:
+    from .database import SqliteDatabase
+
+
+class SqliteUnitOfWork:
+    """``async with db.uow() as uow:`` — commits on a clean exit, rolls back on an exception."""
+
+    def __init__(self, db: SqliteDatabase, *, readonly: bool) -> None:
+        self._db = db
+        self._readonly = readonly
+
+    async def __aenter__(self) -> Self:
+        db = self._db
+        lock = db.read_lock if self._readonly else db.write_lock
+        await lock.acquire()
+        try:
+            if self._readonly:
+                conn = db.reader
+                conn.execute("BEGIN")
+            else:
+                await db.begin_immediate()
+                conn = db.writer
+        except BaseException:
+            lock.release()
+            raise
+        self._lock, self._conn = lock, conn
+        self.catalog = SqliteCatalog(conn)
+        self.customers = SqliteCustomers(conn)
+        self.orders = SqliteOrders(conn)
+        self.payments = SqlitePayments(conn)
+        self.loyalty = SqliteLoyalty(conn)
+        self.promos = SqlitePromos(conn)
+        self.staff = SqliteStaff(conn)
+        self.settings = SqliteSettings(conn)
+        self.visits = SqliteVisits(conn)
+        self.outbox = SqliteOutbox(conn)
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        conn = self._conn
+        try:
+            if exc_type is None and not self._readonly:
+                try:
+                    await self._db.in_thread(conn.execute, "COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            elif conn.in_transaction:
+                conn.execute("ROLLBACK")
+        finally:
+            self._lock.release()
