@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from . import customers, ordering, shop
+from . import customers, ordering, reviews, shop
 from .channels import CustomerRef
 from .errors import DomainError, ErrorCode
 from .events import DomainEvent
@@ -87,6 +87,10 @@ class Engine:
     add_staff = shop.add_staff
     remove_staff = shop.remove_staff
 
+    add_review = reviews.add_review
+    item_reviews = reviews.item_reviews
+    ratings = reviews.ratings
+
     quote = ordering.quote
     place_order = ordering.place_order
     accept = ordering.accept
@@ -97,3 +101,5 @@ class Engine:
     order_view = ordering.order_view
     pickup_token = ordering.pickup_token
     find_for_pickup = ordering.find_for_pickup
+    orders_of = ordering.orders_of
+    repeat_lines = ordering.repeat_lines

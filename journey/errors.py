@@ -38,6 +38,8 @@ class ErrorCode(str, Enum):
     LINK_SAME_CUSTOMER = "link_same_customer"
     DEEP_LINK_INVALID = "deep_link_invalid"
     MENU_INVALID = "menu_invalid"
+    REVIEW_NOT_ALLOWED = "review_not_allowed"
+    REVIEW_EXISTS = "review_exists"
     CONFLICT = "conflict"
 
     @property
@@ -74,6 +76,7 @@ _STATUS = {
     ErrorCode.ORDER_NOT_FOUND: 404,
     ErrorCode.CUSTOMER_NOT_FOUND: 404,
     ErrorCode.PAYMENT_FAILED: 402,
+    ErrorCode.REVIEW_NOT_ALLOWED: 403,
 }
 
 _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -114,6 +117,10 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.LINK_SAME_CUSTOMER: ("Эти аккаунты уже связаны.", "These accounts are already linked."),
     ErrorCode.DEEP_LINK_INVALID: ("Неизвестная ссылка.", "Unknown link."),
     ErrorCode.MENU_INVALID: ("Файл меню содержит ошибки.", "The menu file has errors."),
+    ErrorCode.REVIEW_NOT_ALLOWED: ("Отзыв можно оставить только о полученном заказе.",
+                                   "You can review only what you have picked up."),
+    ErrorCode.REVIEW_EXISTS: ("Вы уже оставили отзыв об этой позиции в этом заказе.",
+                              "You have already reviewed this item in this order."),
     ErrorCode.CONFLICT: ("Конфликт: данные изменились, попробуйте ещё раз.",
                          "Conflict: the data changed, please try again."),
 }

@@ -25,6 +25,7 @@ class EventType(str, Enum):
     CUSTOMERS_LINKED = "customer.linked"
     VISIT_RECORDED = "visit.recorded"
     MENU_IMPORTED = "menu.imported"
+    REVIEW_ADDED = "review.added"
 
 
 @dataclass(frozen=True, slots=True)

@@ -162,3 +162,14 @@ class Visit:
     channel: str
     customer_id: str | None = None
     at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    order_id: str
+    item_id: str
+    customer_id: str
+    rating: int  # 1..5
+    text: str = ""
+    author: str = ""
+    created_at: datetime | None = None

@@ -342,3 +342,30 @@ async def order_view(self: Engine, viewer: CustomerRef, order_id: str) -> OrderV
             if "*" not in points and order.point_id not in points:
                 raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id)
         return await _view(self, uow, order_id)
+
+
+async def orders_of(self: Engine, ref: CustomerRef, limit: int = 20) -> list[Order]:
+    """The customer's orders, newest first (one history across linked accounts)."""
+    async with self.read() as uow:
+        customer = await uow.customers.by_account(ref.channel, ref.external_id)
+        return await uow.orders.for_customer(customer.id, limit) if customer else []
+
+
+async def repeat_lines(self: Engine, ref: CustomerRef, order_id: str | None = None) -> list[CartLine]:
+    """The cart of a past order (the last one by default), keeping only what is still on the menu."""
+    async with self.read() as uow:
+        customer = await uow.customers.by_account(ref.channel, ref.external_id)
+        orders = await uow.orders.for_customer(customer.id, 1 if order_id is None else 50) if customer else []
+        order = next((o for o in orders if order_id in (None, o.id)), None)
+        if order is None:
+            raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id or "")
+        items = await uow.catalog.items_by_id(l.item_id for l in order.lines)
+    lines = []
+    for line in order.lines:
+        item = items.get(line.item_id)
+        if item is None or not item.available:
+            continue
+        options = {g: ids for g, ids in line.option_ids.items()
+                   if item.group(g) and all(item.group(g).option(o) for o in ids)}
+        lines.append(CartLine(item.id, line.quantity, options))
+    return lines

@@ -15,7 +15,7 @@ from typing import Protocol, Self
 from .catalog import Category, Item, PickupPoint
 from .channels import Channel, CustomerRef, Reply
 from .events import DomainEvent
-from .model import (Account, Customer, LedgerEntry, LinkCode, Order, PaymentIntent, Promo, Visit)
+from .model import (Account, Customer, LedgerEntry, LinkCode, Order, PaymentIntent, Promo, Review, Visit)
 from .money import Money
 from .states import OrderStatus, PaymentStatus
 
@@ -112,6 +112,15 @@ class VisitRepository(Protocol):
     async def count(self, param: str | None = None) -> int: ...
 
 
+class ReviewRepository(Protocol):
+    async def add(self, review: Review) -> None: ...
+    async def exists(self, order_id: str, item_id: str) -> bool: ...
+    async def for_item(self, item_id: str, limit: int = 20) -> list[Review]: ...
+    async def ratings(self) -> dict[str, tuple[float, int]]:
+        """Item id -> (average rating, number of reviews)."""
+        ...
+
+
 class Outbox(Protocol):
     async def add(self, event: DomainEvent) -> None: ...
     async def pending(self, subscriber: str, limit: int = 100) -> list[DomainEvent]:
@@ -135,6 +144,7 @@ class UnitOfWork(Protocol):
     staff: StaffRepository
     settings: SettingsRepository
     visits: VisitRepository
+    reviews: ReviewRepository
     outbox: Outbox
 
     async def __aenter__(self) -> Self: ...

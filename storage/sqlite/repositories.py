@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from journey.catalog import Category, Item, PickupPoint
 from journey.channels import Channel, CustomerRef
 from journey.events import DomainEvent, EventType
-from journey.model import Account, Customer, LedgerEntry, LinkCode, Order, PaymentIntent, Promo, Visit
+from journey.model import Account, Customer, LedgerEntry, LinkCode, Order, PaymentIntent, Promo, Review, Visit
 from journey.states import OPEN_ORDER_STATUSES, OrderStatus, PaymentStatus
 
 from . import rows
@@ -326,6 +326,26 @@ class SqliteVisits(_Repo):
         if param is None:
             return self._c.execute("SELECT COUNT(*) FROM visits").fetchone()[0]
         return self._c.execute("SELECT COUNT(*) FROM visits WHERE param = ?", (param,)).fetchone()[0]
+
+
+class SqliteReviews(_Repo):
+    async def add(self, review: Review) -> None:
+        self._write("INSERT INTO reviews (order_id, item_id, customer_id, rating, text, author, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)", (review.order_id, review.item_id, review.customer_id,
+                                                      review.rating, review.text, review.author, ts(review.created_at)))
+
+    async def exists(self, order_id: str, item_id: str) -> bool:
+        return self._c.execute("SELECT 1 FROM reviews WHERE order_id = ? AND item_id = ?",
+                               (order_id, item_id)).fetchone() is not None
+
+    async def for_item(self, item_id: str, limit: int = 20) -> list[Review]:
+        cur = self._c.execute("SELECT order_id, item_id, customer_id, rating, text, author, created_at FROM reviews"
+                              " WHERE item_id = ? ORDER BY created_at DESC LIMIT ?", (item_id, limit))
+        return [Review(*r[:6], dt(r[6])) for r in cur]
+
+    async def ratings(self) -> dict[str, tuple[float, int]]:
+        cur = self._c.execute("SELECT item_id, AVG(rating), COUNT(*) FROM reviews GROUP BY item_id")
+        return {i: (round(a, 2), n) for i, a, n in cur}
 
 
 class SqliteOutbox(_Repo):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Self
 
 from .repositories import (SqliteCatalog, SqliteCustomers, SqliteLoyalty, SqliteOrders, SqliteOutbox,
-                           SqlitePayments, SqlitePromos, SqliteSettings, SqliteStaff, SqliteVisits)
+                           SqlitePayments, SqlitePromos, SqliteReviews, SqliteSettings, SqliteStaff, SqliteVisits)
 
 if TYPE_CHECKING:
     from .database import SqliteDatabase
@@ -41,6 +41,7 @@ class SqliteUnitOfWork:
         self.staff = SqliteStaff(conn)
         self.settings = SqliteSettings(conn)
         self.visits = SqliteVisits(conn)
+        self.reviews = SqliteReviews(conn)
         self.outbox = SqliteOutbox(conn)
         return self
 

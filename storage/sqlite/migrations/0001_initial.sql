@@ -182,3 +182,16 @@ WHEN NEW.delta < 0 AND (SELECT COALESCE(SUM(delta), 0) FROM ledger WHERE custome
 BEGIN
     SELECT RAISE(ABORT, 'points_insufficient');
 END;
+
+-- Reviews come only from verified purchases: one per customer, order and item.
+CREATE TABLE reviews (
+    order_id    TEXT NOT NULL REFERENCES orders(id),
+    item_id     TEXT NOT NULL REFERENCES items(id),
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    rating      INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    text        TEXT NOT NULL DEFAULT '',
+    author      TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (order_id, item_id)
+) WITHOUT ROWID;
+CREATE INDEX reviews_item ON reviews(item_id, created_at);
