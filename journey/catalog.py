@@ -10,6 +10,11 @@ from .money import Money
 POINT_ID = re.compile(r"^[a-z0-9]+$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MIDNIGHT = time(0)
+
+
+def _clock(closes: time) -> str:
+    return "24:00" if closes == MIDNIGHT else f"{closes:%H:%M}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +68,8 @@ class OpeningHours:
 
     def is_open(self, at: datetime) -> bool:
         span = self.days[at.weekday()]
-        return span is not None and span[0] <= at.time() < span[1]
+        # a closing time of 00:00 is midnight at the end of the day ("24:00")
+        return span is not None and span[0] <= at.time() and (at.time() < span[1] or span[1] == MIDNIGHT)
 
     def closing_time(self, on: datetime) -> time | None:
         span = self.days[on.weekday()]
@@ -79,7 +85,7 @@ class OpeningHours:
                 j += 1
             span = self.days[i]
             days = WEEKDAYS[i] if i == j else f"{WEEKDAYS[i]}-{WEEKDAYS[j]}"
-            value = "closed" if span is None else f"{span[0]:%H:%M}-{span[1]:%H:%M}"
+            value = "closed" if span is None else f"{span[0]:%H:%M}-{_clock(span[1])}"
             parts.append(f"{days} {value}")
             i = j + 1
         return "; ".join(parts)
@@ -96,11 +102,12 @@ class OpeningHours:
                     span = None
                 else:
                     opens, closes = value.strip().split("-")
-                    span = (time.fromisoformat(opens), time.fromisoformat(closes))
-                    if span[0] >= span[1]:
+                    closes = "00:00" if closes.strip() == "24:00" else closes
+                    span = (time.fromisoformat(opens.strip()), time.fromisoformat(closes.strip()))
+                    if span[0] >= span[1] and span[1] != MIDNIGHT:
                         raise ValueError
             except ValueError:
-                raise ValueError(f"opening hours not understood: {part!r} (e.g. 'mon-fri 08:00-21:00')") from None
+                raise ValueError(f"opening hours not understood: {part!r} (e.g. 'mon-fri 08:00-21:00', 'sat-sun 00:00-24:00' or 'sun closed')") from None
             for d in range(lo, hi + 1):
                 days[d] = span
         return cls(tuple(days))

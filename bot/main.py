@@ -1,0 +1,219 @@
+"""The ``vitrina`` command: the composition root that builds and wires everything.
+
+This is the one module that imports ``adapters``, ``storage`` and ``webapp``. Every command opens the
+database first, which applies pending migrations.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator
+
+from journey.channels import Channel, CustomerRef
+from journey.engine import Engine
+from journey.errors import DomainError
+from journey.menu import MenuError
+
+from .qr_codes import QrError
+from .settings import Settings, SettingsError, load_settings
+
+DEMO_STAFF = CustomerRef(Channel.WEB, "staff")
+
+
+class CommandError(Exception):
+    """A refusal worth one line on stderr and exit status 1."""
+
+
+@asynccontextmanager
+async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
+    from storage.sqlite import SqliteDatabase
+
+    path = settings.sqlite_path()
+    if path is None:
+        raise CommandError("VITRINA_DATABASE_URL: PostgreSQL is not supported yet; use sqlite:///vitrina.db")
+    db = SqliteDatabase(path)
+    await db.connect()
+    try:
+        owners = list(settings.owners) + ([DEMO_STAFF] if settings.is_demo else [])
+        secret = settings.secret_key.get_secret_value().encode() if settings.secret_key else b""
+        engine = Engine(db.uow, secret=secret, owners=owners, reader=db.reading)
+        engine.database = db  # type: ignore[attr-defined]  # for db backup
+        await engine.start()
+        yield engine
+    finally:
+        await db.close()
+
+
+# --- commands ---------------------------------------------------------------------------------------
+
+async def cmd_db_migrate(engine: Engine, args: argparse.Namespace) -> None:
+    version = await engine.database.schema_version()  # type: ignore[attr-defined]
+    print(f"database is at schema version {version}")
+
+
+async def cmd_db_backup(engine: Engine, args: argparse.Namespace) -> None:
+    await engine.database.backup(args.file)  # type: ignore[attr-defined]
+    print(f"backup written to {args.file}")
+
+
+async def cmd_menu_import(engine: Engine, args: argparse.Namespace) -> None:
+    from .menu_file import read_menu
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CommandError(f"{path}: no such file")
+    count = await engine.import_menu(read_menu(path))
+    print(f"imported {count} items from {path}")
+
+
+async def cmd_menu_export(engine: Engine, args: argparse.Namespace) -> None:
+    from .menu_file import write_menu
+
+    menu = await engine.export_menu()
+    write_menu(Path(args.file), menu)
+    print(f"exported {len(menu.entries)} items to {args.file}")
+
+
+def _ref(text: str) -> CustomerRef:
+    try:
+        return CustomerRef.parse(text)
+    except ValueError as e:
+        raise CommandError(str(e)) from None
+
+
+async def cmd_staff_add(engine: Engine, args: argparse.Namespace) -> None:
+    ref = _ref(args.account)
+    await engine.add_staff(ref, args.point)
+    print(f"{ref.key} is staff at {'every point' if args.point == '*' else args.point}")
+
+
+async def cmd_staff_remove(engine: Engine, args: argparse.Namespace) -> None:
+    ref = _ref(args.account)
+    removed = await engine.remove_staff(ref, args.point)
+    if not removed:
+        raise CommandError(f"{ref.key} is not staff{'' if args.point is None else ' at ' + args.point}")
+    print(f"{ref.key} removed from staff ({removed})")
+
+
+async def cmd_staff_list(engine: Engine, args: argparse.Namespace) -> None:
+    rows = await engine.list_staff()
+    for ref, point in rows:
+        print(f"{ref.key}\t{point}")
+    for owner in sorted(f"{c.value}:{i}" for c, i in engine.owners):  # type: ignore[union-attr]
+        print(f"{owner}\t* (owner)")
+    if not rows and not engine.owners:
+        print("no staff yet: vitrina staff add telegram:<id> --point <point>")
+
+
+async def cmd_demo_seed(engine: Engine, args: argparse.Namespace) -> None:
+    from .seed import seed_demo
+
+    print(await seed_demo(engine))
+
+
+async def cmd_qr(engine: Engine, args: argparse.Namespace) -> None:
+    from adapters.qr import QrcodeRenderer
+
+    from .qr_codes import qr_param
+    settings: Settings = args.settings
+    param, caption = qr_param(args.kind, args.value, args.table, args.caption)
+    if args.kind in ("counter", "table") and param[1:].split("_")[0] not in {p.id for p in (await engine.menu()).points}:
+        raise CommandError(f"unknown pickup point {args.value!r}: see 'vitrina menu export'")
+    url = f"{settings.webapp.base_url.rstrip('/')}/go/{param}"
+    out = Path(args.out or f"qr-{param}.{args.format}")
+    renderer = QrcodeRenderer()
+    data = renderer.svg(url, caption) if out.suffix == ".svg" else renderer.png(url, caption)
+    out.write_bytes(data)
+    print(f"{out}: {url}")
+
+
+async def cmd_run(engine: Engine, args: argparse.Namespace) -> None:
+    from .runner import run
+
+    await run(engine, args.settings)
+
+
+# --- the parser -------------------------------------------------------------------------------------
+
+Command = Callable[[Engine, argparse.Namespace], Awaitable[None]]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vitrina", description="Sell through Telegram and VK mini-apps.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(parent, name: str, fn: Command, help: str) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=help, description=help)
+        p.set_defaults(fn=fn)
+        return p
+
+    add(sub, "run", cmd_run, "serve the Mini App and the configured bots (the demo when no token is set)")
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="sub", required=True, metavar="SUB")
+    add(db, "migrate", cmd_db_migrate, "apply pending migrations")
+    add(db, "backup", cmd_db_backup, "write an online backup, safe while the shop runs").add_argument("file")
+
+    menu = sub.add_parser("menu", help="the menu file (CSV or YAML)").add_subparsers(dest="sub", required=True,
+                                                                                      metavar="SUB")
+    add(menu, "import", cmd_menu_import, "replace the menu from a file, all or nothing").add_argument("file")
+    add(menu, "export", cmd_menu_export, "write the menu to a file").add_argument("file")
+
+    staff = sub.add_parser("staff", help="who works at the counter").add_subparsers(dest="sub", required=True,
+                                                                                     metavar="SUB")
+    p = add(staff, "add", cmd_staff_add, "make an account staff at a pickup point")
+    p.add_argument("account", help="channel:id, e.g. telegram:123456")
+    p.add_argument("--point", default="*", help="pickup point id (default: every point)")
+    p = add(staff, "remove", cmd_staff_remove, "remove an account from staff")
+    p.add_argument("account")
+    p.add_argument("--point", default=None, help="only at this point (default: everywhere)")
+    add(staff, "list", cmd_staff_list, "list staff and owners")
+
+    demo = sub.add_parser("demo", help="the demo coffee shop").add_subparsers(dest="sub", required=True, metavar="SUB")
+    add(demo, "seed", cmd_demo_seed, "fill an empty database with the demo coffee shop (once)")
+
+    p = add(sub, "qr", cmd_qr, "print a QR code that opens the shop in Telegram, VK or the browser")
+    p.add_argument("kind", choices=["counter", "table", "referral", "source", "gift"])
+    p.add_argument("value", help="point id (counter, table), referral or gift code, or source name")
+    p.add_argument("table", nargs="?", help="table number (for kind 'table')")
+    p.add_argument("--caption", default=None, help="text under the code (default: a fitting Russian caption)")
+    p.add_argument("--format", choices=["png", "svg"], default="png")
+    p.add_argument("--out", default=None, help="file to write (default: qr-<param>.<format>)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        for warning in settings.warnings():
+            print(f"warning: {warning}", file=sys.stderr)
+        args.settings = settings
+
+        async def go() -> None:
+            async with open_engine(settings) as engine:
+                await args.fn(engine, args)
+
+        asyncio.run(go())
+    except SettingsError as e:
+        print(f"vitrina: setting {e}", file=sys.stderr)
+        return 2
+    except MenuError as e:
+        print(f"vitrina: the menu file was not imported, nothing changed:\n{e}", file=sys.stderr)
+        return 1
+    except DomainError as e:
+        print(f"vitrina: {e.message('en')} ({e.code.value}{': ' + e.detail if e.detail else ''})", file=sys.stderr)
+        return 1
+    except (CommandError, QrError) as e:
+        print(f"vitrina: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
