@@ -132,6 +132,12 @@ async def redeem_link_code(self: Engine, ref: CustomerRef, code: str) -> Custome
     return target
 
 
+async def claim_update(self: Engine, channel: Channel, update_id: str) -> bool:
+    """True the first time a channel's update id is seen, so a redelivered update is handled once."""
+    async with self.uow() as uow:
+        return await uow.updates.claim(channel.value, str(update_id))
+
+
 def is_owner(self: Engine, ref: CustomerRef) -> bool:
     return (ref.channel, ref.external_id) in self.owners
 

@@ -58,9 +58,9 @@ def parse_start(param: str | None) -> DeepLink | None:
     if param is None or param == "":
         return None
     text = str(param)
-    if PARAM.match(text):
+    if PARAM.fullmatch(text):
         for pattern, kind in _RULES:
-            m = pattern.match(text)
+            m = pattern.fullmatch(text)
             if m:
                 g = m.groupdict()
                 return DeepLink(text, kind, point_id=g.get("point"), table=g.get("table"),

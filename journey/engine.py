@@ -75,6 +75,7 @@ class Engine:
     issue_link_code = customers.issue_link_code
     redeem_link_code = customers.redeem_link_code
     is_owner = customers.is_owner
+    claim_update = customers.claim_update
     staff_points = customers.staff_points
 
     menu = shop.menu

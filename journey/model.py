@@ -92,6 +92,7 @@ class Order:
     promo_code: str | None = None
     source: str = ""  # last touch
     payment_provider: str = "counter"
+    account: str = ""  # "telegram:123": where the customer placed it, and hears about it
     history: list[tuple[OrderStatus, datetime]] = field(default_factory=list)
 
 

@@ -6,6 +6,7 @@ payment provider happen between units of work, never while one is open.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,12 +21,13 @@ from .errors import DomainError, ErrorCode
 from .events import DomainEvent, EventType
 from .ids import new_id
 from .model import CartLine, LedgerEntry, Order, PaymentIntent, Quote, ShopRules
-from .ports import UnitOfWork
+from .ports import PaymentResult, UnitOfWork
 from .states import OrderStatus, PaymentStatus, ensure_transition
 
 if TYPE_CHECKING:
     from .engine import Engine
 
+log = logging.getLogger(__name__)
 PICKUP_WINDOW = timedelta(days=2)
 PICKUP_TOLERANCE = timedelta(minutes=1)
 
@@ -39,7 +41,7 @@ class OrderView:
 
 def _event(kind: EventType, order: Order, at: datetime, **extra: object) -> DomainEvent:
     return DomainEvent(kind, {"order_id": order.id, "customer_id": order.customer_id, "point_id": order.point_id,
-                              "short_code": order.short_code, "total": order.total.amount,
+                              "short_code": order.short_code, "account": order.account, "total": order.total.amount,
                               "currency": order.total.currency, **extra}, at)
 
 
@@ -118,7 +120,7 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
                 await uow.catalog.change_stock(point.id, item_id, -quantity)
         order = Order(new_id("o"), customer.id, point.id, OrderStatus.PLACED, q.lines, q.subtotal, q.discount,
                       q.points_spent, q.total, when, pickup.new_short_code(await uow.orders.short_codes_in_use(point.id)),
-                      now, now, q.promo_code, source, payment_provider.name)
+                      now, now, q.promo_code, source, payment_provider.name, ref.key)
         await uow.orders.add(order)
         if q.promo_code:
             await uow.promos.record_use(q.promo_code, customer.id, order.id)
@@ -131,8 +133,14 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
         await self.emit(uow, _event(EventType.ORDER_PLACED, order, now, provider=payment_provider.name,
                                     lines=[[l.name, l.quantity] for l in order.lines]))
     if payment_provider.online:
-        result = await payment_provider.start(intent, f"Order {order.short_code}")
+        try:
+            result = await payment_provider.start(intent, f"Order {order.short_code}")
+        except Exception as e:  # the gateway is down or refused: the order must not hang on to the stock
+            log.warning("payment provider %s failed to start: %r", payment_provider.name, e)
+            result = PaymentResult(PaymentStatus.FAILED, error=str(e))
         await _apply_payment(self, order.id, result.status, result.provider_ref)
+        if result.status is PaymentStatus.FAILED:
+            raise DomainError(ErrorCode.PAYMENT_FAILED, result.error)
     async with self.read() as uow:
         return await _view(self, uow, order.id)
 
@@ -178,13 +186,18 @@ async def _close(engine: Engine, uow: UnitOfWork, order: Order, status: OrderSta
 
 
 async def _void_held(engine: Engine, order_id: str) -> None:
-    """Release a held online payment after its order closed (outside any unit of work)."""
+    """Give back online money after its order closed: release a hold, refund a capture (outside any unit of work)."""
     async with engine.read() as uow:
         intent = await uow.payments.for_order(order_id)
-    if intent is not None and intent.status is PaymentStatus.AUTHORIZED:
-        result = await engine.provider(intent.provider).void(intent)
-        if result.status is PaymentStatus.VOIDED:
-            await _apply_payment(engine, order_id, PaymentStatus.VOIDED, result.provider_ref)
+    if intent is None or intent.status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
+        return
+    provider = engine.provider(intent.provider)
+    if intent.status is PaymentStatus.AUTHORIZED:
+        result = await provider.void(intent)
+    else:
+        result = await provider.refund(intent)
+    if result.status in (PaymentStatus.VOIDED, PaymentStatus.REFUNDED):
+        await _apply_payment(engine, order_id, result.status, result.provider_ref)
 
 
 async def _staff_change(engine: Engine, actor: CustomerRef, order_id: str, target: OrderStatus,

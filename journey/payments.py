@@ -23,3 +23,6 @@ class CounterProvider:
 
     async def void(self, intent: PaymentIntent) -> PaymentResult:
         return PaymentResult(PaymentStatus.VOIDED)
+
+    async def refund(self, intent: PaymentIntent) -> PaymentResult:
+        return PaymentResult(PaymentStatus.REFUNDED)  # staff give the cash back

@@ -95,7 +95,8 @@ def quote(items: Mapping[str, Item], cart: Sequence[CartLine], rules: ShopRules,
     subtotal = Money(sum(l.total.amount for l in lines), currency)
     discount = promo_discount(promo, subtotal) if promo else Money.zero(currency)
     payable = subtotal.amount - discount.amount
-    cap = min(balance, ceil_percent(payable, rules.redeem_cap_percent))
+    # points never pay more than is payable, whatever share the owner allows
+    cap = min(balance, payable, ceil_percent(payable, rules.redeem_cap_percent))
     if not isinstance(points, int) or points < 0:
         raise DomainError(ErrorCode.BAD_INPUT, "points must be a whole number >= 0")
     if points > balance:

@@ -33,6 +33,7 @@ class SqliteDatabase:
         self._reader: aiosqlite.Connection | None = None
         self.write_lock = asyncio.Lock()
         self.read_lock = asyncio.Lock()
+        self._settling: set[asyncio.Future] = set()
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -100,6 +101,30 @@ class SqliteDatabase:
                 raise
             await self.in_thread(_begin_waiting, self.writer)
 
+    def release_after_worker(self, lock: asyncio.Lock) -> None:
+        """Release ``lock`` once the writer's worker thread has run what is queued, then roll back.
+
+        For a hop that was cancelled while it waited (``BEGIN IMMEDIATE`` under contention, ``COMMIT``):
+        the call already sits in the worker's queue and still runs. Releasing the lock at once would let
+        the next unit of work begin inline first, and that queued ``COMMIT`` would then commit its
+        half-done work (or a late ``BEGIN`` would leave the connection inside a transaction).
+        """
+        conn = self.writer
+
+        def settle() -> None:
+            if conn.in_transaction:  # a BEGIN that came too late, or a COMMIT that failed
+                conn.execute("ROLLBACK")
+
+        def done(task: asyncio.Future) -> None:
+            self._settling.discard(task)
+            if not task.cancelled():
+                task.exception()  # retrieved: a closed connection has nothing left to settle
+            lock.release()
+
+        task = asyncio.ensure_future(self.in_thread(settle))
+        self._settling.add(task)
+        task.add_done_callback(done)
+
     def uow(self) -> SqliteUnitOfWork:
         """A read-write unit of work (one at a time per process; ``BEGIN IMMEDIATE`` across processes)."""
         return SqliteUnitOfWork(self, readonly=False)
@@ -130,7 +155,10 @@ class SqliteDatabase:
         def copy(src: sqlite3.Connection) -> None:
             dst = sqlite3.connect(tmp)
             try:
-                src.backup(dst, pages=256, sleep=0.001)
+                # one step (pages=-1) is one read transaction: a consistent snapshot that, under WAL, never
+                # blocks the writers. Copying in several steps restarts whenever another connection commits
+                # between them, so a large database with steady writes would never finish.
+                src.backup(dst, pages=-1)
             finally:
                 dst.close()
 

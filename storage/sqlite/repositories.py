@@ -135,7 +135,7 @@ class SqliteCustomers(_Repo):
         return [Account(Channel(c), e, cid, n) for c, e, cid, n in cur]
 
     async def merge(self, source_id: str, target_id: str) -> None:
-        for table in ("accounts", "orders", "ledger", "promo_uses", "visits", "link_codes"):
+        for table in ("accounts", "orders", "ledger", "promo_uses", "visits", "link_codes", "reviews"):
             self._write(f"UPDATE {table} SET customer_id = ? WHERE customer_id = ?", (target_id, source_id))
         self._write("UPDATE customers SET referred_by = ? WHERE referred_by = ?", (target_id, source_id))
         self._write("UPDATE customers SET merged_into = ? WHERE id = ?", (target_id, source_id))
@@ -157,10 +157,11 @@ class SqliteCustomers(_Repo):
 class SqliteOrders(_Repo):
     async def add(self, order: Order) -> None:
         self._write(
-            f"INSERT INTO orders ({rows.ORDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO orders ({rows.ORDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (order.id, order.customer_id, order.point_id, order.status.value, rows.lines_to_json(order.lines),
              order.total.currency, order.subtotal.amount, order.discount.amount, order.points_spent,
-             order.total.amount, order.promo_code, order.source, order.payment_provider, order.short_code,
+             order.total.amount, order.promo_code, order.source, order.payment_provider, order.account,
+             order.short_code,
              ts(order.pickup_at), ts(order.created_at), ts(order.updated_at)))
         self._write("INSERT INTO order_history (order_id, status, at) VALUES (?, ?, ?)",
                     (order.id, order.status.value, ts(order.created_at)))
@@ -346,6 +347,13 @@ class SqliteReviews(_Repo):
     async def ratings(self) -> dict[str, tuple[float, int]]:
         cur = self._c.execute("SELECT item_id, AVG(rating), COUNT(*) FROM reviews GROUP BY item_id")
         return {i: (round(a, 2), n) for i, a, n in cur}
+
+
+class SqliteUpdates(_Repo):
+    async def claim(self, channel: str, update_id: str) -> bool:
+        cur = self._write("INSERT OR IGNORE INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
+                          (channel, update_id, ts(datetime.now(timezone.utc))))
+        return cur.rowcount == 1
 
 
 class SqliteOutbox(_Repo):

@@ -76,7 +76,7 @@ def customer(row: tuple) -> Customer:
 
 
 ORDER_COLUMNS = ("id, customer_id, point_id, status, lines, currency, subtotal, discount, points_spent, total,"
-                 " promo_code, source, payment_provider, short_code, pickup_at, created_at, updated_at")
+                 " promo_code, source, payment_provider, account, short_code, pickup_at, created_at, updated_at")
 
 
 def lines_to_json(lines: tuple[OrderLine, ...]) -> str:
@@ -90,7 +90,7 @@ def lines_to_json(lines: tuple[OrderLine, ...]) -> str:
 
 def order(row: tuple) -> Order:
     (id_, customer_id, point_id, status, lines, currency, subtotal, discount, points, total, promo, source,
-     provider, short_code, pickup_at, created, updated) = row
+     provider, account, short_code, pickup_at, created, updated) = row
     parsed = tuple(
         OrderLine(l["item"], l["name"], tuple(l["options"]), {k: tuple(v) for k, v in l["option_ids"].items()},
                   l["qty"], Money(l["price"], currency))
@@ -98,7 +98,7 @@ def order(row: tuple) -> Order:
     )
     return Order(id_, customer_id, point_id, OrderStatus(status), parsed, Money(subtotal, currency),
                  Money(discount, currency), points, Money(total, currency), dt(pickup_at), short_code,
-                 dt(created), dt(updated), promo, source, provider)
+                 dt(created), dt(updated), promo, source, provider, account)
 
 
 PAYMENT_COLUMNS = "id, order_id, provider, amount, currency, status, idempotency_key, provider_ref, created_at, updated_at"

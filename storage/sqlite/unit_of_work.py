@@ -1,10 +1,12 @@
 """The SQLite unit of work: one transaction, the journey's repositories bound to it."""
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Self
 
 from .repositories import (SqliteCatalog, SqliteCustomers, SqliteLoyalty, SqliteOrders, SqliteOutbox,
-                           SqlitePayments, SqlitePromos, SqliteReviews, SqliteSettings, SqliteStaff, SqliteVisits)
+                           SqlitePayments, SqlitePromos, SqliteReviews, SqliteSettings, SqliteStaff, SqliteUpdates,
+                           SqliteVisits)
 
 if TYPE_CHECKING:
     from .database import SqliteDatabase
@@ -28,6 +30,12 @@ class SqliteUnitOfWork:
             else:
                 await db.begin_immediate()
                 conn = db.writer
+        except asyncio.CancelledError:
+            if self._readonly:
+                lock.release()
+            else:  # the BEGIN may still run in the worker thread: undo it before anyone else begins
+                db.release_after_worker(lock)
+            raise
         except BaseException:
             lock.release()
             raise
@@ -42,15 +50,23 @@ class SqliteUnitOfWork:
         self.settings = SqliteSettings(conn)
         self.visits = SqliteVisits(conn)
         self.reviews = SqliteReviews(conn)
+        self.updates = SqliteUpdates(conn)
         self.outbox = SqliteOutbox(conn)
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         conn = self._conn
+        release = True
         try:
             if exc_type is None and not self._readonly:
                 try:
                     await self._db.in_thread(conn.execute, "COMMIT")
+                except asyncio.CancelledError:
+                    # the COMMIT is queued in the worker thread and still runs: the lock stays held until
+                    # it has, or the next unit of work could begin in between and be committed half-done
+                    release = False
+                    self._db.release_after_worker(self._lock)
+                    raise
                 except BaseException:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
@@ -58,4 +74,5 @@ class SqliteUnitOfWork:
             elif conn.in_transaction:
                 conn.execute("ROLLBACK")
         finally:
-            self._lock.release()
+            if release:
+                self._lock.release()

@@ -104,6 +104,7 @@ CREATE TABLE orders (
     promo_code       TEXT,
     source           TEXT NOT NULL DEFAULT '',
     payment_provider TEXT NOT NULL,
+    account          TEXT NOT NULL DEFAULT '',  -- channel:id the order was placed from, for notifications
     short_code       TEXT NOT NULL,
     pickup_at        TEXT NOT NULL,
     created_at       TEXT NOT NULL,
@@ -161,6 +162,14 @@ CREATE TABLE visits (
     customer_id TEXT,
     at          TEXT NOT NULL
 );
+
+-- Updates from Telegram and VK already handled, so a redelivered one is handled once.
+CREATE TABLE processed_updates (
+    channel   TEXT NOT NULL,
+    update_id TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    PRIMARY KEY (channel, update_id)
+) WITHOUT ROWID;
 
 CREATE TABLE outbox (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
