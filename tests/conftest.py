@@ -1,6 +1,8 @@
 """Shared fixtures: a real SQLite database per test, an engine with a clock the test controls."""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
@@ -10,6 +12,9 @@ from journey.channels import Channel, CustomerRef
 from journey.engine import Engine
 from journey.money import Money
 from storage.sqlite import SqliteDatabase
+
+# the fake Bot API and VK API servers are imported by name from every test folder
+sys.path.insert(0, str(Path(__file__).parent / "fakes"))
 
 # A Wednesday, 09:00 in Moscow: every demo point is open.
 NOON = datetime(2026, 11, 18, 6, 0, tzinfo=timezone.utc)

@@ -1,0 +1,73 @@
+"""The two translators: aiogram updates -> ``Inbound``, ``Reply`` buttons -> aiogram keyboards."""
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import (CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, User,
+                           WebAppInfo)
+
+from journey.channels import Button, Capabilities, Channel, CustomerRef, Inbound
+
+CAPABILITIES = Capabilities(inline_buttons=True, mini_app_buttons=True, photos=True, invoices=True, max_text=4096)
+
+
+class Act(CallbackData, prefix="v"):
+    """A button's action and its one argument; Telegram allows 64 bytes of callback data."""
+
+    name: str
+    arg: str = ""
+
+
+def sender(user: User) -> CustomerRef:
+    name = " ".join(filter(None, (user.first_name, user.last_name)))
+    return CustomerRef(Channel.TELEGRAM, str(user.id), name, user.language_code or "ru")
+
+
+def from_message(message: Message, update_id: int | None = None) -> Inbound | None:
+    if message.from_user is None or message.from_user.is_bot:
+        return None
+    uid = str(update_id or f"m{message.chat.id}:{message.message_id}")
+    if message.web_app_data is not None:
+        return Inbound(sender(message.from_user), action="web_app_data",
+                       payload={"id": message.web_app_data.data[:4096]}, update_id=uid, raw=message)
+    text = (message.text or message.caption or "").strip()
+    command, argument = None, ""
+    if text.startswith("/"):
+        head, _, argument = text.partition(" ")
+        command = head[1:].split("@", 1)[0].lower() or None
+        argument = argument.strip()
+    return Inbound(sender(message.from_user), text=text, command=command, argument=argument, update_id=uid,
+                   raw=message)
+
+
+def from_callback(query: CallbackQuery, update_id: int | None = None) -> Inbound:
+    try:
+        act = Act.unpack(query.data or "")
+        action, payload = act.name, ({"id": act.arg} if act.arg else {})
+    except (TypeError, ValueError):
+        action, payload = "unknown", {}
+    return Inbound(sender(query.from_user), action=action, payload=payload,
+                   update_id=str(update_id or f"c{query.id}"), raw=query)
+
+
+def keyboard(rows: tuple[tuple[Button, ...], ...], mini_app_url: str) -> InlineKeyboardMarkup | None:
+    """Inline keyboard; a Mini App button is a ``web_app`` button on https, a link otherwise."""
+    out = []
+    for row in rows:
+        buttons = []
+        for b in row:
+            if b.mini_app is not None:
+                if not mini_app_url:
+                    continue
+                url = mini_app_url + (f"?start={b.mini_app}" if b.mini_app else "")
+                if mini_app_url.startswith("https://"):
+                    buttons.append(InlineKeyboardButton(text=b.text, web_app=WebAppInfo(url=url)))
+                else:
+                    buttons.append(InlineKeyboardButton(text=b.text, url=url))
+            elif b.url:
+                buttons.append(InlineKeyboardButton(text=b.text, url=b.url))
+            elif b.action:
+                data = Act(name=b.action, arg=b.payload.get("id", "")).pack()
+                buttons.append(InlineKeyboardButton(text=b.text, callback_data=data))
+        if buttons:
+            out.append(buttons)
+    return InlineKeyboardMarkup(inline_keyboard=out) if out else None

@@ -1,0 +1,246 @@
+"""The conversation, written once for every channel on the normalized model of ``journey.channels``.
+
+``Conversation.handle`` takes one ``Inbound`` and answers with replies; the channel adapter delivers them
+and fits them to what the channel can show. Commands and button actions are looked up in tables, so a
+new scenario is a function and a table entry.
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from journey.channels import Button, Inbound, Reply, Text
+from journey.customers import Profile
+from journey.deeplinks import LinkKind, parse_start
+from journey.engine import Engine
+from journey.errors import DomainError, ErrorCode
+from journey.model import Order
+from journey.money import Money
+
+from .texts import status, t
+
+
+@dataclass
+class Turn:
+    """One inbound message with what we know of its sender."""
+
+    inbound: Inbound
+    profile: Profile
+
+    @property
+    def lang(self) -> str:
+        return self.profile.customer.language
+
+
+Handler = Callable[["Conversation", Turn], Awaitable[list[Reply]]]
+
+
+@dataclass
+class Conversation:
+    engine: Engine
+    public_url: str = ""  # where /go/ links point (referral links)
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        if inbound.command == "start":
+            return await self.start(inbound)
+        turn = Turn(inbound, await self.engine.profile(inbound.sender))
+        handler = COMMANDS.get(inbound.command or "") if inbound.command else ACTIONS.get(inbound.action or "")
+        if handler is None and inbound.command is None and inbound.action is None:
+            handler = _text_handler(inbound.text)
+        if handler is None:
+            return [Text(t(turn.lang, "unknown"))]
+        try:
+            return await handler(self, turn)
+        except DomainError as e:
+            return [Text(e.message(turn.lang))]
+
+    # --- scenarios ---------------------------------------------------------------------------------
+
+    async def start(self, inbound: Inbound) -> list[Reply]:
+        link = parse_start(inbound.argument)
+        if link is not None:
+            await self.engine.record_visit(link, inbound.sender.channel, inbound.sender)
+        profile = await self.engine.profile(inbound.sender)
+        if not profile.customer.consent:
+            await self.engine.set_consent(inbound.sender, True)
+        lang = profile.customer.language
+        view = await self.engine.menu()
+        name = f", {profile.customer.name}" if profile.customer.name else ""
+        lines = [t(lang, "greet", name=name, shop=view.rules.name)]
+        points = {p.id: p.name for p in view.points}
+        if link is not None and link.kind is LinkKind.POINT and link.point_id in points:
+            lines.append(t(lang, "greet_point", point=points[link.point_id]))
+        elif link is not None and link.kind is LinkKind.TABLE and link.point_id in points:
+            lines.append(t(lang, "greet_table", table=link.table, point=points[link.point_id]))
+        elif link is not None and link.kind is LinkKind.REFERRAL:
+            lines.append(t(lang, "greet_referral"))
+        elif link is not None and (link.kind is LinkKind.UNKNOWN or
+                                   (link.kind in (LinkKind.POINT, LinkKind.TABLE) and link.point_id not in points)):
+            lines.append(t(lang, "greet_unknown"))
+        app_param = link.raw if link is not None and link.kind is not LinkKind.UNKNOWN else ""
+        return [Text("\n".join(lines), _main_buttons(lang, app_param))]
+
+    async def help(self, turn: Turn) -> list[Reply]:
+        return [Text(t(turn.lang, "help"), _main_buttons(turn.lang))]
+
+    async def categories(self, turn: Turn) -> list[Reply]:
+        view = await self.engine.menu()
+        rows = tuple((Button(c.name, "cat", {"id": c.id}),) for c in view.categories)
+        return [Text(t(turn.lang, "categories"), rows + ((Button(t(turn.lang, "open_app"), mini_app=""),),))]
+
+    async def category(self, turn: Turn) -> list[Reply]:
+        view = await self.engine.menu()
+        category = next((c for c in view.categories if c.id == turn.inbound.payload.get("id")), None)
+        if category is None:
+            return await self.categories(turn)
+        items = [i for i in view.items if i.category_id == category.id]
+        rows = tuple((Button(t(turn.lang, "item_line", name=i.name, price=i.price.format()), "item", {"id": i.id}),)
+                     for i in items)
+        return [Text(t(turn.lang, "category", name=category.name), rows + ((Button(t(turn.lang, "back"), "menu"),),))]
+
+    async def item(self, turn: Turn) -> list[Reply]:
+        view = await self.engine.menu()
+        item = next((i for i in view.items if i.id == turn.inbound.payload.get("id")), None)
+        if item is None:
+            return await self.categories(turn)
+        lines = [t(turn.lang, "item", name=item.name, price=item.price.format(), description=item.description)]
+        for group in item.option_groups:
+            options = ", ".join(o.name + (f" +{Money(o.price_delta, item.price.currency)}" if o.price_delta else "")
+                                for o in group.options)
+            lines.append(t(turn.lang, "item_options", group=group.name, options=options))
+        buttons = ((Button(t(turn.lang, "open_app"), mini_app=""),),
+                   (Button(t(turn.lang, "back"), "cat", {"id": item.category_id}),))
+        return [Text("\n".join(lines).strip(), buttons)]
+
+    async def orders(self, turn: Turn) -> list[Reply]:
+        orders = await self.engine.orders_of(turn.inbound.sender, limit=5)
+        if not orders:
+            return [Text(t(turn.lang, "no_orders"), _main_buttons(turn.lang))]
+        zone = await self._zone()
+        lines = [t(turn.lang, "orders")] + [
+            t(turn.lang, "order_line", code=o.short_code, date=o.created_at.astimezone(zone).strftime("%d.%m %H:%M"),
+              total=o.total.format(), status=status(turn.lang, o.status.value)) for o in orders]
+        return [Text("\n".join(lines), ((Button(t(turn.lang, "repeat"), "repeat"),),))]
+
+    async def repeat(self, turn: Turn) -> list[Reply]:
+        """Show the last order priced anew, with a button that places it."""
+        orders = await self.engine.orders_of(turn.inbound.sender, limit=1)
+        if not orders:
+            return [Text(t(turn.lang, "no_orders"), _main_buttons(turn.lang))]
+        last = orders[0]
+        lines = await self.engine.repeat_lines(turn.inbound.sender, last.id)
+        if not lines:
+            return [Text(t(turn.lang, "repeat_nothing"), _main_buttons(turn.lang))]
+        quote = await self.engine.quote(turn.inbound.sender, lines)
+        point = await self._point_name(last.point_id)
+        text = t(turn.lang, "repeat_offer", point=point, lines=_lines(quote.lines), total=quote.total.format())
+        # the nonce makes the confirmation idempotent: pressing twice places one order
+        nonce = f"{last.id}.{secrets.token_hex(4)}"
+        return [Text(text, ((Button(t(turn.lang, "confirm"), "repeat_ok", {"id": nonce}),),))]
+
+    async def repeat_confirm(self, turn: Turn) -> list[Reply]:
+        nonce = turn.inbound.payload.get("id", "")
+        order_id = nonce.partition(".")[0]
+        lines = await self.engine.repeat_lines(turn.inbound.sender, order_id)
+        last = (await self.engine.order_view(turn.inbound.sender, order_id)).order
+        view = await self.engine.place_order(turn.inbound.sender, lines, last.point_id, source="chat:repeat",
+                                             request_id=nonce)
+        return [await self._placed(turn, view.order)]
+
+    async def points(self, turn: Turn) -> list[Reply]:
+        link = f"{self.public_url.rstrip('/')}/go/r{turn.profile.customer.referral_code}"
+        return [Text(t(turn.lang, "points", points=turn.profile.points, link=link))]
+
+    async def link(self, turn: Turn) -> list[Reply]:
+        code = turn.inbound.argument.strip()
+        if code:
+            return await self._redeem(turn, code)
+        issued = await self.engine.issue_link_code(turn.inbound.sender)
+        return [Text(t(turn.lang, "link_code", code=issued.code))]
+
+    async def redeem(self, turn: Turn) -> list[Reply]:
+        return await self._redeem(turn, turn.inbound.text.strip())
+
+    async def _redeem(self, turn: Turn, code: str) -> list[Reply]:
+        await self.engine.redeem_link_code(turn.inbound.sender, code)
+        profile = await self.engine.profile(turn.inbound.sender)
+        return [Text(t(profile.customer.language, "linked", points=profile.points))]
+
+    async def language(self, turn: Turn) -> list[Reply]:
+        wanted = (turn.inbound.argument or turn.inbound.payload.get("id") or "").strip().lower()
+        if wanted not in ("ru", "en"):
+            wanted = "ru" if turn.lang == "en" else "en"
+        await self.engine.set_language(turn.inbound.sender, wanted)
+        return [Text(t(wanted, "lang_set"), _main_buttons(wanted))]
+
+    async def stop(self, turn: Turn) -> list[Reply]:
+        await self.engine.set_consent(turn.inbound.sender, False)
+        return [Text(t(turn.lang, "stopped"))]
+
+    async def staff_accept(self, turn: Turn) -> list[Reply]:
+        order = await self.engine.accept(turn.inbound.sender, turn.inbound.payload.get("id", ""))
+        return [Text(t(turn.lang, "done_accept", code=order.short_code),
+                     ((Button(t(turn.lang, "ready"), "ready", {"id": order.id}),),))]
+
+    async def staff_ready(self, turn: Turn) -> list[Reply]:
+        order = await self.engine.mark_ready(turn.inbound.sender, turn.inbound.payload.get("id", ""))
+        return [Text(t(turn.lang, "done_ready", code=order.short_code))]
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    async def _zone(self) -> ZoneInfo:
+        async with self.engine.read() as uow:
+            return ZoneInfo((await self.engine.rules(uow)).timezone)
+
+    async def _point_name(self, point_id: str) -> str:
+        return next((p.name for p in (await self.engine.menu()).points if p.id == point_id), point_id)
+
+    async def _placed(self, turn: Turn, order: Order) -> Reply:
+        zone = await self._zone()
+        return Text(t(turn.lang, "placed", code=order.short_code, total=order.total.format(),
+                      point=await self._point_name(order.point_id), time=_hhmm(order.pickup_at, zone)))
+
+
+def _hhmm(at: datetime, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).strftime("%H:%M")
+
+
+def _lines(lines) -> str:
+    return "\n".join(f"• {l.name}{' (' + ', '.join(l.options) + ')' if l.options else ''} × {l.quantity}"
+                     f" — {l.total.format()}" for l in lines)
+
+
+def _main_buttons(lang: str, app_param: str = "") -> tuple[tuple[Button, ...], ...]:
+    return ((Button(t(lang, "open_app"), mini_app=app_param),),
+            (Button(t(lang, "menu_chat"), "menu"), Button(t(lang, "repeat"), "repeat")),
+            (Button(t(lang, "my_orders"), "orders"), Button(t(lang, "my_points"), "points")))
+
+
+def _text_handler(text: str) -> Handler | None:
+    stripped = text.strip()
+    if stripped.isdigit() and len(stripped) == 6:
+        return Conversation.redeem
+    return TEXT_WORDS.get(stripped.lower())
+
+
+COMMANDS: dict[str, Handler] = {
+    "help": Conversation.help, "menu": Conversation.categories, "orders": Conversation.orders,
+    "points": Conversation.points, "link": Conversation.link, "lang": Conversation.language,
+    "stop": Conversation.stop, "repeat": Conversation.repeat,
+}
+ACTIONS: dict[str, Handler] = {
+    "help": Conversation.help, "menu": Conversation.categories, "cat": Conversation.category,
+    "item": Conversation.item, "orders": Conversation.orders, "repeat": Conversation.repeat,
+    "repeat_ok": Conversation.repeat_confirm, "points": Conversation.points, "link": Conversation.link,
+    "lang": Conversation.language, "accept": Conversation.staff_accept, "ready": Conversation.staff_ready,
+}
+TEXT_WORDS: dict[str, Handler] = {
+    "меню": Conversation.categories, "menu": Conversation.categories, "помощь": Conversation.help,
+    "начать": Conversation.help, "заказы": Conversation.orders, "баллы": Conversation.points,
+    "стоп": Conversation.stop, "повторить": Conversation.repeat,
+}
+
+__all__ = ["Conversation", "ErrorCode"]

@@ -1,0 +1,119 @@
+"""Notifications: domain events from the outbox become replies to customers and staff.
+
+The relay calls ``Notifier`` once per stored event (and skips events it has handled), so each
+notification is sent once. A customer who turned messages off (/stop) hears nothing unsolicited.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from journey.channels import Button, Channel, CustomerRef, Photo, Reply, Text
+from journey.engine import Engine
+from journey.events import DomainEvent, EventType
+from journey.ports import Messenger, QrRenderer
+
+from .texts import t
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Notifier:
+    engine: Engine
+    qr: QrRenderer
+    messengers: dict[Channel, Messenger] = field(default_factory=dict)
+    staff_chats: list[CustomerRef] = field(default_factory=list)  # Telegram staff chat, VK staff peer
+
+    async def __call__(self, event: DomainEvent) -> None:
+        for to, reply in await self.replies(event):
+            messenger = self.messengers.get(to.channel)
+            if messenger is not None:
+                await messenger.send(to, reply)
+
+    async def replies(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
+        build = _BUILDERS.get(event.type)
+        return await build(self, event) if build else []
+
+    async def _customer(self, event: DomainEvent) -> tuple[CustomerRef, str] | None:
+        """Where and in which language to tell the order's customer; None if they opted out."""
+        account = event.data.get("account", "")
+        if not account:
+            return None
+        ref = CustomerRef.parse(account)
+        async with self.engine.read() as uow:
+            customer = await uow.customers.get(event.data["customer_id"])
+        if customer is None or not customer.consent:
+            return None
+        return ref, customer.language
+
+    async def _point_and_zone(self, point_id: str) -> tuple[str, ZoneInfo]:
+        view = await self.engine.menu()
+        name = next((p.name for p in view.points if p.id == point_id), point_id)
+        return name, ZoneInfo(view.rules.timezone)
+
+    async def accepted(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
+        who = await self._customer(event)
+        return [(who[0], Text(t(who[1], "n_accepted", code=event.data["short_code"])))] if who else []
+
+    async def ready(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
+        who = await self._customer(event)
+        if not who:
+            return []
+        point, _ = await self._point_and_zone(event.data["point_id"])
+        code = event.data["short_code"]
+        token = self.engine.pickup_token(event.data["order_id"])
+        image = self.qr.png(token, f"№ {code}")
+        return [(who[0], Photo(image, t(who[1], "n_ready", code=code, point=point), f"order-{code}.png"))]
+
+    async def picked_up(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
+        who = await self._customer(event)
+        if not who:
+            return []
+        async with self.engine.read() as uow:
+            earned = sum(e.delta for e in await uow.loyalty.entries(event.data["customer_id"], 20)
+                         if e.order_id == event.data["order_id"] and e.reason == "earn")
+        rate = Button(t(who[1], "rate"), mini_app="")
+        return [(who[0], Text(t(who[1], "n_picked_up", points=earned), ((rate,),)))]
+
+    async def closed(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
+        who = await self._customer(event)
+        key = "n_cancelled" if event.type is EventType.ORDER_CANCELLED else "n_expired"
+        return [(who[0], Text(t(who[1], key, code=event.data["short_code"])))] if who else []
+
+    async def placed(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
+        if not self.staff_chats:
+            return []
+        point, zone = await self._point_and_zone(event.data["point_id"])
+        async with self.engine.read() as uow:
+            order = await uow.orders.get(event.data["order_id"])
+        if order is None:
+            return []
+        lines = "\n".join(f"• {l.name}{' (' + ', '.join(l.options) + ')' if l.options else ''} × {l.quantity}"
+                          for l in order.lines)
+        replies: list[tuple[CustomerRef, Reply]] = []
+        for chat in self.staff_chats:
+            lang = "ru"
+            payment = t(lang, "pay_counter" if event.data.get("provider") == "counter" else "pay_online")
+            text = t(lang, "n_staff_new", code=order.short_code, point=point, time=_hhmm(order.pickup_at, zone),
+                     lines=lines, total=order.total.format(), payment=payment)
+            buttons = ((Button(t(lang, "accept"), "accept", {"id": order.id}),
+                        Button(t(lang, "ready"), "ready", {"id": order.id})),)
+            replies.append((chat, Text(text, buttons)))
+        return replies
+
+
+def _hhmm(at: datetime, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).strftime("%H:%M")
+
+
+_BUILDERS = {
+    EventType.ORDER_PLACED: Notifier.placed,
+    EventType.ORDER_ACCEPTED: Notifier.accepted,
+    EventType.ORDER_READY: Notifier.ready,
+    EventType.ORDER_PICKED_UP: Notifier.picked_up,
+    EventType.ORDER_CANCELLED: Notifier.closed,
+    EventType.ORDER_EXPIRED: Notifier.closed,
+}

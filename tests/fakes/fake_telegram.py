@@ -1,0 +1,411 @@
+"""A fake Telegram Bot API server that the real aiogram ``Bot`` talks to over loopback HTTP.
+
+Tests play the user's side (``send_message``, ``press_button``, ``push_update``) and read what the bot
+did (``calls``, ``sent``, ``next_message``, ``wait_for``). Results follow https://core.telegram.org/bots/api
+closely enough for aiogram's models to parse them, and the answers a bot must survive (401, 404, 409,
+429, "message is not modified") come back the way Telegram sends them::
+
+    async with FakeTelegram() as fake:
+        bot = Bot(fake.token, session=AiohttpSession(api=TelegramAPIServer.from_base(fake.base_url)))
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import math
+import re
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from aiohttp import web
+
+# Free-text fields stay strings even when they look like JSON ("42", "true"); everything else is
+# decoded, because aiogram JSON-encodes numbers, booleans, keyboards and lists alike.
+TEXT_FIELDS = frozenset({"text", "caption", "data", "url", "title", "description", "short_description",
+                         "query", "callback_query_id", "inline_message_id", "secret_token", "file_id"})
+# Telegram's flood limits count messages, not every request.
+LIMITED = re.compile(r"^(send(?!ChatAction)|edit|copy|forward)")
+COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]+(?:@\w+)?")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the bot uploaded as a multipart part."""
+    filename: str
+    data: bytes
+
+
+@dataclass
+class Call:
+    """One Bot API request; ``attach://`` references are replaced by their ``Upload``."""
+    method: str
+    params: dict[str, Any]
+    status: int = 200  # the HTTP status the fake answered with
+
+
+@dataclass
+class Sent:
+    """A message the bot sent. Edits change it in place; ``text`` holds the caption of a photo."""
+    chat_id: int
+    message_id: int
+    text: str | None
+    reply_markup: dict | None
+    photo: bytes | str | None = None  # uploaded bytes, or the file_id / URL the bot passed
+    photo_id: str | None = None
+    date: int = 0
+    edit_date: int | None = None
+    deleted: bool = False
+
+
+class ApiError(Exception):
+    """An answer with ``ok: false``; raised by method handlers, turned into the error envelope."""
+
+    def __init__(self, code: int, description: str, **parameters: Any) -> None:
+        super().__init__(description)
+        self.code, self.description, self.parameters = code, description, parameters
+
+    def response(self) -> web.Response:
+        body: dict[str, Any] = {"ok": False, "error_code": self.code, "description": self.description}
+        if self.parameters:
+            body["parameters"] = self.parameters
+        return web.json_response(body, status=self.code)
+
+
+def _utf16_len(text: str) -> int:
+    # entity offsets and lengths are counted in UTF-16 code units, as Telegram does
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _command_entities(text: str) -> list[dict]:
+    return [{"type": "bot_command", "offset": _utf16_len(text[:m.start()]), "length": _utf16_len(m.group())}
+            for m in COMMAND.finditer(text)]
+
+
+class FakeTelegram:
+    """An in-process Bot API on 127.0.0.1, free port. Use as ``async with`` or ``start()``/``stop()``."""
+
+    def __init__(self, token: str = "123:ABC", bot_username: str = "vitrina_demo_bot") -> None:
+        self.token = token
+        bot_id = token.split(":")[0]
+        self.bot_user = {"id": int(bot_id) if bot_id.isdigit() else 1, "is_bot": True,
+                         "first_name": "Vitrina", "username": bot_username}
+        self.calls: list[Call] = []
+        self.too_many = 0  # number of 429 answers given
+        self.webhook_url = ""
+        self._updates: list[dict] = []  # not yet confirmed by an offset
+        self._update_ids = itertools.count(1)
+        self._new_update = asyncio.Event()
+        self._messages: dict[int, list[Sent]] = defaultdict(list)
+        self._message_ids: dict[int, itertools.count] = defaultdict(lambda: itertools.count(1))
+        self._read: dict[int, int] = defaultdict(int)  # next_message cursor per chat
+        self._users: dict[int, dict] = {}
+        self._file_ids = itertools.count(1)
+        self._callback_ids = itertools.count(1)
+        self._limits: tuple[float, float] | None = None
+        self._recent: deque[float] = deque()
+        self._recent_per_chat: dict[Any, deque[float]] = defaultdict(deque)
+        self._fail_next: dict[str, int] = {}
+        self._runner: web.AppRunner | None = None
+        self._port = 0
+        self._closing = False
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        # a long poll left open by a stopped client must not hold up shutdown
+        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self._port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        self._closing = True
+        self._new_update.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeTelegram:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if not self._port:
+            raise RuntimeError("FakeTelegram is not started")
+        return f"http://127.0.0.1:{self._port}"
+
+    # -- the user's side -------------------------------------------------------------------------
+
+    def push_update(self, update: dict) -> dict:
+        """Queue a raw Update for getUpdates; an ``update_id`` is assigned when missing."""
+        update.setdefault("update_id", next(self._update_ids))
+        self._updates.append(update)
+        self._new_update.set()
+        return update
+
+    def send_message(self, user_id: int, text: str, *, first_name: str | None = None,
+                     language_code: str | None = None) -> dict:
+        """The user writes ``text`` in their private chat; bot commands get their entities."""
+        message = {"message_id": next(self._message_ids[user_id]), "date": int(time.time()),
+                   "chat": self._chat(user_id), "from": self._user(user_id, first_name, language_code),
+                   "text": text}
+        if entities := _command_entities(text):
+            message["entities"] = entities
+        return self.push_update({"message": message})
+
+    def press_button(self, user_id: int, message_id: int, data: str) -> dict:
+        """The user presses the inline button carrying ``data`` under a message the bot sent them."""
+        sent = next((s for s in self._messages[user_id] if s.message_id == message_id and not s.deleted), None)
+        if sent is None:
+            raise LookupError(f"chat {user_id} shows no message {message_id}")
+        buttons = [b.get("callback_data") for row in (sent.reply_markup or {}).get("inline_keyboard", [])
+                   for b in row]
+        if data not in buttons:
+            raise AssertionError(f"message {message_id} has no button {data!r}; it has {buttons}")
+        query = {"id": str(next(self._callback_ids)), "from": self._user(user_id), "data": data,
+                 "chat_instance": str(user_id), "message": self._message_json(sent)}
+        return self.push_update({"callback_query": query})
+
+    # -- what the bot did ------------------------------------------------------------------------
+
+    def sent(self, chat_id: int) -> list[Sent]:
+        """Messages the bot sent to the chat that are still there (deleted ones are left out)."""
+        return [s for s in self._messages[chat_id] if not s.deleted]
+
+    def calls_of(self, method: str) -> list[dict]:
+        """Parameters of the calls of ``method`` that succeeded."""
+        return [c.params for c in self.calls if c.method == method and c.status == 200]
+
+    async def wait_for(self, predicate: Callable[[list[Call]], Any], timeout: float = 5) -> Any:
+        """Poll ``predicate(self.calls)`` every 10 ms until it is truthy; return its value."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not (result := predicate(self.calls)):
+            if asyncio.get_running_loop().time() > deadline:
+                tail = [f"{c.method}:{c.status}" for c in self.calls[-10:]]
+                raise TimeoutError(f"condition not met within {timeout}s; last calls: {tail}")
+            await asyncio.sleep(0.01)
+        return result
+
+    async def next_message(self, chat_id: int, timeout: float = 5) -> Sent:
+        """The first message sent to the chat since the previous ``next_message`` for it."""
+        index = self._read[chat_id]
+        await self.wait_for(lambda _: len(self._messages[chat_id]) > index, timeout)
+        self._read[chat_id] = index + 1
+        return self._messages[chat_id][index]
+
+    # -- misbehaving like Telegram ---------------------------------------------------------------
+
+    def limit(self, per_second: float = 30, per_chat_per_second: float = 1) -> None:
+        """Answer 429 when more messages than this go out within any one second."""
+        self._limits = (per_second, per_chat_per_second)
+
+    def unlimit(self) -> None:
+        self._limits = None
+
+    def fail_next(self, method: str, retry_after: int = 1) -> None:
+        """The next call of ``method`` answers 429 once."""
+        self._fail_next[method] = retry_after
+
+    def _throttle(self, method: str, params: dict) -> None:
+        if (retry_after := self._fail_next.pop(method, None)) is not None:
+            self._refuse(retry_after)
+        if self._limits is None or not LIMITED.match(method):
+            return
+        now = time.monotonic()
+        per_chat = self._recent_per_chat[params.get("chat_id")]
+        for window, allowed in ((self._recent, self._limits[0]), (per_chat, self._limits[1])):
+            while window and window[0] <= now - 1:
+                window.popleft()
+            if len(window) >= allowed:
+                self._refuse(math.ceil(window[0] + 1 - now))
+        self._recent.append(now)
+        per_chat.append(now)
+
+    def _refuse(self, retry_after: float) -> None:
+        self.too_many += 1
+        seconds = max(1, int(retry_after))
+        raise ApiError(429, f"Too Many Requests: retry after {seconds}", retry_after=seconds)
+
+    # -- HTTP --------------------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return ApiError(401, "Unauthorized").response()
+        name = request.match_info["method"]
+        call = Call(name, await self._params(request))
+        self.calls.append(call)
+        handler = getattr(self, "_api_" + re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(), None)
+        try:
+            if handler is None:
+                raise ApiError(404, "Not Found: method not found")
+            self._throttle(name, call.params)
+            result = await handler(call.params)
+        except ApiError as error:
+            call.status = error.code
+            return error.response()
+        except (KeyError, ValueError) as error:
+            call.status = 400
+            return ApiError(400, f"Bad Request: {error}").response()
+        return web.json_response({"ok": True, "result": result})
+
+    @staticmethod
+    async def _params(request: web.Request) -> dict[str, Any]:
+        form = {**request.query, **(await request.post())}
+        files = {k: Upload(v.filename, v.file.read()) for k, v in form.items() if isinstance(v, web.FileField)}
+        params: dict[str, Any] = {}
+        for key, value in form.items():
+            if isinstance(value, web.FileField):
+                continue
+            if value.startswith("attach://") and value[9:] in files:
+                params[key] = files.pop(value[9:])
+            elif key in TEXT_FIELDS:
+                params[key] = value
+            else:
+                try:
+                    params[key] = json.loads(value)
+                except ValueError:
+                    params[key] = value
+        return params | files  # files sent directly under their field name
+
+    # -- Bot API methods: one ``_api_<snake_case>`` coroutine each -----------------------------------
+
+    async def _api_get_me(self, p: dict) -> dict:
+        return {**self.bot_user, "can_join_groups": True, "can_read_all_group_messages": False,
+                "supports_inline_queries": False, "can_connect_to_business": False, "has_main_web_app": False}
+
+    async def _api_get_updates(self, p: dict) -> list[dict]:
+        if self.webhook_url:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                "use deleteWebhook to delete the webhook first")
+        if (offset := int(p.get("offset", 0))) > 0:  # everything before offset is confirmed
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + float(p.get("timeout", 0))
+        while not self._updates and not self._closing and (left := deadline - loop.time()) > 0:
+            self._new_update.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_update.wait(), left)
+        return self._updates[:int(p.get("limit", 100))]
+
+    async def _api_send_message(self, p: dict) -> dict:
+        if not p.get("text"):
+            raise ApiError(400, "Bad Request: message text is empty")
+        if _utf16_len(p["text"]) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+        return self._message_json(self._store(p, p["text"]))
+
+    async def _api_send_photo(self, p: dict) -> dict:
+        photo = p.get("photo")
+        if not isinstance(photo, (Upload, str)):
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        if isinstance(photo, Upload):  # Telegram answers with a file_id the bot may reuse later
+            photo, file_id = photo.data, f"photo{next(self._file_ids)}"
+        else:
+            file_id = photo
+        return self._message_json(self._store(p, p.get("caption"), photo, file_id))
+
+    async def _api_edit_message_text(self, p: dict) -> dict:
+        sent = self._find(p, "message to edit not found")
+        if sent.photo is not None:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
+        return self._edit(sent, p["text"], p.get("reply_markup"))
+
+    async def _api_edit_message_reply_markup(self, p: dict) -> dict:
+        sent = self._find(p, "message to edit not found")
+        return self._edit(sent, sent.text, p.get("reply_markup"))
+
+    async def _api_delete_message(self, p: dict) -> bool:
+        self._find(p, "message to delete not found").deleted = True
+        return True
+
+    async def _api_set_webhook(self, p: dict) -> bool:
+        self.webhook_url = p["url"]
+        return True
+
+    async def _api_delete_webhook(self, p: dict) -> bool:
+        self.webhook_url = ""
+        return True
+
+    async def _api_get_webhook_info(self, p: dict) -> dict:
+        return {"url": self.webhook_url, "has_custom_certificate": False,
+                "pending_update_count": len(self._updates)}
+
+    async def _api_get_chat(self, p: dict) -> dict:
+        gifts = dict.fromkeys(("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription",
+                               "gifts_from_channels"), False)
+        return {**self._chat(int(p["chat_id"])), "accent_color_id": 0, "max_reaction_count": 11,
+                "accepted_gift_types": gifts}
+
+    async def _accept(self, p: dict) -> bool:
+        return True
+
+    _api_answer_callback_query = _api_set_my_commands = _api_set_chat_menu_button = _accept
+    _api_send_chat_action = _api_delete_my_commands = _accept
+
+    # -- building results --------------------------------------------------------------------------
+
+    def _user(self, user_id: int, first_name: str | None = None, language_code: str | None = None) -> dict:
+        user = self._users.setdefault(user_id, {"id": user_id, "is_bot": False, "first_name": f"User{user_id}",
+                                                "language_code": "ru"})
+        user.update({k: v for k, v in (("first_name", first_name), ("language_code", language_code)) if v})
+        return user
+
+    def _chat(self, chat_id: int) -> dict:
+        if chat_id < 0:
+            return {"id": chat_id, "type": "supergroup", "title": f"Group {chat_id}"}
+        return {"id": chat_id, "type": "private", "first_name": self._user(chat_id)["first_name"]}
+
+    def _store(self, p: dict, text: str | None, photo: bytes | str | None = None,
+               photo_id: str | None = None) -> Sent:
+        chat_id = int(p["chat_id"])
+        for row in (p.get("reply_markup") or {}).get("inline_keyboard", []):
+            for button in row:
+                if len(button.get("callback_data", "").encode()) > 64:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        sent = Sent(chat_id, next(self._message_ids[chat_id]), text, p.get("reply_markup"), photo, photo_id,
+                    int(time.time()))
+        self._messages[chat_id].append(sent)
+        return sent
+
+    def _find(self, p: dict, not_found: str) -> Sent:
+        chat_id, message_id = int(p["chat_id"]), int(p["message_id"])
+        for sent in self._messages[chat_id]:
+            if sent.message_id == message_id and not sent.deleted:
+                return sent
+        raise ApiError(400, f"Bad Request: {not_found}")
+
+    def _edit(self, sent: Sent, text: str | None, reply_markup: dict | None) -> dict:
+        # Telegram drops the keyboard when an edit does not repeat it, and refuses no-op edits
+        if (sent.text, sent.reply_markup) == (text, reply_markup):
+            raise ApiError(400, "Bad Request: message is not modified: specified new message content and "
+                                "reply markup are exactly the same as a current content and reply markup "
+                                "of the message")
+        sent.text, sent.reply_markup, sent.edit_date = text, reply_markup, int(time.time())
+        return self._message_json(sent)
+
+    def _message_json(self, sent: Sent) -> dict:
+        message: dict[str, Any] = {"message_id": sent.message_id, "date": sent.date,
+                                   "chat": self._chat(sent.chat_id), "from": self.bot_user}
+        if sent.photo is not None:
+            size = len(sent.photo) if isinstance(sent.photo, bytes) else 0
+            message["photo"] = [{"file_id": sent.photo_id, "file_unique_id": sent.photo_id, "width": 800,
+                                 "height": 600, "file_size": size}]
+            if sent.text:
+                message["caption"] = sent.text
+        else:
+            message["text"] = sent.text
+        if sent.edit_date:
+            message["edit_date"] = sent.edit_date
+        # only inline keyboards come back in a Message; reply keyboards stay on the client
+        if sent.reply_markup and "inline_keyboard" in sent.reply_markup:
+            message["reply_markup"] = sent.reply_markup
+        return message

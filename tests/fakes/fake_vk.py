@@ -1,0 +1,378 @@
+"""A fake VK API server that the real vkbottle talks to over HTTP on loopback.
+
+Point vkbottle at it with ``API.API_URL = fake.api_url``. It serves the API methods a community bot
+uses (``/method/<name>``, POST form or query, ``access_token`` and ``v`` in the query string as vkbottle
+sends them), the Bots Long Poll server (``/longpoll``) and a photo upload node (``/upload``), and
+answers with VK's envelopes: ``{"response": ...}``, ``{"error": {"error_code", "error_msg",
+"request_params"}}``, ``{"ts", "updates"}`` and ``{"failed": n, "ts"}``. Everything is recorded so a
+test can assert on what the bot really sent, and failures (rate limit, one-shot errors, a broken upload
+node, a lost long-poll key) can be switched on to exercise the unhappy paths.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import secrets
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+API_VERSION = "5.199"
+ERRORS = {3: "Unknown method passed", 5: "User authorization failed: invalid access_token (4).",
+          6: "Too many requests per second", 9: "Flood control", 10: "Internal server error",
+          100: "One of the parameters specified was missing or invalid", 121: "Invalid hash",
+          901: "Can't send messages for users without permission", 911: "Keyboard format is invalid"}
+# Parameters VK takes as JSON strings; the record holds them decoded.
+JSON_PARAMS = ("keyboard", "payload", "template", "forward", "content_source", "event_data")
+BUTTON_ACTIONS = ["text", "vkpay", "open_app", "location", "open_link", "callback",
+                  "intent_subscribe", "intent_unsubscribe"]
+
+
+class VKError(Exception):
+    def __init__(self, code: int, detail: str = "") -> None:
+        super().__init__(ERRORS.get(code, "Unknown error") + (f": {detail}" if detail else ""))
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    params: dict[str, Any]
+    error: int | None = None  # the VK error code the call was answered with, if any
+
+
+@dataclass
+class Message:
+    """A message the community sent (messages.send), as the recipient would see it."""
+    id: int
+    peer_id: int
+    conversation_message_id: int
+    text: str
+    keyboard: dict | None = None
+    attachment: str | None = None
+    random_id: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
+    edited: bool = False
+
+
+@dataclass(frozen=True)
+class Photo:
+    id: int
+    owner_id: int
+    access_key: str
+    data: bytes
+
+    @property
+    def attachment(self) -> str:
+        return f"photo{self.owner_id}_{self.id}_{self.access_key}"
+
+
+class FakeVK:
+    def __init__(self, token: str = "vk-token", group_id: int = 1, name: str = "Кофейня") -> None:
+        self.token, self.group_id, self.name = token, group_id, name
+        self.calls: list[Call] = []
+        self.messages: list[Message] = []
+        self.answers: list[dict[str, Any]] = []  # messages.sendMessageEventAnswer params
+        self.events: list[dict[str, Any]] = []  # the long-poll history; ts is an index into it
+        self.photos: dict[str, Photo] = {}  # by attachment string
+        self.users: dict[int, tuple[str, str]] = {}  # id -> (first_name, last_name)
+        self.too_many = 0
+        self.fail_uploads = False
+        self._per_second: int | None = None
+        self._recent: deque[float] = deque()
+        self._fail_next: dict[str, list[int]] = defaultdict(list)
+        self._lp_fail: int | None = None
+        self._lp_key = secrets.token_hex(8)
+        self._ids = itertools.count(1)
+        self._cmids: dict[int, itertools.count] = defaultdict(lambda: itertools.count(1))
+        self._by_random_id: dict[tuple[int, int], Message] = {}
+        self._uploads: dict[str, bytes] = {}
+        self._cursor: dict[int, int] = defaultdict(int)
+        self._changed = asyncio.Event()  # replaced by a fresh one after every change
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    async def start(self) -> FakeVK:
+        app = web.Application()
+        app.router.add_route("*", "/method/{method}", self._method)
+        app.router.add_route("*", "/longpoll", self._longpoll)
+        app.router.add_post("/upload", self._upload)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.base_url = "http://{}:{}".format(*self._runner.addresses[0][:2])
+        return self
+
+    async def stop(self) -> None:
+        self._closing = True  # lets hanging long polls return at once
+        self._notify()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeVK:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def api_url(self) -> str:
+        """What to assign to vkbottle's ``API.API_URL``."""
+        return self.base_url + "/method/"
+
+    # --- switches --------------------------------------------------------------------------------
+    def limit(self, per_second: int | None = 20) -> None:
+        """Answer error 6 to API calls beyond ``per_second`` in any one-second window (None: off)."""
+        self._per_second = per_second
+        self._recent.clear()
+
+    def fail_next(self, method: str, code: int = 6) -> None:
+        """The next call of ``method`` is answered with VK error ``code`` (queue several if needed)."""
+        self._fail_next[method].append(code)
+
+    def fail_longpoll(self, failed: int) -> None:
+        """The next long-poll request gets ``{"failed": n}``; 2 and 3 also invalidate the key."""
+        self._lp_fail = failed
+
+    # --- events ----------------------------------------------------------------------------------
+    def push_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        self.events.append(event)
+        self._notify()
+        return event
+
+    def _event(self, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+        return self.push_event({"group_id": self.group_id, "type": kind, "event_id": secrets.token_hex(20),
+                                "v": API_VERSION, "object": obj})
+
+    def message_new(self, from_id: int, text: str, ref: str | None = None,
+                    payload: dict | str | None = None, ref_source: str | None = None) -> dict[str, Any]:
+        """A user writes to the community (``ref`` arrives on a first message from vk.me/<group>?ref=)."""
+        message = {
+            "date": int(time.time()), "from_id": from_id, "peer_id": from_id, "id": next(self._ids),
+            "conversation_message_id": next(self._cmids[from_id]), "out": 0, "version": 1,
+            "text": text, "attachments": [], "fwd_messages": [], "important": False,
+            "is_hidden": False, "random_id": 0,
+        }
+        if ref is not None:
+            message["ref"] = ref
+            message["ref_source"] = ref_source or ""
+        if payload is not None:
+            message["payload"] = payload if isinstance(payload, str) else json.dumps(payload)
+        client_info = {"button_actions": BUTTON_ACTIONS, "keyboard": True, "inline_keyboard": True,
+                       "carousel": True, "lang_id": 0}
+        return self._event("message_new", {"message": message, "client_info": client_info})
+
+    def message_event(self, user_id: int, payload: dict | None, conversation_message_id: int | None = None,
+                      peer_id: int | None = None) -> dict[str, Any]:
+        """A user presses a callback button (under a message with ``conversation_message_id``)."""
+        return self._event("message_event", {
+            "user_id": user_id, "peer_id": peer_id or user_id, "event_id": secrets.token_hex(6),
+            "payload": payload, "conversation_message_id": conversation_message_id})
+
+    # --- inspection ------------------------------------------------------------------------------
+    def sent(self, peer_id: int | None = None) -> list[Message]:
+        return [m for m in self.messages if peer_id is None or m.peer_id == peer_id]
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def next_message(self, peer_id: int, timeout: float = 5) -> Message:
+        """The next message to ``peer_id`` not yet returned by this method."""
+        await self.wait_for(lambda: len(self.sent(peer_id)) > self._cursor[peer_id], timeout,
+                            f"a message to {peer_id}")
+        self._cursor[peer_id] += 1
+        return self.sent(peer_id)[self._cursor[peer_id] - 1]
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5, what: str = "") -> Any:
+        """Wait until ``predicate()`` is truthy (re-checked after every call and event); return it."""
+        async def check() -> Any:
+            while not (result := predicate()):
+                await self._changed.wait()
+            return result
+        try:
+            return await asyncio.wait_for(check(), timeout)
+        except asyncio.TimeoutError:
+            recent = [(c.method, c.params, c.error) for c in self.calls[-5:]]
+            raise TimeoutError(f"{what or predicate} not seen in {timeout}s; last calls: {recent}") from None
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    # --- HTTP ------------------------------------------------------------------------------------
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        if request.method == "POST":
+            params.update(await request.post())
+        for key in JSON_PARAMS:
+            if isinstance(params.get(key), str):
+                try:
+                    params[key] = json.loads(params[key])
+                except ValueError:
+                    pass
+        return params
+
+    async def _method(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        token = params.pop("access_token", None)
+        params.pop("v", None)
+        try:
+            if token != self.token:
+                raise VKError(5)
+            self._check_rate()
+            if self._fail_next.get(method):
+                raise VKError(self._fail_next[method].pop(0))
+            handler = getattr(self, "_" + method.replace(".", "_"), None)
+            if handler is None:
+                raise VKError(3)
+            body: dict[str, Any] = {"response": handler(params)}
+            self.calls.append(Call(method, params))
+        except VKError as e:
+            self.calls.append(Call(method, params, e.code))
+            echoed = {"method": method, "oauth": "1", **params}
+            body = {"error": {"error_code": e.code, "error_msg": str(e), "request_params": [
+                {"key": k, "value": v if isinstance(v, str) else json.dumps(v)} for k, v in echoed.items()]}}
+        self._notify()
+        return web.json_response(body)
+
+    def _check_rate(self) -> None:
+        if self._per_second is None:
+            return
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] >= 1:
+            self._recent.popleft()
+        if len(self._recent) >= self._per_second:
+            self.too_many += 1
+            raise VKError(6)
+        self._recent.append(now)
+
+    async def _longpoll(self, request: web.Request) -> web.Response:
+        params = await self._params(request)
+        if self._lp_fail is not None:
+            failed, self._lp_fail = self._lp_fail, None
+            if failed in (2, 3):
+                self._lp_key = secrets.token_hex(8)
+            return web.json_response({"failed": failed, "ts": str(len(self.events))})
+        if params.get("act") != "a_check" or params.get("key") != self._lp_key:
+            return web.json_response({"failed": 2})
+        ts = int(params["ts"]) if str(params.get("ts", "")).isdigit() else -1
+        if not 0 <= ts <= len(self.events):
+            return web.json_response({"failed": 1, "ts": str(len(self.events))})
+        wait = min(float(params.get("wait", 25)), 90)
+        with contextlib.suppress(TimeoutError):
+            await self.wait_for(lambda: len(self.events) > ts or self._closing, wait)
+        return web.json_response({"ts": str(len(self.events)), "updates": self.events[ts:]})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        if self.fail_uploads:  # a broken upload node: an HTTP error with a non-JSON body
+            return web.Response(status=500, text="Internal Server Error")
+        form = await request.post()
+        photo = form.get("photo")
+        if not isinstance(photo, web.FileField):  # VK answers an upload without a file like this
+            return web.json_response({"server": 1, "photo": "[]", "hash": ""})
+        token = secrets.token_hex(8)
+        self._uploads[token] = photo.file.read()
+        return web.json_response({"server": 1, "photo": json.dumps([{"photo": token}]), "hash": token})
+
+    # --- API methods: each takes the decoded params and returns the "response" value -------------
+    def _groups_getById(self, params: dict) -> dict:
+        group = {"id": self.group_id, "name": self.name, "screen_name": f"club{self.group_id}",
+                 "is_closed": 0, "type": "group", "photo_50": "", "photo_100": "", "photo_200": ""}
+        return {"groups": [group], "profiles": []}
+
+    def _groups_getLongPollServer(self, params: dict) -> dict:
+        if str(params.get("group_id", self.group_id)) != str(self.group_id):
+            raise VKError(100, "group_id")
+        return {"server": self.base_url + "/longpoll", "key": self._lp_key, "ts": str(len(self.events))}
+
+    def _utils_getServerTime(self, params: dict) -> int:
+        return int(time.time())
+
+    def _users_get(self, params: dict) -> list[dict]:
+        ids = [int(i) for i in str(params.get("user_ids", "")).split(",") if i.strip()]
+        names = {i: self.users.get(i, (f"User{i}", "Test")) for i in ids}
+        return [{"id": i, "first_name": first, "last_name": last, "can_access_closed": True,
+                 "is_closed": False} for i, (first, last) in names.items()]
+
+    def _messages_send(self, params: dict) -> int | list[dict]:
+        if "random_id" not in params:
+            raise VKError(100, "random_id is a required parameter")
+        if not params.get("message") and not params.get("attachment"):
+            raise VKError(100, "message is empty or invalid")
+        _check_keyboard(params.get("keyboard"))
+        if "peer_ids" in params:
+            peers = [int(p) for p in str(params["peer_ids"]).split(",")]
+            return [{"peer_id": m.peer_id, "message_id": m.id,
+                     "conversation_message_id": m.conversation_message_id}
+                    for m in (self._store(p, params) for p in peers)]
+        peer = params.get("peer_id") or params.get("user_id")
+        if peer is None:
+            raise VKError(100, "peer_id")
+        return self._store(int(peer), params).id
+
+    def _store(self, peer_id: int, params: dict) -> Message:
+        random_id = int(params["random_id"])
+        if random_id and (peer_id, random_id) in self._by_random_id:  # VK drops the resend
+            return self._by_random_id[(peer_id, random_id)]
+        message = Message(next(self._ids), peer_id, next(self._cmids[peer_id]), params.get("message", ""),
+                          params.get("keyboard"), params.get("attachment"), random_id, params)
+        self.messages.append(message)
+        if random_id:
+            self._by_random_id[(peer_id, random_id)] = message
+        return message
+
+    def _messages_edit(self, params: dict) -> int:
+        peer, cmid, mid = (int(params.get(k, 0)) for k in ("peer_id", "conversation_message_id", "message_id"))
+        found = [m for m in self.sent(peer) if cmid == m.conversation_message_id or mid == m.id]
+        if not found:
+            raise VKError(100, "message not found")
+        _check_keyboard(params.get("keyboard"))
+        message = found[0]
+        message.text = params.get("message", message.text)
+        message.keyboard = params.get("keyboard", message.keyboard)
+        message.attachment = params.get("attachment", message.attachment)
+        message.edited = True
+        return 1
+
+    def _messages_sendMessageEventAnswer(self, params: dict) -> int:
+        if not all(k in params for k in ("event_id", "user_id", "peer_id")):
+            raise VKError(100)
+        self.answers.append(params)
+        return 1
+
+    def _photos_getMessagesUploadServer(self, params: dict) -> dict:
+        return {"upload_url": self.base_url + "/upload", "album_id": -3, "group_id": self.group_id}
+
+    def _photos_saveMessagesPhoto(self, params: dict) -> list[dict]:
+        token = params.get("hash", "")
+        if token not in self._uploads or token not in str(params.get("photo", "")):
+            raise VKError(121)
+        photo = Photo(next(self._ids), -self.group_id, secrets.token_hex(6), self._uploads.pop(token))
+        self.photos[photo.attachment] = photo
+        size = {"type": "x", "url": f"{self.base_url}/photo/{photo.id}.jpg", "width": 604, "height": 604}
+        return [{"id": photo.id, "owner_id": photo.owner_id, "access_key": photo.access_key, "album_id": -3,
+                 "date": int(time.time()), "text": "", "has_tags": False, "sizes": [size]}]
+
+
+def _check_keyboard(keyboard: Any) -> None:
+    """VK's own limits: at most 5 buttons a row, 10 rows (6 inline), a payload of 255 characters."""
+    if keyboard is None:
+        return
+    if not isinstance(keyboard, dict):
+        raise VKError(911)
+    rows = keyboard.get("buttons", [])
+    payloads = [b.get("action", {}).get("payload") for b in itertools.chain.from_iterable(rows)]
+    if (len(rows) > (6 if keyboard.get("inline") else 10) or any(len(r) > 5 for r in rows)
+            or any(len(p if isinstance(p, str) else json.dumps(p)) > 255 for p in payloads if p is not None)):
+        raise VKError(911)

@@ -1,0 +1,194 @@
+"""The fake Bot API server, exercised by the real aiogram client over HTTP."""
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+from aiogram import Bot, Dispatcher, F
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter, TelegramUnauthorizedError
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.types import (BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup,
+                           Message, WebAppInfo)
+
+from fake_telegram import FakeTelegram, Upload
+
+USER = 4242
+
+
+def client(fake: FakeTelegram, token: str | None = None) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(fake.base_url))
+    return Bot(token or fake.token, session=session)
+
+
+@pytest.fixture
+async def fake():
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(fake):
+    bot = client(fake)
+    yield bot
+    await bot.session.close()
+
+
+def keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text="Заказать", callback_data="order:latte"),
+        InlineKeyboardButton(text="Меню", web_app=WebAppInfo(url="https://shop.example/app")),
+    ]])
+
+
+async def test_get_me_returns_the_bot_username(fake, bot):
+    me = await bot.get_me()
+    assert (me.username, me.is_bot, me.id) == ("vitrina_demo_bot", True, 123)
+    assert fake.calls[-1].method == "getMe"
+
+
+async def test_send_message_records_decoded_keyboard(fake, bot):
+    message = await bot.send_message(USER, "Привет", reply_markup=keyboard())
+
+    params = fake.calls_of("sendMessage")[0]
+    assert params["chat_id"] == USER and params["text"] == "Привет"
+    assert params["reply_markup"]["inline_keyboard"][0] == [
+        {"text": "Заказать", "callback_data": "order:latte"},
+        {"text": "Меню", "web_app": {"url": "https://shop.example/app"}},
+    ]
+    assert message.reply_markup.inline_keyboard[0][1].web_app.url == "https://shop.example/app"
+    assert message.chat.id == USER
+    second = await bot.send_message(USER, "Ещё")
+    assert second.message_id == message.message_id + 1
+    assert [s.text for s in fake.sent(USER)] == ["Привет", "Ещё"]
+
+
+async def test_send_photo_records_the_uploaded_bytes(fake, bot):
+    png = b"\x89PNG\r\n\x1a\nfake-qr"
+    message = await bot.send_photo(USER, BufferedInputFile(png, "qr.png"), caption="Ваш заказ")
+
+    assert fake.calls_of("sendPhoto")[0]["photo"] == Upload("qr.png", png)
+    sent = fake.sent(USER)[0]
+    assert (sent.photo, sent.text) == (png, "Ваш заказ")
+    assert message.caption == "Ваш заказ"
+    again = await bot.send_photo(USER + 1, message.photo[-1].file_id)
+    assert fake.sent(USER + 1)[0].photo == again.photo[-1].file_id == message.photo[-1].file_id
+
+
+async def test_edits_replace_text_drop_keyboard_and_refuse_no_ops(fake, bot):
+    message = await bot.send_message(USER, "Латте", reply_markup=keyboard())
+    await bot.edit_message_text("Латте, M", chat_id=USER, message_id=message.message_id)
+    assert (fake.sent(USER)[0].text, fake.sent(USER)[0].reply_markup) == ("Латте, M", None)
+
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_text("Латте, M", chat_id=USER, message_id=message.message_id)
+    await bot.delete_message(USER, message.message_id)
+    assert fake.sent(USER) == []
+    with pytest.raises(TelegramBadRequest, match="message to edit not found"):
+        await bot.edit_message_reply_markup(chat_id=USER, message_id=message.message_id, reply_markup=keyboard())
+
+
+async def test_get_updates_long_polls_and_confirms_by_offset(fake, bot):
+    first = fake.send_message(USER, "раз")
+    fake.send_message(USER, "два")
+    updates = await bot.get_updates(timeout=0)
+    assert [u.message.text for u in updates] == ["раз", "два"]
+    assert await bot.get_updates(offset=first["update_id"] + 2, timeout=0) == []
+
+    waiting = asyncio.create_task(bot.get_updates(offset=first["update_id"] + 2, timeout=5))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    fake.send_message(USER, "три")
+    assert [u.message.text for u in await asyncio.wait_for(waiting, 1)] == ["три"]
+
+
+async def test_dispatcher_dialogue_with_deep_link_and_button(fake, bot):
+    dp = Dispatcher()
+
+    @dp.message(CommandStart(deep_link=True))
+    async def start(message: Message, command: CommandObject) -> None:
+        await message.answer(f"Привет, {message.from_user.first_name}! Источник: {command.args}",
+                             reply_markup=keyboard())
+
+    @dp.message(F.text)
+    async def echo(message: Message) -> None:
+        await message.answer(message.text)
+
+    @dp.callback_query(F.data.startswith("order:"))
+    async def order(query: CallbackQuery) -> None:
+        await query.answer("Добавлено")
+        await query.message.edit_text(f"В корзине: {query.data[6:]}")
+
+    polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=5))
+    try:
+        fake.send_message(USER, "эхо")
+        assert (await fake.next_message(USER)).text == "эхо"
+
+        fake.send_message(USER, "/start s2gis", first_name="Анна", language_code="en")
+        greeting = await fake.next_message(USER)
+        assert greeting.text == "Привет, Анна! Источник: s2gis"
+
+        fake.press_button(USER, greeting.message_id, "order:latte")
+        await fake.wait_for(lambda calls: any(c.method == "editMessageText" for c in calls))
+        assert fake.calls_of("answerCallbackQuery")[0]["text"] == "Добавлено"
+        assert fake.sent(USER)[-1].text == "В корзине: latte"
+    finally:
+        await dp.stop_polling()
+        await polling
+
+
+def test_commands_get_entities_in_utf16_units(fake):
+    update = fake.send_message(USER, "🙂 /start@vitrina_demo_bot x")
+    assert update["message"]["entities"] == [{"type": "bot_command", "offset": 3, "length": 23}]
+
+
+async def test_press_button_requires_the_button_to_exist(fake, bot):
+    message = await bot.send_message(USER, "Меню", reply_markup=keyboard())
+    with pytest.raises(AssertionError, match="no button"):
+        fake.press_button(USER, message.message_id, "order:cake")
+
+
+async def test_forced_429_raises_retry_after_once(fake, bot):
+    fake.fail_next("sendMessage", retry_after=3)
+    with pytest.raises(TelegramRetryAfter) as raised:
+        await bot.send_message(USER, "раз")
+    assert raised.value.retry_after == 3 and fake.too_many == 1
+    await bot.send_message(USER, "два")
+    assert [c.status for c in fake.calls] == [429, 200]
+
+
+async def test_rate_limit_per_chat(fake, bot):
+    fake.limit(per_second=30, per_chat_per_second=1)
+    await bot.send_message(USER, "раз")
+    await bot.send_chat_action(USER, "typing")  # not a message: not counted
+    with pytest.raises(TelegramRetryAfter) as raised:
+        await bot.send_message(USER, "два")
+    assert raised.value.retry_after >= 1 and fake.too_many == 1
+    await bot.send_message(USER + 1, "другому")
+    assert [s.text for s in fake.sent(USER)] == ["раз"]
+
+
+async def test_wrong_token_is_unauthorized(fake):
+    stranger = client(fake, token="999:WRONG")
+    try:
+        with pytest.raises(TelegramUnauthorizedError):
+            await stranger.get_me()
+    finally:
+        await stranger.session.close()
+    assert fake.calls == []
+
+
+async def test_unknown_method_and_webhook_conflict(fake, bot):
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{fake.base_url}/bot{fake.token}/sendDragon") as resp:
+            assert resp.status == 404
+            assert await resp.json() == {"ok": False, "error_code": 404,
+                                         "description": "Not Found: method not found"}
+    await bot.set_webhook("https://shop.example/tg")
+    assert (await bot.get_webhook_info()).url == "https://shop.example/tg"
+    with pytest.raises(Exception, match="Conflict"):
+        await bot.get_updates()
+    await bot.delete_webhook()
+    assert (await bot.get_chat(USER)).type == "private"
