@@ -61,7 +61,7 @@ def test_export_then_import_changes_nothing(shop, fmt):
 
 
 def test_import_replaces_prices_and_switches_off_missing_items(shop):
-    (shop / "small.csv").write_text("category,name,price\nКофе,Капучино,\"260,50\"\n", encoding="utf-8")
+    (shop / "small.csv").write_text("id,category,name,price\ncappuccino,Кофе,Капучино,\"260,50\"\n", encoding="utf-8")
     out = vitrina(shop, "menu", "import", "small.csv")
     assert "imported 1 items" in out.stdout
     with sqlite3.connect(shop / "vitrina.db") as conn:

@@ -1,0 +1,145 @@
+"""Deployment settings: pydantic-settings, prefix ``VITRINA_``, nested delimiter ``__``, also read from ``.env``.
+
+Shop rules (points rate, opening hours ...) are shop data in the database, not settings. Nothing is read
+at import time: call ``load_settings()``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from journey.channels import CustomerRef
+
+PREFIX = "VITRINA_"
+
+
+class SettingsError(Exception):
+    """One line naming the offending variable, e.g. ``VITRINA_WEBAPP__PORT: ...``."""
+
+
+class WebappSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    public_url: str = ""  # empty: http://<host>:<port>
+    auth_max_age: int = Field(86400, gt=0)
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+class TelegramSettings(BaseModel):
+    token: SecretStr | None = None
+    api_base: str = "https://api.telegram.org"
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+    provider_token: SecretStr | None = None
+    staff_chat_id: int | None = None
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) address")
+        return value
+
+
+class VkSettings(BaseModel):
+    token: SecretStr | None = None
+    group_id: int | None = None
+    app_id: int | None = None
+    app_secret: SecretStr | None = None
+    api_base: str = "https://api.vk.com/method/"
+    callback_secret: SecretStr | None = None
+    confirmation_code: str = ""
+    staff_peer_id: int | None = None
+
+
+class YookassaSettings(BaseModel):
+    shop_id: str = ""
+    secret_key: SecretStr | None = None
+    api_base: str = "https://api.yookassa.ru/v3/"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_nested_delimiter="__", env_file=".env",
+                                      env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore")
+
+    database_url: str = "sqlite:///vitrina.db"
+    secret_key: SecretStr | None = None
+    owners: Annotated[list[CustomerRef], NoDecode] = []
+    webapp: WebappSettings = WebappSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    vk: VkSettings = VkSettings()
+    yookassa: YookassaSettings = YookassaSettings()
+
+    @field_validator("owners", mode="before")
+    @classmethod
+    def _owners(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [CustomerRef.parse(part) for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("expected sqlite:///file.db, sqlite:////absolute/file.db or postgresql://...")
+        return value
+
+    @model_validator(mode="after")
+    def _channels(self) -> Settings:
+        if self.vk.token and not self.vk.group_id:
+            raise _Named("vk__group_id", "a VK token needs the community id")
+        if self.vk.callback_secret and not self.vk.confirmation_code:
+            raise _Named("vk__confirmation_code", "the Callback API needs the confirmation code")
+        if self.telegram.webhook_url and not self.telegram.token:
+            raise _Named("telegram__token", "a webhook needs the bot token")
+        return self
+
+    @property
+    def is_demo(self) -> bool:
+        """No channel token: the demo in an ordinary browser."""
+        return self.telegram.token is None and self.vk.token is None
+
+    def sqlite_path(self) -> str | None:
+        """``sqlite:///x.db`` -> ``x.db`` (relative to the working directory), ``sqlite:////abs`` -> ``/abs``."""
+        if not self.database_url.startswith("sqlite:///"):
+            return None
+        path = self.database_url[len("sqlite:///"):]
+        return path if path == ":memory:" else str(Path(path))
+
+    def warnings(self) -> list[str]:
+        found = []
+        if self.telegram.token and not self.webapp.base_url.startswith("https://"):
+            found.append("VITRINA_WEBAPP__PUBLIC_URL is plain http: Telegram needs https for Mini App buttons")
+        return found
+
+
+class _Named(ValueError):
+    """A cross-field error that names the setting it is about."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)
+    except _Named as e:
+        raise SettingsError(f"{PREFIX}{e.field.upper()}: {e}") from None
+    except ValidationError as e:
+        error = e.errors()[0]
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, _Named):
+            raise SettingsError(f"{PREFIX}{cause.field.upper()}: {cause}") from None
+        loc = [str(part) for part in error["loc"] if not str(part).isdigit()]
+        name = PREFIX + "__".join(loc).upper() if loc else PREFIX + "SETTINGS"
+        value = error.get("input")
+        shown = "" if isinstance(value, dict) or "token" in name.lower() or "secret" in name.lower() else f" (got {value!r})"
+        message = error["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {message}{shown}") from None
