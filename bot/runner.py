@@ -1,4 +1,7 @@
-"""``vitrina run``: the Mini App server, the outbox relay and the expiry sweep, until Ctrl-C."""
+"""``vitrina run``: the Mini App server, the configured bots, the outbox relay and the expiry sweep.
+
+Runs until Ctrl-C (or SIGTERM), then stops everything cleanly.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -8,24 +11,27 @@ import signal
 
 from aiohttp import web
 
+from journey.channels import Channel, CustomerRef
 from journey.engine import Engine
 from journey.outbox import OutboxRelay
 
+from .conversation import Conversation
+from .notifications import Notifier
 from .settings import Settings
 
 log = logging.getLogger("vitrina")
 SWEEP_SECONDS = 30.0
 
 
-def webapp_config(settings: Settings, shop_name: str):
-    from webapp.app import WebappConfig
+def webapp_config(settings: Settings, shop_name: str, telegram_bot: str = ""):
+    from webapp.config import WebappConfig
 
     return WebappConfig(
         demo=settings.is_demo,
         telegram_token=settings.telegram.token.get_secret_value() if settings.telegram.token else None,
         vk_app_secret=settings.vk.app_secret.get_secret_value() if settings.vk.app_secret else None,
         vk_app_id=settings.vk.app_id,
-        telegram_bot="",
+        telegram_bot=telegram_bot,
         auth_max_age=settings.webapp.auth_max_age,
         public_url=settings.webapp.base_url,
         shop_name=shop_name,
@@ -45,6 +51,17 @@ async def sweep(engine: Engine, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
 
 
+def telegram_channel(settings: Settings, engine: Engine, conversation: Conversation):
+    from adapters.telegram import TelegramChannel
+
+    tg = settings.telegram
+    return TelegramChannel(
+        tg.token.get_secret_value(), handle=conversation.handle,
+        claim=lambda update_id: engine.claim_update(Channel.TELEGRAM, update_id),
+        api_base=tg.api_base, mini_app_url=settings.webapp.base_url + "/", webhook_url=tg.webhook_url,
+        webhook_secret=tg.webhook_secret.get_secret_value() if tg.webhook_secret else None)
+
+
 async def run(engine: Engine, settings: Settings) -> None:
     from adapters.qr import QrcodeRenderer
     from webapp.app import create_app
@@ -56,10 +73,25 @@ async def run(engine: Engine, settings: Settings) -> None:
         print(await seed_demo(engine), flush=True)
     async with engine.read() as uow:
         rules = await engine.rules(uow)
-    app = create_app(engine, webapp_config(settings, rules.name), QrcodeRenderer())
-    relay = OutboxRelay(engine.uow)
-
+    qr = QrcodeRenderer()
+    conversation = Conversation(engine, public_url=settings.webapp.base_url)
+    notifier = Notifier(engine, qr)
+    relay = OutboxRelay(engine.uow, {"notify": notifier})
     stop = asyncio.Event()
+    background: list[asyncio.Task] = []
+
+    telegram = None
+    if settings.telegram.token:
+        telegram = telegram_channel(settings, engine, conversation)
+        await telegram.setup()
+        notifier.messengers[Channel.TELEGRAM] = telegram.messenger
+        if settings.telegram.staff_chat_id:
+            notifier.staff_chats.append(CustomerRef(Channel.TELEGRAM, str(settings.telegram.staff_chat_id)))
+
+    app = create_app(engine, webapp_config(settings, rules.name, telegram.username if telegram else ""), qr)
+    if telegram and settings.telegram.webhook_url:
+        telegram.mount_webhook(app)
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
@@ -67,16 +99,25 @@ async def run(engine: Engine, settings: Settings) -> None:
 
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, settings.webapp.host, settings.webapp.port)
-    await site.start()
+    await web.TCPSite(runner, settings.webapp.host, settings.webapp.port).start()
+    if telegram and settings.telegram.webhook_url:
+        await telegram.set_webhook()
+    elif telegram:
+        background.append(asyncio.create_task(telegram.run_polling()))
+    background += [asyncio.create_task(relay.run(stop=stop)), asyncio.create_task(sweep(engine, stop))]
     mode = "demo" if settings.is_demo else "shop"
-    print(f"Vitrina ({mode}) is running at http://{settings.webapp.host}:{settings.webapp.port}/"
+    channels = ", ".join(name for name, on in (("Telegram @" + (telegram.username if telegram else ""), telegram),)
+                         if on) or "no bots"
+    print(f"Vitrina ({mode}, {channels}) is running at http://{settings.webapp.host}:{settings.webapp.port}/"
           " — press Ctrl-C to stop", flush=True)
-    tasks = [asyncio.create_task(relay.run(stop=stop)), asyncio.create_task(sweep(engine, stop))]
     try:
         await stop.wait()
     finally:
         print("stopping…", flush=True)
         stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if telegram:
+            await telegram.stop_polling()
+        await asyncio.gather(*background, return_exceptions=True)
         await runner.cleanup()
+        if telegram:
+            await telegram.close()

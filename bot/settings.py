@@ -98,6 +98,8 @@ class Settings(BaseSettings):
             raise _Named("vk__confirmation_code", "the Callback API needs the confirmation code")
         if self.telegram.webhook_url and not self.telegram.token:
             raise _Named("telegram__token", "a webhook needs the bot token")
+        if self.telegram.webhook_url and not self.telegram.webhook_secret:
+            raise _Named("telegram__webhook_secret", "a webhook needs a secret, so nobody else can post updates")
         return self
 
     @property

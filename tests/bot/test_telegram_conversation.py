@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import BARISTA, OWNER
+from shop_fixtures import BARISTA, OWNER
 from journey.channels import Channel, CustomerRef
 from journey.model import CartLine
 from telegram_harness import button, buttons, telegram_shop
