@@ -28,10 +28,10 @@ class Notifier:
     staff_chats: list[CustomerRef] = field(default_factory=list)  # Telegram staff chat, VK staff peer
 
     async def __call__(self, event: DomainEvent) -> None:
-        for to, reply in await self.replies(event):
+        for n, (to, reply) in enumerate(await self.replies(event)):
             messenger = self.messengers.get(to.channel)
             if messenger is not None:
-                await messenger.send(to, reply)
+                await messenger.send(to, reply, key=f"event:{event.id}:{n}")
 
     async def replies(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
         build = _BUILDERS.get(event.type)

@@ -163,11 +163,15 @@ class UnitOfWorkFactory(Protocol):
 
 
 class Messenger(Protocol):
-    """Delivers a reply to one channel account."""
+    """Delivers a reply to one channel account.
+
+    ``key`` names this delivery (e.g. the outbox event it tells of): a channel that de-duplicates sends
+    (VK's ``random_id``) uses it so that a retried send is not delivered twice.
+    """
 
     channel: Channel
 
-    async def send(self, to: CustomerRef, reply: Reply) -> None: ...
+    async def send(self, to: CustomerRef, reply: Reply, key: str = "") -> None: ...
 
 
 class QrRenderer(Protocol):

@@ -4,52 +4,19 @@ A 429 answer carries ``retry_after``: the sender waits that long and tries again
 """
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.types import BufferedInputFile
 
-from journey.channels import Channel, CustomerRef, Photo, Reply, Text, degrade
+from journey.channels import Channel, CustomerRef, Photo, Reply, degrade
 
+from ..ratelimit import RateLimiter
 from .translate import CAPABILITIES, keyboard
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-
-
-class RateLimiter:
-    """Spaces sends: at most ``per_second`` overall, and per chat one per ``chat_interval`` seconds after a
-    burst of ``chat_burst`` (a reply and its follow-up go at once; a flood to one chat is slowed).
-
-    Per chat it is the generic cell rate algorithm: ``tat`` is when the chat's next message is due.
-    """
-
-    def __init__(self, per_second: float = 30.0, chat_interval: float = 1.0, chat_burst: int = 3) -> None:
-        self.interval = 1.0 / per_second
-        self.chat_interval = chat_interval
-        self.tolerance = (chat_burst - 1) * chat_interval
-        self._next = 0.0
-        self._tat: dict[str, float] = {}
-        self._lock = asyncio.Lock()
-
-    async def wait(self, chat: str) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            tat = max(self._tat.get(chat, now), now)
-            at = max(now, self._next, tat - self.tolerance)
-            self._next = at + self.interval
-            self._tat[chat] = max(tat, at) + self.chat_interval
-            if len(self._tat) > 10_000:  # forget chats that are idle again
-                self._tat = {c: t for c, t in self._tat.items() if t > now}
-        if at > now:
-            await asyncio.sleep(at - now)
-
-    def pause(self, seconds: float) -> None:
-        """Telegram said 429: nobody sends until the wait is over."""
-        self._next = max(self._next, time.monotonic() + seconds)
 
 
 class TelegramMessenger:
@@ -60,7 +27,7 @@ class TelegramMessenger:
         self.mini_app_url = mini_app_url
         self.limiter = limiter or RateLimiter()
 
-    async def send(self, to: CustomerRef, reply: Reply) -> None:
+    async def send(self, to: CustomerRef, reply: Reply, key: str = "") -> None:
         reply = degrade(reply, CAPABILITIES)
         markup = keyboard(reply.buttons, self.mini_app_url)
         for attempt in range(1, MAX_ATTEMPTS + 1):

@@ -1,0 +1,98 @@
+"""The two translators: VK community events -> ``Inbound``, ``Reply`` buttons -> a VK keyboard."""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from journey.channels import Button, Capabilities, Channel, CustomerRef, Inbound
+
+CAPABILITIES = Capabilities(inline_buttons=True, mini_app_buttons=True, photos=True, invoices=False, max_text=4000)
+MAX_ROWS, MAX_BUTTONS, MAX_LABEL = 6, 10, 40  # VK's limits for an inline keyboard
+
+
+def random_id(key: str) -> int:
+    """VK drops a second send with the same random_id: derive it from what the send is about."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") & 0x7FFFFFFF or 1
+
+
+def _payload(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        return raw
+    try:
+        value = json.loads(raw) if raw else {}
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def from_message_new(event: dict[str, Any], language: str = "ru") -> Inbound | None:
+    """A message to the community. ``ref`` on a first message from vk.me/<group>?ref=<param> is a start."""
+    message = (event.get("object") or {}).get("message") or {}
+    from_id = message.get("from_id")
+    if not isinstance(from_id, int) or from_id <= 0:  # communities and malformed events
+        return None
+    sender = CustomerRef(Channel.VK, str(from_id), "", language)
+    text = str(message.get("text") or "").strip()[:4096]
+    payload = _payload(message.get("payload"))
+    command, argument, action, args = None, "", None, {}
+    if message.get("ref"):
+        command, argument = "start", str(message["ref"])[:256]
+    elif payload.get("command") == "start":  # VK's own "Начать" button
+        command = "start"
+    elif "a" in payload:  # a text button of ours
+        action, args = str(payload["a"]), ({"id": str(payload["id"])} if payload.get("id") else {})
+    elif text.startswith("/"):
+        head, _, argument = text.partition(" ")
+        command, argument = head[1:].lower() or None, argument.strip()
+    return Inbound(sender, text=text, command=command, argument=argument, action=action, payload=args,
+                   update_id=str(event.get("event_id") or f"m{message.get('peer_id')}:{message.get('id')}"), raw=event)
+
+
+def from_message_event(event: dict[str, Any], language: str = "ru") -> Inbound | None:
+    """A callback button pressed."""
+    obj = event.get("object") or {}
+    user_id = obj.get("user_id")
+    if not isinstance(user_id, int):
+        return None
+    payload = _payload(obj.get("payload"))
+    action = str(payload.get("a") or "unknown")
+    args = {"id": str(payload["id"])} if payload.get("id") else {}
+    return Inbound(CustomerRef(Channel.VK, str(user_id), "", language), action=action, payload=args,
+                   update_id=str(event.get("event_id") or obj.get("event_id")), raw=event)
+
+
+def keyboard(rows: tuple[tuple[Button, ...], ...], app_id: int | None, group_id: int | None) -> str | None:
+    """An inline keyboard within VK's limits; a Mini App button opens the VK Mini App with its hash."""
+    out: list[list[dict]] = []
+    count = 0
+    for row in rows:
+        buttons = []
+        for b in row:
+            label = b.text[:MAX_LABEL]
+            if b.mini_app is not None:
+                if not app_id:
+                    continue
+                action = {"type": "open_app", "app_id": app_id, "label": label, "hash": b.mini_app}
+                if group_id:
+                    action["owner_id"] = -group_id
+            elif b.url:
+                action = {"type": "open_link", "link": b.url, "label": label}
+            elif b.action:
+                data = {"a": b.action, **({"id": b.payload["id"]} if b.payload.get("id") else {})}
+                action = {"type": "callback", "label": label, "payload": json.dumps(data, ensure_ascii=False)}
+            else:
+                continue
+            if count < MAX_BUTTONS:
+                buttons.append({"action": action})
+                count += 1
+        if buttons:
+            out.append(buttons)
+    while len(out) > MAX_ROWS:  # fold single-button rows in pairs until it fits
+        singles = [i for i, r in enumerate(out) if len(r) == 1]
+        if len(singles) < 2:
+            out = out[:MAX_ROWS]
+            break
+        first, second = singles[0], singles[1]
+        out[first] = out[first] + out.pop(second)
+    return json.dumps({"inline": True, "buttons": out}, ensure_ascii=False) if out else None
