@@ -62,6 +62,17 @@ def telegram_channel(settings: Settings, engine: Engine, conversation: Conversat
         webhook_secret=tg.webhook_secret.get_secret_value() if tg.webhook_secret else None)
 
 
+def vk_channel(settings: Settings, engine: Engine, conversation: Conversation):
+    from adapters.vk import VkChannel
+
+    vk = settings.vk
+    return VkChannel(
+        vk.token.get_secret_value(), vk.group_id, handle=conversation.handle,
+        claim=lambda event_id: engine.claim_update(Channel.VK, event_id), api_base=vk.api_base, app_id=vk.app_id,
+        callback_secret=vk.callback_secret.get_secret_value() if vk.callback_secret else None,
+        confirmation_code=vk.confirmation_code)
+
+
 async def run(engine: Engine, settings: Settings) -> None:
     from adapters.qr import QrcodeRenderer
     from webapp.app import create_app
@@ -78,7 +89,7 @@ async def run(engine: Engine, settings: Settings) -> None:
     notifier = Notifier(engine, qr)
     relay = OutboxRelay(engine.uow, {"notify": notifier})
     stop = asyncio.Event()
-    background: list[asyncio.Task] = []
+    pollers: list[asyncio.Task] = []
 
     telegram = None
     if settings.telegram.token:
@@ -88,9 +99,18 @@ async def run(engine: Engine, settings: Settings) -> None:
         if settings.telegram.staff_chat_id:
             notifier.staff_chats.append(CustomerRef(Channel.TELEGRAM, str(settings.telegram.staff_chat_id)))
 
+    vk = None
+    if settings.vk.token:
+        vk = vk_channel(settings, engine, conversation)
+        notifier.messengers[Channel.VK] = vk.messenger
+        if settings.vk.staff_peer_id:
+            notifier.staff_chats.append(CustomerRef(Channel.VK, str(settings.vk.staff_peer_id)))
+
     app = create_app(engine, webapp_config(settings, rules.name, telegram.username if telegram else ""), qr)
     if telegram and settings.telegram.webhook_url:
         telegram.mount_webhook(app)
+    if vk and settings.vk.callback_secret:
+        vk.mount_callback(app)
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -103,11 +123,13 @@ async def run(engine: Engine, settings: Settings) -> None:
     if telegram and settings.telegram.webhook_url:
         await telegram.set_webhook()
     elif telegram:
-        background.append(asyncio.create_task(telegram.run_polling()))
-    background += [asyncio.create_task(relay.run(stop=stop)), asyncio.create_task(sweep(engine, stop))]
+        pollers.append(asyncio.create_task(telegram.run_polling()))
+    if vk and not settings.vk.callback_secret:
+        pollers.append(asyncio.create_task(vk.run_polling()))
+    workers = [asyncio.create_task(relay.run(stop=stop)), asyncio.create_task(sweep(engine, stop))]
     mode = "demo" if settings.is_demo else "shop"
-    channels = ", ".join(name for name, on in (("Telegram @" + (telegram.username if telegram else ""), telegram),)
-                         if on) or "no bots"
+    channels = ", ".join(name for name, on in (("Telegram @" + (telegram.username if telegram else ""), telegram),
+                                               (f"VK club{settings.vk.group_id}", vk)) if on) or "no bots"
     print(f"Vitrina ({mode}, {channels}) is running at http://{settings.webapp.host}:{settings.webapp.port}/"
           " — press Ctrl-C to stop", flush=True)
     try:
@@ -117,7 +139,11 @@ async def run(engine: Engine, settings: Settings) -> None:
         stop.set()
         if telegram:
             await telegram.stop_polling()
-        await asyncio.gather(*background, return_exceptions=True)
+        for task in pollers:  # a long poll may be waiting on the server: do not wait for it
+            task.cancel()
+        await asyncio.gather(*pollers, *workers, return_exceptions=True)
         await runner.cleanup()
         if telegram:
             await telegram.close()
+        if vk:
+            await vk.close()

@@ -126,3 +126,49 @@ async def test_webhook_mode_refuses_a_call_without_the_secret(tmp_path, fake):
         assert "Что я умею" in reply.text
         await asyncio.sleep(0.5)  # time for a second answer, were the retry handled again
         assert len(fake.calls_of("sendMessage")) == 1
+
+
+async def test_run_with_a_vk_token_serves_a_customer_from_start_to_pickup(tmp_path):
+    from cli import vitrina as cli
+    from fake_vk import FakeVK
+
+    from launch_data import vk_launch_params
+
+    port = free_port()
+    async with FakeVK(group_id=7) as vk:
+        env = {"VITRINA_VK__TOKEN": vk.token, "VITRINA_VK__GROUP_ID": "7", "VITRINA_VK__API_BASE": vk.api_url,
+               "VITRINA_VK__APP_ID": "51234", "VITRINA_VK__APP_SECRET": "app-secret",
+               "VITRINA_VK__STAFF_PEER_ID": "2000000001", "VITRINA_OWNERS": "vk:42",
+               "VITRINA_WEBAPP__PORT": str(port), "VITRINA_DATABASE_URL": f"sqlite:///{tmp_path / 'shop.db'}"}
+        cli(tmp_path, "demo", "seed", **env)
+        async with Running(cwd=tmp_path, env=env) as running:
+            assert "VK club7" in running.output[-1]
+            await vk.wait_for(lambda: vk.calls_to("groups.getLongPollServer"), 15)
+            vk.users[100] = ("Ира", "К")
+            vk.message_new(100, "Привет", ref="pcenter")
+            hello = await vk.next_message(100, timeout=15)
+            assert "Здравствуйте, Ира!" in hello.text
+
+            def launch(user_id: int) -> dict[str, str]:
+                return {"Authorization": "vk " + vk_launch_params(user_id, int(time.time()), secret="app-secret",
+                                                                  app_id=51234)}
+
+            async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+                body = {"point": "center", "lines": [{"item": "croissant", "quantity": 2, "options": {}}],
+                        "promo": "WELCOME", "points": 0, "pickup_at": None, "payment": "counter", "request_id": "v1"}
+                async with http.post("/api/orders", json=body, headers=launch(100)) as placed:
+                    assert placed.status == 201, await placed.text()
+                    order = await placed.json()
+                note = await vk.next_message(2000000001, timeout=15)
+                assert f"Новый заказ № {order['short_code']}" in note.text
+                for step in ("accept", "ready"):
+                    async with http.post(f"/api/staff/orders/{order['id']}/{step}", headers=launch(42)) as done:
+                        assert done.status == 200, await done.text()
+                async with http.post("/api/staff/handover", json={"token": order["pickup_token"]},
+                                     headers=launch(42)) as done:
+                    assert (await done.json())["status"] == "picked_up"
+            accepted = await vk.next_message(100, timeout=15)
+            ready = await vk.next_message(100, timeout=15)
+            picked = await vk.next_message(100, timeout=15)
+            assert "принят" in accepted.text and "готов" in ready.text and ready.attachment
+            assert "Начислено баллов" in picked.text
