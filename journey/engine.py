@@ -103,4 +103,5 @@ class Engine:
     pickup_token = ordering.pickup_token
     find_for_pickup = ordering.find_for_pickup
     orders_of = ordering.orders_of
+    open_orders = ordering.open_orders
     repeat_lines = ordering.repeat_lines

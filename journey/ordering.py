@@ -223,8 +223,11 @@ async def mark_ready(self: Engine, actor: CustomerRef, order_id: str) -> Order:
 
 async def find_for_pickup(self: Engine, actor: CustomerRef, *, token: str | None = None,
                           short_code: str | None = None, point_id: str | None = None) -> Order:
-    """The open order a staff member scanned (token) or typed (short code). Only staff may look."""
-    async with self.uow() as uow:
+    """The open order a staff member scanned (token) or typed (short code). Only staff may look.
+
+    A code whose order was already handed over is refused with ``already_picked_up``, so a double
+    scan says what happened rather than "no such code"."""
+    async with self.read() as uow:
         points = await staff_points(self, uow, actor)
         if not points:
             raise DomainError(ErrorCode.NOT_STAFF)
@@ -239,6 +242,11 @@ async def find_for_pickup(self: Engine, actor: CustomerRef, *, token: str | None
                 raise DomainError(ErrorCode.PICKUP_CODE_INVALID)
             found = [o for o in await uow.orders.by_short_code(point_id, code)
                      if "*" in points or o.point_id in points]
+            if not found:
+                last = await uow.orders.last_with_short_code(point_id, code, since=self.now() - timedelta(hours=12))
+                if last is not None and last.status is OrderStatus.PICKED_UP and (
+                        "*" in points or last.point_id in points):
+                    raise DomainError(ErrorCode.ALREADY_PICKED_UP)
             if len(found) != 1:
                 raise DomainError(ErrorCode.PICKUP_CODE_INVALID,
                                   "" if not found else "the same code is open at several points: choose the point")
@@ -382,3 +390,17 @@ async def repeat_lines(self: Engine, ref: CustomerRef, order_id: str | None = No
                    if item.group(g) and all(item.group(g).option(o) for o in ids)}
         lines.append(CartLine(item.id, line.quantity, options))
     return lines
+
+
+async def open_orders(self: Engine, actor: CustomerRef, point_id: str | None = None) -> list[Order]:
+    """The counter's queue: open orders of a point (or of every point the actor serves), soonest first."""
+    async with self.read() as uow:
+        points = await staff_points(self, uow, actor)
+        if not points or (point_id is not None and "*" not in points and point_id not in points):
+            raise DomainError(ErrorCode.NOT_STAFF)
+        known = [p.id for p in await uow.catalog.points()]
+        if point_id is not None and point_id not in known:
+            raise DomainError(ErrorCode.POINT_NOT_FOUND, point_id)
+        wanted = [point_id] if point_id else [p for p in known if "*" in points or p in points]
+        orders = [o for p in wanted for o in await uow.orders.open_at(p)]
+    return sorted(orders, key=lambda o: (o.pickup_at, o.created_at))

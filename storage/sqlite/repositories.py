@@ -198,6 +198,15 @@ class SqliteOrders(_Repo):
             params += (point_id,)
         return [rows.order(r) for r in self._c.execute(sql, params)]
 
+    async def last_with_short_code(self, point_id: str | None, short_code: str, since: datetime) -> Order | None:
+        sql = f"SELECT {rows.ORDER_COLUMNS} FROM orders WHERE short_code = ? AND updated_at >= ?"
+        params: tuple = (short_code, ts(since))
+        if point_id is not None:
+            sql += " AND point_id = ?"
+            params += (point_id,)
+        r = self._c.execute(sql + " ORDER BY updated_at DESC LIMIT 1", params).fetchone()
+        return rows.order(r) if r else None
+
     async def short_codes_in_use(self, point_id: str) -> set[str]:
         cur = self._c.execute(f"SELECT short_code FROM orders WHERE point_id = ? AND status IN {_OPEN_SQL}",
                               (point_id,))

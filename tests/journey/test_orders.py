@@ -58,6 +58,8 @@ async def test_a_second_hand_over_is_refused_and_changes_nothing(engine):
             await engine.hand_over(actor, order_id=order.id)
     with refused(ErrorCode.ALREADY_PICKED_UP):  # the token is single-use
         await engine.hand_over(BARISTA, token=engine.pickup_token(order.id))
+    with refused(ErrorCode.ALREADY_PICKED_UP):  # and a typed code says so too, though the code is free again
+        await engine.hand_over(BARISTA, short_code=order.short_code, point_id="center")
     assert await state(engine, order.id) == before
     assert await balance(engine, GUEST) == 36000 * 5 // 100
 

@@ -1,0 +1,8 @@
+"""The Mini App: an aiohttp JSON API (auth, menu, cart, orders, staff), the QR landing page, static files.
+
+Imports ``journey`` (and aiogram's launch-data helpers) only; ``bot.main`` builds it with ``create_app``.
+"""
+from .app import create_app
+from .config import WebappConfig
+
+__all__ = ["WebappConfig", "create_app"]

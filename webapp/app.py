@@ -1,0 +1,129 @@
+"""The Mini App server: an app factory with one ``setup_*`` per concern (routes, middlewares, static)."""
+from __future__ import annotations
+
+import logging
+import mimetypes
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from journey.engine import Engine
+from journey.errors import DomainError, ErrorCode
+from journey.ports import QrRenderer
+
+from . import landing, openapi, views_customer, views_orders, views_staff
+from .auth import authenticate
+from .config import CONFIG, ENGINE, QR, WebappConfig
+from .views import LAUNCH, error, internal_error
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+PUBLIC_API = frozenset({"/api/config", "/api/openapi.json"})
+COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml")
+MIN_COMPRESS = 512  # below this gzip costs more than it saves
+CSP = ("default-src 'self'; script-src 'self' https://telegram.org; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; "
+       "frame-ancestors 'self' https://web.telegram.org https://*.vk.com https://vk.com")
+_CONDITIONAL = ("Range", "If-Range", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since")
+_HTTP_CODES = {401: ErrorCode.UNAUTHORIZED, 403: ErrorCode.FORBIDDEN, 404: ErrorCode.NOT_FOUND}
+
+
+def create_app(engine: Engine, config: WebappConfig, qr: QrRenderer) -> web.Application:
+    app = web.Application()
+    app[ENGINE] = engine
+    app[CONFIG] = config
+    app[QR] = qr
+    setup_middlewares(app)
+    setup_routes(app)
+    setup_static(app)
+    return app
+
+
+def setup_routes(app: web.Application) -> None:
+    for module in (views_customer, views_orders, views_staff, openapi, landing):
+        app.router.add_routes(module.routes)
+
+
+def setup_middlewares(app: web.Application) -> None:
+    app.middlewares.extend([errors_middleware, compression_middleware, auth_middleware])
+    app.on_response_prepare.append(security_headers)
+
+
+def setup_static(app: web.Application) -> None:
+    """``/`` is the Mini App; ``/static/`` its files; ``/photos/`` the menu photos (``static/photos``)."""
+    static = app[CONFIG].static_dir
+
+    async def index(request: web.Request) -> web.StreamResponse:
+        page = static / "index.html"
+        if not page.is_file():
+            raise web.HTTPNotFound(text="The Mini App is not built: webapp/static/index.html is missing.")
+        # always revalidated: a new release must reach the WebView, which caches hard
+        return web.FileResponse(page, headers={"Cache-Control": "no-cache"})
+
+    app.router.add_get("/", index)
+    if static.is_dir():
+        app.router.add_static("/static/", static)
+    if (static / "photos").is_dir():
+        app.router.add_static("/photos/", static / "photos")
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The engine's refusals (and HTTP errors under /api) as ``{"error", "message"}`` JSON."""
+    try:
+        return await handler(request)
+    except DomainError as exc:
+        if exc.code is ErrorCode.UNAUTHORIZED:
+            log.info("launch refused for %s: %s", request.path, exc.detail)
+        return await error(request, exc.code, detail=exc.detail)
+    except web.HTTPException as exc:
+        if not request.path.startswith("/api/") or exc.status < 400:
+            raise
+        if exc.status >= 500:
+            return await internal_error(request)
+        return await error(request, _HTTP_CODES.get(exc.status, ErrorCode.BAD_INPUT), exc.status)
+    except Exception:
+        if not request.path.startswith("/api/"):
+            raise
+        log.exception("unexpected error in %s %s", request.method, request.path)
+        return await internal_error(request)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every matched /api route but the public ones needs verified launch data (else 401)."""
+    if (request.path.startswith("/api/") and request.path not in PUBLIC_API
+            and request.match_info.http_exception is None):
+        request[LAUNCH] = authenticate(request.headers.get("Authorization"), request.app[CONFIG],
+                                       request.app[ENGINE].now(), request.headers.get("Accept-Language", ""))
+    return await handler(request)
+
+
+@web.middleware
+async def compression_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """gzip for text (JSON, HTML, JS, CSS, SVG) when the client accepts it: mobile internet is uneven."""
+    response = await handler(request)
+    if "gzip" not in request.headers.get("Accept-Encoding", "").lower() or response.status != 200:
+        return response
+    if isinstance(response, web.FileResponse):
+        if request.method != "GET" or any(h in request.headers for h in _CONDITIONAL):
+            # the file may answer 304 or a byte range, neither of which can carry a gzip stream
+            return response
+        # a file's type is known only once it is sent; the URL says the same ("/" is index.html)
+        content_type = mimetypes.guess_type(request.path)[0] or ("text/html" if request.path.endswith("/") else "")
+        if content_type.startswith(COMPRESSIBLE):
+            response.enable_compression(web.ContentCoding.gzip)
+    elif isinstance(response, web.Response):
+        if response.content_type.startswith(COMPRESSIBLE) and len(response.body or b"") >= MIN_COMPRESS:
+            response.enable_compression(web.ContentCoding.gzip)
+    return response
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if "Content-Encoding" in response.headers or response.compression:
+        response.headers.setdefault("Vary", "Accept-Encoding")

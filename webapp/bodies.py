@@ -1,0 +1,74 @@
+"""Request bodies. Strict: wrong types, unknown fields (a price!) and out-of-range numbers are 400.
+
+The client sends ids and quantities only; every amount is computed by the engine.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from journey.model import CartLine
+from journey.pricing import MAX_LINES, MAX_QUANTITY
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class CartLineBody(Body):
+    item: Id
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] = 1
+    options: Annotated[dict[Id, Annotated[list[Id], Field(max_length=20)]], Field(max_length=20)] = {}
+
+    def to_line(self) -> CartLine:
+        return CartLine(self.item, self.quantity, {group: tuple(ids) for group, ids in self.options.items()})
+
+
+class CartBody(Body):
+    point: Id
+    lines: Annotated[list[CartLineBody], Field(max_length=MAX_LINES)]
+    promo: Annotated[str, StringConstraints(max_length=32)] | None = None
+    points: Annotated[int, Field(ge=0, le=10**9)] = 0
+
+    def cart(self) -> list[CartLine]:
+        return [line.to_line() for line in self.lines]
+
+
+class OrderBody(CartBody):
+    pickup_at: AwareDatetime | None = None
+    payment: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,32}$")] = "counter"
+    request_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+
+
+class LanguageBody(Body):
+    language: Literal["ru", "en"]
+
+
+class ReviewBody(Body):
+    item: Id
+    rating: Annotated[int, Field(ge=1, le=5)]
+    text: Annotated[str, StringConstraints(max_length=1000)] = ""
+
+
+class LinkBody(Body):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+
+
+class PickupBody(Body):
+    """A scanned QR (``token``) or a typed short code (``code``, with ``point`` when staff serve several)."""
+
+    token: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    code: Annotated[str, StringConstraints(min_length=1, max_length=8)] | None = None
+    point: Id | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> PickupBody:
+        if (self.token is None) == (self.code is None):
+            raise ValueError("send either token or code")
+        return self
+
+
+BODIES: tuple[type[Body], ...] = (CartBody, OrderBody, LanguageBody, ReviewBody, LinkBody, PickupBody)

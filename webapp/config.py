@@ -1,0 +1,36 @@
+"""What the Mini App server is given by the composition root: its settings and the typed app keys."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from journey.engine import Engine
+from journey.ports import QrRenderer
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+@dataclass(frozen=True, slots=True)
+class WebappConfig:
+    """Deployment details of the Mini App; ``bot.main`` builds it from the settings."""
+
+    demo: bool
+    telegram_token: str | None
+    vk_app_secret: str | None
+    vk_app_id: int | None
+    telegram_bot: str = ""  # the bot's username, for t.me links; may be empty
+    auth_max_age: int = 86400  # seconds a launch stays valid
+    public_url: str = ""  # e.g. https://coffee.example; "" means links are relative to this server
+    static_dir: Path = field(default=STATIC_DIR)
+    shop_name: str = "Vitrina"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/")
+
+
+ENGINE = web.AppKey("engine", Engine)
+CONFIG = web.AppKey("config", WebappConfig)
+QR = web.AppKey("qr", QrRenderer)

@@ -1,0 +1,62 @@
+"""``/go/<param>``: what a printed QR code opens. Records the visit, then offers every way into the shop.
+
+One code on a counter serves every customer: the page links to the bot in Telegram, to the Mini App in
+VK and to the Mini App right here in the browser. It is tiny and self-contained (inline CSS, no script),
+because it is often the first thing a phone on a weak connection loads.
+"""
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import quote
+
+from aiohttp import web
+
+from journey.channels import Channel
+from journey.deeplinks import PARAM, parse_start
+
+from .views import config, engine
+
+routes = web.RouteTableDef()
+
+_STYLE = ("body{font:16px/1.4 system-ui,sans-serif;margin:0;padding:24px;background:#faf7f2;color:#222;"
+          "text-align:center}main{max-width:420px;margin:auto}h1{font-size:1.4em}"
+          "a{display:block;margin:12px 0;padding:14px;border-radius:12px;background:#6b4226;color:#fff;"
+          "text-decoration:none;font-weight:600}a.tg{background:#2aabee}a.vk{background:#0077ff}"
+          "a span{display:block;font-weight:400;font-size:.8em;opacity:.85}p.en{color:#666;font-size:.9em}")
+
+
+def _page(title: str, body: str, status: int = 200) -> web.Response:
+    html = (f'<!doctype html><html lang="ru"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{title}</title>'
+            f'<style>{_STYLE}</style></head><body><main>{body}</main></body></html>')
+    return web.Response(text=html, status=status, content_type="text/html",
+                        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+
+def _button(href: str, css: str, ru: str, en: str) -> str:
+    return f'<a class="{css}" href="{escape(href)}">{ru}<span>{en}</span></a>'
+
+
+@routes.get("/go/{param}")
+async def go(request: web.Request) -> web.Response:
+    param = request.match_info["param"]
+    cfg = config(request)
+    shop = escape(cfg.shop_name)
+    if not PARAM.match(param):
+        return _page(f"{shop}: ссылка не найдена",
+                     "<h1>Такой ссылки нет</h1><p>Проверьте код или спросите у бариста — мы поможем.</p>"
+                     '<p class="en">This link does not exist. Check the code or ask the barista.</p>'
+                     f'<a href="/">Открыть {shop}<span>Open {shop}</span></a>', status=404)
+    link = parse_start(param)
+    if link is not None and request.method == "GET":  # a HEAD probe is not a visit
+        await engine(request).record_visit(link, Channel.WEB)
+    ways = []
+    if cfg.telegram_bot:
+        bot = quote(cfg.telegram_bot.lstrip("@"), safe="")
+        ways.append(_button(f"https://t.me/{bot}?start={param}", "tg", "Открыть в Telegram", "Open in Telegram"))
+    if cfg.vk_app_id:
+        ways.append(_button(f"https://vk.com/app{cfg.vk_app_id}#{param}", "vk",
+                            "Открыть во ВКонтакте", "Open in VK"))
+    ways.append(_button(f"/?start={param}", "web", "Открыть в браузере", "Open in the browser"))
+    return _page(shop, f"<h1>{shop}</h1><p>Где вам удобнее сделать заказ?</p>"
+                       f'<p class="en">Where would you like to order?</p>{"".join(ways)}')

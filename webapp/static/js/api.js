@@ -1,0 +1,41 @@
+// fetch wrapper: adds the launch data header, turns the JSON error into an ApiError with .code and .message.
+import { t } from './i18n.js';
+
+let authorization = '';
+export const setAuth = (value) => { authorization = value; };
+
+export class ApiError extends Error {
+  constructor(code, message, status) {
+    super(message);
+    this.code = code;
+    this.status = status;
+  }
+}
+
+const base = new URL('api/', document.baseURI);
+
+export async function api(path, { method = 'GET', body, raw, timeout = 20000 } = {}) {
+  const headers = { Authorization: authorization };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), timeout);
+  let res;
+  try {
+    res = await fetch(new URL(path, base), {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: ctl.signal,
+    });
+  } catch {
+    throw new ApiError('network', t('network'), 0);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!res.ok) {
+    let data = {};
+    try { data = await res.json(); } catch { /* not JSON: a proxy's page */ }
+    throw new ApiError(data.error || 'http_' + res.status, data.message || res.statusText || t('network'), res.status);
+  }
+  if (raw) return res;
+  return res.status === 204 ? null : res.json();
+}
+
+export const post = (path, body = {}) => api(path, { method: 'POST', body });

@@ -1,0 +1,73 @@
+// Mini App texts. Russian is the default; English when the user's language is English.
+const ru = {
+  loading: 'Загрузка…', back: 'Назад', menu: 'Меню', cart: 'Корзина', orders: 'Заказы', profile: 'Профиль',
+  staff: 'Персонал', point: 'Точка выдачи', soldOut: 'Нет в наличии', add: 'Добавить', added: 'Добавлено в корзину',
+  addToCart: 'В корзину', checkout: 'Оформить заказ', place: 'Заказать', pay: 'Оплатить', none: 'Не нужно',
+  quantity: 'Количество', reviews: 'Отзывы', noReviews: 'Отзывов пока нет', emptyCart: 'Корзина пуста',
+  toMenu: 'Перейти в меню', subtotal: 'Сумма', discount: 'Скидка', pointsUsed: 'Баллами', total: 'Итого',
+  clear: 'Очистить', remove: 'Убрать', more: 'Ещё', less: 'Меньше', when: 'Когда забрать', asap: 'Как можно скорее',
+  later: 'Ко времени', promo: 'Промокод', apply: 'Применить', usePoints: 'Списать баллы: {n}',
+  balance: 'Баллы', payment: 'Оплата', counter: 'Оплата на кассе', order: 'Заказ №{n}', code: 'Код выдачи',
+  showCode: 'Покажите QR-код или назовите код на кассе', st_placed: 'Оформлен', st_accepted: 'Готовится',
+  st_ready: 'Готов к выдаче', st_picked_up: 'Выдан', st_cancelled: 'Отменён', st_expired: 'Просрочен',
+  ph_placed: 'Оформлен', ph_accepted: 'Принят', ph_ready: 'Готов', ph_picked_up: 'Выдан',
+  cancel: 'Отменить заказ', cancelled: 'Заказ отменён', pickupAt: 'Забрать', repeat: 'Повторить',
+  repeated: 'Заказ добавлен в корзину', skipped: 'Не всё есть в меню: пропущено {n}', noOrders: 'Заказов пока нет',
+  rate: 'Оценить', send: 'Отправить', thanks: 'Спасибо за отзыв!', yourReview: 'Ваш отзыв',
+  referral: 'Пригласите друга', referralHint: 'Друг получит бонус на первый заказ, вы — тоже.',
+  copy: 'Копировать', copied: 'Скопировано', share: 'Поделиться', link: 'Связать аккаунты',
+  linkHint: 'Получите код здесь и введите его в другом приложении (Telegram или VK) — история и баллы объединятся.',
+  getCode: 'Получить код', enterCode: 'Код из другого приложения', linked: 'Аккаунты связаны', validUntil: 'действует до {t}',
+  language: 'Язык', demoStaff: 'Войти как сотрудник', demoStaffHint: 'Демо: режим сотрудника', accounts: 'Аккаунты',
+  scan: 'Сканировать QR', typeCode: 'Код выдачи', find: 'Найти', handOver: 'Выдать', accept: 'Принять',
+  ready: 'Готов', handedOver: 'Заказ выдан', openOrders: 'Открытые заказы', noOpen: 'Открытых заказов нет',
+  customer: 'Покупатель', network: 'Нет связи. Проверьте интернет и попробуйте ещё раз.', retry: 'Повторить попытку',
+  notFound: 'Страница не найдена', stars: '{n} из 5', item: 'Позиция', pcs: '{n} шт.', closed: 'закрыто',
+};
+const en = {
+  loading: 'Loading…', back: 'Back', menu: 'Menu', cart: 'Cart', orders: 'Orders', profile: 'Profile',
+  staff: 'Staff', point: 'Pickup point', soldOut: 'Sold out', add: 'Add', added: 'Added to cart',
+  addToCart: 'Add to cart', checkout: 'Checkout', place: 'Place order', pay: 'Pay', none: 'None',
+  quantity: 'Quantity', reviews: 'Reviews', noReviews: 'No reviews yet', emptyCart: 'Your cart is empty',
+  toMenu: 'Go to the menu', subtotal: 'Subtotal', discount: 'Discount', pointsUsed: 'Points', total: 'Total',
+  clear: 'Clear', remove: 'Remove', more: 'More', less: 'Less', when: 'Pickup time', asap: 'As soon as possible',
+  later: 'At a time', promo: 'Promo code', apply: 'Apply', usePoints: 'Use points: {n}',
+  balance: 'Points', payment: 'Payment', counter: 'Pay at the counter', order: 'Order #{n}', code: 'Pickup code',
+  showCode: 'Show the QR code or tell the code at the counter', st_placed: 'Placed', st_accepted: 'Being made',
+  st_ready: 'Ready for pickup', st_picked_up: 'Picked up', st_cancelled: 'Cancelled', st_expired: 'Expired',
+  ph_placed: 'Placed', ph_accepted: 'Accepted', ph_ready: 'Ready', ph_picked_up: 'Picked up',
+  cancel: 'Cancel order', cancelled: 'Order cancelled', pickupAt: 'Pickup', repeat: 'Repeat',
+  repeated: 'The order is in your cart', skipped: 'Some items are off the menu: {n} skipped', noOrders: 'No orders yet',
+  rate: 'Rate', send: 'Send', thanks: 'Thank you for the review!', yourReview: 'Your review',
+  referral: 'Invite a friend', referralHint: 'Your friend gets a bonus on the first order, and so do you.',
+  copy: 'Copy', copied: 'Copied', share: 'Share', link: 'Link accounts',
+  linkHint: 'Get a code here and enter it in the other app (Telegram or VK): history and points are merged.',
+  getCode: 'Get a code', enterCode: 'Code from the other app', linked: 'Accounts linked', validUntil: 'valid until {t}',
+  language: 'Language', demoStaff: 'Sign in as staff', demoStaffHint: 'Demo: staff mode', accounts: 'Accounts',
+  scan: 'Scan QR', typeCode: 'Pickup code', find: 'Find', handOver: 'Hand over', accept: 'Accept',
+  ready: 'Ready', handedOver: 'Order handed over', openOrders: 'Open orders', noOpen: 'No open orders',
+  customer: 'Customer', network: 'No connection. Check the internet and try again.', retry: 'Try again',
+  notFound: 'Page not found', stars: '{n} of 5', item: 'Item', pcs: '{n} pcs', closed: 'closed',
+};
+const dicts = { ru, en };
+export let lang = 'ru';
+export const normLang = (code) => (/^en\b/i.test(code || '') ? 'en' : 'ru');
+export function setLang(code) {
+  lang = normLang(code);
+  document.documentElement.lang = lang;
+}
+export const t = (key, vars) =>
+  (dicts[lang][key] ?? ru[key] ?? key).replace(/\{(\w+)\}/g, (_, k) => vars?.[k] ?? '');
+
+export const locale = () => (lang === 'en' ? 'en-GB' : 'ru-RU');
+// Client-side display only (option deltas on the item screen); totals always come from the server.
+export function money(amount, currency = 'RUB') {
+  const sign = { RUB: '₽', XTR: '⭐' }[currency] || currency;
+  const n = currency === 'XTR' ? amount : amount / 100;
+  const digits = Number.isInteger(n) ? 0 : 2;
+  return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n)
+    + '\u00a0' + sign;
+}
+export const time = (iso) => new Date(iso).toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' });
+export const date = (iso) =>
+  new Date(iso).toLocaleString(locale(), { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });

@@ -1,0 +1,118 @@
+// Boot and hash routing: #/menu, #/item/<id>, #/cart, #/checkout, #/order/<id>, #/orders, #/profile, #/staff.
+import { h, $, toast } from './dom.js';
+import { t, setLang, lang } from './i18n.js';
+import { api, setAuth } from './api.js';
+import { detect, store } from './platform.js';
+import { state, restoreCart, saveCart, setPoint, cartCount } from './state.js';
+import * as menu from './screens/menu.js';
+import * as item from './screens/item.js';
+import * as cart from './screens/cart.js';
+import * as checkout from './screens/checkout.js';
+import * as order from './screens/order.js';
+import * as orders from './screens/orders.js';
+import * as profile from './screens/profile.js';
+import * as staff from './screens/staff.js';
+
+const routes = { menu, item, cart, checkout, order, orders, profile, staff };
+const parents = { item: '#/menu', cart: '#/menu', checkout: '#/cart', order: '#/orders', orders: '#/menu',
+  profile: '#/menu', staff: '#/menu' };
+
+let seq = 0;
+let leave = [];
+let prevHash = '';
+let curHash = '';
+
+export function go(hash, replace) {
+  if (replace) {
+    history.replaceState(null, '', hash);
+    render();
+  } else if (location.hash === hash) render();
+  else location.hash = hash;
+}
+
+function tabs() {
+  const list = [['menu', t('menu')], ['cart', t('cart')], ['orders', t('orders')], ['profile', t('profile')]];
+  if (state.me?.is_staff) list.push(['staff', t('staff')]);
+  const nav = $('#tabs');
+  nav.setAttribute('aria-label', t('menu'));
+  nav.replaceChildren(...list.map(([id, label]) => h('a', { href: '#/' + id, 'data-testid': 'tab-' + id, 'data-tab': id },
+    label, id === 'cart' ? h('span', { class: 'count' }, cartCount() || '') : null)));
+  nav.hidden = false;
+}
+
+function ctxFor(my, name) {
+  return {
+    go,
+    alive: () => my === seq,
+    onLeave: (fn) => leave.push(fn),
+    title: (text) => { $('#title').textContent = text; document.title = text; },
+    main: (text, onClick, disabled) => my === seq && state.platform.setMain(text, onClick, disabled),
+    refresh: () => my === seq && render(),
+    tabs,
+    name,
+  };
+}
+
+export async function render() {
+  const m = /^#\/(\w+)\/?(.*)$/.exec(location.hash) || [];
+  const name = routes[m[1]] ? m[1] : 'menu';
+  if (location.hash !== curHash) { prevHash = curHash; curHash = location.hash; }
+  const my = ++seq;
+  leave.splice(0).forEach((fn) => fn());
+  const p = state.platform;
+  p.setMain(null);
+  const parent = parents[name];
+  p.setBack(parent ? () => (prevHash === parent ? history.back() : go(parent)) : null);
+  for (const a of document.querySelectorAll('#tabs a')) a.toggleAttribute('aria-current', a.dataset.tab === name);
+  const app = $('#app');
+  const ctx = ctxFor(my, name);
+  try {
+    const node = await routes[name].render(ctx, decodeURIComponent(m[2] || ''));
+    if (my === seq) { app.replaceChildren(node); window.scrollTo(0, 0); }
+  } catch (e) {
+    if (my !== seq) return;
+    console.error(e);
+    app.replaceChildren(h('div', { class: 'error-box', role: 'alert', 'data-testid': 'error' },
+      h('p', {}, e.message || t('network')),
+      h('button', { class: 'btn', type: 'button', onclick: () => render() }, t('retry'))));
+  }
+}
+
+// The language: the user's explicit choice, else what the platform says. The server learns it from
+// Telegram's and VK's launch data itself; the demo browser and an explicit choice tell it.
+export async function changeLanguage(code, explicit) {
+  if (explicit) store.set('vitrina.lang', code);
+  setLang(code);
+  if (state.me && state.me.language !== lang && (explicit || state.platform.kind === 'browser')) {
+    try { state.me = await api('me', { method: 'PATCH', body: { language: lang } }); } catch { /* cosmetic */ }
+  }
+  document.querySelector('#back').setAttribute('aria-label', t('back'));
+  tabs();
+}
+
+async function boot() {
+  const p = state.platform = await detect();
+  setAuth(p.auth);
+  setLang(store.get('vitrina.lang') || p.language || 'ru');
+  document.documentElement.dataset.platform = p.kind;
+  const start = /^[pt]([a-z0-9]+)/.exec(p.start || '');
+  if (!location.hash.startsWith('#/')) history.replaceState(null, '', location.pathname + location.search + '#/menu');
+  try {
+    const [cfg, me, pts] = await Promise.all([api('config'), api('me'), api('points')]);
+    Object.assign(state, { cfg, me, points: pts.points });
+  } catch (e) {
+    $('#app').replaceChildren(h('div', { class: 'error-box', role: 'alert', 'data-testid': 'error' },
+      h('p', {}, e.message), h('button', { class: 'btn', type: 'button', onclick: () => location.reload() }, t('retry'))));
+    return;
+  }
+  const ids = state.points.map((x) => x.id);
+  const saved = store.get('vitrina.point');
+  setPoint(start && ids.includes(start[1]) ? start[1] : ids.includes(saved) ? saved : ids[0] || '');
+  restoreCart();
+  saveCart();
+  await changeLanguage(lang, false);
+  window.addEventListener('hashchange', render);
+  render();
+}
+
+boot().catch((e) => { console.error(e); toast(e.message || String(e), true); });

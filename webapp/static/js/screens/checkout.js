@@ -1,0 +1,115 @@
+// Checkout: pickup point and time, promo code, points, payment; places the order.
+import { h, fill, toast } from '../dom.js';
+import { t, time, money } from '../i18n.js';
+import { post } from '../api.js';
+import { state, saveCart, quote, quoteBody } from '../state.js';
+import { pointPicker } from './menu.js';
+import { totals, emptyCart, lineText } from './cart.js';
+
+// Pickup times later today, every 15 minutes from the point's preparation time on.
+function slots() {
+  const prep = state.points.find((p) => p.id === state.point)?.prep_minutes || 10;
+  const step = 15 * 60000;
+  const out = [];
+  let at = Math.ceil((Date.now() + (prep + 5) * 60000) / step) * step;
+  const day = new Date().getDate();
+  while (new Date(at).getDate() === day && out.length < 24) { out.push(new Date(at)); at += step; }
+  return out;
+}
+
+const uid = () => (crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2));
+
+export async function render(ctx) {
+  ctx.title(t('checkout'));
+  if (!state.cart.lines.length) return emptyCart(ctx);
+  const requestId = uid();
+  const payment = 'counter';
+  let q;
+  let busy = false;
+  let pickupAt = null;
+  state.cart.points = 0;
+  const linesBox = h('ul', { class: 'lines compact' });
+  const totalsBox = h('div');
+  const pointsBox = h('div');
+  const promoMsg = h('p', { class: 'hint', role: 'status', 'data-testid': 'promo-message' });
+  const promo = h('input', { id: 'promo', value: state.cart.promo || '', autocomplete: 'off', autocapitalize: 'characters',
+    'data-testid': 'promo-input', enterkeyhint: 'done' });
+  const slotSel = h('select', { 'aria-label': t('later'), 'data-testid': 'time-select', disabled: true,
+    onchange: (e) => { pickupAt = e.target.value; } });
+  const later = h('div', { class: 'later' });
+  const fillSlots = () => {
+    slotSel.replaceChildren(...slots().map((d) => h('option', { value: d.toISOString() }, time(d))));
+    later.hidden = !slotSel.options.length;  // too late today: as soon as possible only
+  };
+
+  const button = () => ctx.main(t(payment === 'counter' ? 'place' : 'pay') + ' · ' + q.total.text, place, busy);
+
+  async function requote() {
+    try {
+      q = await quote();
+    } catch (e) {
+      if (!state.cart.promo || !/^promo/.test(e.code)) throw e;
+      promoMsg.textContent = e.message;
+      promoMsg.className = 'hint error';
+      state.cart.promo = null;
+      saveCart();
+      q = await quote();
+    }
+    linesBox.replaceChildren(...q.lines.map((l) => h('li', { class: 'line' },
+      h('div', { class: 'grow' }, ...lineText(l)), h('span', {}, '× ' + l.quantity), h('span', { class: 'price' }, l.total.text))));
+    totalsBox.replaceChildren(totals(q));
+    const available = Math.min(q.points_cap || 0, q.balance || 0);
+    pointsBox.replaceChildren(available > 0 ? h('label', { class: 'check' },
+      h('input', { type: 'checkbox', checked: state.cart.points > 0, 'data-testid': 'use-points',
+        onchange: (e) => { state.cart.points = e.target.checked ? available : 0; requote().catch(fail); } }),
+      h('span', {}, t('usePoints', { n: money(available, q.total.currency) }))) : '');
+    button();
+  }
+  const fail = (e) => toast(e.message, true);
+
+  async function place() {
+    if (busy) return;
+    busy = true;
+    button();
+    try {
+      const o = await post('orders', { ...quoteBody(), pickup_at: pickupAt, payment, request_id: requestId });
+      state.cart = { lines: [], promo: null, points: 0 };
+      state.menus = {};
+      saveCart();
+      ctx.go('#/order/' + encodeURIComponent(o.id), true);
+    } catch (e) {
+      busy = false;
+      if (e.code === 'out_of_stock') state.menus = {};
+      fail(e);
+      if (ctx.alive()) button();
+    }
+  }
+
+  await requote();
+  fillSlots();
+  const applyPromo = async () => {
+    state.cart.promo = promo.value.trim() || null;
+    promoMsg.textContent = '';
+    promoMsg.className = 'hint';
+    await requote().catch(fail);
+    if (state.cart.promo && q.promo) promoMsg.textContent = '✓ ' + q.promo;
+    saveCart();
+  };
+  const whenRadio = (value, label) => h('label', { class: 'opt' },
+    h('input', { type: 'radio', name: 'when', checked: !value, 'data-testid': 'when-' + (value ? 'later' : 'asap'),
+      onchange: () => { slotSel.disabled = !value; pickupAt = value ? slotSel.value || null : null; } }),
+    h('span', {}, label));
+  return h('form', { class: 'checkout', onsubmit: (e) => { e.preventDefault(); applyPromo(); } },
+    linesBox,
+    pointPicker({ refresh: () => { fillSlots(); requote().catch(fail); } }, 'checkout-point'),
+    h('fieldset', { class: 'opts' }, h('legend', {}, t('when')),
+      whenRadio(null, t('asap')), fill(later, whenRadio(true, t('later')), slotSel)),
+    h('div', { class: 'field' }, h('label', { for: 'promo' }, t('promo')),
+      h('div', { class: 'row' }, promo, h('button', { type: 'submit', class: 'btn', 'data-testid': 'promo-apply' }, t('apply')))),
+    promoMsg,
+    pointsBox,
+    h('fieldset', { class: 'opts' }, h('legend', {}, t('payment')),
+      h('label', { class: 'opt' }, h('input', { type: 'radio', name: 'pay', checked: true, 'data-testid': 'pay-counter' }),
+        h('span', {}, t('counter')))),
+    totalsBox);
+}

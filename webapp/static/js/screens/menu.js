@@ -1,0 +1,54 @@
+// The menu: categories with photos, prices, sold-out badges, and the pickup point selector.
+import { h, safeUrl, select, field, toast } from '../dom.js';
+import { t } from '../i18n.js';
+import { state, loadMenu, setPoint, addLine, cartCount } from '../state.js';
+
+export function photo(item, cls) {
+  const src = safeUrl(item.photo);
+  return src ? h('img', { class: cls, src, alt: '', loading: 'lazy', decoding: 'async', width: 400, height: 300 })
+    : h('div', { class: cls + ' nophoto', 'aria-hidden': 'true' });
+}
+
+export const pointPicker = (ctx, testid = 'point-select') => field(t('point'),
+  select(state.points.map((p) => ({ id: p.id, name: p.name + (p.open_now === false ? ' (' + t('closed') + ')' : '') })),
+    state.point, (id) => { setPoint(id); ctx.refresh(); }, { 'data-testid': testid }));
+
+function card(ctx, item) {
+  const simple = !item.options?.length && !item.sold_out;
+  return h('article', { class: 'card' + (item.sold_out ? ' sold' : ''), 'data-testid': 'item-' + item.id },
+    h('a', { href: '#/item/' + encodeURIComponent(item.id), class: 'card-link' },
+      photo(item, 'thumb'),
+      h('h3', {}, item.name)),
+    h('div', { class: 'card-foot' },
+      h('span', { class: 'price' }, item.price.text),
+      item.sold_out ? h('span', { class: 'badge', 'data-testid': 'sold-out' }, t('soldOut'))
+        : simple ? h('button', {
+          type: 'button', class: 'add', 'aria-label': t('add') + ': ' + item.name, 'data-testid': 'quick-add-' + item.id,
+          onclick: () => { addLine(item.id, 1, {}); state.platform.haptic(); toast(t('added')); mainButton(ctx); },
+        }, '+') : null));
+}
+
+function mainButton(ctx) {
+  const n = cartCount();
+  ctx.main(n ? t('checkout') + ' · ' + t('pcs', { n }) : null, () => ctx.go('#/cart'));
+}
+
+export async function render(ctx) {
+  ctx.title(state.cfg.shop || t('menu'));
+  const data = await loadMenu();
+  const sections = data.categories.map((c) => {
+    const items = data.items.filter((i) => i.category === c.id);
+    return items.length ? h('section', { 'aria-labelledby': 'cat-' + c.id },
+      h('h2', { id: 'cat-' + c.id }, c.name),
+      h('div', { class: 'grid' }, items.map((i) => card(ctx, i)))) : null;
+  });
+  mainButton(ctx);
+  return h('div', { class: 'menu' },
+    data.categories.length > 1 ? h('nav', { class: 'chips', 'aria-label': t('menu') },
+      data.categories.map((c) => h('a', { href: '#/menu', onclick: (e) => {
+        e.preventDefault();
+        document.getElementById('cat-' + c.id)?.scrollIntoView({ behavior: 'smooth' });
+      } }, c.name))) : null,
+    pointPicker(ctx),
+    sections);
+}

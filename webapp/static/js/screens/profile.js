@@ -1,0 +1,78 @@
+// Profile: points, referral link, account linking, language, and the demo's staff switch.
+import { h, field, select, toast } from '../dom.js';
+import { t, money, date, lang } from '../i18n.js';
+import { api, post } from '../api.js';
+import { store, demoName } from '../platform.js';
+import { state } from '../state.js';
+import { changeLanguage } from '../main.js';
+
+async function copy(text) {
+  try { await navigator.clipboard.writeText(text); } catch {
+    const ta = h('textarea', { value: text });
+    document.body.append(ta);
+    ta.select();
+    document.execCommand('copy');
+    ta.remove();
+  }
+  toast(t('copied'));
+}
+
+function linking(ctx) {
+  const out = h('p', { class: 'code', 'aria-live': 'polite', 'data-testid': 'link-code' });
+  const input = h('input', { placeholder: t('enterCode'), inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 12, id: 'link-input',
+    'data-testid': 'link-input' });
+  return h('section', { class: 'panel' }, h('h2', {}, t('link')), h('p', { class: 'hint' }, t('linkHint')),
+    h('button', { type: 'button', class: 'btn', 'data-testid': 'link-get', onclick: async () => {
+      try {
+        const r = await post('link/code');
+        out.replaceChildren(h('strong', {}, r.code), ' ', h('small', {}, t('validUntil', { t: date(r.expires_at) })));
+      } catch (e) { toast(e.message, true); }
+    } }, t('getCode')),
+    out,
+    h('form', { class: 'row', onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        state.me = await post('link', { code: input.value.trim() });
+        toast(t('linked'));
+        ctx.refresh();
+      } catch (err) { toast(err.message, true); }
+    } }, h('label', { for: 'link-input', class: 'sr' }, t('enterCode')),
+      h('span', { class: 'grow' }, input), h('button', { type: 'submit', class: 'btn', 'data-testid': 'link-send' }, 'OK')));
+}
+
+function demoStaff(ctx) {
+  const on = demoName() === 'staff';
+  return h('label', { class: 'check panel' },
+    h('input', { type: 'checkbox', checked: on, 'data-testid': 'demo-staff', onchange: (e) => {
+      if (e.target.checked) { store.set('vitrina.demo.guest', demoName()); store.set('vitrina.demo', 'staff'); }
+      else store.set('vitrina.demo', store.get('vitrina.demo.guest') || '');
+      location.hash = e.target.checked ? '#/staff' : '#/profile';
+      location.reload();
+    } }),
+    h('span', {}, t('demoStaff'), h('br'), h('small', { class: 'hint' }, t('demoStaffHint'))));
+}
+
+export async function render(ctx) {
+  ctx.title(t('profile'));
+  const me = state.me = await api('me');
+  const currency = state.cfg.currency || 'RUB';
+  const link = me.referral_link ? new URL(me.referral_link, location.href).href : '';
+  return h('div', { class: 'profile' },
+    h('section', { class: 'panel' },
+      h('h2', { 'data-testid': 'me-name' }, me.name || ''),
+      h('p', { class: 'balance' }, t('balance') + ': ', h('b', { 'data-testid': 'points' }, money(me.points || 0, currency))),
+      me.channels?.length ? h('p', { class: 'hint' }, t('accounts') + ': ' + me.channels.map((c) => c.channel).join(', ')) : null),
+    link ? h('section', { class: 'panel' }, h('h2', {}, t('referral')), h('p', { class: 'hint' }, t('referralHint')),
+      h('input', { readonly: true, value: link, 'aria-label': t('referral'), 'data-testid': 'referral-link',
+        onfocus: (e) => e.target.select() }),
+      h('div', { class: 'row' },
+        h('button', { type: 'button', class: 'btn', 'data-testid': 'copy-referral', onclick: () => copy(link) }, t('copy')),
+        h('button', { type: 'button', class: 'btn', 'data-testid': 'share-referral', onclick: async () => {
+          if (!await state.platform.share(link, state.cfg.shop || '')) copy(link);
+        } }, t('share')))) : null,
+    linking(ctx),
+    h('section', { class: 'panel' }, field(t('language'), select([{ id: 'ru', name: 'Русский' }, { id: 'en', name: 'English' }],
+      lang, async (code) => { await changeLanguage(code, true); ctx.refresh(); }, { 'data-testid': 'language' }))),
+    state.platform.kind === 'browser' && state.cfg.demo ? demoStaff(ctx) : null,
+    me.is_staff ? h('a', { class: 'btn wide', href: '#/staff', 'data-testid': 'to-staff' }, t('staff')) : null);
+}

@@ -1,0 +1,78 @@
+"""Who I am, where the shop is, what it sells: config, me, points, menu, reviews, account linking."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import reads, serialize
+from .bodies import LanguageBody, LinkBody
+from .views import body, caller, config, engine, query_id, reply
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/config")
+async def get_config(request: web.Request) -> web.Response:
+    """Public: what the front end needs before it knows who is calling."""
+    cfg = config(request)
+    rules, _ = await reads.shop(engine(request))
+    return reply({"demo": cfg.demo, "shop": cfg.shop_name, "currency": rules.currency,
+                  "telegram_bot": cfg.telegram_bot, "vk_app_id": cfg.vk_app_id, "public_url": cfg.base_url})
+
+
+async def _me(request: web.Request) -> web.Response:
+    profile = await engine(request).profile(caller(request))
+    return reply(serialize.me(profile, config(request).base_url))
+
+
+@routes.get("/api/me")
+async def get_me(request: web.Request) -> web.Response:
+    return await _me(request)
+
+
+@routes.patch("/api/me")
+async def patch_me(request: web.Request) -> web.Response:
+    wanted = await body(request, LanguageBody)
+    await engine(request).set_language(caller(request), wanted.language)
+    return await _me(request)
+
+
+@routes.get("/api/points")
+async def get_points(request: web.Request) -> web.Response:
+    eng = engine(request)
+    rules, points = await reads.shop(eng)
+    now = eng.now()
+    return reply({"points": [serialize.point(p, now, rules.timezone) for p in points]})
+
+
+@routes.get("/api/menu")
+async def get_menu(request: web.Request) -> web.Response:
+    eng = engine(request)
+    point_id = query_id(request, "point")
+    view = await eng.menu(point_id)
+    ratings = await eng.ratings()
+    return reply({"point": point_id,
+                  "categories": [serialize.category(c) for c in view.categories],
+                  "items": [serialize.item(i, view.stock, ratings) for i in view.items]})
+
+
+@routes.get("/api/items/{item_id}/reviews")
+async def get_item_reviews(request: web.Request) -> web.Response:
+    eng = engine(request)
+    item_id = request.match_info["item_id"]
+    reviews = await eng.item_reviews(item_id)
+    average, count = (await eng.ratings()).get(item_id, (None, 0))
+    return reply({"reviews": [serialize.review(r) for r in reviews],
+                  "average": round(average, 2) if average is not None else None, "count": count})
+
+
+@routes.post("/api/link/code")
+async def post_link_code(request: web.Request) -> web.Response:
+    code = await engine(request).issue_link_code(caller(request))
+    return reply(serialize.link_code(code))
+
+
+@routes.post("/api/link")
+async def post_link(request: web.Request) -> web.Response:
+    entered = await body(request, LinkBody)
+    await engine(request).redeem_link_code(caller(request), entered.code)
+    return await _me(request)

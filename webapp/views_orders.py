@@ -1,0 +1,90 @@
+"""The customer's cart and orders: quote, place, list, show, pickup QR, cancel, repeat, review."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from journey.deeplinks import parse_start
+from journey.model import CartLine
+
+from . import reads, serialize
+from .bodies import CartBody, OrderBody, ReviewBody
+from .views import body, caller, engine, launch, qr, reply
+
+routes = web.RouteTableDef()
+
+
+async def present(request: web.Request, order_ids: list[str], *, staff: bool | None = None) -> list[serialize.Json]:
+    """Orders as the caller may see them (the engine has already said they may); ``staff=None``: the
+    customer's name is shown when the caller is staff of the order's point."""
+    eng = engine(request)
+    details = await reads.order_details(eng, order_ids)
+    points = await reads.staff_points(eng, caller(request)) if staff is None else set()
+    return [serialize.order(d, eng.pickup_token(d.order.id),
+                            staff=staff if staff is not None else bool(points & {"*", d.order.point_id}))
+            for d in details]
+
+
+def cart_line(line: CartLine) -> serialize.Json:
+    return {"item": line.item_id, "quantity": line.quantity,
+            "options": {group: list(ids) for group, ids in line.options.items()}}
+
+
+@routes.post("/api/cart/quote")
+async def post_quote(request: web.Request) -> web.Response:
+    cart = await body(request, CartBody)
+    eng, ref = engine(request), caller(request)
+    quote = await eng.quote(ref, cart.cart(), promo_code=cart.promo, points=cart.points)
+    return reply(serialize.quote(quote, await reads.balance(eng, ref)))
+
+
+@routes.post("/api/orders")
+async def post_order(request: web.Request) -> web.Response:
+    wanted = await body(request, OrderBody)
+    start = parse_start(launch(request).start_param)  # the last touch: what the Mini App was opened with
+    view = await engine(request).place_order(
+        caller(request), wanted.cart(), wanted.point, pickup_at=wanted.pickup_at, promo_code=wanted.promo,
+        points=wanted.points, provider=wanted.payment, source=start.label if start else "",
+        request_id=wanted.request_id)
+    return reply((await present(request, [view.order.id]))[0], 201)
+
+
+@routes.get("/api/orders")
+async def get_orders(request: web.Request) -> web.Response:
+    orders = await engine(request).orders_of(caller(request))
+    return reply({"orders": await present(request, [o.id for o in orders], staff=False)})
+
+
+@routes.get("/api/orders/{order_id}")
+async def get_order(request: web.Request) -> web.Response:
+    view = await engine(request).order_view(caller(request), request.match_info["order_id"])
+    return reply((await present(request, [view.order.id]))[0])
+
+
+@routes.get("/api/orders/{order_id}/qr.svg")
+async def get_order_qr(request: web.Request) -> web.Response:
+    view = await engine(request).order_view(caller(request), request.match_info["order_id"])
+    svg = qr(request).svg(view.pickup_token, caption=f"№ {view.order.short_code}")
+    return web.Response(body=svg, content_type="image/svg+xml",
+                        headers={"Cache-Control": "no-store", "Content-Disposition": "inline"})
+
+
+@routes.post("/api/orders/{order_id}/cancel")
+async def post_cancel(request: web.Request) -> web.Response:
+    order = await engine(request).cancel(caller(request), request.match_info["order_id"])
+    return reply((await present(request, [order.id]))[0])
+
+
+@routes.post("/api/orders/{order_id}/repeat")
+async def post_repeat(request: web.Request) -> web.Response:
+    eng, ref, order_id = engine(request), caller(request), request.match_info["order_id"]
+    lines = await eng.repeat_lines(ref, order_id)
+    view = await eng.order_view(ref, order_id)
+    return reply({"lines": [cart_line(l) for l in lines], "skipped": len(view.order.lines) - len(lines)})
+
+
+@routes.post("/api/orders/{order_id}/reviews")
+async def post_review(request: web.Request) -> web.Response:
+    wanted = await body(request, ReviewBody)
+    review = await engine(request).add_review(caller(request), request.match_info["order_id"], wanted.item,
+                                              wanted.rating, wanted.text)
+    return reply(serialize.review(review), 201)
