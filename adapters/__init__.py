@@ -1,0 +1,1 @@
+"""Translators to the outside world: one module or folder per external system."""
