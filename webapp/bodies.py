@@ -12,6 +12,7 @@ from journey.model import CartLine
 from journey.pricing import MAX_LINES, MAX_QUANTITY
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Start = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]  # the deep-link grammar
 
 
 class Body(BaseModel):
@@ -41,6 +42,11 @@ class OrderBody(CartBody):
     pickup_at: AwareDatetime | None = None
     payment: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,32}$")] = "counter"
     request_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    start: Start | None = None  # what an unsigned launch (VK hash, browser ?start=) was opened with
+
+
+class VisitBody(Body):
+    start: Start
 
 
 class LanguageBody(Body):
@@ -71,4 +77,4 @@ class PickupBody(Body):
         return self
 
 
-BODIES: tuple[type[Body], ...] = (CartBody, OrderBody, LanguageBody, ReviewBody, LinkBody, PickupBody)
+BODIES: tuple[type[Body], ...] = (CartBody, OrderBody, VisitBody, LanguageBody, ReviewBody, LinkBody, PickupBody)

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from pydantic.json_schema import models_json_schema
 
-from .bodies import BODIES, CartBody, LanguageBody, LinkBody, OrderBody, PickupBody, ReviewBody
+from .bodies import BODIES, CartBody, LanguageBody, LinkBody, OrderBody, PickupBody, ReviewBody, VisitBody
 
 routes = web.RouteTableDef()
 Json = dict[str, Any]
@@ -93,6 +93,8 @@ PATHS: Json = {
     "/api/me": {"get": op("The calling customer", ref("Me")),
                 "patch": op("Choose the language", ref("Me"), body=LanguageBody)},
     "/api/points": {"get": op("Pickup points", obj(points=array(ref("Point"))))},
+    "/api/visits": {"post": op("Record where the Mini App was opened from", obj(kind=STR, source=STR),
+                               body=VisitBody, status=201)},
     "/api/menu": {"get": op("The menu, with stock at ?point=", obj(
         point={"type": ["string", "null"]}, categories=array(obj(id=STR, name=STR)), items=array(ref("Item"))),
         query=("point",))},

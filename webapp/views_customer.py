@@ -4,7 +4,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import reads, serialize
-from .bodies import LanguageBody, LinkBody
+from journey.deeplinks import parse_start
+
+from .bodies import LanguageBody, LinkBody, VisitBody
 from .views import body, caller, config, engine, query_id, reply
 
 routes = web.RouteTableDef()
@@ -34,6 +36,14 @@ async def patch_me(request: web.Request) -> web.Response:
     wanted = await body(request, LanguageBody)
     await engine(request).set_language(caller(request), wanted.language)
     return await _me(request)
+
+
+@routes.post("/api/visits")
+async def post_visit(request: web.Request) -> web.Response:
+    """The Mini App was opened from a QR code, a referral or a campaign: record it (the first touch too)."""
+    link = parse_start((await body(request, VisitBody)).start)
+    await engine(request).record_visit(link, caller(request).channel, caller(request))
+    return reply({"kind": link.kind.value, "source": link.label}, 201)
 
 
 @routes.get("/api/points")

@@ -40,7 +40,8 @@ async def post_quote(request: web.Request) -> web.Response:
 @routes.post("/api/orders")
 async def post_order(request: web.Request) -> web.Response:
     wanted = await body(request, OrderBody)
-    start = parse_start(launch(request).start_param)  # the last touch: what the Mini App was opened with
+    # the last touch: what the Mini App was opened with (Telegram signs it; VK and the browser do not)
+    start = parse_start(launch(request).start_param or wanted.start)
     view = await engine(request).place_order(
         caller(request), wanted.cart(), wanted.point, pickup_at=wanted.pickup_at, promo_code=wanted.promo,
         points=wanted.points, provider=wanted.payment, source=start.label if start else "",

@@ -105,6 +105,9 @@ async function boot() {
       h('p', {}, e.message), h('button', { class: 'btn', type: 'button', onclick: () => location.reload() }, t('retry'))));
     return;
   }
+  if (/^[A-Za-z0-9_-]{1,64}$/.test(p.start || '')) {
+    api('visits', { method: 'POST', body: { start: p.start } }).catch(() => {}); // attribution never blocks the menu
+  }
   const ids = state.points.map((x) => x.id);
   const saved = store.get('vitrina.point');
   setPoint(start && ids.includes(start[1]) ? start[1] : ids.includes(saved) ? saved : ids[0] || '');

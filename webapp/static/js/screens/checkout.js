@@ -72,7 +72,8 @@ export async function render(ctx) {
     busy = true;
     button();
     try {
-      const o = await post('orders', { ...quoteBody(), pickup_at: pickupAt, payment, request_id: requestId });
+      const start = /^[A-Za-z0-9_-]{1,64}$/.test(state.platform.start || '') ? state.platform.start : null;
+      const o = await post('orders', { ...quoteBody(), pickup_at: pickupAt, payment, request_id: requestId, start });
       state.cart = { lines: [], promo: null, points: 0 };
       state.menus = {};
       saveCart();
