@@ -180,6 +180,12 @@ class Conversation:
         await self.engine.set_consent(turn.inbound.sender, False)
         return [Text(t(turn.lang, "stopped"))]
 
+    async def web_app_data(self, turn: Turn) -> list[Reply]:
+        """The Mini App sent data to the chat (``Telegram.WebApp.sendData``): an order id to show."""
+        order_id = turn.inbound.payload.get("id", "").strip()
+        view = await self.engine.order_view(turn.inbound.sender, order_id)
+        return [await self._placed(turn, view.order)]
+
     async def staff_accept(self, turn: Turn) -> list[Reply]:
         order = await self.engine.accept(turn.inbound.sender, turn.inbound.payload.get("id", ""))
         return [Text(t(turn.lang, "done_accept", code=order.short_code),
@@ -236,6 +242,7 @@ ACTIONS: dict[str, Handler] = {
     "item": Conversation.item, "orders": Conversation.orders, "repeat": Conversation.repeat,
     "repeat_ok": Conversation.repeat_confirm, "points": Conversation.points, "link": Conversation.link,
     "lang": Conversation.language, "accept": Conversation.staff_accept, "ready": Conversation.staff_ready,
+    "web_app_data": Conversation.web_app_data,
 }
 TEXT_WORDS: dict[str, Handler] = {
     "меню": Conversation.categories, "menu": Conversation.categories, "помощь": Conversation.help,

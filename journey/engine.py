@@ -83,6 +83,7 @@ class Engine:
     export_menu = shop.export_menu
     list_staff = shop.list_staff
     set_stock = shop.set_stock
+    set_available = shop.set_available
     set_rules = shop.set_rules
     save_promo = shop.save_promo
     add_staff = shop.add_staff

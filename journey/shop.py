@@ -81,6 +81,14 @@ async def set_stock(self: Engine, point_id: str, item_id: str, quantity: int | N
         await uow.catalog.set_stock(point_id, item_id, quantity)
 
 
+async def set_available(self: Engine, item_id: str, available: bool) -> None:
+    """Switch an item on or off for every point (off: sold out for the day, seasonal, withdrawn)."""
+    async with self.uow() as uow:
+        if not await uow.catalog.items_by_id([item_id]):
+            raise DomainError(ErrorCode.ITEM_NOT_FOUND, item_id)
+        await uow.catalog.set_available(item_id, available)
+
+
 async def set_rules(self: Engine, **values: int | str) -> ShopRules:
     allowed = {f.name: f for f in fields(ShopRules)}
     async with self.uow() as uow:

@@ -181,3 +181,19 @@ async def test_commands_and_menu_button_are_set_up(shop):
     assert {c.get("language_code") for c in commands} == {None, "en"}
     menu = shop.fake.calls_of("setChatMenuButton")
     assert menu and menu[0]["menu_button"]["web_app"]["url"] == "https://coffee.example/"
+
+
+async def test_data_sent_from_the_mini_app_shows_the_order(shop, engine):
+    chat = shop.chat(610)
+    view = await engine.place_order(chat.ref, [LATTE_M_OAT], "center")
+    shop.fake.push_update({"message": {
+        "message_id": 5, "date": 0, "chat": {"id": 610, "type": "private"},
+        "from": {"id": 610, "is_bot": False, "first_name": "Аня"},
+        "web_app_data": {"data": view.order.id, "button_text": "Заказать"}}})
+    reply = await shop.fake.next_message(610)
+    assert f"Заказ № {view.order.short_code}" in reply.text
+    shop.fake.push_update({"message": {
+        "message_id": 6, "date": 0, "chat": {"id": 610, "type": "private"},
+        "from": {"id": 610, "is_bot": False, "first_name": "Аня"},
+        "web_app_data": {"data": "o_forged", "button_text": "Заказать"}}})
+    assert "Заказ не найден" in (await shop.fake.next_message(610)).text

@@ -290,3 +290,14 @@ async def test_each_step_writes_its_events(engine):
     ids = [e.id for e in events]
     assert ids == sorted(ids) and all(e.at is not None for e in events)
     assert {e.data["order_id"] for e in events if e.type.value.startswith("order.")} == {order.id}
+
+
+async def test_an_item_switched_off_cannot_be_ordered_and_comes_back(engine):
+    await engine.set_available("croissant", False)
+    with refused(ErrorCode.ITEM_UNAVAILABLE):
+        await engine.place_order(GUEST, CROISSANTS, "center")
+    assert "croissant" not in {i.id for i in (await engine.menu("center")).items}
+    await engine.set_available("croissant", True)
+    assert (await engine.place_order(GUEST, CROISSANTS, "center")).order.status is OrderStatus.PLACED
+    with refused(ErrorCode.ITEM_NOT_FOUND):
+        await engine.set_available("unicorn", True)
