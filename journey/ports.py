@@ -16,7 +16,6 @@ from .catalog import Category, Item, PickupPoint
 from .channels import Channel, CustomerRef, Reply
 from .events import DomainEvent
 from .model import (Account, Customer, LedgerEntry, LinkCode, Order, PaymentIntent, Promo, Review, Visit)
-from .money import Money
 from .states import OrderStatus, PaymentStatus
 
 

@@ -23,10 +23,11 @@ def telegram_init_data(user_id: int, auth_date: int, *, token: str, first_name: 
     return urlencode(fields)
 
 
-def vk_launch_params(user_id: int, ts: int, *, secret: str, app_id: int, language: str = "ru") -> str:
+def vk_launch_params(user_id: int, ts: int, *, secret: str, app_id: int, language: str = "ru",
+                     platform: str = "mobile_android") -> str:
     """The launch query string as VK signs it: vk_* sorted, url-encoded, HMAC-SHA256, base64url unpadded."""
     params = {"vk_user_id": str(user_id), "vk_app_id": str(app_id), "vk_ts": str(ts), "vk_language": language,
-              "vk_platform": "mobile_android", "vk_is_app_user": "1", "vk_are_notifications_enabled": "0",
+              "vk_platform": platform, "vk_is_app_user": "1", "vk_are_notifications_enabled": "0",
               "vk_access_token_settings": "friends,status"}
     signed = urlencode(sorted(params.items()))
     digest = hmac.new(secret.encode(), signed.encode(), hashlib.sha256).digest()

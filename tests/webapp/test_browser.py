@@ -8,18 +8,16 @@ Screenshots go to test-artifacts/<test name>*.png.
 """
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
-import hmac
 import json
 import os
 import re
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
+import launch_data
 import pytest
 from aiohttp import web
 
@@ -65,15 +63,8 @@ def telegram_js() -> Path:
 
 def telegram_init_data(user_id: int, auth_date: int, *, first_name: str, language_code: str = "ru",
                        start_param: str | None = None) -> str:
-    user = {"id": user_id, "first_name": first_name, "language_code": language_code}
-    fields = {"auth_date": str(auth_date), "query_id": "AAHbrowsertest",
-              "user": json.dumps(user, ensure_ascii=False, separators=(",", ":"))}
-    if start_param:
-        fields["start_param"] = start_param
-    check = "\n".join(f"{k}={v}" for k, v in sorted(fields.items()))
-    secret = hmac.new(b"WebAppData", BOT_TOKEN.encode(), hashlib.sha256).digest()
-    fields["hash"] = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
-    return urlencode(fields)
+    return launch_data.telegram_init_data(user_id, auth_date, token=BOT_TOKEN, first_name=first_name,
+                                          language_code=language_code, start_param=start_param)
 
 
 DARK = {"bg_color": "#17212b", "secondary_bg_color": "#232e3c", "text_color": "#f5f5f5", "hint_color": "#708499",
@@ -86,10 +77,8 @@ def telegram_url(base: str, init_data: str, theme: dict | None = None) -> str:
 
 
 def vk_query(user_id: int, ts: int, language: str = "ru") -> str:
-    params = {"vk_user_id": str(user_id), "vk_app_id": str(VK_APP_ID), "vk_ts": str(ts), "vk_language": language,
-              "vk_platform": "desktop_web", "vk_is_app_user": "1", "vk_are_notifications_enabled": "0"}
-    digest = hmac.new(VK_SECRET.encode(), urlencode(sorted(params.items())).encode(), hashlib.sha256).digest()
-    return urlencode({**params, "sign": base64.urlsafe_b64encode(digest).decode().rstrip("=")})
+    return launch_data.vk_launch_params(user_id, ts, secret=VK_SECRET, app_id=VK_APP_ID, language=language,
+                                        platform="desktop_web")
 
 
 # --- the server ------------------------------------------------------------------------------------------
