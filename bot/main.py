@@ -74,7 +74,10 @@ async def cmd_menu_export(engine: Engine, args: argparse.Namespace) -> None:
     from .menu_file import write_menu
 
     menu = await engine.export_menu()
-    write_menu(Path(args.file), menu)
+    try:
+        write_menu(Path(args.file), menu)
+    except ValueError as e:  # a name the file format cannot carry, e.g. option ids not made from names
+        raise CommandError(f"the menu cannot be written as a file: {e}") from None
     print(f"exported {len(menu.entries)} items to {args.file}")
 
 
