@@ -100,15 +100,16 @@ class QrcodeRenderer:
         if lay.lines:
             size = lay.font_size / unit
             ascent = _font(lay.font_size).getmetrics()[0] / unit
-            parts.append(
-                f'<text x="{_num(width / 2)}" text-anchor="middle" fill="#000"'
-                f' font-family="DejaVu Sans, Verdana, Arial, sans-serif" font-size="{_num(size)}">'
-            )
+            spans = []
             for i, line in enumerate(lay.lines):
                 # the PNG anchors each line at its top ("mt"); SVG places baselines, one ascent lower
                 y = (lay.code_height + i * lay.line_height) / unit + ascent
-                parts.append(f'<tspan x="{_num(width / 2)}" y="{_num(y)}">{escape(line)}</tspan>')
-            parts.append("</text>")
+                spans.append(f'<tspan x="{_num(width / 2)}" y="{_num(y)}">{escape(line)}</tspan>')
+            # one line: whitespace between tspans would become part of the text
+            parts.append(
+                f'<text text-anchor="middle" fill="#000" font-size="{_num(size)}"'
+                f' font-family="DejaVu Sans, Verdana, Arial, sans-serif">{"".join(spans)}</text>'
+            )
         parts.append("</svg>\n")
         return "\n".join(parts).encode("utf-8")
 

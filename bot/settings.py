@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as _SourceError
 
 from journey.channels import CustomerRef
 
@@ -86,7 +87,8 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database(cls, value: str) -> str:
-        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        no_file = value in ("sqlite:///", "sqlite:////")  # would open the directory itself
+        if no_file or not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ValueError("expected sqlite:///file.db, sqlite:////absolute/file.db or postgresql://...")
         return value
 
@@ -107,12 +109,12 @@ class Settings(BaseSettings):
         """No channel token: the demo in an ordinary browser."""
         return self.telegram.token is None and self.vk.token is None
 
-    def sqlite_path(self) -> str | None:
-        """``sqlite:///x.db`` -> ``x.db`` (relative to the working directory), ``sqlite:////abs`` -> ``/abs``."""
+    def sqlite_path(self) -> Path | None:
+        """``sqlite:///x.db`` -> ``x.db`` (relative to the working directory), ``sqlite:////abs`` -> ``/abs``,
+        ``sqlite:///:memory:`` -> ``:memory:``; None for PostgreSQL."""
         if not self.database_url.startswith("sqlite:///"):
             return None
-        path = self.database_url[len("sqlite:///"):]
-        return path if path == ":memory:" else str(Path(path))
+        return Path(self.database_url[len("sqlite:///"):])
 
     def warnings(self) -> list[str]:
         found = []
@@ -132,6 +134,10 @@ class _Named(ValueError):
 def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)
+    except _SourceError as e:
+        # raised before validation when a section given whole as JSON (VITRINA_WEBAPP='{...}') does not parse
+        field = e.args[0].split('"')[1] if e.args and e.args[0].count('"') >= 2 else "settings"
+        raise SettingsError(f"{PREFIX}{field.upper()}: expected a JSON object or the nested variables") from None
     except _Named as e:
         raise SettingsError(f"{PREFIX}{e.field.upper()}: {e}") from None
     except ValidationError as e:
@@ -142,6 +148,7 @@ def load_settings(**overrides: object) -> Settings:
         loc = [str(part) for part in error["loc"] if not str(part).isdigit()]
         name = PREFIX + "__".join(loc).upper() if loc else PREFIX + "SETTINGS"
         value = error.get("input")
-        shown = "" if isinstance(value, dict) or "token" in name.lower() or "secret" in name.lower() else f" (got {value!r})"
         message = error["msg"].removeprefix("Value error, ")
+        secret = "token" in name.lower() or "secret" in name.lower()
+        shown = "" if isinstance(value, dict) or secret or repr(value) in message else f" (got {value!r})"
         raise SettingsError(f"{name}: {message}{shown}") from None

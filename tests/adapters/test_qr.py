@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import io
 import re
+import xml.etree.ElementTree as ET
+
+import pytest
 
 import zxingcpp
 from PIL import Image, ImageDraw
@@ -10,6 +13,7 @@ from PIL import Image, ImageDraw
 from adapters.qr import QrcodeRenderer
 
 LINK = "https://coffee.example/go/tcenter_12"
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def decode_png(data: bytes) -> list[str]:
@@ -55,3 +59,28 @@ def test_the_svg_caption_is_escaped_text():
     svg = QrcodeRenderer().svg(LINK, 'Кофе <b>&</b> "чай"\x00').decode()
     assert "<b>" not in svg and "&lt;b&gt;&amp;&lt;/b&gt;" in svg and "\x00" not in svg
     assert svg.startswith('<?xml version="1.0" encoding="UTF-8"?>')
+
+
+def test_the_svg_is_well_formed_and_sized_for_print():
+    root = ET.fromstring(QrcodeRenderer().svg(LINK, "Кофе <&> чай"))
+    assert root.get("width").endswith("mm") and root.get("height").endswith("mm")
+    _, _, width, height = (float(v) for v in root.get("viewBox").split())
+    assert height > width  # the caption sits under the square code
+    assert "".join(root.find(f"{SVG}text").itertext()) == "Кофе <&> чай"
+
+    bare = ET.fromstring(QrcodeRenderer().svg(LINK))
+    assert bare.find(f"{SVG}text") is None
+    _, _, width, height = (float(v) for v in bare.get("viewBox").split())
+    assert width == height
+
+
+def test_cyrillic_data_decodes_exactly():
+    data = "https://coffee.example/go/sкофе"
+    renderer = QrcodeRenderer()
+    assert decode_png(renderer.png(data)) == [data]
+    assert decode_svg(renderer.svg(data)) == [data]
+
+
+def test_weak_error_correction_is_refused():
+    with pytest.raises(ValueError):
+        QrcodeRenderer(error_correction="L")

@@ -24,7 +24,7 @@ def clean(monkeypatch, tmp_path):
 
 def test_defaults_are_the_demo():
     s = load_settings()
-    assert s.is_demo and s.database_url == "sqlite:///vitrina.db" and s.sqlite_path() == "vitrina.db"
+    assert s.is_demo and s.database_url == "sqlite:///vitrina.db" and s.sqlite_path() == Path("vitrina.db")
     assert s.webapp.base_url == "http://127.0.0.1:8080" and s.owners == []
 
 
@@ -43,12 +43,30 @@ def test_nested_and_dotenv(monkeypatch, tmp_path):
     ("VITRINA_DATABASE_URL", "mysql://x", "VITRINA_DATABASE_URL: expected sqlite"),
     ("VITRINA_VK__TOKEN", "t", "VITRINA_VK__GROUP_ID: a VK token needs the community id"),
     ("VITRINA_TELEGRAM__WEBHOOK_URL", "ftp://x", "VITRINA_TELEGRAM__WEBHOOK_URL: must be an http(s) address"),
+    ("VITRINA_VK__CALLBACK_SECRET", "s", "VITRINA_VK__CONFIRMATION_CODE: "),
+    ("VITRINA_DATABASE_URL", "sqlite:///", "VITRINA_DATABASE_URL: expected sqlite"),
+    ("VITRINA_WEBAPP", "not json", "VITRINA_WEBAPP: expected a JSON object"),
 ])
 def test_a_bad_setting_is_one_line_naming_it(monkeypatch, name, value, expected):
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError) as refused:
         load_settings()
     assert str(refused.value).startswith(expected) and "\n" not in str(refused.value)
+
+
+def test_the_bad_value_is_shown_once(monkeypatch):
+    monkeypatch.setenv("VITRINA_OWNERS", "telegram")
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert str(refused.value).count("'telegram'") == 1
+
+
+@pytest.mark.parametrize("name", ["VITRINA_TELEGRAM__TOKEN", "VITRINA_VK__TOKEN"])
+def test_a_channel_token_ends_the_demo(monkeypatch, name):
+    monkeypatch.setenv("VITRINA_VK__GROUP_ID", "1")
+    assert load_settings().is_demo
+    monkeypatch.setenv(name, "t")
+    assert not load_settings().is_demo
 
 
 def test_secrets_are_not_echoed(monkeypatch):
@@ -59,8 +77,9 @@ def test_secrets_are_not_echoed(monkeypatch):
     assert "t0p-secret" not in str(refused.value)
 
 
-@pytest.mark.parametrize("url, path", [("sqlite:///data/shop.db", "data/shop.db"),
-                                       ("sqlite:////var/lib/shop.db", "/var/lib/shop.db"),
+@pytest.mark.parametrize("url, path", [("sqlite:///data/shop.db", Path("data/shop.db")),
+                                       ("sqlite:////var/lib/shop.db", Path("/var/lib/shop.db")),
+                                       ("sqlite:///:memory:", Path(":memory:")),
                                        ("postgresql://localhost/test", None)])
 def test_database_url(monkeypatch, url, path):
     monkeypatch.setenv("VITRINA_DATABASE_URL", url)
