@@ -1,0 +1,621 @@
+"""The storage contract: every repository method of ``journey.ports``, through a unit of work.
+
+Runs once per backend in ``conftest.BACKENDS``; nothing here may depend on one backend's specifics.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from storage_data import CATEGORIES, ITEMS, NOON, POINTS, add_customer, make_customer, seed_catalog
+
+from journey.catalog import Category, OpeningHours, PickupPoint
+from journey.channels import Channel, CustomerRef
+from journey.errors import DomainError, ErrorCode
+from journey.events import DomainEvent, EventType
+from journey.model import (Account, LedgerEntry, LinkCode, Order, OrderLine, PaymentIntent, Promo, PromoKind,
+                           Review, Visit)
+from journey.money import Money
+from journey.states import OrderStatus, PaymentStatus
+
+
+@pytest.fixture
+async def shop(uow_factory):
+    """A backend with the catalog in place: points, categories, items."""
+    await seed_catalog(uow_factory)
+    return uow_factory
+
+
+def make_order(n: int, customer_id: str, *, point_id: str = "center", status: OrderStatus = OrderStatus.PLACED,
+               short_code: str | None = None, created_at=NOON, promo_code: str | None = None) -> Order:
+    lines = (OrderLine("latte", "Латте", ("M", "Овсяное"), {"size": ("m",), "milk": ("oat",)}, 1, Money(35000)),
+             OrderLine("latte", "Латте", ("L", "Ваниль", "Карамель"), {"size": ("l",), "syrup": ("vanilla", "caramel")},
+                       2, Money(39000)),
+             OrderLine("croissant", "Круассан", (), {}, 1, Money(18000)))
+    subtotal = Money(35000 + 2 * 39000 + 18000)
+    return Order(f"o_{n}", customer_id, point_id, status, lines, subtotal, Money(1000), 500,
+                 subtotal - Money(1000) - Money(500), created_at + timedelta(minutes=10),
+                 short_code or f"{n:04d}", created_at, created_at, promo_code, "t:center_5", "counter",
+                 account=f"telegram:{1000 + n}")
+
+
+def make_intent(n: int, order_id: str, *, status: PaymentStatus = PaymentStatus.PENDING, created_at=NOON,
+                key: str | None = None) -> PaymentIntent:
+    return PaymentIntent(f"pay_{n}", order_id, "counter", Money(129500), status, key or f"order:{order_id}:{n}", "",
+                         created_at, created_at)
+
+
+# ------------------------------------------------------------------------------------------------ catalog
+
+async def test_catalog_round_trips_points_categories_items(shop):
+    async with shop.reading() as uow:
+        assert await uow.catalog.points() == sorted(POINTS, key=lambda p: p.id)
+        assert await uow.catalog.point("center") == POINTS[0]
+        assert (await uow.catalog.point("center")).hours.format() == "mon-fri 08:00-21:00; sat 10:00-18:00; sun closed"
+        assert await uow.catalog.point("nowhere") is None
+        assert await uow.catalog.categories() == list(CATEGORIES)
+        # available only by default, ordered by position then name; option groups, tags and Money survive
+        assert [i.id for i in await uow.catalog.items()] == ["croissant", "espresso", "latte"]
+        everything = {i.id: i for i in await uow.catalog.items(include_unavailable=True)}
+        assert everything == {i.id: i for i in ITEMS}
+        assert everything["stars"].price == Money(50, "XTR") and not everything["stars"].available
+        latte = everything["latte"]
+        assert latte.group("milk").option("almond").price_delta == -500
+        assert latte.group("syrup").multiple and not latte.group("syrup").required
+        assert latte.tags == ("хит", "горячее") and latte.description == "С молоком «как надо»"
+        assert await uow.catalog.items_by_id(["latte", "stars", "latte", "nope"]) == {
+            "latte": ITEMS[0], "stars": ITEMS[3]}
+        assert await uow.catalog.items_by_id([]) == {}
+        assert await uow.catalog.items_by_id(i for i in ("espresso",)) == {"espresso": ITEMS[1]}
+
+
+async def test_catalog_saves_are_upserts(shop):
+    moved = replace(POINTS[1], name="Парк Горького", hours=OpeningHours.parse("mon-sun 07:30-23:00"), lat=55.73,
+                    lon=37.6, prep_minutes=15)
+    async with shop() as uow:
+        await uow.catalog.save_point(moved)
+        await uow.catalog.save_category(Category("coffee", "Кофе и чай", 5))
+        await uow.catalog.save_item(replace(ITEMS[1], price=Money(16000), option_groups=ITEMS[0].option_groups[:1],
+                                            tags=("new",)))
+        await uow.catalog.set_available("stars", True)
+        await uow.catalog.set_available("croissant", False)
+    async with shop.reading() as uow:
+        assert await uow.catalog.point("park") == moved
+        assert len(await uow.catalog.points()) == 2
+        assert await uow.catalog.categories() == [Category("bakery", "Выпечка", 1), Category("coffee", "Кофе и чай", 5)]
+        espresso = (await uow.catalog.items_by_id(["espresso"]))["espresso"]
+        assert espresso.price == Money(16000) and espresso.tags == ("new",)
+        assert espresso.option_groups == ITEMS[0].option_groups[:1]
+        assert {i.id for i in await uow.catalog.items()} == {"espresso", "latte", "stars"}
+
+
+async def test_stock_set_change_and_unlimited(shop):
+    async with shop() as uow:
+        assert await uow.catalog.stock("center") == {}
+        await uow.catalog.set_stock("center", "croissant", 10)
+        await uow.catalog.set_stock("park", "croissant", 3)
+        await uow.catalog.set_stock("park", "latte", 0)
+        await uow.catalog.change_stock("center", "croissant", -4)
+        await uow.catalog.change_stock("park", "croissant", 2)
+        await uow.catalog.change_stock("center", "latte", -1)  # not counted: nothing happens
+    async with shop.reading() as uow:
+        assert await uow.catalog.stock("center") == {"croissant": 6}
+        assert await uow.catalog.stock("park") == {"croissant": 5, "latte": 0}
+        assert await uow.catalog.all_stock() == {("center", "croissant"): 6, ("park", "croissant"): 5,
+                                                 ("park", "latte"): 0}
+    async with shop() as uow:
+        await uow.catalog.set_stock("park", "latte", None)  # back to made to order
+        await uow.catalog.set_stock("center", "croissant", 1)
+    async with shop.reading() as uow:
+        assert await uow.catalog.all_stock() == {("center", "croissant"): 1, ("park", "croissant"): 5}
+
+
+async def test_stock_never_goes_negative(shop):
+    async with shop() as uow:
+        await uow.catalog.set_stock("center", "croissant", 2)
+    with pytest.raises(DomainError) as caught:
+        async with shop() as uow:
+            await uow.catalog.change_stock("center", "croissant", -3)
+    assert caught.value.code is ErrorCode.OUT_OF_STOCK
+    with pytest.raises(DomainError) as caught:
+        async with shop() as uow:
+            await uow.catalog.set_stock("center", "croissant", -1)
+    assert caught.value.code is ErrorCode.OUT_OF_STOCK
+    async with shop.reading() as uow:
+        assert await uow.catalog.stock("center") == {"croissant": 2}
+
+
+# ---------------------------------------------------------------------------------------------- customers
+
+async def test_customer_and_accounts_round_trip(shop):
+    ann = await add_customer(shop, 1)
+    async with shop() as uow:
+        await uow.customers.add_account(Account(Channel.VK, "vk77", ann.id, "Анна ВК"))
+    async with shop.reading() as uow:
+        assert await uow.customers.get(ann.id) == ann
+        assert await uow.customers.get("c_missing") is None
+        assert await uow.customers.by_account(Channel.TELEGRAM, "1001") == ann
+        assert await uow.customers.by_account(Channel.VK, "vk77") == ann
+        assert await uow.customers.by_account(Channel.VK, "1001") is None
+        assert await uow.customers.by_referral_code("ref1") == ann
+        assert await uow.customers.by_referral_code("nope") is None
+        assert await uow.customers.accounts(ann.id) == [Account(Channel.TELEGRAM, "1001", ann.id, "Гость 1"),
+                                                         Account(Channel.VK, "vk77", ann.id, "Анна ВК")]
+    changed = replace(ann, name="Анна", language="en", source="s2gis", consent=False, referred_by=None)
+    async with shop() as uow:
+        await uow.customers.update(changed)
+    async with shop.reading() as uow:
+        assert await uow.customers.get(ann.id) == changed
+
+
+async def test_account_and_referral_code_are_unique(shop):
+    await add_customer(shop, 1)
+    with pytest.raises(DomainError) as caught:
+        async with shop() as uow:
+            await uow.customers.add_account(Account(Channel.TELEGRAM, "1001", "c_1"))
+    assert caught.value.code is ErrorCode.CONFLICT
+    with pytest.raises(DomainError):
+        async with shop() as uow:
+            await uow.customers.add(make_customer(2, referral_code="ref1"))
+
+
+async def test_merge_moves_everything_to_the_target(shop):
+    target = await add_customer(shop, 1)
+    source = await add_customer(shop, 2, channel=Channel.VK)
+    friend = await add_customer(shop, 3, referred_by=source.id)
+    async with shop() as uow:
+        await uow.promos.save(Promo("HELLO", PromoKind.PERCENT, 10))
+        await uow.orders.add(make_order(1, source.id))
+        await uow.loyalty.add(LedgerEntry(source.id, 700, "earn", "o_1", NOON))
+        await uow.loyalty.add(LedgerEntry(target.id, 300, "earn", None, NOON))
+        await uow.promos.record_use("hello", source.id, "o_1")
+        await uow.visits.add(Visit("pcenter", "point", "vk", source.id, NOON))
+        await uow.customers.add_link_code(LinkCode("123456", source.id, NOON + timedelta(minutes=10)))
+        await uow.customers.merge(source.id, target.id)
+    async with shop.reading() as uow:
+        assert await uow.customers.by_account(Channel.VK, "1002") == target
+        assert {(a.channel, a.external_id) for a in await uow.customers.accounts(target.id)} == {
+            (Channel.TELEGRAM, "1001"), (Channel.VK, "1002")}
+        assert await uow.customers.accounts(source.id) == []
+        assert [o.id for o in await uow.orders.for_customer(target.id)] == ["o_1"]
+        assert await uow.loyalty.balance(target.id) == 1000 and await uow.loyalty.balance(source.id) == 0
+        assert await uow.promos.uses_by("HELLO", target.id) == 1
+        assert (await uow.customers.link_code("123456")).customer_id == target.id
+        assert (await uow.customers.get(friend.id)).referred_by == target.id
+        assert await uow.customers.by_referral_code("ref2") is None  # a merged customer is no longer a referrer
+        assert await uow.customers.get(source.id) is not None  # kept, pointing at the target
+
+
+async def test_link_codes(shop):
+    ann = await add_customer(shop, 1)
+    bob = await add_customer(shop, 2)
+    expires = NOON + timedelta(minutes=10)
+    async with shop() as uow:
+        await uow.customers.add_link_code(LinkCode("000042", ann.id, expires))
+    async with shop.reading() as uow:
+        assert await uow.customers.link_code("000042") == LinkCode("000042", ann.id, expires, False)
+        assert await uow.customers.link_code("999999") is None
+    async with shop() as uow:
+        await uow.customers.use_link_code("000042")
+    async with shop.reading() as uow:
+        assert (await uow.customers.link_code("000042")).used
+    async with shop() as uow:  # an old code number is reissued: fresh owner, expiry and unused
+        await uow.customers.add_link_code(LinkCode("000042", bob.id, expires + timedelta(hours=1)))
+    async with shop.reading() as uow:
+        assert await uow.customers.link_code("000042") == LinkCode("000042", bob.id, expires + timedelta(hours=1))
+
+
+# ------------------------------------------------------------------------------------------------- orders
+
+async def test_order_round_trip_with_lines_and_history(shop):
+    ann = await add_customer(shop, 1)
+    order = make_order(1, ann.id, promo_code="HELLO")
+    async with shop() as uow:
+        await uow.orders.add(order)
+    async with shop.reading() as uow:
+        stored = await uow.orders.get(order.id)
+    assert stored.history == [(OrderStatus.PLACED, NOON)]
+    assert replace(stored, history=[]) == order
+    assert stored.lines[1].option_ids == {"size": ("l",), "syrup": ("vanilla", "caramel")}
+    assert stored.lines[1].total == Money(78000)
+    assert stored.total == Money(129500) and stored.discount == Money(1000) and stored.points_spent == 500
+    assert (stored.account, stored.source, stored.promo_code) == ("telegram:1001", "t:center_5", "HELLO")
+    later = NOON + timedelta(minutes=3)
+    async with shop() as uow:
+        await uow.orders.set_status(order.id, OrderStatus.ACCEPTED, later)
+        await uow.orders.set_status(order.id, OrderStatus.READY, later + timedelta(minutes=1))
+    async with shop.reading() as uow:
+        stored = await uow.orders.get(order.id)
+        assert await uow.orders.get("o_missing") is None
+    assert stored.status is OrderStatus.READY and stored.updated_at == later + timedelta(minutes=1)
+    assert stored.created_at == NOON
+    assert stored.history == [(OrderStatus.PLACED, NOON), (OrderStatus.ACCEPTED, later),
+                              (OrderStatus.READY, later + timedelta(minutes=1))]
+
+
+async def test_order_queries(shop):
+    ann = await add_customer(shop, 1)
+    bob = await add_customer(shop, 2)
+    async with shop() as uow:
+        for n in range(1, 6):
+            await uow.orders.add(make_order(n, ann.id, created_at=NOON + timedelta(minutes=n)))
+        await uow.orders.add(make_order(6, bob.id, point_id="park", short_code="0001"))
+        await uow.orders.set_status("o_2", OrderStatus.ACCEPTED, NOON)
+        await uow.orders.set_status("o_3", OrderStatus.READY, NOON)
+        await uow.orders.set_status("o_4", OrderStatus.CANCELLED, NOON)
+        await uow.orders.set_status("o_5", OrderStatus.PICKED_UP, NOON)
+    async with shop.reading() as uow:
+        assert [o.id for o in await uow.orders.for_customer(ann.id)] == ["o_5", "o_4", "o_3", "o_2", "o_1"]
+        assert [o.id for o in await uow.orders.for_customer(ann.id, limit=2)] == ["o_5", "o_4"]
+        assert await uow.orders.for_customer("c_missing") == []
+        assert {o.id for o in await uow.orders.open_at("center")} == {"o_1", "o_2", "o_3"}
+        assert [o.id for o in await uow.orders.open_at("park")] == ["o_6"]
+        assert await uow.orders.short_codes_in_use("center") == {"0001", "0002", "0003"}
+        assert [o.id for o in await uow.orders.by_short_code("center", "0001")] == ["o_1"]
+        assert {o.id for o in await uow.orders.by_short_code(None, "0001")} == {"o_1", "o_6"}
+        assert await uow.orders.by_short_code("center", "0004") == []  # cancelled: not open
+        assert await uow.orders.count_for_customer(ann.id, OrderStatus.PICKED_UP) == 1
+        assert await uow.orders.count_for_customer(bob.id, OrderStatus.PICKED_UP) == 0
+        assert set(await uow.orders.ids_in_status(OrderStatus.PLACED)) == {"o_1", "o_6"}
+        assert await uow.orders.ids_in_status(OrderStatus.PLACED, before=NOON + timedelta(seconds=30)) == ["o_6"]
+
+
+async def test_the_last_order_with_a_short_code(shop):
+    ann = await add_customer(shop, 1)
+    async with shop() as uow:
+        await uow.orders.add(make_order(1, ann.id, short_code="4242"))
+        await uow.orders.set_status("o_1", OrderStatus.PICKED_UP, NOON + timedelta(minutes=20))
+        await uow.orders.add(make_order(2, ann.id, short_code="4242", point_id="park"))
+        await uow.orders.set_status("o_2", OrderStatus.CANCELLED, NOON + timedelta(minutes=30))
+        await uow.orders.add(make_order(3, ann.id, short_code="1111"))
+    async with shop.reading() as uow:
+        last = await uow.orders.last_with_short_code("center", "4242", since=NOON)
+        assert (last.id, last.status) == ("o_1", OrderStatus.PICKED_UP)  # closed orders count too
+        assert (await uow.orders.last_with_short_code(None, "4242", since=NOON)).id == "o_2"  # the latest
+        assert await uow.orders.last_with_short_code("center", "4242", since=NOON + timedelta(hours=1)) is None
+        assert await uow.orders.last_with_short_code("park", "1111", since=NOON) is None
+        assert await uow.orders.last_with_short_code("center", "9999", since=NOON) is None
+
+
+async def test_an_open_short_code_is_unique_per_point(shop):
+    ann = await add_customer(shop, 1)
+    async with shop() as uow:
+        await uow.orders.add(make_order(1, ann.id, short_code="7777"))
+        await uow.orders.add(make_order(2, ann.id, short_code="7777", point_id="park"))
+    with pytest.raises(DomainError) as caught:
+        async with shop() as uow:
+            await uow.orders.add(make_order(3, ann.id, short_code="7777"))
+    assert caught.value.code is ErrorCode.CONFLICT
+    async with shop() as uow:  # once the order is closed, its code is free again
+        await uow.orders.set_status("o_1", OrderStatus.CANCELLED, NOON)
+        await uow.orders.add(make_order(3, ann.id, short_code="7777"))
+
+
+# ----------------------------------------------------------------------------------------------- payments
+
+async def test_payment_intents(shop):
+    ann = await add_customer(shop, 1)
+    async with shop() as uow:
+        await uow.orders.add(make_order(1, ann.id))
+        first = make_intent(1, "o_1", key="req:telegram:1001:abc")
+        await uow.payments.add(first)
+        second = make_intent(2, "o_1", created_at=NOON + timedelta(seconds=5))
+        await uow.payments.add(second)
+    async with shop.reading() as uow:
+        assert await uow.payments.for_order("o_1") == second  # the latest attempt
+        assert await uow.payments.by_idempotency_key("req:telegram:1001:abc") == first
+        assert await uow.payments.by_idempotency_key("nope") is None
+        assert await uow.payments.for_order("o_missing") is None
+    at = NOON + timedelta(minutes=1)
+    async with shop() as uow:
+        await uow.payments.set_status("pay_2", PaymentStatus.AUTHORIZED, at, "yk-123")
+        await uow.payments.set_status("pay_2", PaymentStatus.CAPTURED, at + timedelta(minutes=1))  # keeps the ref
+    async with shop.reading() as uow:
+        stored = await uow.payments.for_order("o_1")
+    assert (stored.status, stored.provider_ref, stored.updated_at) == (PaymentStatus.CAPTURED, "yk-123",
+                                                                       at + timedelta(minutes=1))
+    assert stored.amount == Money(129500) and stored.created_at == second.created_at
+    with pytest.raises(DomainError) as caught:
+        async with shop() as uow:
+            await uow.payments.add(make_intent(3, "o_1", key="req:telegram:1001:abc"))
+    assert caught.value.code is ErrorCode.CONFLICT
+
+
+# ------------------------------------------------------------------------------------------------ loyalty
+
+async def test_ledger_balance_and_entries(shop):
+    ann = await add_customer(shop, 1)
+    bob = await add_customer(shop, 2)
+    async with shop() as uow:
+        assert await uow.loyalty.balance(ann.id) == 0
+        await uow.loyalty.add(LedgerEntry(ann.id, 1000, "earn", "o_1", NOON))
+        await uow.loyalty.add(LedgerEntry(ann.id, -400, "spend", "o_2", NOON + timedelta(minutes=1)))
+        await uow.loyalty.add(LedgerEntry(ann.id, 10000, "referral", None, NOON + timedelta(minutes=2)))
+        await uow.loyalty.add(LedgerEntry(bob.id, 5, "adjust", None, NOON))
+    async with shop.reading() as uow:
+        assert await uow.loyalty.balance(ann.id) == 10600
+        assert await uow.loyalty.balance(bob.id) == 5
+        entries = await uow.loyalty.entries(ann.id)
+        assert entries == [LedgerEntry(ann.id, 10000, "referral", None, NOON + timedelta(minutes=2)),
+                           LedgerEntry(ann.id, -400, "spend", "o_2", NOON + timedelta(minutes=1)),
+                           LedgerEntry(ann.id, 1000, "earn", "o_1", NOON)]
+        assert await uow.loyalty.entries(ann.id, limit=1) == entries[:1]
+
+
+async def test_the_balance_never_goes_negative(shop):
+    ann = await add_customer(shop, 1)
+    async with shop() as uow:
+        await uow.loyalty.add(LedgerEntry(ann.id, 300, "earn", None, NOON))
+    with pytest.raises(DomainError) as caught:
+        async with shop() as uow:
+            await uow.loyalty.add(LedgerEntry(ann.id, -200, "spend", None, NOON))
+            await uow.loyalty.add(LedgerEntry(ann.id, -200, "spend", None, NOON))
+    assert caught.value.code is ErrorCode.POINTS_INSUFFICIENT
+    async with shop() as uow:  # the whole unit of work was rolled back; spending to zero is fine
+        assert await uow.loyalty.balance(ann.id) == 300
+        await uow.loyalty.add(LedgerEntry(ann.id, -300, "spend", None, NOON))
+    async with shop.reading() as uow:
+        assert await uow.loyalty.balance(ann.id) == 0
+
+
+# ------------------------------------------------------------------------------------------------- promos
+
+async def test_promos_and_their_uses(shop):
+    ann = await add_customer(shop, 1)
+    bob = await add_customer(shop, 2)
+    promo = Promo("AUTUMN", PromoKind.PERCENT, 15, NOON + timedelta(days=30), 2, 0, True, True)
+    async with shop() as uow:
+        await uow.promos.save(promo)
+        await uow.promos.save(Promo("GIFT", PromoKind.FIXED, 5000, once_per_customer=False))
+    async with shop.reading() as uow:
+        assert await uow.promos.get("AUTUMN") == promo
+        assert await uow.promos.get("autumn") == promo
+        assert await uow.promos.get("GIFT") == Promo("GIFT", PromoKind.FIXED, 5000, None, None, 0, False, True)
+        assert await uow.promos.get("NOPE") is None
+    async with shop() as uow:
+        await uow.promos.record_use("autumn", ann.id, "o_1")
+        await uow.promos.record_use("AUTUMN", bob.id, "o_2")
+    async with shop.reading() as uow:
+        assert (await uow.promos.get("AUTUMN")).used == 2
+        assert await uow.promos.uses_by("autumn", ann.id) == 1
+        assert await uow.promos.uses_by("GIFT", ann.id) == 0
+    with pytest.raises(DomainError):  # max_uses is a hard limit in storage too
+        async with shop() as uow:
+            await uow.promos.record_use("AUTUMN", ann.id, "o_3")
+    async with shop() as uow:
+        await uow.promos.release_use("AUTUMN", "o_1")
+        await uow.promos.release_use("AUTUMN", "o_1")  # a second release gives nothing back
+        await uow.promos.release_use("AUTUMN", "o_unknown")
+        # saving edits the terms but never the use count
+        await uow.promos.save(replace(promo, value=20, used=0, active=False))
+    async with shop.reading() as uow:
+        stored = await uow.promos.get("AUTUMN")
+        assert (stored.used, stored.value, stored.active) == (1, 20, False)
+        assert await uow.promos.uses_by("AUTUMN", ann.id) == 0
+        assert await uow.promos.uses_by("AUTUMN", bob.id) == 1
+
+
+# -------------------------------------------------------------------------------------------------- staff
+
+async def test_staff(shop):
+    anna, boris = CustomerRef(Channel.TELEGRAM, "2", "Анна"), CustomerRef(Channel.VK, "3")
+    async with shop() as uow:
+        await uow.staff.add(anna, "center")
+        await uow.staff.add(anna, "center")  # twice: no duplicate
+        await uow.staff.add(anna, "park")
+        await uow.staff.add(boris, "*")
+    async with shop.reading() as uow:
+        assert await uow.staff.list() == [(CustomerRef(Channel.VK, "3"), "*"),
+                                          (CustomerRef(Channel.TELEGRAM, "2"), "center"),
+                                          (CustomerRef(Channel.TELEGRAM, "2"), "park")]
+        assert await uow.staff.points_of([anna]) == {"center", "park"}
+        assert await uow.staff.points_of([anna, boris]) == {"center", "park", "*"}
+        assert await uow.staff.points_of([CustomerRef(Channel.VK, "2")]) == set()
+        assert await uow.staff.points_of([]) == set()
+    async with shop() as uow:
+        assert await uow.staff.remove(anna, "park") == 1
+        assert await uow.staff.remove(anna, "park") == 0
+        assert await uow.staff.remove(boris) == 1
+    async with shop.reading() as uow:
+        assert await uow.staff.list() == [(CustomerRef(Channel.TELEGRAM, "2"), "center")]
+    async with shop() as uow:
+        await uow.staff.add(anna, "park")
+        assert await uow.staff.remove(anna) == 2  # every point at once
+        assert await uow.staff.list() == []
+
+
+# ------------------------------------------------------------------------------------ settings and visits
+
+async def test_settings(uow_factory):
+    async with uow_factory() as uow:
+        assert await uow.settings.get("rule.earn_percent") is None
+        await uow.settings.set("rule.earn_percent", "7")
+        await uow.settings.set("rule.name", "Кофейня «Зерно»")
+        await uow.settings.set("rule.earn_percent", "8")
+    async with uow_factory.reading() as uow:
+        assert await uow.settings.get("rule.earn_percent") == "8"
+        assert await uow.settings.all() == {"rule.earn_percent": "8", "rule.name": "Кофейня «Зерно»"}
+
+
+async def test_visits(shop):
+    ann = await add_customer(shop, 1)
+    async with shop() as uow:
+        assert await uow.visits.count() == 0
+        await uow.visits.add(Visit("pcenter", "point", "telegram", ann.id, NOON))
+        await uow.visits.add(Visit("pcenter", "point", "vk", None, NOON))
+        await uow.visits.add(Visit("s2gis", "source", "web", None, NOON))
+    async with shop.reading() as uow:
+        assert await uow.visits.count() == 3
+        assert await uow.visits.count("pcenter") == 2
+        assert await uow.visits.count("rnobody") == 0
+
+
+# ------------------------------------------------------------------------------------------------ reviews
+
+async def test_reviews_and_ratings(shop):
+    ann = await add_customer(shop, 1)
+    bob = await add_customer(shop, 2)
+    async with shop() as uow:
+        await uow.orders.add(make_order(1, ann.id))
+        await uow.orders.add(make_order(2, bob.id))
+        await uow.reviews.add(Review("o_1", "latte", ann.id, 5, "Отлично!", "Анна", NOON))
+        await uow.reviews.add(Review("o_2", "latte", bob.id, 4, "", "Б.", NOON + timedelta(hours=1)))
+        await uow.reviews.add(Review("o_1", "croissant", ann.id, 3, "Суховат", "Анна", NOON))
+    async with shop.reading() as uow:
+        assert await uow.reviews.exists("o_1", "latte")
+        assert not await uow.reviews.exists("o_2", "croissant")
+        assert await uow.reviews.for_item("latte") == [
+            Review("o_2", "latte", bob.id, 4, "", "Б.", NOON + timedelta(hours=1)),
+            Review("o_1", "latte", ann.id, 5, "Отлично!", "Анна", NOON)]
+        assert len(await uow.reviews.for_item("latte", limit=1)) == 1
+        assert await uow.reviews.for_item("espresso") == []
+        assert await uow.reviews.ratings() == {"latte": (4.5, 2), "croissant": (3.0, 1)}
+    with pytest.raises(DomainError) as caught:
+        async with shop() as uow:
+            await uow.reviews.add(Review("o_1", "latte", ann.id, 1, "again", "Анна", NOON))
+    assert caught.value.code is ErrorCode.CONFLICT
+    with pytest.raises(DomainError):
+        async with shop() as uow:
+            await uow.reviews.add(Review("o_2", "croissant", bob.id, 6, "", "", NOON))  # rating 1..5
+
+
+# ------------------------------------------------------------------------------------------------ updates
+
+async def test_updates_are_claimed_once(uow_factory):
+    async with uow_factory() as uow:
+        assert await uow.updates.claim("telegram", "1001") is True
+        assert await uow.updates.claim("telegram", "1001") is False  # redelivered
+        assert await uow.updates.claim("vk", "1001") is True  # ids are per channel
+    async with uow_factory() as uow:
+        assert await uow.updates.claim("telegram", "1001") is False
+    with pytest.raises(RuntimeError):
+        async with uow_factory() as uow:
+            assert await uow.updates.claim("telegram", "1002") is True
+            raise RuntimeError("handling failed")
+    async with uow_factory() as uow:  # a claim rolled back with its handling: the redelivery is handled
+        assert await uow.updates.claim("telegram", "1002") is True
+
+
+# ------------------------------------------------------------------------------------------------- outbox
+
+async def test_outbox_pending_and_mark_handled(uow_factory):
+    async with uow_factory() as uow:
+        for n in range(5):
+            await uow.outbox.add(DomainEvent(EventType.ORDER_PLACED, {"order_id": f"o_{n}", "total": n,
+                                                                      "lines": [["Латте", 1]]}, NOON))
+        await uow.outbox.add(DomainEvent(EventType.VISIT_RECORDED, {"param": "s2gis", "customer_id": None}))
+    async with uow_factory() as uow:
+        pending = await uow.outbox.pending("notify")
+        assert [e.type for e in pending] == [EventType.ORDER_PLACED] * 5 + [EventType.VISIT_RECORDED]
+        assert pending[0].data == {"order_id": "o_0", "total": 0, "lines": [["Латте", 1]]}
+        assert pending[0].at == NOON and pending[5].at is not None  # stamped when stored
+        ids = [e.id for e in pending]
+        assert all(isinstance(i, int) for i in ids) and ids == sorted(ids) and len(set(ids)) == 6
+        assert [e.id for e in await uow.outbox.pending("notify", limit=2)] == ids[:2]
+        assert await uow.outbox.mark_handled("notify", ids[0]) is True
+        assert await uow.outbox.mark_handled("notify", ids[0]) is False  # a duplicate delivery
+        assert await uow.outbox.mark_handled("notify", ids[2]) is True
+        assert await uow.outbox.is_handled("notify", ids[0])
+        assert not await uow.outbox.is_handled("notify", ids[1])
+        assert not await uow.outbox.is_handled("analytics", ids[0])
+    async with uow_factory.reading() as uow:
+        assert [e.id for e in await uow.outbox.pending("notify")] == [ids[1]] + ids[3:]
+        assert [e.id for e in await uow.outbox.pending("analytics")] == ids  # each subscriber on its own
+    async with uow_factory() as uow:
+        assert await uow.outbox.mark_handled("notify", ids[2]) is False  # also across units of work
+
+
+# ------------------------------------------------------------------------------------------- transactions
+
+async def test_a_unit_of_work_that_raises_rolls_everything_back(shop):
+    ann = await add_customer(shop, 1)
+    with pytest.raises(RuntimeError, match="boom"):
+        async with shop() as uow:
+            await uow.orders.add(make_order(1, ann.id))
+            await uow.payments.add(make_intent(1, "o_1"))
+            await uow.catalog.set_stock("center", "croissant", 5)
+            await uow.loyalty.add(LedgerEntry(ann.id, 100, "earn", "o_1", NOON))
+            await uow.settings.set("k", "v")
+            await uow.outbox.add(DomainEvent(EventType.ORDER_PLACED, {"order_id": "o_1"}, NOON))
+            await uow.customers.update(replace(ann, name="changed"))
+            raise RuntimeError("boom")
+    async with shop.reading() as uow:
+        assert await uow.orders.get("o_1") is None
+        assert await uow.payments.for_order("o_1") is None
+        assert await uow.catalog.stock("center") == {}
+        assert await uow.loyalty.balance(ann.id) == 0
+        assert await uow.settings.get("k") is None
+        assert await uow.outbox.pending("any") == []
+        assert (await uow.customers.get(ann.id)).name == "Гость 1"
+    async with shop() as uow:  # and the next unit of work works normally
+        await uow.settings.set("k", "v")
+    async with shop.reading() as uow:
+        assert await uow.settings.get("k") == "v"
+
+
+async def test_a_refused_write_rolls_back_the_writes_before_it(shop):
+    ann = await add_customer(shop, 1)
+    with pytest.raises(DomainError):
+        async with shop() as uow:
+            await uow.settings.set("before", "1")
+            await uow.orders.add(make_order(1, ann.id, point_id="nowhere"))
+    async with shop.reading() as uow:
+        assert await uow.settings.get("before") is None
+
+
+async def test_commits_are_visible_to_readers_and_uncommitted_writes_are_not(uow_factory):
+    async with uow_factory() as uow:
+        await uow.settings.set("counter", "1")
+    async with uow_factory.reading() as uow:
+        assert await uow.settings.get("counter") == "1"
+    async with uow_factory() as writing:
+        await writing.settings.set("counter", "2")
+        await writing.settings.set("fresh", "yes")
+        assert await writing.settings.get("counter") == "2"  # a unit of work sees its own writes
+        async with uow_factory.reading() as reading:
+            assert await reading.settings.get("counter") == "1"
+            assert await reading.settings.get("fresh") is None
+    async with uow_factory.reading() as uow:
+        assert await uow.settings.all() == {"counter": "2", "fresh": "yes"}
+
+
+async def test_a_reader_sees_one_snapshot(uow_factory):
+    async with uow_factory() as uow:
+        await uow.settings.set("a", "1")
+    async with uow_factory.reading() as reading:
+        assert await reading.settings.get("a") == "1"
+        async with uow_factory() as uow:
+            await uow.settings.set("a", "2")
+            await uow.settings.set("b", "2")
+        assert await reading.settings.all() == {"a": "1"}  # still the snapshot it started with
+    async with uow_factory.reading() as reading:
+        assert await reading.settings.all() == {"a": "2", "b": "2"}
+
+
+async def test_foreign_keys_are_enforced(shop):
+    ann = await add_customer(shop, 1)
+    with pytest.raises(DomainError) as caught:
+        async with shop() as uow:
+            await uow.orders.add(make_order(1, ann.id, point_id="nowhere"))
+    assert caught.value.code is ErrorCode.CONFLICT
+    with pytest.raises(DomainError):
+        async with shop() as uow:
+            await uow.orders.add(make_order(2, "c_nobody"))
+    with pytest.raises(DomainError):
+        async with shop() as uow:
+            await uow.customers.add_account(Account(Channel.VK, "5", "c_nobody"))
+    with pytest.raises(DomainError):
+        async with shop() as uow:
+            await uow.catalog.set_stock("center", "no_such_item", 1)
+    with pytest.raises(DomainError):
+        async with shop() as uow:
+            await uow.outbox.mark_handled("notify", 424242)  # no such event
+    async with shop.reading() as uow:
+        assert await uow.orders.for_customer(ann.id) == []
+
+
+async def test_points_are_validated_by_storage_too(uow_factory):
+    with pytest.raises(DomainError):
+        async with uow_factory() as uow:
+            await uow.catalog.save_point(PickupPoint("Bad Id", "x", hours=OpeningHours()))
