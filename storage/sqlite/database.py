@@ -4,14 +4,17 @@ How a unit of work reaches SQLite (see docs/ARCHITECTURE.md, "Storage"): one wri
 units of work take turns on it through an ``asyncio.Lock``. A unit of work opens with
 ``BEGIN IMMEDIATE`` tried inline with no busy wait; only when another process holds the write lock
 does it wait in aiosqlite's worker thread. Statements inside the open transaction run inline on the
-event loop: under WAL they never wait on a lock and cost microseconds. ``COMMIT`` (the moment data
-reaches the disk) runs in the worker thread. So a unit of work costs one thread hop, not one per
-statement, which is what lets the engine keep up with a plain ``sqlite3`` loop. A unit of work that
-changed nothing commits inline: there is nothing to write, so no hop.
+event loop: under WAL they never wait on a lock and cost microseconds. ``COMMIT`` runs inline too:
+with ``synchronous = NORMAL`` a WAL commit appends its pages to the log without waiting for the disk.
+The one step that does wait for the disk, the checkpoint (copying the log into the database and
+syncing it), is taken off the writer (``wal_autocheckpoint = 0``) and run every few hundred commits on
+a connection of its own, in its own thread. So an uncontended unit of work makes no thread hop at all,
+which is what lets the engine keep up with a plain ``sqlite3`` loop.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import Callable
@@ -25,6 +28,8 @@ from .unit_of_work import SqliteUnitOfWork
 
 T = TypeVar("T")
 BUSY_WAIT_SECONDS = 10.0
+CHECKPOINT_EVERY = 200  # commits; a few MB of log at most between checkpoints
+log = logging.getLogger(__name__)
 
 
 class SqliteDatabase:
@@ -35,6 +40,9 @@ class SqliteDatabase:
         self.write_lock = asyncio.Lock()
         self.read_lock = asyncio.Lock()
         self._settling: set[asyncio.Future] = set()
+        self._checkpointer: aiosqlite.Connection | None = None
+        self._checkpoint: asyncio.Task | None = None
+        self._commits = 0
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -48,6 +56,9 @@ class SqliteDatabase:
             self._reader, self.read_lock = self._writer, self.write_lock
         else:
             self._reader = await self._open(query_only=True)
+            self._checkpointer = await self._open(query_only=False)
+            self.writer.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer does it, in its thread
+            self.writer.execute(f"PRAGMA journal_size_limit = {64 * 1024 * 1024}")  # the log shrinks back after
         return self
 
     async def _open(self, *, query_only: bool) -> aiosqlite.Connection:
@@ -70,9 +81,29 @@ class SqliteDatabase:
         return conn
 
     async def close(self) -> None:
-        for conn in {id(c): c for c in (self._reader, self._writer) if c is not None}.values():
+        if self._checkpoint is not None:
+            await asyncio.gather(self._checkpoint, return_exceptions=True)
+        conns = (self._reader, self._checkpointer, self._writer)  # the last one to close checkpoints the log
+        for conn in {id(c): c for c in conns if c is not None}.values():
             await conn.close()
-        self._writer = self._reader = None
+        self._writer = self._reader = self._checkpointer = None
+
+    def committed(self) -> None:
+        """Count a commit; every ``CHECKPOINT_EVERY`` start a checkpoint in the background."""
+        self._commits += 1
+        if self._commits < CHECKPOINT_EVERY or self._checkpointer is None:
+            return
+        if self._checkpoint is None or self._checkpoint.done():
+            self._commits = 0
+            self._checkpoint = asyncio.ensure_future(self._run_checkpoint(self._checkpointer))
+
+    @staticmethod
+    async def _run_checkpoint(conn: aiosqlite.Connection) -> None:
+        # PASSIVE: copies what it can without waiting for the writer or readers; never blocks them
+        try:
+            await conn._execute(conn._conn.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception:
+            log.exception("WAL checkpoint failed; the next one will try again")
 
     async def __aenter__(self) -> SqliteDatabase:
         return await self.connect()

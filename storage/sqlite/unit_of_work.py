@@ -74,25 +74,21 @@ class SqliteUnitOfWork:
             return
         _open.reset(self._token)
         conn = self._conn
-        release = True
         try:
-            if exc_type is None and not self._readonly and conn.total_changes == self._changes:
-                conn.execute("COMMIT")  # nothing was written: no I/O to wait for, so no hop (a few µs inline)
-            elif exc_type is None and not self._readonly:
+            if exc_type is None and not self._readonly:
+                changed = conn.total_changes != self._changes
                 try:
-                    await self._db.in_thread(conn.execute, "COMMIT")
-                except asyncio.CancelledError:
-                    # the COMMIT is queued in the worker thread and still runs: the lock stays held until
-                    # it has, or the next unit of work could begin in between and be committed half-done
-                    release = False
-                    self._db.release_after_worker(self._lock)
-                    raise
+                    conn.execute("COMMIT")  # inline: a WAL commit does not wait for the disk (see database.py)
                 except BaseException:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise
+                if changed:
+                    self._db.committed()
             elif conn.in_transaction:
                 conn.execute("ROLLBACK")
         finally:
-            if release:
-                self._lock.release()
+            self._lock.release()
+        # Nothing above had to wait, so a loop of units of work would never let another task run:
+        # give the event loop its turn (it costs one pass of the loop, not a thread hop).
+        await asyncio.sleep(0)

@@ -281,33 +281,44 @@ async def test_backup_of_a_large_database_finishes_under_steady_writes(db, tmp_p
 
 # ---------------------------------------------------------------------------------------------- cancelling
 
-async def test_a_cancelled_commit_never_commits_the_next_unit_of_work(db):
-    """The COMMIT of a cancelled task still runs in the worker thread; the next unit of work must not
-    begin before it has, or that COMMIT would commit the next one's half-done work."""
-    busy = asyncio.ensure_future(db.in_thread(time.sleep, 0.2))  # the worker is busy: COMMIT waits in line
+async def test_a_unit_of_work_cancelled_midway_leaves_nothing_and_the_next_one_works(db):
+    """A task cancelled inside its unit of work (at any await in its body) rolls back all of it."""
+    started = asyncio.Event()
 
-    async def first() -> None:
+    async def slow() -> None:
         async with db() as uow:
-            await uow.settings.set("first", "1")
+            await uow.settings.set("half", "1")
+            started.set()
+            await asyncio.sleep(10)  # e.g. a handler that awaits something slow
 
-    async def second() -> None:
-        async with db() as uow:
-            await uow.settings.set("second", "1")
-            await asyncio.sleep(0.3)
-            raise RuntimeError("second fails")
-
-    one = asyncio.create_task(first())
-    await asyncio.sleep(0.05)
-    one.cancel()
-    two = asyncio.create_task(second())
-    results = await asyncio.gather(one, two, return_exceptions=True)
-    await busy
-    assert isinstance(results[0], asyncio.CancelledError) and isinstance(results[1], RuntimeError)
+    task = asyncio.create_task(slow())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await increment(db)
     async with db.reading() as uow:
-        assert await uow.settings.get("second") is None  # the failed unit of work left nothing
-        assert await uow.settings.get("first") in (None, "1")  # the cancelled one: all or nothing
-    await increment(db)  # and the connection works on
+        assert await uow.settings.get("half") is None and await uow.settings.get("counter") == "1"
     assert not db.writer.in_transaction
+
+
+async def test_a_loop_of_units_of_work_lets_other_tasks_run(db):
+    """No unit of work needs to wait, so each one gives the event loop its turn: a loop of them does not
+    starve the rest of the shop (a checkpoint, a web request, the task that stops the loop)."""
+    stop = asyncio.Event()
+    count = 0
+
+    async def busy() -> None:
+        nonlocal count
+        while not stop.is_set() and count < 100_000:
+            await increment(db)
+            count += 1
+
+    task = asyncio.create_task(busy())
+    await asyncio.sleep(0.05)
+    stop.set()
+    await task
+    assert 0 < count < 100_000
 
 
 async def test_a_cancelled_wait_for_the_write_lock_leaves_no_transaction_open(tmp_path):
@@ -341,3 +352,18 @@ async def test_a_cancelled_wait_for_the_write_lock_leaves_no_transaction_open(tm
     finally:
         await mine.close()
         await other.close()
+
+
+async def test_the_log_is_checkpointed_into_the_database_in_the_background(db, monkeypatch):
+    """Commits only append to the WAL; every CHECKPOINT_EVERY commits a checkpoint copies the log into
+    the database file on a connection of its own, so the committing loop never waits for the disk."""
+    monkeypatch.setattr(database_module, "CHECKPOINT_EVERY", 20)
+    before = Path(db.path).stat().st_size
+    for n in range(20):
+        async with db() as uow:
+            await uow.settings.set(f"page{n}", "x" * 8000)
+    assert db._checkpoint is not None
+    await db._checkpoint
+    assert Path(db.path).stat().st_size >= before + 20 * 8000
+    async with db.reading() as uow:
+        assert len(await uow.settings.get("page19")) == 8000
