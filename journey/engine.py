@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from . import customers, ordering, reviews, shop
+from . import customers, order_views, ordering, reviews, shop
 from .channels import CustomerRef
 from .errors import DomainError, ErrorCode
 from .events import DomainEvent
@@ -100,9 +100,9 @@ class Engine:
     hand_over = ordering.hand_over
     cancel = ordering.cancel
     expire_due = ordering.expire_due
-    order_view = ordering.order_view
-    pickup_token = ordering.pickup_token
+    order_view = order_views.order_view
+    pickup_token = order_views.pickup_token
     find_for_pickup = ordering.find_for_pickup
-    orders_of = ordering.orders_of
-    open_orders = ordering.open_orders
-    repeat_lines = ordering.repeat_lines
+    orders_of = order_views.orders_of
+    open_orders = order_views.open_orders
+    repeat_lines = order_views.repeat_lines

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -21,6 +20,7 @@ from .errors import DomainError, ErrorCode
 from .events import DomainEvent, EventType
 from .ids import new_id
 from .model import CartLine, LedgerEntry, Order, PaymentIntent, Quote, ShopRules
+from .order_views import OrderView, _load, _view
 from .ports import PaymentResult, UnitOfWork
 from .states import OrderStatus, PaymentStatus, ensure_transition
 
@@ -32,24 +32,10 @@ PICKUP_WINDOW = timedelta(days=2)
 PICKUP_TOLERANCE = timedelta(minutes=1)
 
 
-@dataclass(frozen=True, slots=True)
-class OrderView:
-    order: Order
-    payment: PaymentIntent | None
-    pickup_token: str
-
-
 def _event(kind: EventType, order: Order, at: datetime, **extra: object) -> DomainEvent:
     return DomainEvent(kind, {"order_id": order.id, "customer_id": order.customer_id, "point_id": order.point_id,
                               "short_code": order.short_code, "account": order.account, "total": order.total.amount,
                               "currency": order.total.currency, **extra}, at)
-
-
-async def _load(uow: UnitOfWork, order_id: str) -> Order:
-    order = await uow.orders.get(order_id)
-    if order is None:
-        raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id)
-    return order
 
 
 async def _point(uow: UnitOfWork, point_id: str) -> PickupPoint:
@@ -342,65 +328,3 @@ async def expire_due(self: Engine) -> list[str]:
     for order_id in expired:
         await _void_held(self, order_id)
     return expired
-
-
-def pickup_token(self: Engine, order_id: str) -> str:
-    return pickup.sign_token(self.secret, order_id)
-
-
-async def _view(engine: Engine, uow: UnitOfWork, order_id: str) -> OrderView:
-    order = await _load(uow, order_id)
-    return OrderView(order, await uow.payments.for_order(order_id), pickup_token(engine, order_id))
-
-
-async def order_view(self: Engine, viewer: CustomerRef, order_id: str) -> OrderView:
-    """An order as its customer (or staff of its point) sees it, with the pickup token."""
-    async with self.read() as uow:
-        order = await _load(uow, order_id)
-        customer = await uow.customers.by_account(viewer.channel, viewer.external_id)
-        if customer is None or customer.id != order.customer_id:
-            points = await staff_points(self, uow, viewer)
-            if "*" not in points and order.point_id not in points:
-                raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id)
-        return await _view(self, uow, order_id)
-
-
-async def orders_of(self: Engine, ref: CustomerRef, limit: int = 20) -> list[Order]:
-    """The customer's orders, newest first (one history across linked accounts)."""
-    async with self.read() as uow:
-        customer = await uow.customers.by_account(ref.channel, ref.external_id)
-        return await uow.orders.for_customer(customer.id, limit) if customer else []
-
-
-async def repeat_lines(self: Engine, ref: CustomerRef, order_id: str | None = None) -> list[CartLine]:
-    """The cart of a past order (the last one by default), keeping only what is still on the menu."""
-    async with self.read() as uow:
-        customer = await uow.customers.by_account(ref.channel, ref.external_id)
-        orders = await uow.orders.for_customer(customer.id, 1 if order_id is None else 50) if customer else []
-        order = next((o for o in orders if order_id in (None, o.id)), None)
-        if order is None:
-            raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id or "")
-        items = await uow.catalog.items_by_id(l.item_id for l in order.lines)
-    lines = []
-    for line in order.lines:
-        item = items.get(line.item_id)
-        if item is None or not item.available:
-            continue
-        options = {g: ids for g, ids in line.option_ids.items()
-                   if item.group(g) and all(item.group(g).option(o) for o in ids)}
-        lines.append(CartLine(item.id, line.quantity, options))
-    return lines
-
-
-async def open_orders(self: Engine, actor: CustomerRef, point_id: str | None = None) -> list[Order]:
-    """The counter's queue: open orders of a point (or of every point the actor serves), soonest first."""
-    async with self.read() as uow:
-        points = await staff_points(self, uow, actor)
-        if not points or (point_id is not None and "*" not in points and point_id not in points):
-            raise DomainError(ErrorCode.NOT_STAFF)
-        known = [p.id for p in await uow.catalog.points()]
-        if point_id is not None and point_id not in known:
-            raise DomainError(ErrorCode.POINT_NOT_FOUND, point_id)
-        wanted = [point_id] if point_id else [p for p in known if "*" in points or p in points]
-        orders = [o for p in wanted for o in await uow.orders.open_at(p)]
-    return sorted(orders, key=lambda o: (o.pickup_at, o.created_at))
