@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from .money import Money
 
@@ -71,9 +71,15 @@ class OpeningHours:
         # a closing time of 00:00 is midnight at the end of the day ("24:00")
         return span is not None and span[0] <= at.time() and (at.time() < span[1] or span[1] == MIDNIGHT)
 
-    def closing_time(self, on: datetime) -> time | None:
-        span = self.days[on.weekday()]
-        return span[1] if span else None
+    def closes_at(self, day: datetime) -> datetime | None:
+        """When the point closes on ``day`` (a local, aware time); None when it is closed all day."""
+        span = self.days[day.weekday()]
+        if span is None:
+            return None
+        start = day.replace(hour=0, minute=0, second=0, microsecond=0)
+        if span[1] == MIDNIGHT:
+            return start + timedelta(days=1)
+        return start.replace(hour=span[1].hour, minute=span[1].minute)
 
     def format(self) -> str:
         """``mon-fri 08:00-21:00; sat-sun 10:00-20:00`` — the form ``parse`` reads."""

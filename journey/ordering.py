@@ -319,10 +319,8 @@ async def expire_due(self: Engine) -> list[str]:
         for order_id in await uow.orders.ids_in_status(OrderStatus.READY):
             order = await _load(uow, order_id)
             point = await uow.catalog.point(order.point_id)
-            local_ready = order.pickup_at.astimezone(zone)
-            closes = point.hours.closing_time(local_ready) if point else None
-            if closes is not None and now.astimezone(zone) >= local_ready.replace(
-                    hour=closes.hour, minute=closes.minute, second=0, microsecond=0) and closes.hour + closes.minute:
+            closes = point.hours.closes_at(order.pickup_at.astimezone(zone)) if point else None
+            if closes is not None and now >= closes:
                 await _close(self, uow, order, OrderStatus.EXPIRED, now, "not_collected")
                 expired.append(order_id)
     for order_id in expired:
