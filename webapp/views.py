@@ -1,6 +1,8 @@
 """What every view shares: the caller, the engine, JSON in and out, and errors in the caller's language."""
 from __future__ import annotations
 
+import json
+from functools import partial
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -19,6 +21,10 @@ from .config import CONFIG, ENGINE, QR, WebappConfig
 
 LAUNCH = web.RequestKey("launch", Launch)
 B = TypeVar("B", bound=Body)
+# UTF-8 and no spaces: the same JSON in a third fewer bytes than json.dumps' default, which writes a
+# Cyrillic letter as \uXXXX (6 bytes, in UTF-8 2): the demo menu 30 -> 19 KB, so gzip, which every WebView
+# asks for, has less to do (bench/webapp.py: 8-16% less server CPU per gzipped menu, ~2% more unzipped)
+dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 MAX_BODY = 64 * 1024  # a cart of 50 lines is a few KB; the server's own limit stays larger for webhooks
 
 # not an engine error code: a bug of ours, said the same way as the others
@@ -47,7 +53,7 @@ def launch(request: web.Request) -> Launch:
 
 
 def reply(data: Any, status: int = 200) -> web.Response:
-    response = web.json_response(data, status=status)
+    response = web.json_response(data, status=status, dumps=dumps)
     response.headers["Cache-Control"] = "no-store"  # personal data: never kept by a proxy or the WebView
     return response
 

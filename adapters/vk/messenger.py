@@ -29,7 +29,10 @@ class VkMessenger:
         self.api = api
         self.app_id = app_id
         self.group_id = group_id
-        self.limiter = limiter or RateLimiter(per_second=20, chat_interval=1.0, chat_burst=3)
+        # 19.5, not 20: exactly 1/20 s apart, the 21st call can land a hair under a second after the 1st
+        # and a one-second window refuses it (bench/vk.py: 4 errors 6 in 100 sends at 20/s; at 19.5/s none in
+        # 8 runs of 9, 1 in the other)
+        self.limiter = limiter or RateLimiter(per_second=19.5, chat_interval=1.0, chat_burst=3)
 
     async def send(self, to: CustomerRef, reply: Reply, key: str = "") -> None:
         reply = degrade(reply, CAPABILITIES)
