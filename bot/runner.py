@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 
@@ -119,6 +120,9 @@ async def run(engine: Engine, settings: Settings) -> None:
 
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
+    # What start-up built (imports, the SDKs' models) lives as long as the process: keep the full garbage
+    # collections from walking it again and again under load (bench/webapp.py: p99 136 -> 28 ms).
+    gc.freeze()
     await web.TCPSite(runner, settings.webapp.host, settings.webapp.port).start()
     if telegram and settings.telegram.webhook_url:
         await telegram.set_webhook()

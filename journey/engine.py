@@ -79,6 +79,7 @@ class Engine:
     staff_points = customers.staff_points
 
     menu = shop.menu
+    menu_version = shop.menu_version
     import_menu = shop.import_menu
     export_menu = shop.export_menu
     list_staff = shop.list_staff

@@ -36,6 +36,12 @@ async def menu(self: Engine, point_id: str | None = None, *, include_unavailable
                         stock, points, await self.rules(uow))
 
 
+async def menu_version(self: Engine) -> str:
+    """A token that changes whenever the menu, stock, ratings or anything else may have changed."""
+    async with self.read() as uow:
+        return await uow.catalog.version()
+
+
 async def export_menu(self: Engine) -> Menu:
     async with self.read() as uow:
         stock = await uow.catalog.all_stock()

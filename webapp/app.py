@@ -13,7 +13,7 @@ from journey.ports import QrRenderer
 
 from . import landing, openapi, views_customer, views_orders, views_staff
 from .auth import authenticate
-from .config import CONFIG, ENGINE, QR, WebappConfig
+from .config import CONFIG, ENGINE, MENU_CACHE, QR, WebappConfig
 from .views import LAUNCH, error, internal_error
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ def create_app(engine: Engine, config: WebappConfig, qr: QrRenderer) -> web.Appl
     app[ENGINE] = engine
     app[CONFIG] = config
     app[QR] = qr
+    app[MENU_CACHE] = {}
     setup_middlewares(app)
     setup_routes(app)
     setup_static(app)

@@ -34,3 +34,5 @@ class WebappConfig:
 ENGINE = web.AppKey("engine", Engine)
 CONFIG = web.AppKey("config", WebappConfig)
 QR = web.AppKey("qr", QrRenderer)
+# the menu answer per point, as bytes, with the version of the data it was built from (Engine.menu_version)
+MENU_CACHE = web.AppKey("menu_cache", dict)

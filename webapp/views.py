@@ -53,7 +53,12 @@ def launch(request: web.Request) -> Launch:
 
 
 def reply(data: Any, status: int = 200) -> web.Response:
-    response = web.json_response(data, status=status, dumps=dumps)
+    return reply_bytes(dumps(data).encode(), status)
+
+
+def reply_bytes(body: bytes, status: int = 200) -> web.Response:
+    """JSON already encoded."""
+    response = web.Response(body=body, status=status, content_type="application/json", charset="utf-8")
     response.headers["Cache-Control"] = "no-store"  # personal data: never kept by a proxy or the WebView
     return response
 

@@ -7,7 +7,8 @@ from . import reads, serialize
 from journey.deeplinks import parse_start
 
 from .bodies import LanguageBody, LinkBody, VisitBody
-from .views import body, caller, config, engine, query_id, reply
+from .config import MENU_CACHE
+from .views import body, caller, config, dumps, engine, query_id, reply, reply_bytes
 
 routes = web.RouteTableDef()
 
@@ -56,13 +57,20 @@ async def get_points(request: web.Request) -> web.Response:
 
 @routes.get("/api/menu")
 async def get_menu(request: web.Request) -> web.Response:
+    """The same for every customer of a point: built once per change of the data, then sent as it is."""
     eng = engine(request)
     point_id = query_id(request, "point")
-    view = await eng.menu(point_id)
-    ratings = await eng.ratings()
-    return reply({"point": point_id,
-                  "categories": [serialize.category(c) for c in view.categories],
-                  "items": [serialize.item(i, view.stock, ratings) for i in view.items]})
+    cache = request.app[MENU_CACHE]
+    version = await eng.menu_version()  # read before the menu: the cached bytes are never older than it
+    cached = cache.get(point_id)
+    if cached is None or cached[0] != version:
+        view = await eng.menu(point_id)
+        ratings = await eng.ratings()
+        cached = (version, dumps({"point": point_id,
+                                  "categories": [serialize.category(c) for c in view.categories],
+                                  "items": [serialize.item(i, view.stock, ratings) for i in view.items]}).encode())
+        cache[point_id] = cached
+    return reply_bytes(cached[1])
 
 
 @routes.get("/api/items/{item_id}/reviews")

@@ -31,6 +31,11 @@ class _Repo:
 
 
 class SqliteCatalog(_Repo):
+    async def version(self) -> str:
+        # data_version moves with commits of every other connection (other processes too);
+        # total_changes with this connection's own
+        return f"{self._c.execute('PRAGMA data_version').fetchone()[0]}.{self._c.total_changes}"
+
     async def categories(self) -> list[Category]:
         return [Category(*r) for r in self._c.execute("SELECT id, name, position FROM categories ORDER BY position, name")]
 

@@ -1,0 +1,36 @@
+"""The menu answer is built once per change of the data: it must never show stale stock or prices."""
+from __future__ import annotations
+
+from journey.model import CartLine
+from shop_fixtures import customer
+from storage.sqlite import SqliteDatabase
+
+
+async def croissants(client, headers) -> int:
+    menu = await (await client.get("/api/menu?point=center", headers=headers)).json()
+    return next(i["stock"] for i in menu["items"] if i["id"] == "croissant")
+
+
+async def test_an_order_and_a_write_from_another_process_show_at_once(client, tma, engine, db):
+    anna = tma(5001)
+    assert await croissants(client, anna) == 10
+    assert await croissants(client, anna) == 10  # served from the cache
+    await engine.place_order(customer(1), [CartLine("croissant", 3)], "center")
+    assert await croissants(client, anna) == 7
+
+    other = SqliteDatabase(db.path)  # e.g. `vitrina menu import` while the shop runs
+    await other.connect()
+    try:
+        async with other.uow() as uow:
+            await uow.catalog.set_stock("center", "croissant", 42)
+    finally:
+        await other.close()
+    assert await croissants(client, anna) == 42
+
+
+async def test_the_version_moves_with_every_commit_and_only_then(engine, db):
+    first = await engine.menu_version()
+    assert await engine.menu_version() == first
+    await engine.set_stock("center", "croissant", 5)
+    second = await engine.menu_version()
+    assert second != first and await engine.menu_version() == second
