@@ -72,11 +72,20 @@ async def record_visit(self: Engine, link: DeepLink, channel: Channel, ref: Cust
 
 
 async def profile(self: Engine, ref: CustomerRef) -> Profile:
+    """Who this is, with linked accounts, points and staff rights; the customer is created on first contact
+    (only then is the write lock taken: most messages come from people we know)."""
+    async with self.read() as uow:
+        customer = await uow.customers.by_account(ref.channel, ref.external_id)
+        if customer is not None:
+            return await _profile(self, uow, customer)
     async with self.uow() as uow:
-        customer = await find_or_create(self, uow, ref)
-        accounts = await uow.customers.accounts(customer.id)
-        points = await uow.loyalty.balance(customer.id)
-        staff = await _staff_points(self, uow, accounts)
+        return await _profile(self, uow, await find_or_create(self, uow, ref))
+
+
+async def _profile(engine: Engine, uow: UnitOfWork, customer: Customer) -> Profile:
+    accounts = await uow.customers.accounts(customer.id)
+    points = await uow.loyalty.balance(customer.id)
+    staff = await _staff_points(engine, uow, accounts)
     return Profile(customer, accounts, points, bool(staff), frozenset(staff))
 
 
