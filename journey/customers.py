@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .engine import Engine
 
 LINK_CODE_TTL = timedelta(minutes=10)
+LINK_MAX_FAILURES = 5  # wrong codes per account within LINK_CODE_TTL: guessing one of a million takes ages
 LANGUAGES = ("ru", "en")
 
 
@@ -121,9 +122,23 @@ async def issue_link_code(self: Engine, ref: CustomerRef) -> LinkCode:
 
 
 async def redeem_link_code(self: Engine, ref: CustomerRef, code: str) -> Customer:
-    """Merge the entering account's customer into the code's customer: one history, one balance."""
-    code = str(code).strip()
+    """Merge the entering account's customer into the code's customer: one history, one balance.
+
+    A wrong code is counted against the entering account; after a few, every code is refused for a while.
+    """
+    try:
+        return await _redeem(self, ref, str(code).strip())
+    except DomainError as e:
+        if e.code is ErrorCode.LINK_CODE_INVALID:  # recorded after the refused unit of work rolled back
+            async with self.uow() as uow:
+                await uow.customers.record_link_failure(ref.key, self.now())
+        raise
+
+
+async def _redeem(self: Engine, ref: CustomerRef, code: str) -> Customer:
     async with self.uow() as uow:
+        if await uow.customers.link_failures(ref.key, self.now() - LINK_CODE_TTL) >= LINK_MAX_FAILURES:
+            raise DomainError(ErrorCode.LINK_TOO_MANY_ATTEMPTS)
         link = await uow.customers.link_code(code) if code.isdigit() and len(code) == 6 else None
         now = self.now()
         if link is None or link.used or link.expires_at <= now:

@@ -36,6 +36,7 @@ class ErrorCode(str, Enum):
     PAYMENT_PROVIDER_UNKNOWN = "payment_provider_unknown"
     LINK_CODE_INVALID = "link_code_invalid"
     LINK_SAME_CUSTOMER = "link_same_customer"
+    LINK_TOO_MANY_ATTEMPTS = "link_too_many_attempts"
     DEEP_LINK_INVALID = "deep_link_invalid"
     MENU_INVALID = "menu_invalid"
     REVIEW_NOT_ALLOWED = "review_not_allowed"
@@ -76,6 +77,7 @@ _STATUS = {
     ErrorCode.ORDER_NOT_FOUND: 404,
     ErrorCode.CUSTOMER_NOT_FOUND: 404,
     ErrorCode.PAYMENT_FAILED: 402,
+    ErrorCode.LINK_TOO_MANY_ATTEMPTS: 429,
     ErrorCode.REVIEW_NOT_ALLOWED: 403,
 }
 
@@ -115,6 +117,8 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.PAYMENT_PROVIDER_UNKNOWN: ("Такой способ оплаты недоступен.", "This payment method is not available."),
     ErrorCode.LINK_CODE_INVALID: ("Код привязки неверный или устарел.", "The link code is wrong or has expired."),
     ErrorCode.LINK_SAME_CUSTOMER: ("Эти аккаунты уже связаны.", "These accounts are already linked."),
+    ErrorCode.LINK_TOO_MANY_ATTEMPTS: ("Слишком много неверных кодов. Попробуйте через 10 минут.",
+                                       "Too many wrong codes. Try again in 10 minutes."),
     ErrorCode.DEEP_LINK_INVALID: ("Неизвестная ссылка.", "Unknown link."),
     ErrorCode.MENU_INVALID: ("Файл меню содержит ошибки.", "The menu file has errors."),
     ErrorCode.REVIEW_NOT_ALLOWED: ("Отзыв можно оставить только о полученном заказе.",

@@ -158,6 +158,13 @@ class SqliteCustomers(_Repo):
     async def use_link_code(self, code: str) -> None:
         self._write("UPDATE link_codes SET used = 1 WHERE code = ?", (code,))
 
+    async def record_link_failure(self, account: str, at: datetime) -> None:
+        self._write("INSERT INTO link_failures (account, at) VALUES (?, ?)", (account, ts(at)))
+
+    async def link_failures(self, account: str, since: datetime) -> int:
+        return self._c.execute("SELECT COUNT(*) FROM link_failures WHERE account = ? AND at >= ?",
+                               (account, ts(since))).fetchone()[0]
+
 
 class SqliteOrders(_Repo):
     async def add(self, order: Order) -> None:

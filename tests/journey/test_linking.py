@@ -67,9 +67,11 @@ async def test_a_link_code_expires_after_ten_minutes(engine, clock, minutes, ok)
 async def test_a_wrong_code_is_refused(engine):
     link = await engine.issue_link_code(TG)
     wrong = f"{(int(link.code) + 1) % 10**6:06d}"
-    for code in (wrong, link.code[:5], link.code + "0", "abcdef", ""):
+    for code in (wrong, link.code[:5], link.code + "0", "abcdef"):  # four: a fifth would lock the account out
         with refused(ErrorCode.LINK_CODE_INVALID):
             await engine.redeem_link_code(VK, code)
+    with refused(ErrorCode.LINK_CODE_INVALID):
+        await engine.redeem_link_code(customer(99), "")
     assert (await engine.redeem_link_code(VK, link.code)).id == await customer_id(engine, TG)
 
 
@@ -117,3 +119,21 @@ def test_language_of(code, language):
 async def test_a_new_customer_speaks_the_language_of_the_account(engine):
     assert (await engine.identify(customer(4, language="en-US"))).language == "en"
     assert (await engine.identify(customer(5, language="fr"))).language == "ru"
+
+
+async def test_guessing_link_codes_is_stopped_after_five_wrong_ones(engine, clock):
+    owner_of_code = customer(70)
+    guesser = customer(71, Channel.VK)
+    code = (await engine.issue_link_code(owner_of_code)).code
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for _ in range(5):
+        with refused(ErrorCode.LINK_CODE_INVALID):
+            await engine.redeem_link_code(guesser, wrong)
+    with refused(ErrorCode.LINK_TOO_MANY_ATTEMPTS):  # even the right code, for now
+        await engine.redeem_link_code(guesser, code)
+    assert (await engine.profile(guesser)).customer.id != (await engine.profile(owner_of_code)).customer.id
+    clock.advance(minutes=9)
+    code = (await engine.issue_link_code(owner_of_code)).code
+    clock.advance(minutes=1, seconds=1)  # the wrong tries are older than ten minutes now
+    await engine.redeem_link_code(guesser, code)
+    assert (await engine.profile(guesser)).customer.id == (await engine.profile(owner_of_code)).customer.id

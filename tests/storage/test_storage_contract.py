@@ -206,6 +206,17 @@ async def test_link_codes(shop):
         assert await uow.customers.link_code("000042") == LinkCode("000042", bob.id, expires + timedelta(hours=1))
 
 
+async def test_link_failures_are_counted_per_account_and_time(shop):
+    async with shop() as uow:
+        for minutes in (0, 5, 9):
+            await uow.customers.record_link_failure("vk:7", NOON + timedelta(minutes=minutes))
+        await uow.customers.record_link_failure("vk:8", NOON)
+    async with shop.reading() as uow:
+        assert await uow.customers.link_failures("vk:7", NOON) == 3
+        assert await uow.customers.link_failures("vk:7", NOON + timedelta(minutes=5)) == 2
+        assert await uow.customers.link_failures("telegram:7", NOON) == 0
+
+
 # ------------------------------------------------------------------------------------------------- orders
 
 async def test_order_round_trip_with_lines_and_history(shop):
