@@ -62,7 +62,7 @@ RESPONSES: Json = {
     "Point": obj(id=STR, name=STR, address=STR, lat={"type": ["number", "null"]}, lon={"type": ["number", "null"]},
                  hours=STR, prep_minutes=INT, open_now=BOOL),
     "Review": obj(rating=INT, text=STR, author=STR, created_at=TIME),
-    "Config": obj(demo=BOOL, shop=STR, currency=STR, telegram_bot=STR, vk_app_id={"type": ["integer", "null"]},
+    "Config": obj(demo=BOOL, shop=STR, currency=STR, timezone=STR, telegram_bot=STR, vk_app_id={"type": ["integer", "null"]},
                   public_url=STR),
 }
 

@@ -18,7 +18,7 @@ async def get_config(request: web.Request) -> web.Response:
     """Public: what the front end needs before it knows who is calling."""
     cfg = config(request)
     rules, _ = await reads.shop(engine(request))
-    return reply({"demo": cfg.demo, "shop": cfg.shop_name, "currency": rules.currency,
+    return reply({"demo": cfg.demo, "shop": cfg.shop_name, "currency": rules.currency, "timezone": rules.timezone,
                   "telegram_bot": cfg.telegram_bot, "vk_app_id": cfg.vk_app_id, "public_url": cfg.base_url})
 
 

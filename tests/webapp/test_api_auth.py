@@ -131,7 +131,7 @@ async def test_demo_visitor_and_demo_staff(make_client, db, clock):
 async def test_public_routes_need_no_launch(client):
     config = await client.get("/api/config")
     assert config.status == 200
-    assert await config.json() == {"demo": False, "shop": "Vitrina", "currency": "RUB",
+    assert await config.json() == {"demo": False, "shop": "Vitrina", "currency": "RUB", "timezone": "Europe/Moscow",
                                    "telegram_bot": "vitrina_test_bot", "vk_app_id": 51234567,
                                    "public_url": "https://shop.example"}
     assert (await client.get("/api/openapi.json")).status == 200

@@ -262,6 +262,9 @@ async def order_page(page) -> tuple[str, str]:
     order_id = page.url.rsplit("/", 1)[1]
     await page.locator("[data-testid=qr][src^='blob:']").wait_for()
     assert await page.evaluate("document.querySelector('[data-testid=qr]').naturalWidth") > 0
+    # placed at 09:00 Moscow time (the test clock), ready in 5 or 10 minutes by the point: shown in the
+    # shop's time zone, though the browser runs in UTC
+    assert re.search(r"\b09:(05|10)\b", await page.locator("main").inner_text())
     return order_id, code
 
 

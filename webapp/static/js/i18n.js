@@ -68,6 +68,10 @@ export function money(amount, currency = 'RUB') {
   return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n)
     + '\u00a0' + sign;
 }
-export const time = (iso) => new Date(iso).toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' });
-export const date = (iso) =>
-  new Date(iso).toLocaleString(locale(), { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+// Times are shown in the shop's time zone: a pickup "at 09:30" means the counter's clock, wherever the phone is.
+let zone;
+export const setZone = (z) => { try { new Intl.DateTimeFormat('ru', { timeZone: z }); zone = z; } catch { zone = undefined; } };
+export const time = (iso) =>
+  new Date(iso).toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit', timeZone: zone });
+export const date = (iso) => new Date(iso).toLocaleString(locale(),
+  { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone: zone });

@@ -1,6 +1,6 @@
 // Boot and hash routing: #/menu, #/item/<id>, #/cart, #/checkout, #/order/<id>, #/orders, #/profile, #/staff.
 import { h, $, toast } from './dom.js';
-import { t, setLang, lang } from './i18n.js';
+import { t, setLang, setZone, lang } from './i18n.js';
 import { api, setAuth } from './api.js';
 import { detect, store } from './platform.js';
 import { state, restoreCart, saveCart, setPoint, cartCount } from './state.js';
@@ -100,6 +100,7 @@ async function boot() {
   try {
     const [cfg, me, pts] = await Promise.all([api('config'), api('me'), api('points')]);
     Object.assign(state, { cfg, me, points: pts.points });
+    setZone(cfg.timezone);
   } catch (e) {
     $('#app').replaceChildren(h('div', { class: 'error-box', role: 'alert', 'data-testid': 'error' },
       h('p', {}, e.message), h('button', { class: 'btn', type: 'button', onclick: () => location.reload() }, t('retry'))));
