@@ -25,6 +25,9 @@ class OutboxRelay:
     subscribers: dict[str, Handler] = field(default_factory=dict)
     batch: int = 100
     failures: dict[str, int] = field(default_factory=dict)
+    # per subscriber, the last event id up to which everything is handled: each round reads only what
+    # came after it, not the whole outbox (0 after a restart: one full look, then incremental)
+    cursors: dict[str, int] = field(default_factory=dict)
 
     def subscribe(self, name: str, handler: Handler) -> None:
         self.subscribers[name] = handler
@@ -44,12 +47,13 @@ class OutboxRelay:
         delivered = 0
         for name in list(self.subscribers):
             async with self.uow() as uow:
-                events = await uow.outbox.pending(name, self.batch)
+                events = await uow.outbox.pending(name, self.batch, after=self.cursors.get(name, 0))
             for event in events:
                 try:
                     if await self.deliver(name, event):
                         delivered += 1
                     self.failures.pop(name, None)
+                    self.cursors[name] = event.id  # type: ignore[assignment]
                 except Exception:
                     self.failures[name] = self.failures.get(name, 0) + 1
                     log.exception("subscriber %s failed on event %s (%s), will retry", name, event.id, event.type.value)

@@ -137,8 +137,8 @@ class UpdateLog(Protocol):
 
 class Outbox(Protocol):
     async def add(self, event: DomainEvent) -> None: ...
-    async def pending(self, subscriber: str, limit: int = 100) -> list[DomainEvent]:
-        """Stored events (with ids) this subscriber has not handled yet, oldest first."""
+    async def pending(self, subscriber: str, limit: int = 100, after: int = 0) -> list[DomainEvent]:
+        """Stored events (with ids) after ``after`` that this subscriber has not handled yet, oldest first."""
         ...
     async def mark_handled(self, subscriber: str, event_id: int) -> bool:
         """Record it; False when it was already recorded (a duplicate delivery)."""

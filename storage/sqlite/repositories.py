@@ -383,11 +383,11 @@ class SqliteOutbox(_Repo):
         self._write("INSERT INTO outbox (type, data, created_at) VALUES (?, ?, ?)",
                     (event.type.value, json.dumps(event.data, ensure_ascii=False, separators=(",", ":")), ts(at)))
 
-    async def pending(self, subscriber: str, limit: int = 100) -> list[DomainEvent]:
+    async def pending(self, subscriber: str, limit: int = 100, after: int = 0) -> list[DomainEvent]:
         cur = self._c.execute(
             "SELECT o.id, o.type, o.data, o.created_at FROM outbox o LEFT JOIN outbox_handled h"
-            " ON h.subscriber = ? AND h.event_id = o.id WHERE h.event_id IS NULL ORDER BY o.id LIMIT ?",
-            (subscriber, limit))
+            " ON h.subscriber = ? AND h.event_id = o.id WHERE o.id > ? AND h.event_id IS NULL ORDER BY o.id LIMIT ?",
+            (subscriber, after, limit))
         return [DomainEvent(EventType(t), json.loads(d), dt(at), i) for i, t, d, at in cur]
 
     async def mark_handled(self, subscriber: str, event_id: int) -> bool:

@@ -112,3 +112,14 @@ async def test_engine_events_reach_subscribers(engine, db):
     await relay.run_once()
     assert [e.type for e in seen] == [EventType.CUSTOMER_CREATED]
     assert seen[0].data["channel"] == ref.channel.value and seen[0].id is not None
+
+
+async def test_each_round_reads_only_what_came_after_the_last_handled_event(db, stored):
+    notify = Recorder(fail_on={3: 1})
+    relay = OutboxRelay(db.uow, {"notify": notify})
+    await relay.run_once()
+    async with db.reading() as uow:
+        ids = [e.id for e in await uow.outbox.pending("someone-else")]
+    assert relay.cursors["notify"] == ids[2]  # stops before the failure, so the failed event is read again
+    await relay.run_once()
+    assert relay.cursors["notify"] == ids[-1] and notify.got == [0, 1, 2, 3, 4]

@@ -533,6 +533,7 @@ async def test_outbox_pending_and_mark_handled(uow_factory):
     async with uow_factory.reading() as uow:
         assert [e.id for e in await uow.outbox.pending("notify")] == [ids[1]] + ids[3:]
         assert [e.id for e in await uow.outbox.pending("analytics")] == ids  # each subscriber on its own
+        assert [e.id for e in await uow.outbox.pending("notify", after=ids[3])] == ids[4:]
     async with uow_factory() as uow:
         assert await uow.outbox.mark_handled("notify", ids[2]) is False  # also across units of work
 
