@@ -49,45 +49,30 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, time as dtime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "tests"))
 
 import aiosqlite  # noqa: E402
 
-from journey.catalog import Category, Item, OpeningHours, Option, OptionGroup, PickupPoint  # noqa: E402
 from journey.channels import Channel, CustomerRef  # noqa: E402
 from journey.engine import Engine  # noqa: E402
 from journey.ids import new_id  # noqa: E402
 from journey.model import CartLine  # noqa: E402
-from journey.money import Money  # noqa: E402
 from journey.states import OrderStatus  # noqa: E402
+from shop_fixtures import seed  # noqa: E402
 from storage.sqlite import SqliteDatabase  # noqa: E402
 
 STEPS = ("place_order", "accept", "mark_ready", "hand_over")
 STAFF = CustomerRef(Channel.TELEGRAM, "2", "Бариста")
 START = datetime(2026, 11, 18, 6, 0, tzinfo=timezone.utc)  # a Wednesday, 09:00 in Moscow: open
 
-# the catalog of tests/conftest.py
-SIZE = OptionGroup("size", "Размер", (Option("s", "S"), Option("m", "M", 4000), Option("l", "L", 8000)))
-MILK = OptionGroup("milk", "Молоко", (Option("oat", "Овсяное", 6000), Option("almond", "Миндальное", 7000)),
-                   required=False)
-SYRUP = OptionGroup("syrup", "Сироп", (Option("vanilla", "Ваниль", 3000), Option("caramel", "Карамель", 3000)),
-                    required=False, multiple=True)
-DAILY = OpeningHours(((dtime(7), dtime(22)),) * 7)
-POINTS = (PickupPoint("center", "Центр", "ул. Пушкина, 10", 55.76, 37.61, DAILY, 5),
-          PickupPoint("park", "Парк", "Парковая ул., 3", None, None, DAILY, 10))
-CATEGORIES = (Category("coffee", "Кофе", 0), Category("bakery", "Выпечка", 1))
-ITEMS = (
-    Item("latte", "coffee", "Латте", Money(25000), option_groups=(SIZE, MILK, SYRUP)),
-    Item("espresso", "coffee", "Эспрессо", Money(15000)),
-    Item("croissant", "bakery", "Круассан", Money(18000)),
-    Item("eclair", "bakery", "Эклер", Money(16990)),
-)
+# the shop of the tests (tests/shop_fixtures.py): two points, a latte with options, counted croissants
 CART = (CartLine("latte", 1, {"size": ("m",), "milk": ("oat",)}),
         CartLine("latte", 2, {"size": ("l",), "syrup": ("vanilla", "caramel")}))
 
@@ -110,16 +95,7 @@ async def open_shop(path: Path, customers: int) -> tuple[SqliteDatabase, Engine]
     db = await SqliteDatabase(path).connect()
     engine = Engine(db.uow, owners=[STAFF], clock=RunningClock(), reader=db.reading)
     await engine.start()
-    async with engine.uow() as uow:
-        for p in POINTS:
-            await uow.catalog.save_point(p)
-        for c in CATEGORIES:
-            await uow.catalog.save_category(c)
-        for i in ITEMS:
-            await uow.catalog.save_item(i)
-        # as in the tests' seed; the items ordered here (latte) have no stock row: unlimited
-        await uow.catalog.set_stock("center", "croissant", 10)
-        await uow.catalog.set_stock("park", "croissant", 3)
+    await seed(engine)  # the items ordered here (latte) have no stock row: unlimited
     for n in range(customers):
         await engine.identify(customer_ref(n))
     return db, engine
