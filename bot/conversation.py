@@ -16,7 +16,7 @@ from journey.channels import Button, Inbound, Reply, Text
 from journey.customers import Profile
 from journey.deeplinks import LinkKind, parse_start
 from journey.engine import Engine
-from journey.errors import DomainError, ErrorCode
+from journey.errors import DomainError
 from journey.model import Order
 from journey.money import Money
 
@@ -249,5 +249,3 @@ TEXT_WORDS: dict[str, Handler] = {
     "начать": Conversation.help, "заказы": Conversation.orders, "баллы": Conversation.points,
     "стоп": Conversation.stop, "повторить": Conversation.repeat,
 }
-
-__all__ = ["Conversation", "ErrorCode"]

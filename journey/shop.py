@@ -8,7 +8,7 @@ from .catalog import POINT_ID, Category, Item, PickupPoint
 from .channels import CustomerRef
 from .errors import DomainError, ErrorCode
 from .events import DomainEvent, EventType
-from .menu import Menu, MenuEntry, MenuError, MenuProblem, validate
+from .menu import Menu, MenuEntry, validate
 from .model import Promo, ShopRules
 
 if TYPE_CHECKING:
@@ -132,5 +132,3 @@ async def list_staff(self: Engine) -> list[tuple[CustomerRef, str]]:
     async with self.read() as uow:
         return await uow.staff.list()
 
-
-__all__ = ["MenuError", "MenuProblem", "MenuView", "export_menu", "import_menu", "list_staff", "menu"]
