@@ -71,7 +71,7 @@ async def _serve(kind: str, arg: str, conn, profile: str, freeze: bool) -> None:
         engine = Engine(db.uow, reader=db.reading)
         await engine.start()
         await seed_demo(engine)
-        app = create_app(engine, WebappConfig(demo=True, telegram_token=None, vk_app_secret=None, vk_app_id=None),
+        app = create_app(engine, WebappConfig(demo=True),
                          QrcodeRenderer())
         close = db.close
     runner = web.AppRunner(app, access_log=None)

@@ -18,6 +18,7 @@ from journey.engine import Engine
 from journey.errors import DomainError
 from journey.menu import MenuError
 
+from . import channels
 from .qr_codes import QrError
 from .settings import Settings, SettingsError, load_settings
 
@@ -38,7 +39,7 @@ async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
     db = SqliteDatabase(path)
     await db.connect()
     try:
-        owners = list(settings.owners) + ([DEMO_STAFF] if settings.is_demo else [])
+        owners = list(settings.owners) + ([DEMO_STAFF] if channels.is_demo(settings) else [])
         secret = settings.secret_key.get_secret_value().encode() if settings.secret_key else b""
         engine = Engine(db.uow, secret=secret, owners=owners, reader=db.reading)
         engine.database = db  # type: ignore[attr-defined]  # for db backup
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     except DomainError as e:
         print(f"vitrina: {e.message('en')} ({e.code.value}{': ' + e.detail if e.detail else ''})", file=sys.stderr)
         return 1
-    except (CommandError, QrError) as e:
+    except (CommandError, QrError, channels.ChannelStartError) as e:
         print(f"vitrina: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     def _channels(self) -> Settings:
         if self.vk.token and not self.vk.group_id:
             raise _Named("vk__group_id", "a VK token needs the community id")
+        if self.vk.app_id and not self.vk.app_secret:
+            raise _Named("vk__app_secret", "the VK Mini App needs its secure key to check who opens it")
         if self.vk.callback_secret and not self.vk.confirmation_code:
             raise _Named("vk__confirmation_code", "the Callback API needs the confirmation code")
         if self.telegram.webhook_url and not self.telegram.token:

@@ -1,15 +1,57 @@
 """The normalized channel model: every adapter translates its SDK to and from these types."""
 from __future__ import annotations
 
+import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
+
+CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
-class Channel(str, Enum):
-    TELEGRAM = "telegram"
-    VK = "vk"
-    WEB = "web"
+class Channel(str):
+    """A channel's registered name: ``telegram``, ``vk``, ``web`` (the browser) or any other.
+
+    Not a closed enum: the composition root registers the channels it wires (``bot/channels.py``), and
+    the engine and storage keep any well-formed name, so a third messenger needs no change here.
+    """
+
+    __slots__ = ()
+    TELEGRAM: ClassVar[Channel]
+    VK: ClassVar[Channel]
+    WEB: ClassVar[Channel]
+
+    def __new__(cls, name: str) -> Channel:
+        if isinstance(name, Channel):
+            return name
+        if not isinstance(name, str) or not CHANNEL_NAME.match(name):
+            raise ValueError(f"a channel name is 1..32 of a-z, 0-9 and _ starting with a letter, got {name!r}")
+        return super().__new__(cls, name)
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"Channel({self.value!r})"
+
+
+Channel.TELEGRAM = Channel("telegram")
+Channel.VK = Channel("vk")
+Channel.WEB = Channel("web")
+# names an account may be given in settings and commands (``telegram:123``); the composition root adds
+# the channels it wires; stored data keeps any well-formed name whether registered or not
+_REGISTERED: set[Channel] = {Channel.TELEGRAM, Channel.VK, Channel.WEB}
+
+
+def register_channel(name: str) -> Channel:
+    channel = Channel(name)
+    _REGISTERED.add(channel)
+    return channel
+
+
+def registered_channels() -> list[Channel]:
+    return sorted(_REGISTERED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +73,11 @@ class CustomerRef:
         channel, sep, external_id = text.strip().partition(":")
         if not sep or not external_id.strip():
             raise ValueError(f"expected channel:id, e.g. telegram:123, got {text!r}")
-        try:
-            return cls(Channel(channel.strip().lower()), external_id.strip())
-        except ValueError:
-            raise ValueError(f"unknown channel {channel!r} in {text!r} (telegram, vk or web)") from None
+        name = channel.strip().lower()
+        if name not in _REGISTERED:
+            known = ", ".join(registered_channels())
+            raise ValueError(f"unknown channel {channel!r} in {text!r} ({known})")
+        return cls(Channel(name), external_id.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +87,47 @@ class Capabilities:
     photos: bool = True
     invoices: bool = False
     max_text: int = 4096
+
+
+# --- what a channel offers besides its chat ----------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Launch:
+    """A verified Mini App launch: the account, and the start parameter the Mini App was opened with."""
+
+    ref: CustomerRef
+    start_param: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LandingLink:
+    """One way into the shop on the QR landing page (``/go/<param>``): a link and its label."""
+
+    href: str
+    label_ru: str
+    label_en: str
+    color: str = ""  # the button's CSS colour, the channel's own
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """An HTTP route a channel serves on the shared server (a webhook, a callback API).
+
+    ``handler`` is the web framework's own handler (aiohttp's), which the engine never calls.
+    """
+
+    method: str
+    path: str
+    handler: Callable[[Any], Awaitable[Any]]
+
+
+class ChannelError(Exception):
+    """A channel cannot start: a refused token, an unreachable API. ``setting`` names what to fix,
+    relative to the channel's settings section (``token``, ``api_base``)."""
+
+    def __init__(self, message: str, setting: str = "") -> None:
+        super().__init__(message)
+        self.setting = setting
 
 
 # --- inbound -----------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol, Self
 
 from .catalog import Category, Item, PickupPoint
-from .channels import Channel, CustomerRef, Reply
+from .channels import Capabilities, Channel, CustomerRef, LandingLink, Launch, Reply, Route
 from .events import DomainEvent
 from .model import (Account, Customer, LedgerEntry, LinkCode, Order, PaymentIntent, Promo, Review, Visit)
 from .states import OrderStatus, PaymentStatus
@@ -180,6 +180,59 @@ class Messenger(Protocol):
     channel: Channel
 
     async def send(self, to: CustomerRef, reply: Reply, key: str = "") -> None: ...
+
+
+class MiniApp(Protocol):
+    """What the Mini App server needs of a channel: its launch-data check and its way in from a QR code."""
+
+    channel: Channel
+    scheme: str  # the ``Authorization`` scheme its launch data comes with, e.g. ``tma``
+
+    def check(self, launch: str, now: datetime, max_age: int) -> Launch:
+        """The verified account, or ``DomainError(UNAUTHORIZED)`` with the reason as detail."""
+        ...
+
+    def landing_link(self, param: str) -> LandingLink | None:
+        """The button on the QR landing page that opens the shop in this channel with ``param``."""
+        ...
+
+    def public(self) -> dict[str, str | int | None]:
+        """What the front end may know before anyone signed in (a bot's username, an app id)."""
+        ...
+
+
+class ChannelAdapter(Protocol):
+    """Everything channel-specific behind one object, registered by name in the composition root.
+
+    Inbound updates are translated inside the adapter and handed to the conversation it was built with;
+    replies go out through ``messenger``. A channel configured for its Mini App alone has no messenger.
+    """
+
+    channel: Channel
+    capabilities: Capabilities
+    messenger: Messenger | None
+    mini_app: MiniApp | None
+    staff_chats: Sequence[CustomerRef]  # where staff hear of new orders (a group chat), besides the Mini App
+
+    def describe(self) -> str:
+        """A few words for the start-up line, e.g. ``Telegram @coffee_bot``."""
+        ...
+
+    def routes(self) -> Sequence[Route]:
+        """Webhook or callback routes to mount on the shared server (none when it polls)."""
+        ...
+
+    async def start(self) -> None:
+        """Check the credentials and prepare; raises ``ChannelError`` naming what to fix."""
+        ...
+
+    async def run(self) -> None:
+        """Receive updates until ``stop`` (returns at once when they arrive through ``routes``)."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop receiving, finish or cancel what is in flight, close connections. Safe to call twice."""
+        ...
 
 
 class QrRenderer(Protocol):

@@ -1,26 +1,24 @@
 """What the Mini App server is given by the composition root: its settings and the typed app keys."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
 
 from journey.engine import Engine
-from journey.ports import QrRenderer
+from journey.ports import MiniApp, QrRenderer
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 @dataclass(frozen=True, slots=True)
 class WebappConfig:
-    """Deployment details of the Mini App; ``bot.main`` builds it from the settings."""
+    """Deployment details of the Mini App; ``bot.main`` builds it from the settings and the channels."""
 
     demo: bool
-    telegram_token: str | None
-    vk_app_secret: str | None
-    vk_app_id: int | None
-    telegram_bot: str = ""  # the bot's username, for t.me links; may be empty
+    mini_apps: Sequence[MiniApp] = ()  # one per configured channel with a Mini App, in the order shown
     auth_max_age: int = 86400  # seconds a launch stays valid
     public_url: str = ""  # e.g. https://coffee.example; "" means links are relative to this server
     static_dir: Path = field(default=STATIC_DIR)
@@ -29,6 +27,10 @@ class WebappConfig:
     @property
     def base_url(self) -> str:
         return self.public_url.rstrip("/")
+
+    def mini_app(self, scheme: str) -> MiniApp | None:
+        """The channel whose launch data comes with this ``Authorization`` scheme."""
+        return next((m for m in self.mini_apps if m.scheme == scheme), None)
 
 
 ENGINE = web.AppKey("engine", Engine)

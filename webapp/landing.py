@@ -1,13 +1,14 @@
 """``/go/<param>``: what a printed QR code opens. Records the visit, then offers every way into the shop.
 
-One code on a counter serves every customer: the page links to the bot in Telegram, to the Mini App in
-VK and to the Mini App right here in the browser. It is tiny and self-contained (inline CSS, no script),
+One code on a counter serves every customer: the page links into each configured channel (the bot in
+Telegram, the Mini App in VK: each channel's adapter gives its link) and to the Mini App right here in the
+browser. It is tiny and self-contained (inline CSS, no script),
 because it is often the first thing a phone on a weak connection loads.
 """
 from __future__ import annotations
 
+import re
 from html import escape
-from urllib.parse import quote
 
 from aiohttp import web
 
@@ -17,11 +18,12 @@ from journey.deeplinks import PARAM, parse_start
 from .views import config, engine
 
 routes = web.RouteTableDef()
+COLOR = re.compile(r"^#[0-9a-fA-F]{3,8}$")
 
 _STYLE = ("body{font:16px/1.4 system-ui,sans-serif;margin:0;padding:24px;background:#faf7f2;color:#222;"
           "text-align:center}main{max-width:420px;margin:auto}h1{font-size:1.4em}"
           "a{display:block;margin:12px 0;padding:14px;border-radius:12px;background:#6b4226;color:#fff;"
-          "text-decoration:none;font-weight:600}a.tg{background:#2aabee}a.vk{background:#0077ff}"
+          "text-decoration:none;font-weight:600}"
           "a span{display:block;font-weight:400;font-size:.8em;opacity:.85}p.en{color:#666;font-size:.9em}")
 
 
@@ -33,8 +35,9 @@ def _page(title: str, body: str, status: int = 200) -> web.Response:
                         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
-def _button(href: str, css: str, ru: str, en: str) -> str:
-    return f'<a class="{css}" href="{escape(href)}">{ru}<span>{en}</span></a>'
+def _button(href: str, ru: str, en: str, color: str = "") -> str:
+    style = f' style="background:{escape(color)}"' if COLOR.match(color) else ""
+    return f'<a href="{escape(href)}"{style}>{escape(ru)}<span>{escape(en)}</span></a>'
 
 
 @routes.get("/go/{param}")
@@ -50,13 +53,8 @@ async def go(request: web.Request) -> web.Response:
     link = parse_start(param)
     if link is not None and request.method == "GET":  # a HEAD probe is not a visit
         await engine(request).record_visit(link, Channel.WEB)
-    ways = []
-    if cfg.telegram_bot:
-        bot = quote(cfg.telegram_bot.lstrip("@"), safe="")
-        ways.append(_button(f"https://t.me/{bot}?start={param}", "tg", "Открыть в Telegram", "Open in Telegram"))
-    if cfg.vk_app_id:
-        ways.append(_button(f"https://vk.com/app{cfg.vk_app_id}#{param}", "vk",
-                            "Открыть во ВКонтакте", "Open in VK"))
-    ways.append(_button(f"/?start={param}", "web", "Открыть в браузере", "Open in the browser"))
+    ways = [_button(link.href, link.label_ru, link.label_en, link.color)
+            for link in (m.landing_link(param) for m in cfg.mini_apps) if link is not None]
+    ways.append(_button(f"/?start={param}", "Открыть в браузере", "Open in the browser"))
     return _page(shop, f"<h1>{shop}</h1><p>Где вам удобнее сделать заказ?</p>"
                        f'<p class="en">Where would you like to order?</p>{"".join(ways)}')

@@ -19,7 +19,8 @@ async def get_config(request: web.Request) -> web.Response:
     cfg = config(request)
     rules, _ = await reads.shop(engine(request))
     return reply({"demo": cfg.demo, "shop": cfg.shop_name, "currency": rules.currency, "timezone": rules.timezone,
-                  "telegram_bot": cfg.telegram_bot, "vk_app_id": cfg.vk_app_id, "public_url": cfg.base_url})
+                  "channels": {m.channel.value: {"scheme": m.scheme, **m.public()} for m in cfg.mini_apps},
+                  "public_url": cfg.base_url})
 
 
 async def _me(request: web.Request) -> web.Response:

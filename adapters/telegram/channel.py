@@ -1,4 +1,5 @@
-"""The Telegram bot: aiogram's dispatcher routing updates to the channel-neutral conversation.
+"""The Telegram channel: aiogram's dispatcher feeding the channel-neutral conversation, its Mini App check,
+its messenger and its webhook, behind the one ``ChannelAdapter`` shape.
 
 ``handle`` (the conversation) and ``claim`` (update de-duplication) are injected by the composition
 root, so this adapter knows nothing of ``bot`` or ``storage``.
@@ -7,23 +8,26 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramNotFound, TelegramUnauthorizedError
 from aiogram.types import (BotCommand, BotCommandScopeDefault, CallbackQuery, MenuButtonWebApp, Message, Update,
                            WebAppInfo)
+from aiogram.utils.token import TokenValidationError, validate_token
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-from aiohttp import web
 
-from journey.channels import Channel, CustomerRef, Inbound, Reply
+from journey.channels import Channel, ChannelError, CustomerRef, Inbound, Reply, Route
 
+from .launch import TelegramMiniApp
 from .messenger import TelegramMessenger
-from .translate import from_callback, from_message
+from .translate import CAPABILITIES, from_callback, from_message
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
+UPDATES = ["message", "callback_query"]
 
 COMMANDS = {
     "ru": [("start", "Начать"), ("menu", "Меню"), ("orders", "Мои заказы"), ("points", "Баллы"),
@@ -34,23 +38,37 @@ COMMANDS = {
 
 
 class TelegramChannel:
+    channel = Channel.TELEGRAM
+    capabilities = CAPABILITIES
+
     def __init__(self, token: str, *, handle: Callable[[Inbound], Awaitable[list[Reply]]],
                  claim: Callable[[str], Awaitable[bool]], api_base: str = "https://api.telegram.org",
-                 mini_app_url: str = "", webhook_url: str = "", webhook_secret: str | None = None) -> None:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
-        self.bot = Bot(token, session=session)
+                 mini_app_url: str = "", webhook_url: str = "", webhook_secret: str | None = None,
+                 staff_chat_id: int | None = None) -> None:
+        try:
+            validate_token(token)
+        except TokenValidationError:
+            raise ChannelError("this is not a bot token (expected digits, a colon and the secret, "
+                               "as @BotFather gives it)", "token") from None
+        self.api_base = api_base
+        self.bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_base)))
         self.handle = handle
         self.claim = claim
         self.mini_app_url = mini_app_url
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.messenger = TelegramMessenger(self.bot, mini_app_url)
+        self.mini_app = TelegramMiniApp(token, lambda: self.username)
+        self.staff_chats = (CustomerRef(Channel.TELEGRAM, str(staff_chat_id)),) if staff_chat_id else ()
         self.username = ""
         self.dispatcher = Dispatcher()
         router = Router(name="vitrina")
         router.message.register(self._on_message)
         router.callback_query.register(self._on_callback)
         self.dispatcher.include_router(router)
+
+    def describe(self) -> str:
+        return f"Telegram @{self.username}"
 
     # --- updates -----------------------------------------------------------------------------------
 
@@ -71,11 +89,30 @@ class TelegramChannel:
         for reply in await self.handle(inbound):
             await self.messenger.send(CustomerRef(Channel.TELEGRAM, str(chat_id)), reply)
 
-    # --- running -----------------------------------------------------------------------------------
+    # --- lifecycle ---------------------------------------------------------------------------------
 
-    async def setup(self) -> None:
-        """Who we are, the command list in Russian and English, and the menu button opening the Mini App."""
-        me = await self.bot.get_me()
+    def routes(self) -> Sequence[Route]:
+        """Telegram's webhook calls on the Mini App's server; a wrong secret gets 401."""
+        if not self.webhook_url:
+            return ()
+        handler = SimpleRequestHandler(self.dispatcher, self.bot, secret_token=self.webhook_secret)
+        return (Route("POST", WEBHOOK_PATH, handler.handle),)
+
+    async def start(self) -> None:
+        """Who we are (which checks the token), the command list in Russian and English, the menu button
+        opening the Mini App, and the webhook when one is configured."""
+        try:
+            me = await self.bot.get_me()
+        except TelegramUnauthorizedError:
+            raise ChannelError("Telegram refused the bot token (401 Unauthorized): copy it again from "
+                               "@BotFather", "token") from None
+        except TelegramNotFound:
+            raise ChannelError(f"{self.api_base} answered 404 to getMe: the token or the Bot API address "
+                               "is wrong", "token") from None
+        except TelegramNetworkError as e:
+            raise ChannelError(f"cannot reach the Bot API at {self.api_base}: {_cause(e)}", "api_base") from None
+        except TelegramAPIError as e:
+            raise ChannelError(f"the Bot API at {self.api_base} refused getMe: {e.message}", "api_base") from None
         self.username = me.username or ""
         for language, commands in COMMANDS.items():
             await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands],
@@ -86,23 +123,25 @@ class TelegramChannel:
                 text="Меню", web_app=WebAppInfo(url=self.mini_app_url)))
         else:
             log.warning("the Mini App address is not https: Telegram shows no menu button for it")
+        if self.webhook_url:
+            try:
+                await self.bot.set_webhook(self.webhook_url, secret_token=self.webhook_secret, allowed_updates=UPDATES)
+            except TelegramAPIError as e:
+                raise ChannelError(f"Telegram refused the webhook address: {e.message}", "webhook_url") from None
 
-    async def run_polling(self) -> None:
+    async def run(self) -> None:
+        """Long polling until ``stop``; with a webhook the updates arrive through ``routes`` instead."""
+        if self.webhook_url:
+            return
         await self.bot.delete_webhook(drop_pending_updates=False)
         await self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False,
-                                            allowed_updates=["message", "callback_query"])
+                                            allowed_updates=UPDATES)
 
-    async def stop_polling(self) -> None:
+    async def stop(self) -> None:
         with contextlib.suppress(RuntimeError):  # "Polling is not started"
             await self.dispatcher.stop_polling()
-
-    def mount_webhook(self, app: web.Application) -> None:
-        """Answer Telegram's webhook calls on the Mini App's server; a wrong secret gets 401."""
-        SimpleRequestHandler(self.dispatcher, self.bot, secret_token=self.webhook_secret).register(app, WEBHOOK_PATH)
-
-    async def set_webhook(self) -> None:
-        await self.bot.set_webhook(self.webhook_url, secret_token=self.webhook_secret,
-                                   allowed_updates=["message", "callback_query"])
-
-    async def close(self) -> None:
         await self.bot.session.close()
+
+
+def _cause(error: TelegramNetworkError) -> str:
+    return error.message.removeprefix("HTTP Client says - ")

@@ -1,28 +1,33 @@
-"""The VK community bot: Bots Long Poll or the Callback API feeding the channel-neutral conversation.
+"""The VK channel: the community bot (Bots Long Poll or the Callback API) feeding the channel-neutral
+conversation, its messenger, and the VK Mini App check, behind the one ``ChannelAdapter`` shape.
 
 ``handle`` (the conversation) and ``claim`` (de-duplication by ``event_id``) are injected by the
-composition root. vkbottle reads its API address from the class attribute ``API.API_URL``.
+composition root. vkbottle reads its API address from the class attribute ``API.API_URL``. A shop may
+run the VK Mini App alone (an app secret, no community token): then there is no bot and no messenger.
 """
 from __future__ import annotations
 
 import asyncio
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientError, web
 from vkbottle import API
+from vkbottle.exception_factory import VKAPIError
 from vkbottle.polling import BotPolling
 
-from journey.channels import Channel, CustomerRef, Inbound, Reply
+from journey.channels import Channel, ChannelError, CustomerRef, Inbound, Reply, Route
 
+from .launch import VkMiniApp
 from .messenger import VkMessenger
-from .translate import from_message_event, from_message_new
+from .translate import CAPABILITIES, from_message_event, from_message_new
 
 log = logging.getLogger(__name__)
 CALLBACK_PATH = "/vk/callback"
 ENGLISH = 3  # client_info.lang_id
+AUTH_FAILED = 5
 
 
 class _Polling(BotPolling):
@@ -34,20 +39,30 @@ class _Polling(BotPolling):
 
 
 class VkChannel:
-    def __init__(self, token: str, group_id: int, *, handle: Callable[[Inbound], Awaitable[list[Reply]]],
-                 claim: Callable[[str], Awaitable[bool]], api_base: str = "https://api.vk.com/method/",
-                 app_id: int | None = None, callback_secret: str | None = None,
-                 confirmation_code: str = "") -> None:
+    channel = Channel.VK
+    capabilities = CAPABILITIES
+
+    def __init__(self, token: str | None, group_id: int | None, *,
+                 handle: Callable[[Inbound], Awaitable[list[Reply]]], claim: Callable[[str], Awaitable[bool]],
+                 api_base: str = "https://api.vk.com/method/", app_id: int | None = None,
+                 app_secret: str | None = None, callback_secret: str | None = None, confirmation_code: str = "",
+                 staff_peer_id: int | None = None) -> None:
         API.API_URL = api_base if api_base.endswith("/") else api_base + "/"
-        self.api = API(token)
+        self.api_base = api_base
         self.group_id = group_id
         self.handle = handle
         self.claim = claim
         self.callback_secret = callback_secret
         self.confirmation_code = confirmation_code
-        self.messenger = VkMessenger(self.api, app_id, group_id)
-        self.polling = _Polling(self.api, group_id)
+        self.api = API(token) if token else None
+        self.messenger = VkMessenger(self.api, app_id, group_id) if self.api else None
+        self.polling = _Polling(self.api, group_id) if self.api and not callback_secret else None
+        self.mini_app = VkMiniApp(app_id, app_secret, group_id) if app_secret else None
+        self.staff_chats = (CustomerRef(Channel.VK, str(staff_peer_id)),) if staff_peer_id and self.api else ()
         self._tasks: set[asyncio.Task] = set()
+
+    def describe(self) -> str:
+        return f"VK club{self.group_id}" if self.api else "VK Mini App"
 
     # --- events ------------------------------------------------------------------------------------
 
@@ -59,6 +74,7 @@ class VkChannel:
             log.exception("VK event %s failed", event.get("event_id"))
 
     async def _handle_event(self, event: dict[str, Any]) -> None:
+        assert self.api is not None and self.messenger is not None, "events come only to a community bot"
         kind = event.get("type")
         obj = event.get("object") or {}
         if kind == "message_new":
@@ -85,6 +101,7 @@ class VkChannel:
             await self.messenger.send(CustomerRef(Channel.VK, str(peer)), reply, key=f"{inbound.update_id}:{n}")
 
     async def _with_name(self, inbound: Inbound) -> Inbound:
+        assert self.api is not None
         try:
             users = (await self.api.request("users.get", {"user_ids": inbound.sender.external_id}))["response"]
             name = users[0].get("first_name", "") if users else ""
@@ -99,20 +116,47 @@ class VkChannel:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    # --- Bots Long Poll ----------------------------------------------------------------------------
+    # --- lifecycle ---------------------------------------------------------------------------------
 
-    async def run_polling(self) -> None:
+    def routes(self) -> Sequence[Route]:
+        return (Route("POST", CALLBACK_PATH, self._callback),) if self.api and self.callback_secret else ()
+
+    async def start(self) -> None:
+        """Check the community token against the community id (nothing to check for the Mini App alone)."""
+        if self.api is None:
+            return
+        try:
+            answer = (await self.api.request("groups.getById", {}))["response"]
+        except VKAPIError[AUTH_FAILED]:
+            raise ChannelError("VK refused the community token (invalid access_token): create a new one in "
+                               "the community's settings, API usage", "token") from None
+        except VKAPIError as e:
+            raise ChannelError(f"VK refused the community token: {e.error_msg}", "token") from None
+        except (ClientError, TimeoutError, OSError) as e:
+            raise ChannelError(f"cannot reach the VK API at {self.api_base}: {e!r}", "api_base") from None
+        groups = answer.get("groups", answer) if isinstance(answer, dict) else answer
+        ids = [g.get("id") for g in groups if isinstance(g, dict)] if isinstance(groups, list) else []
+        if ids and self.group_id not in ids:
+            raise ChannelError(f"the token belongs to community {ids[0]}, not {self.group_id}", "group_id")
+
+    async def run(self) -> None:
+        """Bots Long Poll until ``stop``; with the Callback API events arrive through ``routes`` instead."""
+        if self.polling is None:
+            return
         async for response in self.polling.listen():
             for event in response.get("updates", []):
                 self._spawn(event)
 
-    def stop_polling(self) -> None:
-        self.polling.stop()
+    async def stop(self) -> None:
+        if self.polling is not None:
+            self.polling.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.api is not None:
+            await self.api.http_client.close()
 
     # --- Callback API ------------------------------------------------------------------------------
-
-    def mount_callback(self, app: web.Application) -> None:
-        app.router.add_post(CALLBACK_PATH, self._callback)
 
     async def _callback(self, request: web.Request) -> web.Response:
         """Confirm the server, check the secret in constant time, answer "ok" at once and work after."""
@@ -131,10 +175,3 @@ class VkChannel:
             return web.Response(status=403, text="forbidden")
         self._spawn(event)
         return web.Response(text="ok")
-
-    async def close(self) -> None:
-        self.stop_polling()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.api.http_client.close()

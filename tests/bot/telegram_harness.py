@@ -78,15 +78,15 @@ def build_channel(fake: FakeTelegram, engine: Engine, *, webhook_secret: str | N
 async def telegram_shop(engine: Engine, staff_chat: int | None = None):
     async with FakeTelegram() as fake:
         channel = build_channel(fake, engine)
-        await channel.setup()
+        await channel.start()
         notifier = Notifier(engine, QrcodeRenderer(), {Channel.TELEGRAM: channel.messenger},
                             [CustomerRef(Channel.TELEGRAM, str(staff_chat))] if staff_chat else [])
         relay = OutboxRelay(engine.uow, {"notify": notifier})
-        polling = asyncio.create_task(channel.run_polling())
+        polling = asyncio.create_task(channel.run())
         await fake.wait_for(lambda calls: any(c.method == "getUpdates" for c in calls))
         try:
             yield TelegramShop(fake, channel, engine, relay, notifier)
         finally:
-            await channel.stop_polling()
-            await asyncio.wait_for(polling, 5)
-            await channel.close()
+            polling.cancel()
+            await asyncio.gather(polling, return_exceptions=True)
+            await channel.stop()

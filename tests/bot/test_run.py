@@ -57,7 +57,8 @@ def shop_env(tmp_path, fake, port, **extra) -> dict[str, str]:
     return {"VITRINA_TELEGRAM__TOKEN": fake.token, "VITRINA_TELEGRAM__API_BASE": fake.base_url,
             "VITRINA_TELEGRAM__STAFF_CHAT_ID": "-100777", "VITRINA_OWNERS": "telegram:42",
             "VITRINA_WEBAPP__PORT": str(port), "VITRINA_WEBAPP__PUBLIC_URL": "https://coffee.example",
-            "VITRINA_VK__APP_ID": "51234", "VITRINA_DATABASE_URL": f"sqlite:///{tmp_path / 'shop.db'}", **extra}
+            "VITRINA_VK__APP_ID": "51234", "VITRINA_VK__APP_SECRET": "app-secret",
+            "VITRINA_DATABASE_URL": f"sqlite:///{tmp_path / 'shop.db'}", **extra}
 
 
 async def test_run_with_a_telegram_token_serves_a_customer_from_start_to_pickup(tmp_path, fake):

@@ -142,10 +142,11 @@ async def callback(aiohttp_client, engine):
     async with FakeVK(group_id=7) as fake:
         channel = build_channel(fake, engine, callback_secret="s3cret", confirmation_code="a1b2c3")
         app = web.Application()
-        channel.mount_callback(app)
+        for route in channel.routes():
+            app.router.add_route(route.method, route.path, route.handler)
         client = await aiohttp_client(app)
         yield client, fake
-        await channel.close()
+        await channel.stop()
 
 
 async def test_callback_api_confirms_checks_the_secret_and_handles_an_event_once(callback):

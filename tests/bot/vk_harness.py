@@ -77,11 +77,12 @@ async def vk_shop(engine: Engine, staff_peer: int | None = None):
         notifier = Notifier(engine, QrcodeRenderer(), {Channel.VK: channel.messenger},
                             [CustomerRef(Channel.VK, str(staff_peer))] if staff_peer else [])
         relay = OutboxRelay(engine.uow, {"notify": notifier})
-        polling = asyncio.create_task(channel.run_polling())
+        await channel.start()
+        polling = asyncio.create_task(channel.run())
         await fake.wait_for(lambda: fake.calls_to("groups.getLongPollServer"))
         try:
             yield VkShop(fake, channel, engine, relay, notifier)
         finally:
             polling.cancel()
             await asyncio.gather(polling, return_exceptions=True)
-            await channel.close()
+            await channel.stop()

@@ -11,7 +11,10 @@ from html import escape
 import launch_data
 import pytest
 
+from adapters.telegram.launch import TelegramMiniApp
+from adapters.vk.launch import VkMiniApp
 from journey.engine import Engine
+from journey.ports import MiniApp
 from webapp import WebappConfig, create_app
 
 BOT_TOKEN = "123456789:AAtest-bot-token"
@@ -31,10 +34,23 @@ class FakeQrRenderer:
         return b"\x89PNG fake " + data.encode()
 
 
-def make_config(**changes: object) -> WebappConfig:
-    values: dict[str, object] = dict(demo=False, telegram_token=BOT_TOKEN, vk_app_secret=VK_SECRET,
-                                     vk_app_id=VK_APP_ID, telegram_bot="vitrina_test_bot",
-                                     public_url="https://shop.example")
+def mini_apps(*, telegram_token: str | None = BOT_TOKEN, telegram_bot: str = "vitrina_test_bot",
+              vk_app_secret: str | None = VK_SECRET, vk_app_id: int | None = VK_APP_ID) -> list[MiniApp]:
+    """The channels' launch checks as ``vitrina run`` gives them to the webapp (None: not configured)."""
+    found: list[MiniApp] = []
+    if telegram_token:
+        found.append(TelegramMiniApp(telegram_token, lambda: telegram_bot))
+    if vk_app_secret:
+        found.append(VkMiniApp(vk_app_id, vk_app_secret))
+    return found
+
+
+def make_config(*, telegram_token: str | None = BOT_TOKEN, telegram_bot: str = "vitrina_test_bot",
+                vk_app_secret: str | None = VK_SECRET, vk_app_id: int | None = VK_APP_ID,
+                **changes: object) -> WebappConfig:
+    values: dict[str, object] = dict(demo=False, public_url="https://shop.example",
+                                     mini_apps=mini_apps(telegram_token=telegram_token, telegram_bot=telegram_bot,
+                                                         vk_app_secret=vk_app_secret, vk_app_id=vk_app_id))
     values.update(changes)
     return WebappConfig(**values)  # type: ignore[arg-type]
 

@@ -132,6 +132,7 @@ async def test_public_routes_need_no_launch(client):
     config = await client.get("/api/config")
     assert config.status == 200
     assert await config.json() == {"demo": False, "shop": "Vitrina", "currency": "RUB", "timezone": "Europe/Moscow",
-                                   "telegram_bot": "vitrina_test_bot", "vk_app_id": 51234567,
+                                   "channels": {"telegram": {"scheme": "tma", "bot": "vitrina_test_bot"},
+                                                "vk": {"scheme": "vk", "app_id": 51234567, "group_id": None}},
                                    "public_url": "https://shop.example"}
     assert (await client.get("/api/openapi.json")).status == 200

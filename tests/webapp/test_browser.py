@@ -21,6 +21,8 @@ import launch_data
 import pytest
 from aiohttp import web
 
+from adapters.telegram.launch import TelegramMiniApp
+from adapters.vk.launch import VkMiniApp
 from journey.catalog import Item
 from journey.channels import Channel, CustomerRef
 from journey.engine import Engine
@@ -115,9 +117,8 @@ class Server:
 
 
 async def serve(engine: Engine, demo: bool) -> AsyncIterator[Server]:
-    config = WebappConfig(demo=demo, telegram_token=None if demo else BOT_TOKEN,
-                          vk_app_secret=None if demo else VK_SECRET, vk_app_id=None if demo else VK_APP_ID,
-                          telegram_bot="vitrina_test_bot", shop_name="Кофейня «Витрина»")
+    apps = [] if demo else [TelegramMiniApp(BOT_TOKEN, lambda: "vitrina_test_bot"), VkMiniApp(VK_APP_ID, VK_SECRET)]
+    config = WebappConfig(demo=demo, mini_apps=apps, shop_name="Кофейня «Витрина»")
     await with_photos(engine)
     runner = web.AppRunner(create_app(engine, config, renderer()))
     await runner.setup()

@@ -1,0 +1,101 @@
+"""The channels ``vitrina run`` can wire, registered by name.
+
+Each entry says whether the settings configure it and builds its ``ChannelAdapter``; everything else
+(the runner, the Mini App's launch checks, the landing page, notifications) iterates over what was
+built. A third messenger is one folder in ``adapters/`` plus one ``register`` call, here or in a
+deployment's own start-up code, before ``vitrina run`` builds the channels.
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from pydantic import SecretStr
+
+from journey.channels import Channel, ChannelError, Inbound, Reply, register_channel
+from journey.ports import ChannelAdapter
+
+from .settings import PREFIX, Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    """What every adapter is built with: the conversation, update de-duplication, the public address."""
+
+    handle: Callable[[Inbound], Awaitable[list[Reply]]]
+    claim: Callable[[Channel, str], Awaitable[bool]]
+    public_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelKind:
+    name: str
+    section: str  # the settings section: VITRINA_<SECTION>__<SETTING>
+    configured: Callable[[Settings], bool]
+    build: Callable[[Settings, Wiring], ChannelAdapter]
+
+
+class ChannelStartError(Exception):
+    """A channel could not be built or started: one line naming the setting to fix."""
+
+
+REGISTRY: dict[str, ChannelKind] = {}
+
+
+def register(kind: ChannelKind) -> None:
+    register_channel(kind.name)
+    REGISTRY[kind.name] = kind
+
+
+def configured(settings: Settings) -> list[ChannelKind]:
+    return [kind for kind in REGISTRY.values() if kind.configured(settings)]
+
+
+def is_demo(settings: Settings) -> bool:
+    """The demo runs only when no channel at all is configured: no bot token and no Mini App secret."""
+    return not configured(settings)
+
+
+def start_error(kind: ChannelKind, error: ChannelError) -> ChannelStartError:
+    setting = f"{PREFIX}{kind.section.upper()}__{error.setting.upper()}" if error.setting else kind.name
+    return ChannelStartError(f"{setting}: {error}")
+
+
+def build(settings: Settings, wiring: Wiring) -> list[tuple[ChannelKind, ChannelAdapter]]:
+    built = []
+    for kind in configured(settings):
+        try:
+            built.append((kind, kind.build(settings, wiring)))
+        except ChannelError as e:
+            raise start_error(kind, e) from None
+    return built
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def _telegram(settings: Settings, wiring: Wiring) -> ChannelAdapter:
+    from adapters.telegram import TelegramChannel
+
+    tg = settings.telegram
+    return TelegramChannel(
+        _secret(tg.token) or "", handle=wiring.handle,
+        claim=lambda update_id: wiring.claim(Channel.TELEGRAM, update_id), api_base=tg.api_base,
+        mini_app_url=wiring.public_url + "/", webhook_url=tg.webhook_url, webhook_secret=_secret(tg.webhook_secret),
+        staff_chat_id=tg.staff_chat_id)
+
+
+def _vk(settings: Settings, wiring: Wiring) -> ChannelAdapter:
+    from adapters.vk import VkChannel
+
+    vk = settings.vk
+    return VkChannel(
+        _secret(vk.token), vk.group_id, handle=wiring.handle,
+        claim=lambda event_id: wiring.claim(Channel.VK, event_id), api_base=vk.api_base, app_id=vk.app_id,
+        app_secret=_secret(vk.app_secret), callback_secret=_secret(vk.callback_secret),
+        confirmation_code=vk.confirmation_code, staff_peer_id=vk.staff_peer_id)
+
+
+register(ChannelKind("telegram", "telegram", lambda s: s.telegram.token is not None, _telegram))
+register(ChannelKind("vk", "vk", lambda s: s.vk.token is not None or s.vk.app_secret is not None, _vk))
