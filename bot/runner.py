@@ -39,7 +39,8 @@ async def sweep(engine: Engine, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
 
 
-async def run(engine: Engine, settings: Settings) -> None:
+async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Serve until ``stop`` is set; without one, until Ctrl-C or SIGTERM."""
     from adapters.qr import QrcodeRenderer
     from webapp.app import create_app
     from webapp.config import WebappConfig
@@ -56,7 +57,6 @@ async def run(engine: Engine, settings: Settings) -> None:
     conversation = Conversation(engine, public_url=settings.webapp.base_url)
     notifier = Notifier(engine, qr)
     relay = OutboxRelay(engine.uow, {"notify": notifier})
-    stop = asyncio.Event()
     wiring = channels.Wiring(conversation.handle, engine.claim_update, settings.webapp.base_url)
 
     async with contextlib.AsyncExitStack() as resources:
@@ -80,10 +80,12 @@ async def run(engine: Engine, settings: Settings) -> None:
             for route in adapter.routes():
                 app.router.add_route(route.method, route.path, route.handler)
 
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
+        if stop is None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(sig, stop.set)
 
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
