@@ -90,20 +90,31 @@ export async function changeLanguage(code, explicit) {
   tabs();
 }
 
+function bootFailed(e) {
+  $('#app').replaceChildren(h('div', { class: 'error-box', role: 'alert', 'data-testid': 'error' },
+    h('p', {}, e.message), h('button', { class: 'btn', type: 'button', onclick: () => location.reload() }, t('retry'))));
+}
+
 async function boot() {
-  const p = state.platform = await detect();
+  let cfg;
+  try {
+    cfg = await api('config');  // public: which channels are configured, before anyone signs in
+  } catch (e) {
+    bootFailed(e);
+    return;
+  }
+  const p = state.platform = await detect(cfg.channels);
   setAuth(p.auth);
   setLang(store.get('vitrina.lang') || p.language || 'ru');
   document.documentElement.dataset.platform = p.kind;
   const start = /^[pt]([a-z0-9]+)/.exec(p.start || '');
   if (!location.hash.startsWith('#/')) history.replaceState(null, '', location.pathname + location.search + '#/menu');
   try {
-    const [cfg, me, pts] = await Promise.all([api('config'), api('me'), api('points')]);
+    const [me, pts] = await Promise.all([api('me'), api('points')]);
     Object.assign(state, { cfg, me, points: pts.points });
     setZone(cfg.timezone);
   } catch (e) {
-    $('#app').replaceChildren(h('div', { class: 'error-box', role: 'alert', 'data-testid': 'error' },
-      h('p', {}, e.message), h('button', { class: 'btn', type: 'button', onclick: () => location.reload() }, t('retry'))));
+    bootFailed(e);
     return;
   }
   if (/^[A-Za-z0-9_-]{1,64}$/.test(p.start || '')) {

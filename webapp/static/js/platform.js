@@ -171,29 +171,50 @@ const session = {
   set: (k, v) => { try { sessionStorage.setItem(k, v); } catch { /* sandboxed */ } },
 };
 
-export async function detect() {
-  wirePageButtons();
+async function openTelegram() {
   const launch = new URLSearchParams(location.hash.slice(1));
-  if (launch.has('tgWebAppData') || session.get('vitrina.tg')) {
-    if (window.Telegram?.WebApp || await loadScript(TG_SCRIPT, 3000)) {
-      if (window.Telegram?.WebApp?.initData) {
-        session.set('vitrina.tg', '1');
-        return telegram();
-      }
-    }
-    // telegram.org did not answer: carry on as a browser, still signed in with the launch data
-    const data = launch.get('tgWebAppData');
-    if (data) {
-      let user = {};
-      try { user = JSON.parse(new URLSearchParams(data).get('user')) || {}; } catch { /* no user */ }
-      return { ...browser(), auth: 'tma ' + data, language: user.language_code,
-        start: new URLSearchParams(data).get('start_param') || '' };
+  if (window.Telegram?.WebApp || await loadScript(TG_SCRIPT, 3000)) {
+    if (window.Telegram?.WebApp?.initData) {
+      session.set('vitrina.tg', '1');
+      return telegram();
     }
   }
-  const q = new URLSearchParams(location.search);
-  if (q.has('vk_app_id') && q.has('sign')) {
-    await loadScript(VK_SCRIPT, 3000);
-    return vk();
+  // telegram.org did not answer: carry on as a browser, still signed in with the launch data
+  const data = launch.get('tgWebAppData');
+  if (!data) return null;
+  let user = {};
+  try { user = JSON.parse(new URLSearchParams(data).get('user')) || {}; } catch { /* no user */ }
+  return { ...browser(), auth: 'tma ' + data, language: user.language_code,
+    start: new URLSearchParams(data).get('start_param') || '' };
+}
+
+async function openVk() {
+  await loadScript(VK_SCRIPT, 3000);
+  return vk();
+}
+
+// The channels whose Mini App this front end knows, by the name the server gives them in /api/config:
+// how to tell that the page was opened inside one, and its platform layer. A new channel adds a line.
+const PLATFORMS = {
+  telegram: {
+    opened: () => new URLSearchParams(location.hash.slice(1)).has('tgWebAppData') || !!session.get('vitrina.tg'),
+    open: openTelegram,
+  },
+  vk: {
+    opened: () => { const q = new URLSearchParams(location.search); return q.has('vk_app_id') && q.has('sign'); },
+    open: openVk,
+  },
+};
+
+// `channels` is /api/config's: only a configured channel is tried; anything else is the browser (the demo).
+export async function detect(channels) {
+  wirePageButtons();
+  for (const name of Object.keys(channels || {})) {
+    const platform = PLATFORMS[name];
+    if (platform?.opened()) {
+      const opened = await platform.open();
+      if (opened) return opened;
+    }
   }
   return browser();
 }
