@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 
 class Channel(str):
@@ -24,7 +24,7 @@ class Channel(str):
     def __new__(cls, name: str) -> Channel:
         if isinstance(name, Channel):
             return name
-        if not isinstance(name, str) or not CHANNEL_NAME.match(name):
+        if not isinstance(name, str) or not CHANNEL_NAME.fullmatch(name):
             raise ValueError(f"a channel name is 1..32 of a-z, 0-9 and _ starting with a letter, got {name!r}")
         return super().__new__(cls, name)
 

@@ -14,6 +14,7 @@ from third_channel import NAME, photos, sign, texts
 from bot import channels
 from bot.runner import run
 from bot.settings import load_settings
+import journey.channels
 from journey.channels import register_channel
 from journey.engine import Engine
 from process import free_port
@@ -26,8 +27,9 @@ CUSTOMER, STAFF = 501, 900
 @pytest.fixture
 async def shop(tmp_path, monkeypatch):
     built: list[third_channel.WebChatChannel] = []
-    register_channel(NAME)
+    monkeypatch.setattr(journey.channels, "_REGISTERED", set(journey.channels._REGISTERED))
     monkeypatch.setitem(channels.REGISTRY, NAME, third_channel.kind(built))
+    register_channel(NAME)  # as bot.channels.register does
     monkeypatch.setenv("VITRINA_WEBCHAT__TOKEN", "t0ken")
     port = free_port()
     settings = load_settings(database_url=f"sqlite:///{tmp_path / 'shop.db'}", owners=f"{NAME}:{STAFF}",

@@ -149,6 +149,20 @@ async def test_customer_and_accounts_round_trip(shop):
         assert await uow.customers.get(ann.id) == changed
 
 
+async def test_an_account_keeps_any_channel_name(shop):
+    """A channel is a registered name, not a closed list: a third messenger's accounts and staff need no
+    schema change."""
+    customer = await add_customer(shop, 1, Channel("max_messenger"))
+    async with shop() as uow:
+        await uow.staff.add(CustomerRef(Channel("max_messenger"), "77"), "center")
+    async with shop.reading() as uow:
+        assert (await uow.customers.by_account(Channel("max_messenger"), "1001")).id == customer.id
+        assert await uow.customers.by_account(Channel.TELEGRAM, "1001") is None
+        [account] = await uow.customers.accounts(customer.id)
+        assert account.channel == "max_messenger" and isinstance(account.channel, Channel)
+        assert await uow.staff.points_of([CustomerRef(Channel("max_messenger"), "77")]) == {"center"}
+
+
 async def test_account_and_referral_code_are_unique(shop):
     await add_customer(shop, 1)
     with pytest.raises(DomainError) as caught:
