@@ -6,6 +6,7 @@ notification is sent once. A customer who turned messages off (/stop) hears noth
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -26,12 +27,22 @@ class Notifier:
     qr: QrRenderer
     messengers: dict[Channel, Messenger] = field(default_factory=dict)
     staff_chats: list[CustomerRef] = field(default_factory=list)  # Telegram staff chat, VK staff peer
+    name: str = "notify"  # the relay's subscriber name: each recipient's progress is recorded under it
 
     async def __call__(self, event: DomainEvent) -> None:
+        """Tell everyone concerned, each on their own: a customer who blocked the bot is marked unreachable
+        and skipped from then on; a network failure leaves that recipient for the relay's next attempt."""
+        sends = []
         for n, (to, reply) in enumerate(await self.replies(event)):
             messenger = self.messengers.get(to.channel)
             if messenger is not None:
-                await messenger.send(to, reply, key=f"event:{event.id}:{n}")
+                sends.append((to, self._sender(messenger, to, reply, f"event:{event.id}:{n}")))
+        if sends:
+            await self.engine.deliver_each(self.name, event, sends, configured={c.key for c in self.staff_chats})
+
+    @staticmethod
+    def _sender(messenger: Messenger, to: CustomerRef, reply: Reply, key: str) -> Callable[[], Awaitable[None]]:
+        return lambda: messenger.send(to, reply, key=key)
 
     async def replies(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
         build = _BUILDERS.get(event.type)

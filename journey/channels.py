@@ -193,3 +193,32 @@ def _supported(button: Button, caps: Capabilities) -> bool:
     if button.mini_app is not None:
         return caps.mini_app_buttons
     return caps.inline_buttons
+
+
+# --- delivery failures -------------------------------------------------------------------------------
+
+class DeliveryError(Exception):
+    """A reply could not be delivered. Each ``Messenger`` sorts its SDK's failures into two kinds:
+
+    - ``permanent``: the account cannot be reached (blocked the bot, deactivated, never allowed the
+      community's messages). Trying again will not help until the person writes again: the account is
+      marked unreachable and the message counts as handled for it.
+    - transient (``permanent=False``): the network, the platform's 5xx, a rate limit that outlasted the
+      messenger's own attempts, or anything not recognised. The send is tried again later, with backoff.
+
+    ``reason`` is a short word for logs and the dead-letter list: ``blocked``, ``chat_not_found``,
+    ``deactivated``, ``no_permission``, ``network``, ``rate_limited``, ``server``, ``unknown``...
+    """
+
+    def __init__(self, message: str, *, permanent: bool, reason: str) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.reason = reason
+
+    @classmethod
+    def transient(cls, message: str, reason: str = "unknown") -> DeliveryError:
+        return cls(message, permanent=False, reason=reason)
+
+    @classmethod
+    def unreachable(cls, message: str, reason: str) -> DeliveryError:
+        return cls(message, permanent=True, reason=reason)

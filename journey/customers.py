@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from . import delivery
 from .channels import Channel, CustomerRef
 from .deeplinks import DeepLink, LinkKind
 from .errors import DomainError, ErrorCode
@@ -78,7 +79,12 @@ async def profile(self: Engine, ref: CustomerRef) -> Profile:
     async with self.read() as uow:
         customer = await uow.customers.by_account(ref.channel, ref.external_id)
         if customer is not None:
-            return await _profile(self, uow, customer)
+            found = await _profile(self, uow, customer)
+            unreachable = await uow.reachability.unreachable([ref.key])
+    if customer is not None:
+        if unreachable:  # they wrote or opened the Mini App: they may be told things again
+            await delivery.clear_unreachable(self, ref)
+        return found
     async with self.uow() as uow:
         return await _profile(self, uow, await find_or_create(self, uow, ref))
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from . import customers, order_views, ordering, reviews, shop
+from . import customers, delivery, order_views, ordering, reviews, shop
 from .channels import CustomerRef
 from .errors import DomainError, ErrorCode
 from .events import DomainEvent
@@ -77,6 +77,16 @@ class Engine:
     is_owner = customers.is_owner
     claim_update = customers.claim_update
     staff_points = customers.staff_points
+
+    deliver_each = delivery.deliver_each
+    mark_unreachable = delivery.mark_unreachable
+    clear_unreachable = delivery.clear_unreachable
+    unreachable_reason = delivery.unreachable_reason
+    set_messages_allowed = delivery.set_messages_allowed
+    dead_letters = delivery.dead_letters
+    waiting_deliveries = delivery.waiting_deliveries
+    retry_dead = delivery.retry_dead
+    prune = delivery.prune
 
     menu = shop.menu
     menu_version = shop.menu_version

@@ -1,9 +1,17 @@
-"""The outbox relay: delivers stored domain events to subscribers, at least once, in order.
+"""The outbox relay: delivers stored domain events to subscribers, at least once, in order per order.
 
-A subscriber's handler runs outside any unit of work (it may talk to the network); after it
-succeeds the relay records the event as handled for that subscriber, so a second delivery is
-skipped. A handler that fails is retried on a later round, with the events after it held back so
-a customer never hears "ready" before "accepted".
+A subscriber's handler runs outside any unit of work (it may talk to the network); after it succeeds
+the relay records the event as handled for that subscriber, so a second delivery is skipped.
+
+A failure holds up nobody else. A handler that raises a transient error (anything but a permanent
+``DeliveryError``) has that one event tried again later, with exponential backoff, while the relay goes
+on with the others; only later events of the same order wait behind it, so a customer never hears
+"ready" before "accepted". After ``max_attempts`` the event is given up (dead-lettered): logged, listed
+by ``vitrina outbox failed``, and the events behind it go on. A permanent ``DeliveryError`` counts the
+event as handled (the handler has marked the account unreachable).
+
+Where each subscriber has read up to is kept in the database with the failures waiting for another
+attempt, so a restart goes on from there instead of scanning the outbox from the start.
 """
 from __future__ import annotations
 
@@ -11,12 +19,35 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
+from .channels import DeliveryError
 from .events import DomainEvent
-from .ports import UnitOfWorkFactory
+from .ports import DeliveryFailure, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 Handler = Callable[[DomainEvent], Awaitable[None]]
+HELD = "waits for an earlier event of the same order"
+# what became of one attempt: only RETRY holds back the later events of its order
+DELIVERED, SKIPPED, RETRY, DEAD = "delivered", "skipped", "retry", "dead"
+
+
+def order_key(event: DomainEvent) -> str | None:
+    """Events that must reach a subscriber in the order they happened: those of one order (else one
+    customer); None for an event that waits for nobody."""
+    for name in ("order_id", "customer_id"):
+        if value := event.data.get(name):
+            return f"{name}:{value}"
+    return None
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before the next attempt after ``attempts`` failed ones: 2, 4, 8 ... at most 10 minutes."""
+    return float(min(2 ** attempts, 600))
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 @dataclass
@@ -24,9 +55,11 @@ class OutboxRelay:
     uow: UnitOfWorkFactory
     subscribers: dict[str, Handler] = field(default_factory=dict)
     batch: int = 100
-    failures: dict[str, int] = field(default_factory=dict)
-    # per subscriber, the last event id up to which everything is handled: each round reads only what
-    # came after it, not the whole outbox (0 after a restart: one full look, then incremental)
+    max_attempts: int = 10
+    delay: Callable[[int], float] = backoff
+    clock: Callable[[], datetime] = _utcnow
+    key: Callable[[DomainEvent], str | None] = order_key
+    # per subscriber, the last event id read (a cache of what is stored, read once after a start)
     cursors: dict[str, int] = field(default_factory=dict)
 
     def subscribe(self, name: str, handler: Handler) -> None:
@@ -46,19 +79,92 @@ class OutboxRelay:
         """One round over every subscriber; returns how many deliveries were made."""
         delivered = 0
         for name in list(self.subscribers):
-            async with self.uow() as uow:
-                events = await uow.outbox.pending(name, self.batch, after=self.cursors.get(name, 0))
-            for event in events:
-                try:
-                    if await self.deliver(name, event):
-                        delivered += 1
-                    self.failures.pop(name, None)
-                    self.cursors[name] = event.id  # type: ignore[assignment]
-                except Exception:
-                    self.failures[name] = self.failures.get(name, 0) + 1
-                    log.exception("subscriber %s failed on event %s (%s), will retry", name, event.id, event.type.value)
-                    break
+            delivered += await self._round(name)
         return delivered
+
+    async def _round(self, name: str) -> int:
+        async with self.uow() as uow:
+            if name not in self.cursors:
+                self.cursors[name] = await uow.outbox.cursor(name)
+            waiting = await uow.outbox.failures(name)
+            fresh = await uow.outbox.pending(name, self.batch, after=self.cursors[name])
+        now = self.clock()
+        blocked: set[str] = set()  # orders with an earlier event still owed: later ones wait
+        delivered = 0
+        for failure in waiting:
+            event = failure.event
+            assert event is not None
+            key = self.key(event)
+            if (key is not None and key in blocked) or failure.next_at > now:
+                if key is not None:
+                    blocked.add(key)
+                continue
+            outcome = await self._attempt(name, event, failure.attempts, fresh=False)
+            delivered += outcome == DELIVERED
+            if outcome == RETRY and key is not None:
+                blocked.add(key)
+        for event in fresh:
+            key = self.key(event)
+            if key is not None and key in blocked:
+                await self._record(name, event, DeliveryFailure(name, event.id or 0, 0, now, HELD), fresh=True)
+                continue
+            outcome = await self._attempt(name, event, 0, fresh=True)
+            delivered += outcome == DELIVERED
+            if outcome == RETRY and key is not None:
+                blocked.add(key)
+        return delivered
+
+    async def _attempt(self, name: str, event: DomainEvent, attempts: int, *, fresh: bool) -> str:
+        """Deliver one event; on failure record it for another attempt or give it up."""
+        assert event.id is not None
+        try:
+            handled_now = await self.deliver(name, event)
+        except DeliveryError as e:
+            if e.permanent:  # the handler has dealt with the account: nothing more to try
+                log.warning("subscriber %s: event %s (%s) cannot be delivered (%s), counted as handled", name,
+                            event.id, event.type.value, e.reason)
+                await self._done(name, event, fresh=fresh)
+                return SKIPPED
+            return await self._failed(name, event, attempts + 1, f"{e.reason}: {e}", fresh=fresh)
+        except Exception as e:  # a bug or an unknown failure: retried like a transient one, with a traceback
+            log.exception("subscriber %s failed on event %s (%s)", name, event.id, event.type.value)
+            return await self._failed(name, event, attempts + 1, f"{type(e).__name__}: {e}", fresh=fresh)
+        await self._done(name, event, fresh=fresh)
+        return DELIVERED if handled_now else SKIPPED
+
+    async def _done(self, name: str, event: DomainEvent, *, fresh: bool) -> None:
+        assert event.id is not None
+        async with self.uow() as uow:
+            await uow.outbox.mark_handled(name, event.id)
+            await uow.outbox.clear_failure(name, event.id)
+            if fresh:
+                await uow.outbox.set_cursor(name, event.id)
+        if fresh:
+            self.cursors[name] = max(self.cursors.get(name, 0), event.id)
+
+    async def _failed(self, name: str, event: DomainEvent, attempts: int, error: str, *, fresh: bool) -> str:
+        assert event.id is not None
+        now = self.clock()
+        dead = attempts >= self.max_attempts
+        next_at = now + timedelta(seconds=self.delay(attempts))
+        if dead:
+            log.error("subscriber %s gave up event %s (%s) after %d attempts: %s (see `vitrina outbox failed`)",
+                      name, event.id, event.type.value, attempts, error)
+        else:
+            log.warning("subscriber %s: event %s (%s) failed (attempt %d of %d), next at %s: %s", name, event.id,
+                        event.type.value, attempts, self.max_attempts, next_at.isoformat(timespec="seconds"), error)
+        await self._record(name, event, DeliveryFailure(name, event.id, attempts, next_at, error, dead, now),
+                           fresh=fresh)
+        return DEAD if dead else RETRY
+
+    async def _record(self, name: str, event: DomainEvent, failure: DeliveryFailure, *, fresh: bool) -> None:
+        assert event.id is not None
+        async with self.uow() as uow:
+            await uow.outbox.record_failure(failure)
+            if fresh:
+                await uow.outbox.set_cursor(name, event.id)
+        if fresh:
+            self.cursors[name] = max(self.cursors.get(name, 0), event.id)
 
     async def run(self, interval: float = 0.5, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()

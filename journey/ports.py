@@ -63,6 +63,9 @@ class CustomerRepository(Protocol):
     async def use_link_code(self, code: str) -> None: ...
     async def record_link_failure(self, account: str, at: datetime) -> None: ...
     async def link_failures(self, account: str, since: datetime) -> int: ...
+    async def prune_link_failures(self, before: datetime) -> int:
+        """Forget wrong link codes entered before then (they only count for minutes); returns how many."""
+        ...
 
 
 class OrderRepository(Protocol):
@@ -134,6 +137,40 @@ class UpdateLog(Protocol):
         """True the first time an update is seen; False for a redelivery."""
         ...
 
+    async def prune(self, before: datetime) -> int:
+        """Forget update ids claimed before then (channels redeliver within hours, not weeks)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFailure:
+    """A stored event a subscriber has not managed to handle yet: tried again at ``next_at``, or given up
+    (``dead``) after the relay's bounded number of attempts. ``attempts`` is 0 for an event held back
+    behind an earlier failing event of the same order."""
+
+    subscriber: str
+    event_id: int
+    attempts: int
+    next_at: datetime
+    error: str = ""
+    dead: bool = False
+    failed_at: datetime | None = None
+    event: DomainEvent | None = None  # filled by the listings
+
+
+class Reachability(Protocol):
+    """Accounts (``channel:id``) that cannot be messaged: blocked the bot, deactivated, never allowed the
+    community's messages. Nothing unsolicited goes to them until they write again or reopen the Mini App."""
+
+    async def mark(self, account: str, reason: str, at: datetime) -> None: ...
+    async def clear(self, account: str) -> bool:
+        """Reachable again; True when it was marked."""
+        ...
+
+    async def unreachable(self, accounts: Sequence[str]) -> dict[str, str]:
+        """Of these accounts, the marked ones with their reason."""
+        ...
+
 
 class Outbox(Protocol):
     async def add(self, event: DomainEvent) -> None: ...
@@ -144,6 +181,25 @@ class Outbox(Protocol):
         """Record it; False when it was already recorded (a duplicate delivery)."""
         ...
     async def is_handled(self, subscriber: str, event_id: int) -> bool: ...
+    async def cursor(self, subscriber: str) -> int:
+        """The last event id this subscriber's relay has read (0 before its first round)."""
+        ...
+
+    async def set_cursor(self, subscriber: str, event_id: int) -> None: ...
+    async def record_failure(self, failure: DeliveryFailure) -> None:
+        """Insert or replace the subscriber's failure record of that event."""
+        ...
+
+    async def clear_failure(self, subscriber: str, event_id: int) -> None: ...
+    async def failures(self, subscriber: str | None = None, *, dead: bool = False) -> list[DeliveryFailure]:
+        """Failure records with their events, oldest event first: those waiting for another attempt, or
+        (``dead=True``) those given up; of one subscriber or of all."""
+        ...
+
+    async def prune(self, before: datetime) -> int:
+        """Delete events stored before then that every subscriber has read and none still owes (waiting or
+        dead), with their handled records; returns how many events went."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -161,6 +217,7 @@ class UnitOfWork(Protocol):
     reviews: ReviewRepository
     updates: UpdateLog
     outbox: Outbox
+    reachability: Reachability
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type, exc, tb) -> None: ...

@@ -1,22 +1,57 @@
 """Delivering replies within Telegram's limits: about 30 messages a second overall, 1 a second per chat.
 
-A 429 answer carries ``retry_after``: the sender waits that long and tries again.
+A 429 answer carries ``retry_after``: the sender waits that long and tries again, a few times. Every
+other failure is raised as a ``DeliveryError``: permanent when the chat cannot be reached (the user
+blocked the bot, deleted the account, never started it; the chat does not exist), transient otherwise
+(the network, Telegram's 5xx, a 429 that outlasted the attempts, anything not recognised).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramRetryAfter
+from aiogram.exceptions import (AiogramError, TelegramBadRequest, TelegramForbiddenError,
+                                TelegramMigrateToChat, TelegramNetworkError, TelegramRetryAfter, TelegramServerError)
 from aiogram.types import BufferedInputFile
+from aiohttp import ClientError
 
-from journey.channels import Channel, CustomerRef, Photo, Reply, degrade
+from journey.channels import Channel, CustomerRef, DeliveryError, Photo, Reply, degrade
 
 from ..ratelimit import RateLimiter
 from .translate import CAPABILITIES, keyboard
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+# Telegram's descriptions (lower case) of a chat that will not take messages, and the reason we record
+FORBIDDEN = (("blocked by the user", "blocked"), ("user is deactivated", "deactivated"), ("kicked", "kicked"),
+             ("can't initiate conversation", "not_started"), ("not a member", "kicked"),
+             ("chat was deleted", "chat_not_found"))
+GONE = (("chat not found", "chat_not_found"), ("user not found", "chat_not_found"),
+        ("peer_id_invalid", "chat_not_found"), ("user is deactivated", "deactivated"),
+        ("not enough rights to send", "no_permission"), ("have no rights to send", "no_permission"))
+
+
+def classify(error: Exception) -> DeliveryError:
+    """A failed send as a ``DeliveryError``: permanent only for what Telegram says about the chat itself."""
+    text = str(error)
+    description = getattr(error, "message", text).lower()
+    if isinstance(error, TelegramForbiddenError):
+        reason = next((r for phrase, r in FORBIDDEN if phrase in description), "forbidden")
+        return DeliveryError.unreachable(text, reason)
+    if isinstance(error, TelegramBadRequest):
+        reason = next((r for phrase, r in GONE if phrase in description), None)
+        # any other bad request is about this message, not the chat: worth a look, not a silenced account
+        return DeliveryError.unreachable(text, reason) if reason else DeliveryError.transient(text, "bad_request")
+    if isinstance(error, TelegramMigrateToChat):  # a group became a supergroup: the old id is gone for good
+        return DeliveryError.unreachable(text, "migrated")
+    if isinstance(error, TelegramRetryAfter):
+        return DeliveryError.transient(text, "rate_limited")
+    if isinstance(error, TelegramServerError):
+        return DeliveryError.transient(text, "server")
+    if isinstance(error, (TelegramNetworkError, ClientError, asyncio.TimeoutError, OSError)):
+        return DeliveryError.transient(text, "network")
+    return DeliveryError.transient(f"{type(error).__name__}: {text}", "unknown")
 
 
 class TelegramMessenger:
@@ -43,4 +78,6 @@ class TelegramMessenger:
                 log.warning("telegram asked to wait %ss (attempt %d)", e.retry_after, attempt)
                 self.limiter.pause(e.retry_after)
                 if attempt == MAX_ATTEMPTS:
-                    raise
+                    raise classify(e) from e
+            except (AiogramError, ClientError, asyncio.TimeoutError, OSError) as e:
+                raise classify(e) from e

@@ -2,16 +2,20 @@
 
 Error 6 ("too many requests") pauses every sender for a second and the send is tried again; the same
 ``random_id`` makes sure VK delivers it once. A QR photo whose upload fails goes out as text alone.
+Every other failure is raised as a ``DeliveryError``: permanent when VK says this person cannot be
+messaged (no permission, privacy, blacklist, deleted), transient otherwise.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 
+from aiohttp import ClientError
 from vkbottle import API, PhotoMessageUploader
 from vkbottle.exception_factory import VKAPIError
 
-from journey.channels import Channel, CustomerRef, Photo, Reply, degrade
+from journey.channels import Channel, CustomerRef, DeliveryError, Photo, Reply, degrade
 
 from ..ratelimit import RateLimiter
 from .translate import CAPABILITIES, keyboard, random_id
@@ -19,6 +23,26 @@ from .translate import CAPABILITIES, keyboard, random_id
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 TOO_MANY = 6
+# VK's error codes (https://dev.vk.com/reference/errors) that say this peer cannot be messaged, and the
+# reason we record; every other code is worth another attempt later
+UNREACHABLE = {7: "no_permission", 18: "deactivated", 37: "deactivated", 113: "chat_not_found", 900: "blocked",
+               901: "no_permission", 902: "privacy", 917: "no_permission", 922: "kicked", 927: "chat_not_found",
+               932: "no_permission", 936: "chat_not_found", 945: "chat_not_found", 946: "chat_not_found",
+               950: "no_permission", 3610: "deactivated"}
+TRANSIENT = {1: "unknown", 6: "rate_limited", 9: "rate_limited", 10: "server", 29: "rate_limited", 36: "server"}
+
+
+def classify(error: Exception) -> DeliveryError:
+    text = str(error)
+    if isinstance(error, VKAPIError):
+        code = getattr(error, "code", None)
+        message = f"VK error {code}: {text}"
+        if code in UNREACHABLE:
+            return DeliveryError.unreachable(message, UNREACHABLE[code])
+        return DeliveryError.transient(message, TRANSIENT.get(code, "unknown"))  # type: ignore[arg-type]
+    if isinstance(error, (ClientError, asyncio.TimeoutError, OSError)):
+        return DeliveryError.transient(f"{type(error).__name__}: {text}", "network")
+    return DeliveryError.transient(f"{type(error).__name__}: {text}", "unknown")
 
 
 class VkMessenger:
@@ -52,11 +76,13 @@ class VkMessenger:
             try:
                 await self.api.request("messages.send", params)
                 return
-            except VKAPIError[TOO_MANY]:
+            except VKAPIError[TOO_MANY] as e:
                 log.warning("VK says too many requests (attempt %d)", attempt)
                 self.limiter.pause(1.0)
                 if attempt == MAX_ATTEMPTS:
-                    raise
+                    raise classify(e) from e
+            except Exception as e:
+                raise classify(e) from e
 
     async def _upload(self, image: bytes, peer_id: int) -> str | None:
         try:

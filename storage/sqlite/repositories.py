@@ -4,11 +4,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 
 from journey.catalog import Category, Item, PickupPoint
 from journey.channels import Channel, CustomerRef
-from journey.events import DomainEvent, EventType
 from journey.model import Account, Customer, LedgerEntry, LinkCode, Order, PaymentIntent, Promo, Review, Visit
 from journey.states import OPEN_ORDER_STATUSES, OrderStatus, PaymentStatus
 
@@ -164,6 +163,9 @@ class SqliteCustomers(_Repo):
     async def link_failures(self, account: str, since: datetime) -> int:
         return self._c.execute("SELECT COUNT(*) FROM link_failures WHERE account = ? AND at >= ?",
                                (account, ts(since))).fetchone()[0]
+
+    async def prune_link_failures(self, before: datetime) -> int:
+        return self._write("DELETE FROM link_failures WHERE at < ?", (ts(before),)).rowcount
 
 
 class SqliteOrders(_Repo):
@@ -368,33 +370,3 @@ class SqliteReviews(_Repo):
     async def ratings(self) -> dict[str, tuple[float, int]]:
         cur = self._c.execute("SELECT item_id, AVG(rating), COUNT(*) FROM reviews GROUP BY item_id")
         return {i: (round(a, 2), n) for i, a, n in cur}
-
-
-class SqliteUpdates(_Repo):
-    async def claim(self, channel: str, update_id: str) -> bool:
-        cur = self._write("INSERT OR IGNORE INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
-                          (channel, update_id, ts(datetime.now(timezone.utc))))
-        return cur.rowcount == 1
-
-
-class SqliteOutbox(_Repo):
-    async def add(self, event: DomainEvent) -> None:
-        at = event.at or datetime.now(timezone.utc)
-        self._write("INSERT INTO outbox (type, data, created_at) VALUES (?, ?, ?)",
-                    (event.type.value, json.dumps(event.data, ensure_ascii=False, separators=(",", ":")), ts(at)))
-
-    async def pending(self, subscriber: str, limit: int = 100, after: int = 0) -> list[DomainEvent]:
-        cur = self._c.execute(
-            "SELECT o.id, o.type, o.data, o.created_at FROM outbox o LEFT JOIN outbox_handled h"
-            " ON h.subscriber = ? AND h.event_id = o.id WHERE o.id > ? AND h.event_id IS NULL ORDER BY o.id LIMIT ?",
-            (subscriber, after, limit))
-        return [DomainEvent(EventType(t), json.loads(d), dt(at), i) for i, t, d, at in cur]
-
-    async def mark_handled(self, subscriber: str, event_id: int) -> bool:
-        cur = self._write("INSERT OR IGNORE INTO outbox_handled (subscriber, event_id, handled_at) VALUES (?, ?, ?)",
-                          (subscriber, event_id, ts(datetime.now(timezone.utc))))
-        return cur.rowcount == 1
-
-    async def is_handled(self, subscriber: str, event_id: int) -> bool:
-        return self._c.execute("SELECT 1 FROM outbox_handled WHERE subscriber = ? AND event_id = ?",
-                               (subscriber, event_id)).fetchone() is not None

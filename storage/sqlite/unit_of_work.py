@@ -5,9 +5,9 @@ import asyncio
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Self
 
-from .repositories import (SqliteCatalog, SqliteCustomers, SqliteLoyalty, SqliteOrders, SqliteOutbox,
-                           SqlitePayments, SqlitePromos, SqliteReviews, SqliteSettings, SqliteStaff, SqliteUpdates,
-                           SqliteVisits)
+from .outbox import SqliteOutbox, SqliteReachability, SqliteUpdates
+from .repositories import (SqliteCatalog, SqliteCustomers, SqliteLoyalty, SqliteOrders, SqlitePayments, SqlitePromos,
+                           SqliteReviews, SqliteSettings, SqliteStaff, SqliteVisits)
 
 if TYPE_CHECKING:
     from .database import SqliteDatabase
@@ -66,6 +66,7 @@ class SqliteUnitOfWork:
         self.reviews = SqliteReviews(conn)
         self.updates = SqliteUpdates(conn)
         self.outbox = SqliteOutbox(conn)
+        self.reachability = SqliteReachability(conn)
         self._token = _open.set({**open_now, self._readonly: (task, self)})
         return self
 

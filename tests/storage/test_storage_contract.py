@@ -17,6 +17,7 @@ from journey.events import DomainEvent, EventType
 from journey.model import (Account, LedgerEntry, LinkCode, Order, OrderLine, PaymentIntent, Promo, PromoKind,
                            Review, Visit)
 from journey.money import Money
+from journey.ports import DeliveryFailure
 from journey.states import OrderStatus, PaymentStatus
 
 
@@ -550,6 +551,112 @@ async def test_outbox_pending_and_mark_handled(uow_factory):
         assert [e.id for e in await uow.outbox.pending("notify", after=ids[3])] == ids[4:]
     async with uow_factory() as uow:
         assert await uow.outbox.mark_handled("notify", ids[2]) is False  # also across units of work
+
+
+async def _events(uow_factory, n: int, at=NOON) -> list[int]:
+    async with uow_factory() as uow:
+        for i in range(n):
+            await uow.outbox.add(DomainEvent(EventType.ORDER_READY, {"order_id": f"o_{i}"}, at))
+    async with uow_factory.reading() as uow:
+        return [e.id for e in await uow.outbox.pending("nobody", 1000)]
+
+
+async def test_outbox_cursors_are_kept_per_subscriber_and_never_go_back(uow_factory):
+    ids = await _events(uow_factory, 3)
+    async with uow_factory() as uow:
+        assert await uow.outbox.cursor("notify") == 0
+        await uow.outbox.set_cursor("notify", ids[1])
+        await uow.outbox.set_cursor("notify", ids[0])  # a slower writer cannot move it back
+    async with uow_factory.reading() as uow:
+        assert await uow.outbox.cursor("notify") == ids[1]
+        assert await uow.outbox.cursor("analytics") == 0
+
+
+async def test_outbox_failures_wait_die_and_are_cleared(uow_factory):
+    ids = await _events(uow_factory, 3)
+    later = NOON + timedelta(seconds=30)
+    async with uow_factory() as uow:
+        await uow.outbox.record_failure(DeliveryFailure("notify", ids[2], 1, later, "network: timeout", False, NOON))
+        await uow.outbox.record_failure(DeliveryFailure("notify", ids[0], 1, later, "server: 502", False, NOON))
+        await uow.outbox.record_failure(DeliveryFailure("crm", ids[1], 4, later, "x" * 2000, True, NOON))
+        await uow.outbox.record_failure(DeliveryFailure("notify", ids[0], 2, later, "server: 503", False, NOON))
+    async with uow_factory.reading() as uow:
+        waiting = await uow.outbox.failures("notify")
+        assert [(f.event_id, f.attempts, f.error, f.dead) for f in waiting] == [
+            (ids[0], 2, "server: 503", False), (ids[2], 1, "network: timeout", False)]  # replaced, oldest first
+        assert waiting[0].next_at == later and waiting[0].failed_at == NOON
+        assert waiting[0].event.id == ids[0] and waiting[0].event.data == {"order_id": "o_0"}
+        dead = await uow.outbox.failures(dead=True)
+        assert [(f.subscriber, f.event_id) for f in dead] == [("crm", ids[1])]
+        assert 0 < len(dead[0].error) <= 2000
+        assert [f.event_id for f in await uow.outbox.failures()] == [ids[0], ids[2]]  # every subscriber
+    async with uow_factory() as uow:
+        await uow.outbox.clear_failure("notify", ids[0])
+        await uow.outbox.clear_failure("notify", ids[1])  # none: nothing happens
+    async with uow_factory.reading() as uow:
+        assert [f.event_id for f in await uow.outbox.failures("notify")] == [ids[2]]
+        assert len(await uow.outbox.failures("crm", dead=True)) == 1
+
+
+async def test_outbox_prune_removes_only_old_events_every_subscriber_is_done_with(uow_factory):
+    old = await _events(uow_factory, 4)
+    new = await _events(uow_factory, 1, NOON + timedelta(days=40))
+    ids = old + new[-1:]
+    async with uow_factory() as uow:
+        for i in ids:
+            await uow.outbox.mark_handled("notify", i)
+            await uow.outbox.mark_handled("notify>telegram:1", i)
+        await uow.outbox.set_cursor("notify", ids[-1])
+        await uow.outbox.set_cursor("crm", ids[2])  # crm has not read the 4th event yet
+        await uow.outbox.record_failure(DeliveryFailure("crm", ids[1], 10, NOON, "dead", True, NOON))
+    async with uow_factory() as uow:
+        assert await uow.outbox.prune(NOON + timedelta(days=10)) == 2  # the 1st and 3rd
+    async with uow_factory.reading() as uow:
+        assert [e.id for e in await uow.outbox.pending("nobody")] == [ids[1], ids[3], ids[4]]
+        assert not await uow.outbox.is_handled("notify>telegram:1", ids[0])
+        assert await uow.outbox.is_handled("notify", ids[3])
+        assert [f.event_id for f in await uow.outbox.failures(dead=True)] == [ids[1]]
+
+
+async def test_outbox_prune_without_any_reader_keeps_everything(uow_factory):
+    await _events(uow_factory, 2)
+    async with uow_factory() as uow:
+        assert await uow.outbox.prune(NOON + timedelta(days=100)) == 0
+
+
+async def test_processed_updates_and_link_failures_are_pruned_by_age(uow_factory):
+    from datetime import datetime, timezone
+    now = datetime.now(timezone.utc)  # update ids are stamped with the time they were claimed
+    async with uow_factory() as uow:
+        await uow.updates.claim("telegram", "1")
+        await uow.customers.record_link_failure("vk:9", NOON)
+        await uow.customers.record_link_failure("vk:9", NOON + timedelta(days=2))
+    async with uow_factory() as uow:
+        assert await uow.updates.prune(now - timedelta(days=1)) == 0
+        assert await uow.customers.prune_link_failures(NOON + timedelta(days=1)) == 1
+    async with uow_factory() as uow:
+        assert await uow.updates.claim("telegram", "1") is False  # still remembered
+        assert await uow.updates.prune(now + timedelta(days=1)) == 1
+        assert await uow.updates.claim("telegram", "1") is True  # forgotten
+        assert await uow.customers.link_failures("vk:9", NOON - timedelta(days=1)) == 1
+
+
+# ------------------------------------------------------------------------------------------- reachability
+
+async def test_unreachable_accounts_are_marked_and_cleared(uow_factory):
+    async with uow_factory() as uow:
+        await uow.reachability.mark("telegram:1", "blocked", NOON)
+        await uow.reachability.mark("vk:2", "no_permission", NOON)
+        await uow.reachability.mark("vk:2", "declined", NOON)  # marked again: the latest reason
+    async with uow_factory.reading() as uow:
+        assert await uow.reachability.unreachable(["telegram:1", "vk:2", "vk:3", "telegram:1"]) == {
+            "telegram:1": "blocked", "vk:2": "declined"}
+        assert await uow.reachability.unreachable([]) == {}
+    async with uow_factory() as uow:
+        assert await uow.reachability.clear("telegram:1") is True
+        assert await uow.reachability.clear("telegram:1") is False
+    async with uow_factory.reading() as uow:
+        assert await uow.reachability.unreachable(["telegram:1", "vk:2"]) == {"vk:2": "declined"}
 
 
 # ------------------------------------------------------------------------------------------- transactions
