@@ -18,7 +18,7 @@ from journey.engine import Engine
 from journey.errors import DomainError
 from journey.menu import MenuError
 
-from . import channels
+from . import channels, outbox_commands
 from .qr_codes import QrError
 from .settings import Settings, SettingsError, load_settings
 
@@ -176,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--point", default=None, help="only at this point (default: everywhere)")
     add(staff, "list", cmd_staff_list, "list staff and owners")
 
+    outbox_commands.add_commands(sub)
+
     demo = sub.add_parser("demo", help="the demo coffee shop").add_subparsers(dest="sub", required=True, metavar="SUB")
     add(demo, "seed", cmd_demo_seed, "fill an empty database with the demo coffee shop (once)")
 
@@ -211,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     except DomainError as e:
         print(f"vitrina: {e.message('en')} ({e.code.value}{': ' + e.detail if e.detail else ''})", file=sys.stderr)
         return 1
-    except (CommandError, QrError, channels.ChannelStartError) as e:
+    except (CommandError, QrError, channels.ChannelStartError, outbox_commands.OutboxCommandError) as e:
         print(f"vitrina: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -10,6 +10,7 @@ import contextlib
 import gc
 import logging
 import signal
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -24,6 +25,7 @@ from .settings import Settings
 
 log = logging.getLogger("vitrina")
 SWEEP_SECONDS = 30.0
+PRUNE_SECONDS = 6 * 3600.0
 
 
 async def sweep(engine: Engine, stop: asyncio.Event) -> None:
@@ -37,6 +39,20 @@ async def sweep(engine: Engine, stop: asyncio.Event) -> None:
             log.exception("expiry sweep failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
+
+
+async def prune(engine: Engine, retention_days: int, stop: asyncio.Event) -> None:
+    """Forget old bookkeeping now and then: delivered outbox events, processed update ids, wrong link codes."""
+    while not stop.is_set():
+        try:
+            pruned = await engine.prune(timedelta(days=retention_days))
+            if pruned.events or pruned.updates or pruned.link_failures:
+                log.info("pruned %d outbox events, %d update ids, %d link failures older than %d days",
+                         pruned.events, pruned.updates, pruned.link_failures, retention_days)
+        except Exception:
+            log.exception("pruning failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), PRUNE_SECONDS)
 
 
 async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -56,7 +72,7 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
     qr = QrcodeRenderer()
     conversation = Conversation(engine, public_url=settings.webapp.base_url)
     notifier = Notifier(engine, qr)
-    relay = OutboxRelay(engine.uow, {"notify": notifier})
+    relay = OutboxRelay(engine.uow, {notifier.name: notifier}, max_attempts=settings.delivery_attempts)
     wiring = channels.Wiring(conversation.handle, engine.claim_update, settings.webapp.base_url)
 
     async with contextlib.AsyncExitStack() as resources:
@@ -95,7 +111,8 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
         gc.freeze()
         await web.TCPSite(runner, settings.webapp.host, settings.webapp.port).start()
         receivers = [asyncio.create_task(a.run()) for a in adapters]
-        workers = [asyncio.create_task(relay.run(stop=stop)), asyncio.create_task(sweep(engine, stop))]
+        workers = [asyncio.create_task(relay.run(stop=stop)), asyncio.create_task(sweep(engine, stop)),
+                   asyncio.create_task(prune(engine, settings.retention_days, stop))]
         names = ", ".join(a.describe() for a in adapters) or "no bots"
         print(f"Vitrina ({'demo' if demo else 'shop'}, {names}) is running at "
               f"http://{settings.webapp.host}:{settings.webapp.port}/ — press Ctrl-C to stop", flush=True)

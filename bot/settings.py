@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = TelegramSettings()
     vk: VkSettings = VkSettings()
     yookassa: YookassaSettings = YookassaSettings()
+    # days to keep handled outbox events, processed update ids and wrong link codes before they are pruned
+    retention_days: int = Field(30, ge=1)
+    # attempts at one notification before it is given up and listed by `vitrina outbox failed`
+    delivery_attempts: int = Field(10, ge=1, le=100)
 
     @field_validator("owners", mode="before")
     @classmethod

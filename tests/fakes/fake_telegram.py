@@ -109,6 +109,8 @@ class FakeTelegram:
         self._recent: deque[float] = deque()
         self._recent_per_chat: dict[Any, deque[float]] = defaultdict(deque)
         self._fail_next: dict[str, int] = {}
+        self._refused: dict[int, tuple[int, str]] = {}  # chat -> (status, description) for every send
+        self._failing: dict[int, list[str]] = defaultdict(list)  # chat -> the next sends' failures
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._closing = False
@@ -215,6 +217,34 @@ class FakeTelegram:
         """The next call of ``method`` answers 429 once."""
         self._fail_next[method] = retry_after
 
+    def refuse(self, chat_id: int, status: int = 403,
+               description: str = "Forbidden: bot was blocked by the user") -> None:
+        """Every message to the chat is refused from now on, e.g. the user blocked the bot."""
+        self._refused[chat_id] = (status, description)
+
+    def allow(self, chat_id: int) -> None:
+        """The user unblocked the bot: messages to the chat go through again."""
+        self._refused.pop(chat_id, None)
+
+    def fail(self, chat_id: int, times: int = 1, kind: str = "server") -> None:
+        """The next ``times`` messages to the chat fail for a while: ``server`` answers 500, ``network``
+        drops the connection without an answer."""
+        assert kind in ("server", "network")
+        self._failing[chat_id].extend([kind] * times)
+
+    def _misbehave(self, method: str, params: dict) -> str | None:
+        """Refusals and failures switched on for the chat of a send; "network" when the connection drops."""
+        if not LIMITED.match(method) or "chat_id" not in params:
+            return None
+        chat = int(params["chat_id"])
+        if chat in self._refused:
+            raise ApiError(*self._refused[chat])
+        if self._failing.get(chat):
+            if self._failing[chat].pop(0) == "network":
+                return "network"
+            raise ApiError(500, "Internal Server Error")
+        return None
+
     def _throttle(self, method: str, params: dict) -> None:
         if (retry_after := self._fail_next.pop(method, None)) is not None:
             self._refuse(retry_after)
@@ -248,6 +278,11 @@ class FakeTelegram:
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
             self._throttle(name, call.params)
+            if self._misbehave(name, call.params) == "network":
+                call.status = 0
+                assert request.transport is not None
+                request.transport.close()  # the client sees the connection drop, no answer
+                return web.Response(status=500)
             result = await handler(call.params)
         except ApiError as error:
             call.status = error.code

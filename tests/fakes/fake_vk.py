@@ -27,7 +27,10 @@ API_VERSION = "5.199"
 ERRORS = {3: "Unknown method passed", 5: "User authorization failed: invalid access_token (4).",
           6: "Too many requests per second", 9: "Flood control", 10: "Internal server error",
           100: "One of the parameters specified was missing or invalid", 121: "Invalid hash",
-          901: "Can't send messages for users without permission", 911: "Keyboard format is invalid"}
+          7: "Permission to perform this action is denied", 18: "User was deleted or banned",
+          900: "Can't send messages for users from blacklist",
+          901: "Can't send messages for users without permission",
+          902: "Can't send messages to this user due to their privacy settings", 911: "Keyboard format is invalid"}
 # Parameters VK takes as JSON strings; the record holds them decoded.
 JSON_PARAMS = ("keyboard", "payload", "template", "forward", "content_source", "event_data")
 BUTTON_ACTIONS = ["text", "vkpay", "open_app", "location", "open_link", "callback",
@@ -87,6 +90,8 @@ class FakeVK:
         self._per_second: int | None = None
         self._recent: deque[float] = deque()
         self._fail_next: dict[str, list[int]] = defaultdict(list)
+        self._refused: dict[int, int] = {}  # peer -> the error code every message to it gets
+        self._failing: dict[int, list[str]] = defaultdict(list)  # peer -> the next sends' failures
         self._lp_fail: int | None = None
         self._lp_key = secrets.token_hex(8)
         self._ids = itertools.count(1)
@@ -140,6 +145,17 @@ class FakeVK:
         """The next call of ``method`` is answered with VK error ``code`` (queue several if needed)."""
         self._fail_next[method].append(code)
 
+    def refuse(self, peer_id: int, code: int = 901) -> None:
+        """Every message to the peer is refused with VK error ``code`` from now on (901: the user never
+        allowed the community's messages)."""
+        self._refused[peer_id] = code
+
+    def fail(self, peer_id: int, times: int = 1, kind: str = "server") -> None:
+        """The next ``times`` messages to the peer fail for a while: ``server`` answers HTTP 500, ``network``
+        drops the connection without an answer."""
+        assert kind in ("server", "network")
+        self._failing[peer_id].extend([kind] * times)
+
     def fail_longpoll(self, failed: int) -> None:
         """The next long-poll request gets ``{"failed": n}``; 2 and 3 also invalidate the key."""
         self._lp_fail = failed
@@ -156,7 +172,10 @@ class FakeVK:
 
     def message_new(self, from_id: int, text: str, ref: str | None = None,
                     payload: dict | str | None = None, ref_source: str | None = None) -> dict[str, Any]:
-        """A user writes to the community (``ref`` arrives on a first message from vk.me/<group>?ref=)."""
+        """A user writes to the community (``ref`` arrives on a first message from vk.me/<group>?ref=).
+        Writing allows the community to answer, as in VK: a refusal with error 901 ends."""
+        if self._refused.get(from_id) == 901:
+            del self._refused[from_id]
         message = {
             "date": int(time.time()), "from_id": from_id, "peer_id": from_id, "id": next(self._ids),
             "conversation_message_id": next(self._cmids[from_id]), "out": 0, "version": 1,
@@ -231,6 +250,18 @@ class FakeVK:
             if token != self.token:
                 raise VKError(5)
             self._check_rate()
+            peer = params.get("peer_id") if method == "messages.send" else None
+            if peer is not None and str(peer).lstrip("-").isdigit():
+                if int(peer) in self._refused:
+                    raise VKError(self._refused[int(peer)])
+                if self._failing.get(int(peer)):
+                    kind = self._failing[int(peer)].pop(0)
+                    self.calls.append(Call(method, params, 10 if kind == "server" else -1))
+                    self._notify()
+                    if kind == "network":
+                        assert request.transport is not None
+                        request.transport.close()
+                    return web.Response(status=500, text="Internal Server Error")
             if self._fail_next.get(method):
                 raise VKError(self._fail_next[method].pop(0))
             handler = getattr(self, "_" + method.replace(".", "_"), None)
