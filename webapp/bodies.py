@@ -63,6 +63,12 @@ class LinkBody(Body):
     code: Annotated[str, StringConstraints(min_length=1, max_length=16)]
 
 
+class MessagesBody(Body):
+    """The customer's answer when the Mini App asked to allow the community's messages."""
+
+    allowed: bool
+
+
 class PickupBody(Body):
     """A scanned QR (``token``) or a typed short code (``code``, with ``point`` when staff serve several)."""
 
@@ -77,4 +83,5 @@ class PickupBody(Body):
         return self
 
 
-BODIES: tuple[type[Body], ...] = (CartBody, OrderBody, VisitBody, LanguageBody, ReviewBody, LinkBody, PickupBody)
+BODIES: tuple[type[Body], ...] = (CartBody, OrderBody, VisitBody, LanguageBody, ReviewBody, LinkBody, PickupBody,
+                                  MessagesBody)

@@ -11,7 +11,8 @@ from typing import Any
 from aiohttp import web
 from pydantic.json_schema import models_json_schema
 
-from .bodies import BODIES, CartBody, LanguageBody, LinkBody, OrderBody, PickupBody, ReviewBody, VisitBody
+from .bodies import (BODIES, CartBody, LanguageBody, LinkBody, MessagesBody, OrderBody, PickupBody, ReviewBody,
+                     VisitBody)
 
 routes = web.RouteTableDef()
 Json = dict[str, Any]
@@ -92,6 +93,8 @@ PATHS: Json = {
     "/api/openapi.json": {"get": op("This document", {"type": "object"}, public=True)},
     "/api/me": {"get": op("The calling customer", ref("Me")),
                 "patch": op("Choose the language", ref("Me"), body=LanguageBody)},
+    "/api/me/messages": {"post": op("Record whether the customer allows the shop's messages", obj(
+        ["allowed"], allowed=BOOL), body=MessagesBody)},
     "/api/points": {"get": op("Pickup points", obj(points=array(ref("Point"))))},
     "/api/visits": {"post": op("Record where the Mini App was opened from", obj(kind=STR, source=STR),
                                body=VisitBody, status=201)},

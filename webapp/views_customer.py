@@ -6,7 +6,7 @@ from aiohttp import web
 from . import reads, serialize
 from journey.deeplinks import parse_start
 
-from .bodies import LanguageBody, LinkBody, VisitBody
+from .bodies import LanguageBody, LinkBody, MessagesBody, VisitBody
 from .config import MENU_CACHE
 from .views import body, caller, config, dumps, engine, query_id, reply, reply_bytes
 
@@ -38,6 +38,16 @@ async def patch_me(request: web.Request) -> web.Response:
     wanted = await body(request, LanguageBody)
     await engine(request).set_language(caller(request), wanted.language)
     return await _me(request)
+
+
+@routes.post("/api/me/messages")
+async def post_messages(request: web.Request) -> web.Response:
+    """The answer to the platform's "allow messages from the shop?" (VK asks at the first checkout):
+    allowed, notifications go to this account; refused, nothing unsolicited does until the customer
+    writes to the shop or opens the Mini App again."""
+    answer = await body(request, MessagesBody)
+    allowed = await engine(request).set_messages_allowed(caller(request), answer.allowed)
+    return reply({"allowed": allowed})
 
 
 @routes.post("/api/visits")

@@ -43,6 +43,7 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", 
 BOT_TOKEN = "123456789:AAbrowser-test-token"
 VK_SECRET = "vk-browser-test-secret"
 VK_APP_ID = 7654321
+VK_GROUP_ID = 4242
 TIMEOUT = 15_000  # ms: generous for a loaded 2-core CI machine
 XSS = "<img src=x onerror=alert(1)>"
 OWNER = CustomerRef(Channel.TELEGRAM, "1", "Владелец")  # an owner of tests/conftest.py: staff everywhere
@@ -117,7 +118,8 @@ class Server:
 
 
 async def serve(engine: Engine, demo: bool) -> AsyncIterator[Server]:
-    apps = [] if demo else [TelegramMiniApp(BOT_TOKEN, lambda: "vitrina_test_bot"), VkMiniApp(VK_APP_ID, VK_SECRET)]
+    apps = [] if demo else [TelegramMiniApp(BOT_TOKEN, lambda: "vitrina_test_bot"),
+                            VkMiniApp(VK_APP_ID, VK_SECRET, VK_GROUP_ID)]
     config = WebappConfig(demo=demo, mini_apps=apps, shop_name="Кофейня «Витрина»")
     await with_photos(engine)
     runner = web.AppRunner(create_app(engine, config, renderer()))
@@ -369,10 +371,20 @@ async def test_vk_journey(server: Server, chromium: Browser):
     await by(page, "main-button").click()
     await page.wait_for_url(re.compile(r"#/checkout$"))
     await by(page, "promo-input").wait_for()  # the checkout drawn (the cart had a total too)
+    anna = CustomerRef(Channel.VK, "7001")
+    await server.engine.mark_unreachable(anna, "no_permission")  # VK refused a message before
     await by(page, "main-button").click()
     order_id, code = await order_page(page)
     assert "Парк" in await page.locator(".where").inner_text()
     await chromium.shot(page, "order")
+    # the first order asks VK to let the community write, and the answer is recorded
+    async with page.expect_response(lambda r: r.url.endswith("/api/me/messages")) as answered:
+        await vk_answer(page, "VKWebAppAllowMessagesFromGroup", {"result": True})
+    asked = await page.evaluate("window.__vk.filter(m => m.handler === 'VKWebAppAllowMessagesFromGroup')")
+    assert len(asked) == 1 and asked[0]["params"]["group_id"] == VK_GROUP_ID
+    response = await answered.value
+    assert response.request.post_data_json == {"allowed": True} and await response.json() == {"allowed": True}
+    assert await server.engine.unreachable_reason(anna) is None
 
     # the owner accepts it from the chat (through the engine) ...
     await server.engine.accept(OWNER, order_id)

@@ -53,6 +53,9 @@ const base = {
   haptic() {},
   closingConfirmation() {},
   scan: null,  // staff types the code instead
+  // whether the customer lets the shop message them: null where the platform does not ask (Telegram lets
+  // a bot write to whoever started it, the browser has no chat)
+  async allowMessages() { return null; },
   async share(url, text) {
     if (navigator.share) {
       try { await navigator.share({ url, text }); return true; } catch { return false; }
@@ -144,6 +147,16 @@ function vk() {
       try { return (await bridge.send('VKWebAppOpenCodeReader'))?.code_data || null; } catch { return null; }
     } : null,
     async share(url) { return !!(await send('VKWebAppShare', { link: url })); },
+    // A community may write to a customer only after they allowed it (or wrote first). The dialog waits
+    // for the person, so no timeout; true or false is their answer, null when nothing was asked.
+    async allowMessages(groupId) {
+      if (!bridge || !groupId) return null;
+      try {
+        return !!(await bridge.send('VKWebAppAllowMessagesFromGroup', { group_id: Number(groupId) }))?.result;
+      } catch (e) {
+        return e?.error_data?.error_code === 4 ? false : null;  // 4: the user said no; anything else asked nothing
+      }
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import { h, fill, toast } from '../dom.js';
 import { t, time, money } from '../i18n.js';
 import { post } from '../api.js';
 import { state, saveCart, quote, quoteBody } from '../state.js';
+import { store } from '../platform.js';
 import { pointPicker } from './menu.js';
 import { totals, emptyCart, lineText } from './cart.js';
 
@@ -15,6 +16,16 @@ function slots() {
   const day = new Date().getDate();
   while (new Date(at).getDate() === day && out.length < 24) { out.push(new Date(at)); at += step; }
   return out;
+}
+
+// Where the platform asks (VK), ask once, after the first order, whether the shop may message the customer
+// ("your order is ready"), and tell the server the answer. Never holds up the order.
+async function askMessages() {
+  if (store.get('vitrina.messages')) return;
+  const allowed = await state.platform.allowMessages(state.cfg.channels?.[state.platform.kind]?.group_id);
+  if (allowed === null) return;
+  await post('me/messages', { allowed });
+  store.set('vitrina.messages', allowed ? 'allowed' : 'refused');
 }
 
 const uid = () => (crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2));
@@ -77,6 +88,7 @@ export async function render(ctx) {
       state.cart = { lines: [], promo: null, points: 0 };
       state.menus = {};
       saveCart();
+      askMessages().catch(() => {});  // a lost answer is asked again after the next order
       ctx.go('#/order/' + encodeURIComponent(o.id), true);
     } catch (e) {
       busy = false;
