@@ -191,7 +191,7 @@ async def run(args: argparse.Namespace, folder: Path, fake, fake_pid: int, api_u
               f"of 20/s, error 6 answers: {errors}; {'met' if rate >= 19 and errors == 0 else 'MISSED'} "
               "(>= 95% of 20/s, no error 6)")
     await bare_api.http_client.close()
-    await channel.close()
+    await channel.stop()
     await db.close()
 
 
