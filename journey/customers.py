@@ -76,12 +76,14 @@ async def record_visit(self: Engine, link: DeepLink, channel: Channel, ref: Cust
 async def profile(self: Engine, ref: CustomerRef) -> Profile:
     """Who this is, with linked accounts, points and staff rights; the customer is created on first contact
     (only then is the write lock taken: most messages come from people we know)."""
+    found: Profile | None = None
+    unreachable = False
     async with self.read() as uow:
         customer = await uow.customers.by_account(ref.channel, ref.external_id)
         if customer is not None:
             found = await _profile(self, uow, customer)
-            unreachable = await uow.reachability.unreachable([ref.key])
-    if customer is not None:
+            unreachable = bool(await uow.reachability.unreachable([ref.key]))
+    if found is not None:
         if unreachable:  # they wrote or opened the Mini App: they may be told things again
             await delivery.clear_unreachable(self, ref)
         return found

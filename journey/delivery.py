@@ -48,7 +48,8 @@ async def deliver_each(self: Engine, subscriber: str, event: DomainEvent, sends:
     some recipient must be tried again; the ones served are not sent the message twice.
     """
     assert event.id is not None, "only stored events are delivered"
-    names, seen = [], {}
+    names: list[str] = []
+    seen: dict[str, int] = {}
     for to, _ in sends:
         seen[to.key] = seen.get(to.key, -1) + 1
         names.append(recipient_subscriber(subscriber, to, seen[to.key]))
@@ -57,7 +58,9 @@ async def deliver_each(self: Engine, subscriber: str, event: DomainEvent, sends:
     async with self.read() as uow:
         done = {n for n in names if track and await uow.outbox.is_handled(n, event.id)}
         unreachable = await uow.reachability.unreachable([to.key for to, _ in sends])
-    sent, failed, reasons = 0, [], []
+    sent = 0
+    failed: list[str] = []
+    reasons: list[str] = []
     for (to, send), name in zip(sends, names):
         if name in done:
             continue
