@@ -46,6 +46,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = outbox.add_parser("failed", help="list notifications given up after every attempt",
                           description="list notifications given up after every attempt")
     p.set_defaults(fn=cmd_outbox_failed)
-    p = outbox.add_parser("retry", help="try a failed notification again", description="try a failed notification again")
+    p = outbox.add_parser("retry", help="try a failed notification again",
+                          description="try a failed notification again")
     p.add_argument("id", type=int, help="the event id from `vitrina outbox failed`")
     p.set_defaults(fn=cmd_outbox_retry)

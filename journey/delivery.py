@@ -61,7 +61,7 @@ async def deliver_each(self: Engine, subscriber: str, event: DomainEvent, sends:
     sent = 0
     failed: list[str] = []
     reasons: list[str] = []
-    for (to, send), name in zip(sends, names):
+    for (to, send), name in zip(sends, names, strict=True):
         if name in done:
             continue
         if to.key in unreachable and to.key not in configured:

@@ -16,10 +16,11 @@ attempt, so a restart goes on from there instead of scanning the outbox from the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from .channels import DeliveryError
 from .events import DomainEvent
@@ -47,7 +48,7 @@ def backoff(attempts: int) -> float:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -175,7 +176,5 @@ class OutboxRelay:
                 log.exception("outbox relay round failed")
                 busy = 0
             if not busy:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), interval)
-                except TimeoutError:
-                    pass

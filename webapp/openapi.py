@@ -11,8 +11,7 @@ from typing import Any
 from aiohttp import web
 from pydantic.json_schema import models_json_schema
 
-from .bodies import (BODIES, CartBody, LanguageBody, LinkBody, MessagesBody, OrderBody, PickupBody, ReviewBody,
-                     VisitBody)
+from .bodies import BODIES, CartBody, LanguageBody, LinkBody, MessagesBody, OrderBody, PickupBody, ReviewBody, VisitBody
 
 routes = web.RouteTableDef()
 Json = dict[str, Any]

@@ -11,8 +11,15 @@ import asyncio
 import logging
 
 from aiogram import Bot
-from aiogram.exceptions import (AiogramError, TelegramBadRequest, TelegramForbiddenError,
-                                TelegramMigrateToChat, TelegramNetworkError, TelegramRetryAfter, TelegramServerError)
+from aiogram.exceptions import (
+    AiogramError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import BufferedInputFile
 from aiohttp import ClientError
 
@@ -79,5 +86,5 @@ class TelegramMessenger:
                 self.limiter.pause(e.retry_after)
                 if attempt == MAX_ATTEMPTS:
                     raise classify(e) from e
-            except (AiogramError, ClientError, asyncio.TimeoutError, OSError) as e:
+            except (TimeoutError, AiogramError, ClientError, OSError) as e:
                 raise classify(e) from e

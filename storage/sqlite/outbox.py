@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from journey.events import DomainEvent, EventType
 from journey.ports import DeliveryFailure
@@ -20,7 +20,7 @@ def _event(i: int, t: str, d: str, at: str) -> DomainEvent:
 class SqliteUpdates(_Repo):
     async def claim(self, channel: str, update_id: str) -> bool:
         cur = self._write("INSERT OR IGNORE INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
-                          (channel, update_id, ts(datetime.now(timezone.utc))))
+                          (channel, update_id, ts(datetime.now(UTC))))
         return cur.rowcount == 1
 
     async def prune(self, before: datetime) -> int:
@@ -29,7 +29,7 @@ class SqliteUpdates(_Repo):
 
 class SqliteOutbox(_Repo):
     async def add(self, event: DomainEvent) -> None:
-        at = event.at or datetime.now(timezone.utc)
+        at = event.at or datetime.now(UTC)
         self._write("INSERT INTO outbox (type, data, created_at) VALUES (?, ?, ?)",
                     (event.type.value, json.dumps(event.data, ensure_ascii=False, separators=(",", ":")), ts(at)))
 
@@ -42,7 +42,7 @@ class SqliteOutbox(_Repo):
 
     async def mark_handled(self, subscriber: str, event_id: int) -> bool:
         cur = self._write("INSERT OR IGNORE INTO outbox_handled (subscriber, event_id, handled_at) VALUES (?, ?, ?)",
-                          (subscriber, event_id, ts(datetime.now(timezone.utc))))
+                          (subscriber, event_id, ts(datetime.now(UTC))))
         return cur.rowcount == 1
 
     async def is_handled(self, subscriber: str, event_id: int) -> bool:
@@ -61,7 +61,7 @@ class SqliteOutbox(_Repo):
         self._write("INSERT OR REPLACE INTO outbox_failures (subscriber, event_id, attempts, next_at, error, dead,"
                     " failed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (failure.subscriber, failure.event_id, failure.attempts, ts(failure.next_at), failure.error[:500],
-                     int(failure.dead), ts(failure.failed_at or datetime.now(timezone.utc))))
+                     int(failure.dead), ts(failure.failed_at or datetime.now(UTC))))
 
     async def clear_failure(self, subscriber: str, event_id: int) -> None:
         self._write("DELETE FROM outbox_failures WHERE subscriber = ? AND event_id = ?", (subscriber, event_id))

@@ -6,8 +6,18 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Self
 
 from .outbox import SqliteOutbox, SqliteReachability, SqliteUpdates
-from .repositories import (SqliteCatalog, SqliteCustomers, SqliteLoyalty, SqliteOrders, SqlitePayments, SqlitePromos,
-                           SqliteReviews, SqliteSettings, SqliteStaff, SqliteVisits)
+from .repositories import (
+    SqliteCatalog,
+    SqliteCustomers,
+    SqliteLoyalty,
+    SqliteOrders,
+    SqlitePayments,
+    SqlitePromos,
+    SqliteReviews,
+    SqliteSettings,
+    SqliteStaff,
+    SqliteVisits,
+)
 
 if TYPE_CHECKING:
     from .database import SqliteDatabase

@@ -11,19 +11,19 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
+from cli import vitrina
 from fake_telegram import FakeTelegram
 from fake_vk import FakeVK
+from shop_fixtures import BARISTA, OWNER, seed
 from telegram_harness import telegram_shop
 from vk_harness import vk_shop
 
 from adapters.qr import QrcodeRenderer
 from bot.notifications import Notifier
-from cli import vitrina
 from journey.channels import Channel, CustomerRef
 from journey.engine import Engine
 from journey.model import CartLine
 from journey.outbox import OutboxRelay
-from shop_fixtures import BARISTA, OWNER, seed
 from storage.sqlite import SqliteDatabase
 
 STAFF_CHAT, STAFF_PEER = -100500, 2000000001

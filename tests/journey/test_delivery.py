@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from journey_support import customer
 
 from journey.channels import CustomerRef, DeliveryError
 from journey.events import DomainEvent, EventType
 from journey.outbox import HELD, OutboxRelay
-from journey_support import customer
 
 
 class Recorder:

@@ -7,10 +7,10 @@ not reach the handler again; subscribers are independent of each other.
 from __future__ import annotations
 
 import pytest
+from journey_support import customer
 
 from journey.events import DomainEvent, EventType
 from journey.outbox import OutboxRelay
-from journey_support import customer
 
 
 class Recorder:
