@@ -67,10 +67,10 @@ class Conversation:
         if not profile.customer.consent:
             await self.engine.set_consent(inbound.sender, True)
         lang = profile.customer.language
-        view = await self.engine.menu()
+        shop = await self.engine.shop_view()
         name = f", {profile.customer.name}" if profile.customer.name else ""
-        lines = [t(lang, "greet", name=name, shop=view.rules.name)]
-        points = {p.id: p.name for p in view.points}
+        lines = [t(lang, "greet", name=name, shop=shop.rules.name)]
+        points = {p.id: p.name for p in shop.points}
         if link is not None and link.kind is LinkKind.POINT and link.point_id in points:
             lines.append(t(lang, "greet_point", point=points[link.point_id]))
         elif link is not None and link.kind is LinkKind.TABLE and link.point_id in points:
@@ -119,7 +119,7 @@ class Conversation:
         orders = await self.engine.orders_of(turn.inbound.sender, limit=5)
         if not orders:
             return [Text(t(turn.lang, "no_orders"), _main_buttons(turn.lang))]
-        zone = await self._zone()
+        zone = (await self.engine.shop_view()).zone
         lines = [t(turn.lang, "orders")] + [
             t(turn.lang, "order_line", code=o.short_code, date=o.created_at.astimezone(zone).strftime("%d.%m %H:%M"),
               total=o.total.format(), status=status(turn.lang, o.status.value)) for o in orders]
@@ -135,7 +135,7 @@ class Conversation:
         if not lines:
             return [Text(t(turn.lang, "repeat_nothing"), _main_buttons(turn.lang))]
         quote = await self.engine.quote(turn.inbound.sender, lines)
-        point = await self._point_name(last.point_id)
+        point = (await self.engine.shop_view()).point_name(last.point_id)
         text = t(turn.lang, "repeat_offer", point=point, lines=_lines(quote.lines), total=quote.total.format())
         # the nonce makes the confirmation idempotent: pressing twice places one order
         nonce = f"{last.id}.{secrets.token_hex(4)}"
@@ -197,17 +197,10 @@ class Conversation:
 
     # --- helpers -----------------------------------------------------------------------------------
 
-    async def _zone(self) -> ZoneInfo:
-        async with self.engine.read() as uow:
-            return ZoneInfo((await self.engine.rules(uow)).timezone)
-
-    async def _point_name(self, point_id: str) -> str:
-        return next((p.name for p in (await self.engine.menu()).points if p.id == point_id), point_id)
-
     async def _placed(self, turn: Turn, order: Order) -> Reply:
-        zone = await self._zone()
+        shop = await self.engine.shop_view()
         return Text(t(turn.lang, "placed", code=order.short_code, total=order.total.format(),
-                      point=await self._point_name(order.point_id), time=_hhmm(order.pickup_at, zone)))
+                      point=shop.point_name(order.point_id), time=_hhmm(order.pickup_at, shop.zone)))
 
 
 def _hhmm(at: datetime, zone: ZoneInfo) -> str:

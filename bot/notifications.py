@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from journey.channels import Button, Channel, CustomerRef, Photo, Reply, Text
 from journey.engine import Engine
 from journey.events import DomainEvent, EventType
+from journey.notices import NewOrderNotice, points_earned_in
 from journey.ports import Messenger, QrRenderer
 
 from .texts import t
@@ -50,20 +51,12 @@ class Notifier:
 
     async def _customer(self, event: DomainEvent) -> tuple[CustomerRef, str] | None:
         """Where and in which language to tell the order's customer; None if they opted out."""
-        account = event.data.get("account", "")
-        if not account:
-            return None
-        ref = CustomerRef.parse(account)
-        async with self.engine.read() as uow:
-            customer = await uow.customers.get(event.data["customer_id"])
-        if customer is None or not customer.consent:
-            return None
-        return ref, customer.language
+        found = await self.engine.recipient(event.data.get("customer_id", ""), event.data.get("account", ""))
+        return (found.to, found.language) if found else None
 
     async def _point_and_zone(self, point_id: str) -> tuple[str, ZoneInfo]:
-        view = await self.engine.menu()
-        name = next((p.name for p in view.points if p.id == point_id), point_id)
-        return name, ZoneInfo(view.rules.timezone)
+        shop = await self.engine.shop_view()
+        return shop.point_name(point_id), shop.zone
 
     async def accepted(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
         who = await self._customer(event)
@@ -83,9 +76,9 @@ class Notifier:
         who = await self._customer(event)
         if not who:
             return []
-        async with self.engine.read() as uow:
-            earned = sum(e.delta for e in await uow.loyalty.entries(event.data["customer_id"], 20)
-                         if e.order_id == event.data["order_id"] and e.reason == "earn")
+        earned = points_earned_in(event.data)
+        if earned is None:  # stored before the event carried them
+            earned = await self.engine.points_earned_for(event.data["order_id"])
         rate = Button(t(who[1], "rate"), mini_app="")
         return [(who[0], Text(t(who[1], "n_picked_up", points=earned), ((rate,),)))]
 
@@ -97,21 +90,22 @@ class Notifier:
     async def placed(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
         if not self.staff_chats:
             return []
-        point, zone = await self._point_and_zone(event.data["point_id"])
-        async with self.engine.read() as uow:
-            order = await uow.orders.get(event.data["order_id"])
-        if order is None:
+        notice = NewOrderNotice.from_event(event.data)
+        if notice is None:  # stored before the event carried what the message shows
+            notice = await self.engine.new_order_notice(event.data["order_id"])
+        if notice is None:
             return []
+        point, zone = await self._point_and_zone(notice.point_id)
         lines = "\n".join(f"• {l.name}{' (' + ', '.join(l.options) + ')' if l.options else ''} × {l.quantity}"
-                          for l in order.lines)
+                          for l in notice.lines)
         replies: list[tuple[CustomerRef, Reply]] = []
         for chat in self.staff_chats:
             lang = "ru"
-            payment = t(lang, "pay_counter" if event.data.get("provider") == "counter" else "pay_online")
-            text = t(lang, "n_staff_new", code=order.short_code, point=point, time=_hhmm(order.pickup_at, zone),
-                     lines=lines, total=order.total.format(), payment=payment)
-            buttons = ((Button(t(lang, "accept"), "accept", {"id": order.id}),
-                        Button(t(lang, "ready"), "ready", {"id": order.id})),)
+            payment = t(lang, "pay_counter" if notice.provider == "counter" else "pay_online")
+            text = t(lang, "n_staff_new", code=notice.short_code, point=point, time=_hhmm(notice.pickup_at, zone),
+                     lines=lines, total=notice.total.format(), payment=payment)
+            buttons = ((Button(t(lang, "accept"), "accept", {"id": notice.order_id}),
+                        Button(t(lang, "ready"), "ready", {"id": notice.order_id})),)
             replies.append((chat, Text(text, buttons)))
         return replies
 

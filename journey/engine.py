@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from . import customers, delivery, order_views, ordering, reviews, shop
+from . import customers, delivery, notices, order_views, ordering, queries, reviews, shop
 from .channels import CustomerRef
 from .errors import DomainError, ErrorCode
 from .events import DomainEvent
@@ -76,7 +76,8 @@ class Engine:
     redeem_link_code = customers.redeem_link_code
     is_owner = customers.is_owner
     claim_update = customers.claim_update
-    staff_points = customers.staff_points
+    language = queries.language
+    balance = queries.balance
 
     deliver_each = delivery.deliver_each
     mark_unreachable = delivery.mark_unreachable
@@ -88,6 +89,7 @@ class Engine:
     retry_dead = delivery.retry_dead
     prune = delivery.prune
 
+    shop_view = queries.shop_view
     menu = shop.menu
     menu_version = shop.menu_version
     import_menu = shop.import_menu
@@ -117,3 +119,10 @@ class Engine:
     orders_of = order_views.orders_of
     open_orders = order_views.open_orders
     repeat_lines = order_views.repeat_lines
+    order_details = order_views.order_details
+    my_orders = order_views.my_orders
+    staff_board = order_views.staff_board
+
+    recipient = notices.recipient
+    new_order_notice = notices.new_order_notice
+    points_earned_for = notices.points_earned_for

@@ -1,10 +1,12 @@
 """Orders as their customer and the counter see them: one order, my orders, repeat, the queue."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import pickup
+from .catalog import PickupPoint
 from .channels import CustomerRef
 from .customers import staff_points
 from .errors import DomainError, ErrorCode
@@ -20,6 +22,19 @@ class OrderView:
     order: Order
     payment: PaymentIntent | None
     pickup_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDetails:
+    """An order with what its screen shows beside it: payment, pickup point, pickup token, and, for staff of
+    its point (``staff``), the customer's name (empty for anyone else)."""
+
+    order: Order
+    payment: PaymentIntent | None
+    point: PickupPoint | None
+    customer_name: str
+    pickup_token: str = ""
+    staff: bool = False
 
 
 async def _load(uow: UnitOfWork, order_id: str) -> Order:
@@ -72,7 +87,7 @@ async def repeat_lines(self: Engine, ref: CustomerRef, order_id: str | None = No
         if item is None or not item.available:
             continue
         options = {g: ids for g, ids in line.option_ids.items()
-                   if item.group(g) and all(item.group(g).option(o) for o in ids)}
+                   if (group := item.group(g)) is not None and all(group.option(o) for o in ids)}
         lines.append(CartLine(item.id, line.quantity, options))
     return lines
 
@@ -80,12 +95,65 @@ async def repeat_lines(self: Engine, ref: CustomerRef, order_id: str | None = No
 async def open_orders(self: Engine, actor: CustomerRef, point_id: str | None = None) -> list[Order]:
     """The counter's queue: open orders of a point (or of every point the actor serves), soonest first."""
     async with self.read() as uow:
-        points = await staff_points(self, uow, actor)
-        if not points or (point_id is not None and "*" not in points and point_id not in points):
-            raise DomainError(ErrorCode.NOT_STAFF)
-        known = [p.id for p in await uow.catalog.points()]
-        if point_id is not None and point_id not in known:
-            raise DomainError(ErrorCode.POINT_NOT_FOUND, point_id)
-        wanted = [point_id] if point_id else [p for p in known if "*" in points or p in points]
-        orders = [o for p in wanted for o in await uow.orders.open_at(p)]
+        return await _queue(self, uow, actor, point_id)
+
+
+async def _queue(engine: Engine, uow: UnitOfWork, actor: CustomerRef, point_id: str | None) -> list[Order]:
+    points = await staff_points(engine, uow, actor)
+    if not points or (point_id is not None and "*" not in points and point_id not in points):
+        raise DomainError(ErrorCode.NOT_STAFF)
+    known = [p.id for p in await uow.catalog.points()]
+    if point_id is not None and point_id not in known:
+        raise DomainError(ErrorCode.POINT_NOT_FOUND, point_id)
+    wanted = [point_id] if point_id else [p for p in known if "*" in points or p in points]
+    orders = [o for p in wanted for o in await uow.orders.open_at(p)]
     return sorted(orders, key=lambda o: (o.pickup_at, o.created_at))
+
+
+async def order_details(self: Engine, viewer: CustomerRef, order_id: str) -> OrderDetails:
+    """One order as its screen shows it, to its customer or to staff of its point; anyone else is told
+    ``order_not_found``, so an order id reveals nothing about someone else's order."""
+    async with self.read() as uow:
+        order = await _load(uow, order_id)
+        points = await staff_points(self, uow, viewer)
+        staff = "*" in points or order.point_id in points
+        if not staff:
+            customer = await uow.customers.by_account(viewer.channel, viewer.external_id)
+            if customer is None or customer.id != order.customer_id:
+                raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id)
+        return (await _details(self, uow, [order], staff=staff))[0]
+
+
+async def my_orders(self: Engine, ref: CustomerRef, limit: int = 20) -> list[OrderDetails]:
+    """The customer's orders as their screens show them, newest first (one history across linked accounts)."""
+    async with self.read() as uow:
+        customer = await uow.customers.by_account(ref.channel, ref.external_id)
+        if customer is None:
+            return []
+        return await _details(self, uow, await uow.orders.for_customer(customer.id, limit), staff=False, listed=True)
+
+
+async def staff_board(self: Engine, actor: CustomerRef, point_id: str | None = None) -> list[OrderDetails]:
+    """The counter's screen: open orders of a point (or of every point the actor serves), soonest first,
+    with the customers' names. Refused (``not_staff``) to anyone who does not serve the point."""
+    async with self.read() as uow:
+        return await _details(self, uow, await _queue(self, uow, actor, point_id), staff=True, listed=True)
+
+
+async def _details(engine: Engine, uow: UnitOfWork, orders: Sequence[Order], *, staff: bool,
+                   listed: bool = False) -> list[OrderDetails]:
+    """Orders the caller may see, with their payments, points and (for staff) customers' names.
+
+    ``listed``: the orders came from a list query, which leaves their status history out."""
+    points = {p.id: p for p in await uow.catalog.points()}
+    names: dict[str, str] = {}
+    details = []
+    for order in orders:
+        if listed:
+            order = await _load(uow, order.id)
+        if staff and order.customer_id not in names:
+            customer = await uow.customers.get(order.customer_id)
+            names[order.customer_id] = customer.name if customer else ""
+        details.append(OrderDetails(order, await uow.payments.for_order(order.id), points.get(order.point_id),
+                                    names.get(order.customer_id, ""), pickup_token(engine, order.id), staff))
+    return details

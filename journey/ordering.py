@@ -20,6 +20,7 @@ from .errors import DomainError, ErrorCode
 from .events import DomainEvent, EventType
 from .ids import new_id
 from .model import CartLine, LedgerEntry, Order, PaymentIntent, Quote, ShopRules
+from .notices import NewOrderNotice
 from .order_views import OrderView, _load, _view
 from .ports import PaymentResult, UnitOfWork
 from .states import OrderStatus, PaymentStatus, ensure_transition
@@ -116,8 +117,7 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
         intent = PaymentIntent(new_id("pay"), order.id, payment_provider.name, q.total, PaymentStatus.PENDING,
                                key or f"order:{order.id}", "", now, now)
         await uow.payments.add(intent)
-        await self.emit(uow, _event(EventType.ORDER_PLACED, order, now, provider=payment_provider.name,
-                                    lines=[[l.name, l.quantity] for l in order.lines]))
+        await self.emit(uow, _event(EventType.ORDER_PLACED, order, now, **NewOrderNotice.of(order).event_data()))
     if payment_provider.online:
         try:
             result = await payment_provider.start(intent, f"Order {order.short_code}")
@@ -189,8 +189,12 @@ async def _void_held(engine: Engine, order_id: str) -> None:
 async def _staff_change(engine: Engine, actor: CustomerRef, order_id: str, target: OrderStatus,
                         kind: EventType) -> Order:
     async with engine.uow() as uow:
+        points = await staff_points(engine, uow, actor)
+        if not points:  # staff nowhere: refused before the order is looked for
+            raise DomainError(ErrorCode.NOT_STAFF)
         order = await _load(uow, order_id)
-        await require_staff(engine, uow, actor, order.point_id)
+        if "*" not in points and order.point_id not in points:
+            raise DomainError(ErrorCode.NOT_STAFF)
         ensure_transition(order.status, target)
         now = engine.now()
         await uow.orders.set_status(order.id, target, now)
@@ -270,15 +274,16 @@ async def hand_over(self: Engine, actor: CustomerRef, *, order_id: str | None = 
             await uow.payments.set_status(intent.id, PaymentStatus.CAPTURED, now)  # money taken at the counter
             await self.emit(uow, _event(EventType.PAYMENT_CAPTURED, order, now, provider=intent.provider))
         await uow.orders.set_status(order.id, OrderStatus.PICKED_UP, now)
-        await self.emit(uow, _event(EventType.ORDER_PICKED_UP, order, now, by=actor.key))
-        await _earn(self, uow, order, now)
+        rules = await self.rules(uow)
+        earned = pricing.points_earned(order.total, rules)
+        await self.emit(uow, _event(EventType.ORDER_PICKED_UP, order, now, by=actor.key, points_earned=earned))
+        await _earn(self, uow, order, now, rules, earned)
         order.status = OrderStatus.PICKED_UP
     return order
 
 
-async def _earn(engine: Engine, uow: UnitOfWork, order: Order, now: datetime) -> None:
-    rules = await engine.rules(uow)
-    earned = pricing.points_earned(order.total, rules)
+async def _earn(engine: Engine, uow: UnitOfWork, order: Order, now: datetime, rules: ShopRules,
+                earned: int) -> None:
     if earned:
         await uow.loyalty.add(LedgerEntry(order.customer_id, earned, "earn", order.id, now))
         await engine.emit(uow, _event(EventType.POINTS_EARNED, order, now, points=earned))

@@ -10,8 +10,7 @@ from journey.catalog import Category, Item, PickupPoint
 from journey.customers import Profile
 from journey.model import LinkCode, OrderLine, Quote, Review
 from journey.money import Money
-
-from .reads import OrderDetails
+from journey.order_views import OrderDetails
 
 Json = dict[str, Any]
 

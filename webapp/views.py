@@ -14,7 +14,6 @@ from journey.engine import Engine
 from journey.errors import DomainError, ErrorCode
 from journey.ports import QrRenderer
 
-from . import reads
 from .auth import Launch
 from .bodies import Body
 from .config import CONFIG, ENGINE, QR, WebappConfig
@@ -90,7 +89,7 @@ async def language(request: web.Request) -> str:
     if launched is None:
         return language_of(request.headers.get("Accept-Language"))
     try:
-        return await reads.customer_language(engine(request), launched.ref)
+        return await engine(request).language(launched.ref)
     except Exception:  # an error about the error must not hide the first one
         return launched.ref.language
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import reads, serialize
 from journey.deeplinks import parse_start
 
+from . import serialize
 from .bodies import LanguageBody, LinkBody, MessagesBody, VisitBody
 from .config import MENU_CACHE
 from .views import body, caller, config, dumps, engine, query_id, reply, reply_bytes
@@ -17,7 +17,7 @@ routes = web.RouteTableDef()
 async def get_config(request: web.Request) -> web.Response:
     """Public: what the front end needs before it knows who is calling."""
     cfg = config(request)
-    rules, _ = await reads.shop(engine(request))
+    rules = (await engine(request).shop_view()).rules
     return reply({"demo": cfg.demo, "shop": cfg.shop_name, "currency": rules.currency, "timezone": rules.timezone,
                   "channels": {m.channel.value: {"scheme": m.scheme, **m.public()} for m in cfg.mini_apps},
                   "public_url": cfg.base_url})
@@ -61,9 +61,9 @@ async def post_visit(request: web.Request) -> web.Response:
 @routes.get("/api/points")
 async def get_points(request: web.Request) -> web.Response:
     eng = engine(request)
-    rules, points = await reads.shop(eng)
+    shop = await eng.shop_view()
     now = eng.now()
-    return reply({"points": [serialize.point(p, now, rules.timezone) for p in points]})
+    return reply({"points": [serialize.point(p, now, shop.rules.timezone) for p in shop.points]})
 
 
 @routes.get("/api/menu")

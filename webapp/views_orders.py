@@ -5,23 +5,22 @@ from aiohttp import web
 
 from journey.deeplinks import parse_start
 from journey.model import CartLine
+from journey.order_views import OrderDetails
 
-from . import reads, serialize
+from . import serialize
 from .bodies import CartBody, OrderBody, ReviewBody
 from .views import body, caller, engine, launch, qr, reply
 
 routes = web.RouteTableDef()
 
 
-async def present(request: web.Request, order_ids: list[str], *, staff: bool | None = None) -> list[serialize.Json]:
-    """Orders as the caller may see them (the engine has already said they may); ``staff=None``: the
-    customer's name is shown when the caller is staff of the order's point."""
-    eng = engine(request)
-    details = await reads.order_details(eng, order_ids)
-    points = await reads.staff_points(eng, caller(request)) if staff is None else set()
-    return [serialize.order(d, eng.pickup_token(d.order.id),
-                            staff=staff if staff is not None else bool(points & {"*", d.order.point_id}))
-            for d in details]
+def shown(details: OrderDetails) -> serialize.Json:
+    return serialize.order(details, details.pickup_token, staff=details.staff)
+
+
+async def present(request: web.Request, order_id: str) -> serialize.Json:
+    """One order as the caller may see it: the engine decides whether they may, and whether as staff."""
+    return shown(await engine(request).order_details(caller(request), order_id))
 
 
 def cart_line(line: CartLine) -> serialize.Json:
@@ -34,7 +33,7 @@ async def post_quote(request: web.Request) -> web.Response:
     cart = await body(request, CartBody)
     eng, ref = engine(request), caller(request)
     quote = await eng.quote(ref, cart.cart(), promo_code=cart.promo, points=cart.points)
-    return reply(serialize.quote(quote, await reads.balance(eng, ref)))
+    return reply(serialize.quote(quote, await eng.balance(ref)))
 
 
 @routes.post("/api/orders")
@@ -46,19 +45,18 @@ async def post_order(request: web.Request) -> web.Response:
         caller(request), wanted.cart(), wanted.point, pickup_at=wanted.pickup_at, promo_code=wanted.promo,
         points=wanted.points, provider=wanted.payment, source=start.label if start else "",
         request_id=wanted.request_id)
-    return reply((await present(request, [view.order.id]))[0], 201)
+    return reply(await present(request, view.order.id), 201)
 
 
 @routes.get("/api/orders")
 async def get_orders(request: web.Request) -> web.Response:
-    orders = await engine(request).orders_of(caller(request))
-    return reply({"orders": await present(request, [o.id for o in orders], staff=False)})
+    orders = await engine(request).my_orders(caller(request))
+    return reply({"orders": [shown(d) for d in orders]})
 
 
 @routes.get("/api/orders/{order_id}")
 async def get_order(request: web.Request) -> web.Response:
-    view = await engine(request).order_view(caller(request), request.match_info["order_id"])
-    return reply((await present(request, [view.order.id]))[0])
+    return reply(await present(request, request.match_info["order_id"]))
 
 
 @routes.get("/api/orders/{order_id}/qr.svg")
@@ -72,7 +70,7 @@ async def get_order_qr(request: web.Request) -> web.Response:
 @routes.post("/api/orders/{order_id}/cancel")
 async def post_cancel(request: web.Request) -> web.Response:
     order = await engine(request).cancel(caller(request), request.match_info["order_id"])
-    return reply((await present(request, [order.id]))[0])
+    return reply(await present(request, order.id))
 
 
 @routes.post("/api/orders/{order_id}/repeat")
