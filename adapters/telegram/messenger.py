@@ -42,14 +42,13 @@ GONE = (("chat not found", "chat_not_found"), ("user not found", "chat_not_found
 def classify(error: Exception) -> DeliveryError:
     """A failed send as a ``DeliveryError``: permanent only for what Telegram says about the chat itself."""
     text = str(error)
-    description = getattr(error, "message", text).lower()
+    description = str(getattr(error, "message", None) or text).lower()
     if isinstance(error, TelegramForbiddenError):
-        reason = next((r for phrase, r in FORBIDDEN if phrase in description), "forbidden")
-        return DeliveryError.unreachable(text, reason)
+        return DeliveryError.unreachable(text, next((r for p, r in FORBIDDEN if p in description), "forbidden"))
     if isinstance(error, TelegramBadRequest):
-        reason = next((r for phrase, r in GONE if phrase in description), None)
+        gone = next((r for p, r in GONE if p in description), None)
         # any other bad request is about this message, not the chat: worth a look, not a silenced account
-        return DeliveryError.unreachable(text, reason) if reason else DeliveryError.transient(text, "bad_request")
+        return DeliveryError.unreachable(text, gone) if gone else DeliveryError.transient(text, "bad_request")
     if isinstance(error, TelegramMigrateToChat):  # a group became a supergroup: the old id is gone for good
         return DeliveryError.unreachable(text, "migrated")
     if isinstance(error, TelegramRetryAfter):

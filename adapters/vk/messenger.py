@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from typing import Any
 
 from aiohttp import ClientError
 from vkbottle import API, PhotoMessageUploader
@@ -61,7 +62,8 @@ class VkMessenger:
     async def send(self, to: CustomerRef, reply: Reply, key: str = "") -> None:
         reply = degrade(reply, CAPABILITIES)
         peer_id = int(to.external_id)
-        params = {"peer_id": peer_id, "random_id": random_id(key) if key else secrets.randbelow(2**31 - 1) + 1}
+        params: dict[str, Any] = {"peer_id": peer_id,
+                                  "random_id": random_id(key) if key else secrets.randbelow(2**31 - 1) + 1}
         if isinstance(reply, Photo):
             params["message"] = reply.caption
             attachment = await self._upload(reply.image, peer_id)
