@@ -7,11 +7,23 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from journey.errors import DomainError
+
 from .bodies import PickupBody
 from .views import body, caller, engine, query_id, reply
 from .views_orders import present, shown
 
 routes = web.RouteTableDef()
+
+
+async def pickup_body(request: web.Request) -> PickupBody:
+    """The scanned token or typed code. Someone who is staff nowhere hears 403 ``not_staff`` whatever they
+    sent: a body that does not fit is refused only after the engine has said who may use the counter."""
+    try:
+        return await body(request, PickupBody)
+    except (DomainError, web.HTTPRequestEntityTooLarge):
+        await engine(request).staff_board(caller(request))  # the engine's rule: not_staff for who serves nowhere
+        raise
 
 
 @routes.get("/api/staff/orders")
@@ -35,7 +47,7 @@ async def post_ready(request: web.Request) -> web.Response:
 
 @routes.post("/api/staff/lookup")
 async def post_lookup(request: web.Request) -> web.Response:
-    wanted = await body(request, PickupBody)
+    wanted = await pickup_body(request)
     order = await engine(request).find_for_pickup(caller(request), token=wanted.token, short_code=wanted.code,
                                                   point_id=wanted.point)
     return reply(await present(request, order.id))
@@ -43,7 +55,7 @@ async def post_lookup(request: web.Request) -> web.Response:
 
 @routes.post("/api/staff/handover")
 async def post_handover(request: web.Request) -> web.Response:
-    wanted = await body(request, PickupBody)
+    wanted = await pickup_body(request)
     order = await engine(request).hand_over(caller(request), token=wanted.token, short_code=wanted.code,
                                             point_id=wanted.point)
     return reply(await present(request, order.id))

@@ -48,3 +48,16 @@ async def test_a_customer_never_sees_a_name_and_staff_always_do(client, tma, sta
     assert cancelled["status"] == "cancelled" and cancelled["customer"] == {"name": "Анна Тестова"}
     board = await ok(await client.get("/api/staff/orders", headers=staff))
     assert board["orders"] == []  # a cancelled order leaves the counter's screen
+
+
+async def test_a_body_that_does_not_fit_is_refused_to_non_staff_as_not_staff(client, tma, staff):
+    """docs/API.md: someone who is staff nowhere hears 403 whatever they sent; staff hear what was wrong."""
+    anna = tma(5001)
+    for path in ("/api/staff/lookup", "/api/staff/handover"):
+        for sent in ({}, {"token": "x", "code": "1234"}, {"code": 1234}, {"price": 1}):
+            await refused(await client.post(path, json=sent, headers=anna), 403, ErrorCode.NOT_STAFF)
+            await refused(await client.post(path, json=sent, headers=staff), 400, ErrorCode.BAD_INPUT)
+        await refused(await client.post(path, data=b"{not json", headers=anna), 403, ErrorCode.NOT_STAFF)
+        too_big = {"code": "1", "pad": "x" * 70_000}
+        await refused(await client.post(path, json=too_big, headers=anna), 403, ErrorCode.NOT_STAFF)
+        assert (await client.post(path, json=too_big, headers=staff)).status == 413
