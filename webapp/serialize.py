@@ -1,100 +1,155 @@
-"""Engine values -> the JSON shapes of docs/API.md. Pure functions: no I/O, no requests."""
+"""Engine values -> the answers of docs/API.md. Pure functions: no I/O, no requests.
+
+Every answer is built as its model in ``answers`` (which the OpenAPI document is generated from) and
+handed to the views as JSON-ready data; the element builders (``_item``, ``_order``...) return models.
+"""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from journey.catalog import Category, Item, PickupPoint
 from journey.customers import Profile
-from journey.model import LinkCode, OrderLine, Quote, Review
+from journey.deeplinks import DeepLink
+from journey.model import CartLine, LinkCode, OrderLine, Quote, Review, ShopRules
 from journey.money import Money
 from journey.order_views import OrderDetails
+from journey.ports import MiniApp
+
+from . import answers as a
 
 Json = dict[str, Any]
 
 
-def when(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def _json(answer: a.Answer) -> Json:
+    return answer.model_dump(mode="json")
 
 
-def money(value: Money) -> Json:
-    return {"amount": value.amount, "currency": value.currency, "text": value.format()}
+def _rating(average: float | None) -> float | None:
+    return round(average, 2) if average is not None else None
 
 
-def category(c: Category) -> Json:
-    return {"id": c.id, "name": c.name}
+def _money(value: Money) -> a.Money:
+    return a.Money(amount=value.amount, currency=value.currency, text=value.format())
 
 
-def item(i: Item, stock: Mapping[str, int | None], ratings: Mapping[str, tuple[float, int]]) -> Json:
+def _item(i: Item, stock: Mapping[str, int | None], ratings: Mapping[str, tuple[float, int]]) -> a.Item:
     left = stock.get(i.id)
     average, count = ratings.get(i.id, (None, 0))
-    return {
-        "id": i.id, "category": i.category_id, "name": i.name, "description": i.description, "photo": i.photo,
-        "price": money(i.price),
-        "options": [{"id": g.id, "name": g.name, "required": g.required, "multiple": g.multiple,
-                     "options": [{"id": o.id, "name": o.name, "price_delta": money(Money(o.price_delta, i.price.currency))}
-                                 for o in g.options]} for g in i.option_groups],
-        "tags": list(i.tags),
-        "stock": left,
-        "sold_out": left is not None and left <= 0,
-        "rating": {"average": round(average, 2) if average is not None else None, "count": count},
-    }
+    return a.Item(
+        id=i.id, category=i.category_id, name=i.name, description=i.description, photo=i.photo,
+        price=_money(i.price),
+        options=[a.OptionGroup(id=g.id, name=g.name, required=g.required, multiple=g.multiple,
+                               options=[a.Option(id=o.id, name=o.name,
+                                                 price_delta=_money(Money(o.price_delta, i.price.currency)))
+                                        for o in g.options])
+                 for g in i.option_groups],
+        tags=list(i.tags), stock=left, sold_out=left is not None and left <= 0,
+        rating=a.Rating(average=_rating(average), count=count))
 
 
-def point(p: PickupPoint, now: datetime, timezone: str) -> Json:
-    return {"id": p.id, "name": p.name, "address": p.address, "lat": p.lat, "lon": p.lon,
-            "hours": p.hours.format(), "prep_minutes": p.prep_minutes,
-            "open_now": p.hours.is_open(now.astimezone(ZoneInfo(timezone)))}
+def _point(p: PickupPoint, now: datetime, zone: ZoneInfo) -> a.Point:
+    return a.Point(id=p.id, name=p.name, address=p.address, lat=p.lat, lon=p.lon, hours=p.hours.format(),
+                   prep_minutes=p.prep_minutes, open_now=p.hours.is_open(now.astimezone(zone)))
 
 
-def line(l: OrderLine) -> Json:
-    return {"item": l.item_id, "name": l.name, "options": list(l.options), "quantity": l.quantity,
-            "unit_price": money(l.unit_price), "total": money(l.total)}
+def _line(l: OrderLine) -> a.OrderLine:
+    return a.OrderLine(item=l.item_id, name=l.name, options=list(l.options), quantity=l.quantity,
+                       unit_price=_money(l.unit_price), total=_money(l.total))
 
 
-def quote(q: Quote, balance: int) -> Json:
-    return {"lines": [line(l) for l in q.lines], "subtotal": money(q.subtotal), "discount": money(q.discount),
-            "points": q.points_spent, "total": money(q.total), "points_cap": q.points_cap, "balance": balance,
-            "promo": q.promo_code}
-
-
-def order(d: OrderDetails, pickup_token: str, *, staff: bool = False) -> Json:
+def _order(d: OrderDetails, pickup_token: str, staff: bool) -> a.Order:
     o = d.order
-    body: Json = {
-        "id": o.id, "number": o.short_code, "status": o.status.value,
-        "point": {"id": o.point_id, "name": d.point.name if d.point else o.point_id,
-                  "address": d.point.address if d.point else ""},
-        "lines": [line(l) for l in o.lines],
-        "subtotal": money(o.subtotal), "discount": money(o.discount), "points": o.points_spent,
-        "total": money(o.total), "promo": o.promo_code,
-        "pickup_at": when(o.pickup_at), "created_at": when(o.created_at),
-        "short_code": o.short_code, "pickup_token": pickup_token,
-        "history": [{"status": s.value, "at": when(at)} for s, at in o.history],
-        "payment": {"provider": d.payment.provider if d.payment else o.payment_provider,
-                    "status": d.payment.status.value if d.payment else None},
-        "qr": f"/api/orders/{o.id}/qr.svg",
-    }
-    if staff:
-        body["customer"] = {"name": d.customer_name}
-    return body
+    return a.Order(
+        id=o.id, number=o.short_code, status=o.status,
+        point=a.OrderPoint(id=o.point_id, name=d.point.name if d.point else o.point_id,
+                           address=d.point.address if d.point else ""),
+        lines=[_line(l) for l in o.lines],
+        subtotal=_money(o.subtotal), discount=_money(o.discount), points=o.points_spent, total=_money(o.total),
+        promo=o.promo_code, pickup_at=o.pickup_at, created_at=o.created_at,
+        short_code=o.short_code, pickup_token=pickup_token,
+        history=[a.StatusChange(status=s, at=at) for s, at in o.history],
+        payment=a.Payment(provider=d.payment.provider if d.payment else o.payment_provider,
+                          status=d.payment.status if d.payment else None),
+        qr=f"/api/orders/{o.id}/qr.svg",
+        customer=a.OrderCustomer(name=d.customer_name) if staff else None)
+
+
+def _review(r: Review) -> a.Review:
+    return a.Review(rating=r.rating, text=r.text, author=r.author, created_at=r.created_at)
+
+
+def config(demo: bool, shop: str, rules: ShopRules, mini_apps: Iterable[MiniApp], public_url: str) -> Json:
+    return _json(a.Config(
+        demo=demo, shop=shop, currency=rules.currency, timezone=rules.timezone,
+        channels={m.channel.value: a.ChannelConfig(scheme=m.scheme, **m.public()) for m in mini_apps},
+        public_url=public_url))
 
 
 def me(p: Profile, base_url: str) -> Json:
     c = p.customer
-    return {
-        "id": c.id, "name": c.name,
-        "channels": [{"channel": a.channel.value, "id": a.external_id} for a in p.accounts],
-        "points": p.points, "language": c.language,
-        "is_staff": p.is_staff, "staff_points": sorted(p.staff_points),
-        "referral_code": c.referral_code, "referral_link": f"{base_url}/go/r{c.referral_code}",
-    }
+    return _json(a.Me(
+        id=c.id, name=c.name,
+        channels=[a.Account(channel=acc.channel.value, id=acc.external_id) for acc in p.accounts],
+        points=p.points, language="en" if c.language == "en" else "ru",
+        is_staff=p.is_staff, staff_points=sorted(p.staff_points),
+        referral_code=c.referral_code, referral_link=f"{base_url}/go/r{c.referral_code}"))
+
+
+def messages(allowed: bool) -> Json:
+    return _json(a.Messages(allowed=allowed))
+
+
+def visit(link: DeepLink) -> Json:
+    return _json(a.Visit(kind=link.kind, source=link.label))
+
+
+def points(found: Iterable[PickupPoint], now: datetime, timezone: str) -> Json:
+    zone = ZoneInfo(timezone)
+    return _json(a.Points(points=[_point(p, now, zone) for p in found]))
+
+
+def menu(point_id: str | None, categories: Iterable[Category], items: Iterable[Item],
+         stock: Mapping[str, int | None], ratings: Mapping[str, tuple[float, int]]) -> Json:
+    return _json(a.Menu(point=point_id, categories=[a.Category(id=c.id, name=c.name) for c in categories],
+                        items=[_item(i, stock, ratings) for i in items]))
+
+
+def reviews(found: Iterable[Review], average: float | None, count: int) -> Json:
+    return _json(a.Reviews(reviews=[_review(r) for r in found], average=_rating(average), count=count))
 
 
 def review(r: Review) -> Json:
-    return {"rating": r.rating, "text": r.text, "author": r.author, "created_at": when(r.created_at)}
+    return _json(_review(r))
+
+
+def quote(q: Quote, balance: int) -> Json:
+    return _json(a.Quote(lines=[_line(l) for l in q.lines], subtotal=_money(q.subtotal),
+                         discount=_money(q.discount), points=q.points_spent, total=_money(q.total),
+                         points_cap=q.points_cap, balance=balance, promo=q.promo_code))
+
+
+def order(d: OrderDetails, pickup_token: str, *, staff: bool = False) -> Json:
+    return _json(_order(d, pickup_token, staff))
+
+
+def orders(found: Iterable[OrderDetails]) -> Json:
+    """Each as its caller may see it: ``OrderDetails`` carries the token and whether the view is staff's."""
+    return _json(a.Orders(orders=[_order(d, d.pickup_token, d.staff) for d in found]))
+
+
+def repeat(lines: Sequence[CartLine], skipped: int) -> Json:
+    return _json(a.Repeat(
+        lines=[a.CartLine(item=l.item_id, quantity=l.quantity,
+                          options={group: list(ids) for group, ids in l.options.items()}) for l in lines],
+        skipped=skipped))
 
 
 def link_code(code: LinkCode) -> Json:
-    return {"code": code.code, "expires_at": when(code.expires_at)}
+    return _json(a.LinkCode(code=code.code, expires_at=code.expires_at))
+
+
+def error(code: str, message: str, detail: str = "") -> Json:
+    return _json(a.Error(error=code, message=message, detail=detail or None))

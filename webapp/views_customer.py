@@ -18,9 +18,7 @@ async def get_config(request: web.Request) -> web.Response:
     """Public: what the front end needs before it knows who is calling."""
     cfg = config(request)
     rules = (await engine(request).shop_view()).rules
-    return reply({"demo": cfg.demo, "shop": cfg.shop_name, "currency": rules.currency, "timezone": rules.timezone,
-                  "channels": {m.channel.value: {"scheme": m.scheme, **m.public()} for m in cfg.mini_apps},
-                  "public_url": cfg.base_url})
+    return reply(serialize.config(cfg.demo, cfg.shop_name, rules, cfg.mini_apps, cfg.base_url))
 
 
 async def _me(request: web.Request) -> web.Response:
@@ -47,7 +45,7 @@ async def post_messages(request: web.Request) -> web.Response:
     writes to the shop or opens the Mini App again."""
     answer = await body(request, MessagesBody)
     allowed = await engine(request).set_messages_allowed(caller(request), answer.allowed)
-    return reply({"allowed": allowed})
+    return reply(serialize.messages(allowed))
 
 
 @routes.post("/api/visits")
@@ -55,7 +53,7 @@ async def post_visit(request: web.Request) -> web.Response:
     """The Mini App was opened from a QR code, a referral or a campaign: record it (the first touch too)."""
     link = parse_start((await body(request, VisitBody)).start)
     await engine(request).record_visit(link, caller(request).channel, caller(request))
-    return reply({"kind": link.kind.value, "source": link.label}, 201)
+    return reply(serialize.visit(link), 201)
 
 
 @routes.get("/api/points")
@@ -63,7 +61,7 @@ async def get_points(request: web.Request) -> web.Response:
     eng = engine(request)
     shop = await eng.shop_view()
     now = eng.now()
-    return reply({"points": [serialize.point(p, now, shop.rules.timezone) for p in shop.points]})
+    return reply(serialize.points(shop.points, now, shop.rules.timezone))
 
 
 @routes.get("/api/menu")
@@ -77,9 +75,8 @@ async def get_menu(request: web.Request) -> web.Response:
     if cached is None or cached[0] != version:
         view = await eng.menu(point_id)
         ratings = await eng.ratings()
-        cached = (version, dumps({"point": point_id,
-                                  "categories": [serialize.category(c) for c in view.categories],
-                                  "items": [serialize.item(i, view.stock, ratings) for i in view.items]}).encode())
+        cached = (version, dumps(serialize.menu(point_id, view.categories, view.items, view.stock,
+                                                ratings)).encode())
         cache[point_id] = cached
     return reply_bytes(cached[1])
 
@@ -90,8 +87,7 @@ async def get_item_reviews(request: web.Request) -> web.Response:
     item_id = request.match_info["item_id"]
     reviews = await eng.item_reviews(item_id)
     average, count = (await eng.ratings()).get(item_id, (None, 0))
-    return reply({"reviews": [serialize.review(r) for r in reviews],
-                  "average": round(average, 2) if average is not None else None, "count": count})
+    return reply(serialize.reviews(reviews, average, count))
 
 
 @routes.post("/api/link/code")

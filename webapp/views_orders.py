@@ -4,8 +4,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from journey.deeplinks import parse_start
-from journey.model import CartLine
-from journey.order_views import OrderDetails
 
 from . import serialize
 from .bodies import CartBody, OrderBody, ReviewBody
@@ -14,18 +12,10 @@ from .views import body, caller, engine, launch, qr, reply
 routes = web.RouteTableDef()
 
 
-def shown(details: OrderDetails) -> serialize.Json:
-    return serialize.order(details, details.pickup_token, staff=details.staff)
-
-
 async def present(request: web.Request, order_id: str) -> serialize.Json:
     """One order as the caller may see it: the engine decides whether they may, and whether as staff."""
-    return shown(await engine(request).order_details(caller(request), order_id))
-
-
-def cart_line(line: CartLine) -> serialize.Json:
-    return {"item": line.item_id, "quantity": line.quantity,
-            "options": {group: list(ids) for group, ids in line.options.items()}}
+    details = await engine(request).order_details(caller(request), order_id)
+    return serialize.order(details, details.pickup_token, staff=details.staff)
 
 
 @routes.post("/api/cart/quote")
@@ -50,8 +40,7 @@ async def post_order(request: web.Request) -> web.Response:
 
 @routes.get("/api/orders")
 async def get_orders(request: web.Request) -> web.Response:
-    orders = await engine(request).my_orders(caller(request))
-    return reply({"orders": [shown(d) for d in orders]})
+    return reply(serialize.orders(await engine(request).my_orders(caller(request))))
 
 
 @routes.get("/api/orders/{order_id}")
@@ -78,7 +67,7 @@ async def post_repeat(request: web.Request) -> web.Response:
     eng, ref, order_id = engine(request), caller(request), request.match_info["order_id"]
     lines = await eng.repeat_lines(ref, order_id)
     view = await eng.order_view(ref, order_id)
-    return reply({"lines": [cart_line(l) for l in lines], "skipped": len(view.order.lines) - len(lines)})
+    return reply(serialize.repeat(lines, len(view.order.lines) - len(lines)))
 
 
 @routes.post("/api/orders/{order_id}/reviews")

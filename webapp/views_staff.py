@@ -9,9 +9,10 @@ from aiohttp import web
 
 from journey.errors import DomainError
 
+from . import serialize
 from .bodies import PickupBody
 from .views import body, caller, engine, query_id, reply
-from .views_orders import present, shown
+from .views_orders import present
 
 routes = web.RouteTableDef()
 
@@ -30,7 +31,7 @@ async def pickup_body(request: web.Request) -> PickupBody:
 async def get_staff_orders(request: web.Request) -> web.Response:
     """Open orders of ``?point=`` (without it: of every point this member serves), soonest first."""
     board = await engine(request).staff_board(caller(request), query_id(request, "point"))
-    return reply({"orders": [shown(d) for d in board]})
+    return reply(serialize.orders(board))
 
 
 @routes.post("/api/staff/orders/{order_id}/accept")

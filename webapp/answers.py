@@ -1,0 +1,236 @@
+"""The shapes of the Mini App API's answers (docs/API.md), as pydantic models.
+
+``serialize`` builds every answer through these models and ``openapi`` describes the answers with their
+JSON schemas, so the served document and the server cannot drift apart. Field order is the order of the
+keys in the JSON. Times are ISO 8601 as ``datetime.isoformat`` writes them (``+00:00``, not ``Z``).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic.json_schema import SkipJsonSchema
+
+from journey.deeplinks import LinkKind
+from journey.states import OrderStatus, PaymentStatus
+
+Time = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str),
+                 WithJsonSchema({"type": "string", "format": "date-time"})]
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Error(Answer):
+    """Every refusal: 400 bad input, 401 bad or stale launch data, 403 not allowed, 404, 409 conflict."""
+
+    error: str = Field(description="an engine ErrorCode value")
+    message: str = Field(description="in the caller's language")
+    detail: str | SkipJsonSchema[None] = Field(None, description="what did not fit (input errors only)",
+                                              exclude_if=lambda v: v is None)
+
+
+class Money(Answer):
+    amount: int = Field(description="minor units: kopecks for RUB, stars for XTR")
+    currency: str
+    text: str = Field(description="the amount as the shop writes it, e.g. 249,90 ₽")
+
+
+class Category(Answer):
+    id: str
+    name: str
+
+
+class Option(Answer):
+    id: str
+    name: str
+    price_delta: Money
+
+
+class OptionGroup(Answer):
+    id: str
+    name: str
+    required: bool
+    multiple: bool
+    options: list[Option]
+
+
+class Rating(Answer):
+    average: float | None
+    count: int
+
+
+class Item(Answer):
+    id: str
+    category: str
+    name: str
+    description: str
+    photo: str
+    price: Money
+    options: list[OptionGroup]
+    tags: list[str]
+    stock: int | None = Field(description="left at the point asked for; null: not counted")
+    sold_out: bool
+    rating: Rating
+
+
+class Menu(Answer):
+    point: str | None
+    categories: list[Category]
+    items: list[Item]
+
+
+class Point(Answer):
+    id: str
+    name: str
+    address: str
+    lat: float | None
+    lon: float | None
+    hours: str
+    prep_minutes: int
+    open_now: bool
+
+
+class Points(Answer):
+    points: list[Point]
+
+
+class OrderLine(Answer):
+    item: str
+    name: str
+    options: list[str] = Field(description="the names of the options chosen")
+    quantity: int
+    unit_price: Money
+    total: Money
+
+
+class Quote(Answer):
+    lines: list[OrderLine]
+    subtotal: Money
+    discount: Money
+    points: int = Field(description="points spent, in minor units")
+    total: Money
+    points_cap: int = Field(description="the most points this cart could take")
+    balance: int
+    promo: str | None
+
+
+class OrderPoint(Answer):
+    id: str
+    name: str
+    address: str
+
+
+class StatusChange(Answer):
+    status: OrderStatus
+    at: Time | None
+
+
+class Payment(Answer):
+    provider: str
+    status: PaymentStatus | None
+
+
+class OrderCustomer(Answer):
+    name: str
+
+
+class Order(Answer):
+    id: str
+    number: str
+    status: OrderStatus
+    point: OrderPoint
+    lines: list[OrderLine]
+    subtotal: Money
+    discount: Money
+    points: int
+    total: Money
+    promo: str | None
+    pickup_at: Time | None
+    created_at: Time | None
+    short_code: str
+    pickup_token: str
+    history: list[StatusChange]
+    payment: Payment
+    qr: str = Field(description="the address of the pickup QR code (SVG)")
+    customer: OrderCustomer | SkipJsonSchema[None] = Field(None, description="staff views only",
+                                                           exclude_if=lambda v: v is None)
+
+
+class Orders(Answer):
+    orders: list[Order]
+
+
+class Account(Answer):
+    channel: str
+    id: str
+
+
+class Me(Answer):
+    id: str
+    name: str
+    channels: list[Account]
+    points: int
+    language: Literal["ru", "en"]
+    is_staff: bool
+    staff_points: list[str] = Field(description='ids of the points this customer serves; "*": every point')
+    referral_code: str
+    referral_link: str
+
+
+class Messages(Answer):
+    allowed: bool = Field(description="whether the shop may now message this account")
+
+
+class Visit(Answer):
+    kind: LinkKind
+    source: str
+
+
+class Review(Answer):
+    rating: int
+    text: str
+    author: str
+    created_at: Time | None
+
+
+class Reviews(Answer):
+    reviews: list[Review]
+    average: float | None
+    count: int
+
+
+class CartLine(Answer):
+    item: str
+    quantity: int
+    options: dict[str, list[str]] = Field(description="option group id -> option ids")
+
+
+class Repeat(Answer):
+    lines: list[CartLine]
+    skipped: int = Field(description="lines of the order that cannot be bought now")
+
+
+class LinkCode(Answer):
+    code: str
+    expires_at: Time | None
+
+
+class ChannelConfig(Answer):
+    """What the front end needs of one channel before anyone signed in; the other keys are the channel's."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, str | int | None] = Field(init=False)
+
+    scheme: str = Field(description="the Authorization scheme of this channel's launch data")
+
+
+class Config(Answer):
+    demo: bool
+    shop: str
+    currency: str
+    timezone: str
+    channels: dict[str, ChannelConfig] = Field(description="the configured channels with a Mini App, by name")
+    public_url: str
