@@ -242,8 +242,12 @@ class Messenger(Protocol):
 class MiniApp(Protocol):
     """What the Mini App server needs of a channel: its launch-data check and its way in from a QR code."""
 
-    channel: Channel
-    scheme: str  # the ``Authorization`` scheme its launch data comes with, e.g. ``tma``
+    @property
+    def channel(self) -> Channel: ...
+    @property
+    def scheme(self) -> str:
+        """The ``Authorization`` scheme its launch data comes with, e.g. ``tma``."""
+        ...
 
     def check(self, launch: str, now: datetime, max_age: int) -> Launch:
         """The verified account, or ``DomainError(UNAUTHORIZED)`` with the reason as detail."""
@@ -265,11 +269,19 @@ class ChannelAdapter(Protocol):
     replies go out through ``messenger``. A channel configured for its Mini App alone has no messenger.
     """
 
-    channel: Channel
-    capabilities: Capabilities
-    messenger: Messenger | None
-    mini_app: MiniApp | None
-    staff_chats: Sequence[CustomerRef]  # where staff hear of new orders (a group chat), besides the Mini App
+    # read-only, so that an adapter may narrow them (its own messenger class, a tuple of chats)
+    @property
+    def channel(self) -> Channel: ...
+    @property
+    def capabilities(self) -> Capabilities: ...
+    @property
+    def messenger(self) -> Messenger | None: ...
+    @property
+    def mini_app(self) -> MiniApp | None: ...
+    @property
+    def staff_chats(self) -> Sequence[CustomerRef]:
+        """Where staff hear of new orders (a group chat), besides the Mini App."""
+        ...
 
     def describe(self) -> str:
         """A few words for the start-up line, e.g. ``Telegram @coffee_bot``."""
