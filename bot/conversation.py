@@ -89,7 +89,7 @@ class Conversation:
     async def categories(self, turn: Turn) -> list[Reply]:
         view = await self.engine.menu()
         rows = tuple((Button(c.name, "cat", {"id": c.id}),) for c in view.categories)
-        return [Text(t(turn.lang, "categories"), rows + ((Button(t(turn.lang, "open_app"), mini_app=""),),))]
+        return [Text(t(turn.lang, "categories"), (*rows, (Button(t(turn.lang, "open_app"), mini_app=""),)))]
 
     async def category(self, turn: Turn) -> list[Reply]:
         view = await self.engine.menu()
@@ -99,7 +99,7 @@ class Conversation:
         items = [i for i in view.items if i.category_id == category.id]
         rows = tuple((Button(t(turn.lang, "item_line", name=i.name, price=i.price.format()), "item", {"id": i.id}),)
                      for i in items)
-        return [Text(t(turn.lang, "category", name=category.name), rows + ((Button(t(turn.lang, "back"), "menu"),),))]
+        return [Text(t(turn.lang, "category", name=category.name), (*rows, (Button(t(turn.lang, "back"), "menu"),)))]
 
     async def item(self, turn: Turn) -> list[Reply]:
         view = await self.engine.menu()
