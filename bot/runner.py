@@ -67,8 +67,7 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
     demo = channels.is_demo(settings)
     if demo:
         print(await seed_demo(engine), flush=True)
-    async with engine.read() as uow:
-        rules = await engine.rules(uow)
+    rules = (await engine.shop_view()).rules
     qr = QrcodeRenderer()
     conversation = Conversation(engine, public_url=settings.webapp.base_url)
     notifier = Notifier(engine, qr)
