@@ -20,7 +20,8 @@ Time = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str),
 
 
 class Answer(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # no other keys: the document describes exactly what this server sends
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Error(Answer):

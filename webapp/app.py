@@ -84,7 +84,10 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             raise
         if exc.status >= 500:
             return await internal_error(request)
-        return await error(request, _HTTP_CODES.get(exc.status, ErrorCode.BAD_INPUT), exc.status)
+        answer = await error(request, _HTTP_CODES.get(exc.status, ErrorCode.BAD_INPUT), exc.status)
+        if "Allow" in exc.headers:  # a 405 says which methods the resource has (RFC 9110)
+            answer.headers["Allow"] = exc.headers["Allow"]
+        return answer
     except Exception:
         if not request.path.startswith("/api/"):
             raise
@@ -116,9 +119,9 @@ async def compression_middleware(request: web.Request, handler: Handler) -> web.
         content_type = mimetypes.guess_type(request.path)[0] or ("text/html" if request.path.endswith("/") else "")
         if content_type.startswith(COMPRESSIBLE):
             response.enable_compression(web.ContentCoding.gzip)
-    elif isinstance(response, web.Response):
-        if response.content_type.startswith(COMPRESSIBLE) and len(response.body or b"") >= MIN_COMPRESS:
-            response.enable_compression(web.ContentCoding.gzip)
+    elif (isinstance(response, web.Response) and isinstance(response.body, bytes | bytearray)
+          and response.content_type.startswith(COMPRESSIBLE) and len(response.body) >= MIN_COMPRESS):
+        response.enable_compression(web.ContentCoding.gzip)
     return response
 
 

@@ -4,15 +4,25 @@ The client sends ids and quantities only; every amount is computed by the engine
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from journey.deeplinks import DeepLink, LinkKind, parse_start
 from journey.model import CartLine
 from journey.pricing import MAX_LINES, MAX_QUANTITY
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Start = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]  # the deep-link grammar
+
+
+def _whole(value: Any) -> Any:
+    """JSON has one kind of number: ``2.0`` is the integer 2 (as JSON Schema says), ``2.5`` is not."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# after the bounds (so that the schema keeps them as minimum/maximum); still strict: no strings, no booleans
+WHOLE = BeforeValidator(_whole)
 
 
 class Body(BaseModel):
@@ -21,7 +31,7 @@ class Body(BaseModel):
 
 class CartLineBody(Body):
     item: Id
-    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] = 1
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY), WHOLE] = 1
     options: Annotated[dict[Id, Annotated[list[Id], Field(max_length=20)]], Field(max_length=20)] = {}
 
     def to_line(self) -> CartLine:
@@ -32,7 +42,7 @@ class CartBody(Body):
     point: Id
     lines: Annotated[list[CartLineBody], Field(max_length=MAX_LINES)]
     promo: Annotated[str, StringConstraints(max_length=32)] | None = None
-    points: Annotated[int, Field(ge=0, le=10**9)] = 0
+    points: Annotated[int, Field(ge=0, le=10**9), WHOLE] = 0
 
     def cart(self) -> list[CartLine]:
         return [line.to_line() for line in self.lines]
@@ -48,6 +58,9 @@ class OrderBody(CartBody):
 class VisitBody(Body):
     start: Start
 
+    def link(self) -> DeepLink:
+        return parse_start(self.start) or DeepLink(self.start, LinkKind.UNKNOWN)  # never empty: see Start
+
 
 class LanguageBody(Body):
     language: Literal["ru", "en"]
@@ -55,7 +68,7 @@ class LanguageBody(Body):
 
 class ReviewBody(Body):
     item: Id
-    rating: Annotated[int, Field(ge=1, le=5)]
+    rating: Annotated[int, Field(ge=1, le=5), WHOLE]
     text: Annotated[str, StringConstraints(max_length=1000)] = ""
 
 
@@ -71,6 +84,11 @@ class MessagesBody(Body):
 
 class PickupBody(Body):
     """A scanned QR (``token``) or a typed short code (``code``, with ``point`` when staff serve several)."""
+
+    # exactly one of the two, as the validator below checks, said in the schema too
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"required": ["token"], "properties": {"token": {"type": "string"}}},
+        {"required": ["code"], "properties": {"code": {"type": "string"}}}]})
 
     token: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     code: Annotated[str, StringConstraints(min_length=1, max_length=8)] | None = None

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from journey.deeplinks import parse_start
-
 from . import serialize
 from .bodies import LanguageBody, LinkBody, MessagesBody, VisitBody
 from .config import MENU_CACHE
@@ -51,7 +49,7 @@ async def post_messages(request: web.Request) -> web.Response:
 @routes.post("/api/visits")
 async def post_visit(request: web.Request) -> web.Response:
     """The Mini App was opened from a QR code, a referral or a campaign: record it (the first touch too)."""
-    link = parse_start((await body(request, VisitBody)).start)
+    link = (await body(request, VisitBody)).link()
     await engine(request).record_visit(link, caller(request).channel, caller(request))
     return reply(serialize.visit(link), 201)
 

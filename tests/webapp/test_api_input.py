@@ -23,7 +23,7 @@ def malformed(cart: dict) -> dict[str, object]:
         "null": "null",
         "no lines": json.dumps({"point": "center"}),
         "quantity as text": json.dumps({**cart, "lines": [{**LATTE, "quantity": "2"}]}),
-        "quantity as float": json.dumps({**cart, "lines": [{**LATTE, "quantity": 2.0}]}),
+        "quantity as a fraction": json.dumps({**cart, "lines": [{**LATTE, "quantity": 1.5}]}),  # 2.0 is 2
         "quantity as bool": json.dumps({**cart, "lines": [{**LATTE, "quantity": True}]}),
         "quantity 0": json.dumps({**cart, "lines": [{**LATTE, "quantity": 0}]}),
         "quantity 100": json.dumps({**cart, "lines": [{**LATTE, "quantity": 100}]}),
