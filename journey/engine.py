@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from . import customers, delivery, notices, order_views, ordering, queries, reviews, shop
+from . import customers, delivery, expiry, notices, order_views, ordering, queries, reviews, shop
 from .channels import CustomerRef
 from .errors import DomainError, ErrorCode
 from .events import DomainEvent
@@ -112,7 +112,7 @@ class Engine:
     mark_ready = ordering.mark_ready
     hand_over = ordering.hand_over
     cancel = ordering.cancel
-    expire_due = ordering.expire_due
+    expire_due = expiry.expire_due
     order_view = order_views.order_view
     pickup_token = order_views.pickup_token
     find_for_pickup = ordering.find_for_pickup

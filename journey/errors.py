@@ -17,6 +17,7 @@ class ErrorCode(str, Enum):
     ORDER_NOT_FOUND = "order_not_found"
     CUSTOMER_NOT_FOUND = "customer_not_found"
     OUT_OF_STOCK = "out_of_stock"
+    TOO_MANY_OPEN_ORDERS = "too_many_open_orders"
     EMPTY_CART = "empty_cart"
     BAD_OPTION = "bad_option"
     BAD_QUANTITY = "bad_quantity"
@@ -94,6 +95,10 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.ORDER_NOT_FOUND: ("Заказ не найден.", "Order not found."),
     ErrorCode.CUSTOMER_NOT_FOUND: ("Покупатель не найден.", "Customer not found."),
     ErrorCode.OUT_OF_STOCK: ("Не хватает в наличии.", "Not enough in stock."),
+    ErrorCode.TOO_MANY_OPEN_ORDERS: ("У вас уже несколько незабранных заказов. Заберите или отмените один "
+                                     "из них, чтобы оформить новый.",
+                                     "You already have several orders not yet picked up. Pick up or cancel "
+                                     "one of them to place a new one."),
     ErrorCode.EMPTY_CART: ("Корзина пуста.", "The cart is empty."),
     ErrorCode.BAD_OPTION: ("Неверный выбор опций.", "Invalid choice of options."),
     ErrorCode.BAD_QUANTITY: ("Неверное количество.", "Invalid quantity."),

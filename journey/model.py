@@ -143,7 +143,10 @@ class ShopRules:
     currency: str = "RUB"
     earn_percent: int = 5  # points earned per 100 kopecks paid (1 point = 1 kopeck)
     redeem_cap_percent: int = 30  # points pay at most this share of the order
-    unpaid_timeout_minutes: int = 15
+    unpaid_timeout_minutes: int = 15  # an order waiting for an online payment expires after this
+    # a counter order nobody accepted expires this long after the point was first open to see it (0: never)
+    accept_timeout_minutes: int = 30
+    max_open_orders: int = 3  # orders one customer may hold not yet picked up (0: no limit)
     referral_bonus: int = 10000  # points for both when the friend's first order is picked up
     timezone: str = "Europe/Moscow"
 

@@ -1,4 +1,4 @@
-"""Orders: quote, place, accept, mark ready, hand over, cancel, expire.
+"""Orders: quote, place, accept, mark ready, hand over, cancel (what expires by itself: expiry.py).
 
 Each state change is one named function: it checks the transition table, writes the change, its
 side effects (stock, points, payment) and its domain events in one unit of work. Calls to an online
@@ -71,6 +71,16 @@ async def _quote(engine: Engine, uow: UnitOfWork, customer_id: str, cart: Sequen
     return pricing.quote(items, cart, rules, promo=promo, balance=balance, points=points), rules
 
 
+async def _within_open_limit(uow: UnitOfWork, customer_id: str, rules: ShopRules) -> None:
+    """Refuse one more order to a customer already holding the shop's limit: orders never collected
+    must not keep the stock from everyone else."""
+    if not rules.max_open_orders:
+        return
+    held = sum([await uow.orders.count_for_customer(customer_id, s) for s in OrderStatus if s.is_open])
+    if held >= rules.max_open_orders:
+        raise DomainError(ErrorCode.TOO_MANY_OPEN_ORDERS, f"{held} open, the limit is {rules.max_open_orders}")
+
+
 async def quote(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], *, promo_code: str | None = None,
                 points: int = 0) -> Quote:
     """A price preview: the same computation as placing, nothing written."""
@@ -95,6 +105,7 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
         customer = await find_or_create(self, uow, ref)
         point = await _point(uow, point_id)
         q, rules = await _quote(self, uow, customer.id, cart, promo_code, points)
+        await _within_open_limit(uow, customer.id, rules)
         when = _pickup_time(point, rules, now, pickup_at)
         stock = await uow.catalog.stock(point.id)
         needed: dict[str, int] = {}
@@ -306,28 +317,3 @@ async def cancel(self: Engine, actor: CustomerRef, order_id: str, reason: str = 
         order.status = OrderStatus.CANCELLED
     await _void_held(self, order_id)
     return order
-
-
-async def expire_due(self: Engine) -> list[str]:
-    """Expire unpaid online orders past the timeout, and ready orders not collected by closing time."""
-    now = self.now()
-    expired: list[str] = []
-    async with self.uow() as uow:
-        rules = await self.rules(uow)
-        zone = ZoneInfo(rules.timezone)
-        cutoff = now - timedelta(minutes=rules.unpaid_timeout_minutes)
-        for order_id in await uow.orders.ids_in_status(OrderStatus.PLACED, before=cutoff):
-            intent = await uow.payments.for_order(order_id)
-            if intent and intent.status is PaymentStatus.PENDING and self.provider(intent.provider).online:
-                await _close(self, uow, await _load(uow, order_id), OrderStatus.EXPIRED, now, "unpaid")
-                expired.append(order_id)
-        for order_id in await uow.orders.ids_in_status(OrderStatus.READY):
-            order = await _load(uow, order_id)
-            point = await uow.catalog.point(order.point_id)
-            closes = point.hours.closes_at(order.pickup_at.astimezone(zone)) if point else None
-            if closes is not None and now >= closes:
-                await _close(self, uow, order, OrderStatus.EXPIRED, now, "not_collected")
-                expired.append(order_id)
-    for order_id in expired:
-        await _void_held(self, order_id)
-    return expired

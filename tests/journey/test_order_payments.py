@@ -71,7 +71,7 @@ def shop(db, clock, engine, gateway) -> Engine:
 
 # --- expiry ----------------------------------------------------------------------------------------
 
-async def test_an_unpaid_online_order_expires_and_releases_stock_a_counter_order_does_not(shop, gateway, clock):
+async def test_an_unpaid_online_order_expires_and_releases_stock_a_counter_order_waits_longer(shop, gateway, clock):
     gateway.answer = PaymentStatus.PENDING  # the customer has not paid yet
     online = await shop.place_order(GUEST, [CartLine("croissant", 3)], "center", provider="fakepay")
     counter = await shop.place_order(customer(2), CROISSANTS, "center")
@@ -86,8 +86,11 @@ async def test_an_unpaid_online_order_expires_and_releases_stock_a_counter_order
     assert await status(shop, counter.order.id) == (OrderStatus.PLACED, PaymentStatus.PENDING)
     assert await stock_of(shop) == 8
     assert (await event_types(shop)).count("order.expired") == 1
-    clock.advance(hours=1)
+    clock.advance(minutes=14)  # a counter order waits for the staff to accept it: 30 minutes by default
     assert await shop.expire_due() == []
+    clock.advance(minutes=1)
+    assert await shop.expire_due() == [counter.order.id]
+    assert await stock_of(shop) == 10
 
 
 # --- online payments -------------------------------------------------------------------------------

@@ -1,0 +1,82 @@
+"""Orders that close by themselves: unpaid online orders, counter orders nobody accepted, ready orders
+nobody collected by closing time.
+
+Each expiry goes through the order's transition table like any other change, gives back what ``_close``
+gives back (stock not yet made, points, the promo use, a held payment) and writes ``order.expired`` with
+the reason (``unpaid``, ``not_accepted``, ``not_collected``), which tells the customer and the staff.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from .catalog import OpeningHours
+from .order_views import _load
+from .ordering import _close, _void_held
+from .states import OrderStatus, PaymentStatus
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+WEEK = 7
+NEVER_OPEN = OpeningHours((None,) * WEEK)  # a point gone from the menu: the timeout counts from placing
+
+
+def first_open(hours: OpeningHours, at: datetime) -> datetime:
+    """The first moment at or after ``at`` (a local, aware time) when the point is open; ``at`` itself
+    when it is open then, or when it never opens (nothing to wait for)."""
+    if hours.is_open(at):
+        return at
+    for days in range(WEEK + 1):
+        day = at + timedelta(days=days)
+        span = hours.days[day.weekday()]
+        if span is None:
+            continue
+        opens = day.replace(hour=span[0].hour, minute=span[0].minute, second=0, microsecond=0)
+        if opens >= at:
+            return opens
+    return at
+
+
+def accept_deadline(hours: OpeningHours, placed_at: datetime, zone: ZoneInfo, minutes: int) -> datetime:
+    """Staff have ``minutes`` to accept a counter order, counted from when they could first see it: an order
+    placed at night for the morning is not lost before the point opens."""
+    return first_open(hours, placed_at.astimezone(zone)) + timedelta(minutes=minutes)
+
+
+async def expire_due(self: Engine) -> list[str]:
+    """Expire unpaid online orders and unaccepted counter orders past the shop's timeouts, and ready
+    orders not collected by closing time."""
+    now = self.now()
+    expired: list[str] = []
+    async with self.uow() as uow:
+        rules = await self.rules(uow)
+        zone = ZoneInfo(rules.timezone)
+        shortest = min(rules.unpaid_timeout_minutes, rules.accept_timeout_minutes or rules.unpaid_timeout_minutes)
+        for order_id in await uow.orders.ids_in_status(OrderStatus.PLACED, before=now - timedelta(minutes=shortest)):
+            intent = await uow.payments.for_order(order_id)
+            if intent is None or intent.status is not PaymentStatus.PENDING:
+                continue  # paid online and waiting for the staff: the customer's money holds the order
+            order = await _load(uow, order_id)
+            provider = self.providers.get(intent.provider)
+            if provider is None or provider.online:  # a provider no longer configured cannot be paid either
+                if now >= order.created_at + timedelta(minutes=rules.unpaid_timeout_minutes):
+                    await _close(self, uow, order, OrderStatus.EXPIRED, now, "unpaid")
+                    expired.append(order_id)
+            elif rules.accept_timeout_minutes:
+                point = await uow.catalog.point(order.point_id)
+                hours = point.hours if point else NEVER_OPEN
+                if now >= accept_deadline(hours, order.created_at, zone, rules.accept_timeout_minutes):
+                    await _close(self, uow, order, OrderStatus.EXPIRED, now, "not_accepted")
+                    expired.append(order_id)
+        for order_id in await uow.orders.ids_in_status(OrderStatus.READY):
+            order = await _load(uow, order_id)
+            point = await uow.catalog.point(order.point_id)
+            closes = point.hours.closes_at(order.pickup_at.astimezone(zone)) if point else None
+            if closes is not None and now >= closes:
+                await _close(self, uow, order, OrderStatus.EXPIRED, now, "not_collected")
+                expired.append(order_id)
+    for order_id in expired:
+        await _void_held(self, order_id)
+    return expired
