@@ -14,6 +14,7 @@ from journey.engine import Engine
 from journey.errors import DomainError, ErrorCode
 from journey.ports import QrRenderer
 
+from . import serialize
 from .auth import Launch
 from .bodies import Body
 from .config import CONFIG, ENGINE, QR, WebappConfig
@@ -95,12 +96,12 @@ async def language(request: web.Request) -> str:
 
 
 async def error(request: web.Request, code: ErrorCode, status: int | None = None, detail: str = "") -> web.Response:
-    data: dict[str, str] = {"error": code.value, "message": code.message(await language(request))}
-    if detail and code in (ErrorCode.BAD_INPUT, ErrorCode.BAD_OPTION, ErrorCode.BAD_QUANTITY):
-        data["detail"] = detail  # what exactly did not fit: for developers, only for input errors
-    return reply(data, status or code.http_status)
+    # what exactly did not fit goes to developers, and only for input errors
+    shown = detail if code in (ErrorCode.BAD_INPUT, ErrorCode.BAD_OPTION, ErrorCode.BAD_QUANTITY) else ""
+    return reply(serialize.error(code.value, code.message(await language(request)), shown),
+                 status or code.http_status)
 
 
 async def internal_error(request: web.Request) -> web.Response:
     code, ru, en = INTERNAL
-    return reply({"error": code, "message": en if await language(request) == "en" else ru}, 500)
+    return reply(serialize.error(code, en if await language(request) == "en" else ru), 500)

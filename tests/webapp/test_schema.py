@@ -57,7 +57,8 @@ ANNA, STAFF = CustomerRef(Channel.WEB, "anna"), CustomerRef(Channel.WEB, "staff"
 KNOWN: dict[str, list[Any]] = {"point": [p.id for p in POINTS], "item": [i.id for i in ITEMS],
                                "item_id": [i.id for i in ITEMS], "order_id": [], "code": [], "token": [],
                                "options": [{}, {"size": ["m"], "milk": ["oat"]}, {"syrup": ["vanilla", "caramel"]}],
-                               "pickup_at": [None], "promo": [None], "points": [0]}
+                               "pickup_at": [None], "promo": [None], "points": [0], "payment": ["counter"],
+                               "lines": [[{"item": "espresso"}], [{"item": "latte", "options": {"size": ["l"]}}]]}
 
 
 class FakeQr:
@@ -96,8 +97,9 @@ class DemoServer:
 
     @staticmethod
     async def _orders(engine: Engine) -> None:
-        """Anna's orders in each state (and one of someone else), for the generated requests to find."""
-        for stage in range(4):
+        """Anna's orders picked up, ready and placed (and one of someone else), for the generated requests
+        to find; two open of the three a customer may hold, so that she can still order."""
+        for stage in (3, 2, 0):
             view = await engine.place_order(ANNA, [CartLine("espresso")], "center")
             order = view.order
             KNOWN["order_id"].append(order.id)
@@ -156,7 +158,7 @@ def _mixed(values: Any) -> st.SearchStrategy[Any]:
         return st.just(values)
     drawn: dict[str, st.SearchStrategy[Any]] = {name: _known(value, name) for name, value in values.items()}
     if isinstance(values.get("lines"), list):
-        drawn["lines"] = st.tuples(*map(_mixed, values["lines"])).map(list)
+        drawn["lines"] = st.one_of(st.tuples(*map(_mixed, values["lines"])).map(list), _known(values["lines"], "lines"))
     return st.fixed_dictionaries(drawn)
 
 
