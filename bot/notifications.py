@@ -84,8 +84,16 @@ class Notifier:
 
     async def closed(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
         who = await self._customer(event)
-        key = "n_cancelled" if event.type is EventType.ORDER_CANCELLED else "n_expired"
-        return [(who[0], Text(t(who[1], key, code=event.data["short_code"])))] if who else []
+        reason, code = event.data.get("reason", ""), event.data["short_code"]
+        if event.type is EventType.ORDER_CANCELLED:
+            key = "n_cancelled"
+        else:
+            key = {"unpaid": "n_expired_unpaid", "not_accepted": "n_expired_not_accepted"}.get(reason, "n_expired")
+        replies: list[tuple[CustomerRef, Reply]] = [(who[0], Text(t(who[1], key, code=code)))] if who else []
+        if event.type is EventType.ORDER_EXPIRED and reason == "not_accepted":  # the staff missed it: say so
+            point, _ = await self._point_and_zone(event.data["point_id"])
+            replies += [(chat, Text(t("ru", "n_staff_expired", code=code, point=point))) for chat in self.staff_chats]
+        return replies
 
     async def placed(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
         if not self.staff_chats:

@@ -62,7 +62,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     "n_picked_up": ("Приятного аппетита! Начислено баллов: {points}. Оцените заказ — это помогает другим.",
                     "Enjoy! Points earned: {points}. Rate your order — it helps others."),
     "n_cancelled": ("Заказ № {code} отменён.", "Order No. {code} is cancelled."),
-    "n_expired": ("Заказ № {code} закрыт: его не забрали вовремя.", "Order No. {code} is closed: it was not collected in time."),
+    "n_expired": ("Заказ № {code} закрыт: его не забрали вовремя.",
+                  "Order No. {code} is closed: it was not collected in time."),
+    "n_expired_unpaid": ("Заказ № {code} закрыт: оплата не пришла вовремя. Баллы и промокод возвращены.",
+                         "Order No. {code} is closed: the payment did not arrive in time. Your points and promo "
+                         "code are back."),
+    "n_expired_not_accepted": ("Заказ № {code} закрыт: его не успели принять, извините. Баллы и промокод "
+                               "возвращены — оформите заказ заново, если он ещё нужен.",
+                               "Order No. {code} is closed: nobody accepted it in time, sorry. Your points and "
+                               "promo code are back — please order again if you still want it."),
+    "n_staff_expired": ("Заказ № {code} — {point} закрыт: его никто не принял вовремя. Покупатель уведомлён, "
+                        "товар вернулся в наличие.",
+                        "Order No. {code} — {point} is closed: nobody accepted it in time. The customer is told, "
+                        "the stock is back."),
     "n_staff_new": ("Новый заказ № {code} — {point}, к {time}\n{lines}\nИтого {total}, {payment}",
                     "New order No. {code} — {point}, by {time}\n{lines}\nTotal {total}, {payment}"),
     "rate": ("Оценить", "Rate"),
@@ -76,7 +88,7 @@ TEXTS: dict[str, tuple[str, str]] = {
 
 STATUS = {
     "placed": ("оформлен", "placed"), "accepted": ("готовится", "being prepared"), "ready": ("готов", "ready"),
-    "picked_up": ("выдан", "picked up"), "cancelled": ("отменён", "cancelled"), "expired": ("не забран", "expired"),
+    "picked_up": ("выдан", "picked up"), "cancelled": ("отменён", "cancelled"), "expired": ("не состоялся", "expired"),
 }
 
 
