@@ -112,8 +112,11 @@ class Settings(BaseSettings):
 
     @property
     def is_demo(self) -> bool:
-        """No channel token: the demo in an ordinary browser."""
-        return self.telegram.token is None and self.vk.token is None
+        """No channel configured, neither a bot token nor a Mini App secret: the demo in an ordinary browser.
+        The registered channels decide what configures them (bot/channels.py), so a third one counts too."""
+        from .channels import is_demo
+
+        return is_demo(self)
 
     def sqlite_path(self) -> Path | None:
         """``sqlite:///x.db`` -> ``x.db`` (relative to the working directory), ``sqlite:////abs`` -> ``/abs``,

@@ -101,6 +101,7 @@ class Engine:
     save_promo = shop.save_promo
     add_staff = shop.add_staff
     remove_staff = shop.remove_staff
+    holds_shop = shop.holds_shop
 
     add_review = reviews.add_review
     item_reviews = reviews.item_reviews

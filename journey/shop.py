@@ -10,6 +10,7 @@ from .errors import DomainError, ErrorCode
 from .events import DomainEvent, EventType
 from .menu import Menu, MenuEntry, validate
 from .model import Promo, ShopRules
+from .states import OrderStatus
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -132,3 +133,14 @@ async def list_staff(self: Engine) -> list[tuple[CustomerRef, str]]:
     async with self.read() as uow:
         return await uow.staff.list()
 
+
+async def holds_shop(self: Engine) -> bool:
+    """Whether the database holds a shop: a pickup point, an item (even one switched off) or an order.
+    Seeding the demo into such a database would mix a made-up menu into a real shop's."""
+    async with self.read() as uow:
+        if await uow.catalog.points() or await uow.catalog.items(include_unavailable=True):
+            return True
+        for status in OrderStatus:
+            if await uow.orders.ids_in_status(status):
+                return True
+    return False
