@@ -11,6 +11,8 @@ from PIL import Image
 
 from cli import vitrina
 
+pytestmark = pytest.mark.slow  # each test starts the CLI as a process
+
 MENU = """category,name,price,options,stock:center
 Кофе,Капучино,250,"Размер: S, M +40",
 Кофе,Латте,12x,,

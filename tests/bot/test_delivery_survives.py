@@ -146,6 +146,7 @@ async def test_a_transient_failure_is_retried_and_delivered_once(engine, kind):
         assert await engine.dead_letters() == []
 
 
+@pytest.mark.slow  # the CLI as a process
 async def test_a_dead_letter_is_listed_by_the_cli_and_can_be_retried(tmp_path):
     db = SqliteDatabase(tmp_path / "vitrina.db")
     await db.connect()

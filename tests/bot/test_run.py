@@ -27,6 +27,7 @@ def test_the_readme_opens_with_the_run_and_test_commands():
     assert "./dev test" in (ROOT / ".ci" / "run").read_text()
 
 
+@pytest.mark.slow
 async def test_the_readme_run_command_serves_the_demo(tmp_path):
     port = free_port()
     command = readme_commands()[0].split()
@@ -61,6 +62,7 @@ def shop_env(tmp_path, fake, port, **extra) -> dict[str, str]:
             "VITRINA_DATABASE_URL": f"sqlite:///{tmp_path / 'shop.db'}", **extra}
 
 
+@pytest.mark.slow
 async def test_run_with_a_telegram_token_serves_a_customer_from_start_to_pickup(tmp_path, fake):
     from cli import vitrina as cli
 
@@ -103,6 +105,7 @@ async def test_run_with_a_telegram_token_serves_a_customer_from_start_to_pickup(
         assert "Начислено баллов" in picked.text
 
 
+@pytest.mark.slow
 async def test_webhook_mode_refuses_a_call_without_the_secret(tmp_path, fake):
     port = free_port()
     env = shop_env(tmp_path, fake, port, VITRINA_TELEGRAM__WEBHOOK_URL="https://coffee.example/telegram/webhook",
@@ -129,6 +132,7 @@ async def test_webhook_mode_refuses_a_call_without_the_secret(tmp_path, fake):
         assert len(fake.calls_of("sendMessage")) == 1
 
 
+@pytest.mark.slow
 async def test_run_with_a_vk_token_serves_a_customer_from_start_to_pickup(tmp_path):
     from cli import vitrina as cli
     from fake_vk import FakeVK
