@@ -107,7 +107,7 @@ async def cmd_staff_list(engine: Engine, args: argparse.Namespace) -> None:
     rows = await engine.list_staff()
     for ref, point in rows:
         print(f"{ref.key}\t{point}")
-    for owner in sorted(f"{c.value}:{i}" for c, i in engine.owners):  # type: ignore[union-attr]
+    for owner in sorted(o.key for o in engine.owners):
         print(f"{owner}\t* (owner)")
     if not rows and not engine.owners:
         print("no staff yet: vitrina staff add telegram:<id> --point <point>")

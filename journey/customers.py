@@ -171,7 +171,7 @@ async def claim_update(self: Engine, channel: Channel, update_id: str) -> bool:
 
 
 def is_owner(self: Engine, ref: CustomerRef) -> bool:
-    return (ref.channel, ref.external_id) in self.owners
+    return CustomerRef(ref.channel, ref.external_id) in self.owners
 
 
 async def _staff_points(engine: Engine, uow: UnitOfWork, accounts: list[Account]) -> set[str]:

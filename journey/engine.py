@@ -32,7 +32,8 @@ class Engine:
     reader: UnitOfWorkFactory | None = None  # read-only snapshots; falls back to ``uow``
 
     def __post_init__(self) -> None:
-        self.owners = frozenset((o.channel, o.external_id) for o in self.owners)
+        # the account alone decides (not the name or language a ref may carry): ``is_owner`` looks it up
+        self.owners = frozenset(CustomerRef(o.channel, o.external_id) for o in self.owners)
         self.providers = {"counter": CounterProvider(), **self.providers}
 
     def read(self) -> UnitOfWork:

@@ -113,9 +113,9 @@ def _parse_group(text: str) -> OptionGroup:
 
 
 def _parse_option(text: str, group: str) -> Option:
-    match = _OPTION.match(text)  # always matches: the price part is optional
-    label = match["label"].strip()
-    if not label or re.match(r"^[+-]\s*\d", label):
+    match = _OPTION.match(text)  # matches any text: the price part is optional
+    label = match["label"].strip() if match else ""
+    if match is None or not label or re.match(r"^[+-]\s*\d", label):
         raise ValueError(f"option group {group!r}: option {text!r} has no name")
     delta = 0
     if match["amount"]:
@@ -243,13 +243,13 @@ def validate(menu: Menu, known_points: set[str]) -> None:
             add(entry.line, "id", f"item id {item.id!r} is already used by {first[item.id].item.name!r}{where}; "
                                   "give one of them its own id")
         first.setdefault(item.id, entry)
-        for point, quantity in entry.stock.items():
-            field = f"stock:{point}"
-            if point not in allowed and point not in unknown_reported:
+        for point_id, quantity in entry.stock.items():
+            field = f"stock:{point_id}"
+            if point_id not in allowed and point_id not in unknown_reported:
                 # once per point: a missing point would otherwise repeat on every row
-                unknown_reported.add(point)
+                unknown_reported.add(point_id)
                 known = ", ".join(sorted(allowed)) or "none"
-                add(entry.line, field, f"unknown pickup point {point!r} (known: {known})")
+                add(entry.line, field, f"unknown pickup point {point_id!r} (known: {known})")
             if quantity is not None and (type(quantity) is not int or quantity < 0):
                 add(entry.line, field, f"stock must be a whole number, zero or more, or empty; got {quantity!r}")
     if not menu.entries:

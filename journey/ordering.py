@@ -112,8 +112,9 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
         for line in q.lines:
             needed[line.item_id] = needed.get(line.item_id, 0) + line.quantity
         for item_id, quantity in needed.items():
-            if item_id in stock:
-                if stock[item_id] < quantity:
+            left = stock.get(item_id)
+            if left is not None:  # counted at this point (None: made to order)
+                if left < quantity:
                     raise DomainError(ErrorCode.OUT_OF_STOCK, item_id)
                 await uow.catalog.change_stock(point.id, item_id, -quantity)
         order = Order(new_id("o"), customer.id, point.id, OrderStatus.PLACED, q.lines, q.subtotal, q.discount,

@@ -55,8 +55,11 @@ OPEN_ORDER_STATUSES = frozenset({OrderStatus.PLACED, OrderStatus.ACCEPTED, Order
 
 
 def can_transition(current: OrderStatus | PaymentStatus, target: OrderStatus | PaymentStatus) -> bool:
-    table = ORDER_TRANSITIONS if isinstance(current, OrderStatus) else PAYMENT_TRANSITIONS
-    return type(current) is type(target) and target in table[current]
+    if isinstance(current, OrderStatus) and isinstance(target, OrderStatus):
+        return target in ORDER_TRANSITIONS[current]
+    if isinstance(current, PaymentStatus) and isinstance(target, PaymentStatus):
+        return target in PAYMENT_TRANSITIONS[current]
+    return False
 
 
 def ensure_transition(current: OrderStatus | PaymentStatus, target: OrderStatus | PaymentStatus) -> None:

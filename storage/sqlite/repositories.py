@@ -152,7 +152,7 @@ class SqliteCustomers(_Repo):
     async def link_code(self, code: str) -> LinkCode | None:
         r = self._c.execute("SELECT code, customer_id, expires_at, used FROM link_codes WHERE code = ?",
                             (code,)).fetchone()
-        return LinkCode(r[0], r[1], dt(r[2]), bool(r[3])) if r else None
+        return LinkCode(r[0], r[1], rows.at(r[2]), bool(r[3])) if r else None
 
     async def use_link_code(self, code: str) -> None:
         self._write("UPDATE link_codes SET used = 1 WHERE code = ?", (code,))
@@ -185,7 +185,7 @@ class SqliteOrders(_Repo):
         if not r:
             return None
         order = rows.order(r)
-        order.history = [(OrderStatus(s), dt(at)) for s, at in self._c.execute(
+        order.history = [(OrderStatus(s), rows.at(at)) for s, at in self._c.execute(
             "SELECT status, at FROM order_history WHERE order_id = ? ORDER BY rowid", (order_id,))]
         return order
 
@@ -365,7 +365,8 @@ class SqliteReviews(_Repo):
     async def for_item(self, item_id: str, limit: int = 20) -> list[Review]:
         cur = self._c.execute("SELECT order_id, item_id, customer_id, rating, text, author, created_at FROM reviews"
                               " WHERE item_id = ? ORDER BY created_at DESC LIMIT ?", (item_id, limit))
-        return [Review(*r[:6], dt(r[6])) for r in cur]
+        return [Review(order_id, item, customer_id, rating, text, author, dt(created))
+                for order_id, item, customer_id, rating, text, author, created in cur]
 
     async def ratings(self) -> dict[str, tuple[float, int]]:
         cur = self._c.execute("SELECT item_id, AVG(rating), COUNT(*) FROM reviews GROUP BY item_id")

@@ -25,6 +25,11 @@ def dt(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
+def at(value: str) -> datetime:
+    """A ``NOT NULL`` time column."""
+    return datetime.fromisoformat(value)
+
+
 def integrity_error(e: sqlite3.IntegrityError) -> DomainError:
     """A constraint the engine should have kept itself: say which, as a domain refusal."""
     text = str(e)
@@ -97,8 +102,8 @@ def order(row: tuple) -> Order:
         for l in json.loads(lines)
     )
     return Order(id_, customer_id, point_id, OrderStatus(status), parsed, Money(subtotal, currency),
-                 Money(discount, currency), points, Money(total, currency), dt(pickup_at), short_code,
-                 dt(created), dt(updated), promo, source, provider, account)
+                 Money(discount, currency), points, Money(total, currency), at(pickup_at), short_code,
+                 at(created), at(updated), promo, source, provider, account)
 
 
 PAYMENT_COLUMNS = "id, order_id, provider, amount, currency, status, idempotency_key, provider_ref, created_at, updated_at"

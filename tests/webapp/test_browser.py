@@ -143,7 +143,7 @@ async def server(engine: Engine) -> AsyncIterator[Server]:
 
 @pytest.fixture
 async def demo_server(engine: Engine) -> AsyncIterator[Server]:
-    engine.owners = engine.owners | {(Channel.WEB, "staff")}  # as bot.main wires the demo: "demo staff"
+    engine.owners = {*engine.owners, CustomerRef(Channel.WEB, "staff")}  # as bot.main wires the demo
     async for s in serve(engine, demo=True):
         yield s
 
