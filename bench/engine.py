@@ -49,7 +49,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,18 +59,18 @@ if str(ROOT) not in sys.path:
 sys.path.insert(1, str(ROOT / "tests"))
 
 import aiosqlite  # noqa: E402
+from shop_fixtures import seed  # noqa: E402
 
 from journey.channels import Channel, CustomerRef  # noqa: E402
 from journey.engine import Engine  # noqa: E402
 from journey.ids import new_id  # noqa: E402
 from journey.model import CartLine  # noqa: E402
 from journey.states import OrderStatus  # noqa: E402
-from shop_fixtures import seed  # noqa: E402
 from storage.sqlite import SqliteDatabase  # noqa: E402
 
 STEPS = ("place_order", "accept", "mark_ready", "hand_over")
 STAFF = CustomerRef(Channel.TELEGRAM, "2", "Бариста")
-START = datetime(2026, 11, 18, 6, 0, tzinfo=timezone.utc)  # a Wednesday, 09:00 in Moscow: open
+START = datetime(2026, 11, 18, 6, 0, tzinfo=UTC)  # a Wednesday, 09:00 in Moscow: open
 
 # the shop of the tests (tests/shop_fixtures.py): two points, a latte with options, counted croissants
 CART = (CartLine("latte", 1, {"size": ("m",), "milk": ("oat",)}),
@@ -114,12 +114,12 @@ async def journey(engine: Engine, ref: CustomerRef, timings: dict[str, list[floa
     if order.status is not OrderStatus.PICKED_UP:
         raise AssertionError(f"journey ended in {order.status}")
     if timings is not None:
-        for step, a, b in zip(STEPS + ("journey",), (t0, t1, t2, t3, t0), (t1, t2, t3, t4, t4)):
+        for step, a, b in zip((*STEPS, "journey"), (t0, t1, t2, t3, t0), (t1, t2, t3, t4, t4), strict=True):
             timings[step].append(b - a)
 
 
 async def run_engine(engine: Engine, journeys: int, concurrency: int) -> tuple[float, dict[str, list[float]]]:
-    timings: dict[str, list[float]] = {s: [] for s in STEPS + ("journey",)}
+    timings: dict[str, list[float]] = {s: [] for s in (*STEPS, "journey")}
     left = journeys
 
     async def customer(n: int) -> None:
@@ -248,7 +248,7 @@ def rebinder(ids: dict[str, str]) -> Callable[[dict[str, str]], Callable[[tuple]
 
 def run_baseline(conns: dict[str, sqlite3.Connection], recorded: dict[str, list], ids: dict[str, str],
                  customers: list[tuple[str, str]], journeys: int) -> tuple[float, dict[str, list[float]]]:
-    timings: dict[str, list[float]] = {s: [] for s in STEPS + ("journey",)}
+    timings: dict[str, list[float]] = {s: [] for s in (*STEPS, "journey")}
     for_ids = rebinder(ids)
     steps = [(step, [(conns[c], sql, params) for c, sql, params in recorded[step]]) for step in STEPS]
     perf = time.perf_counter
@@ -386,7 +386,7 @@ def table(results: list[tuple[str, float, int, dict[str, list[float]]]]) -> str:
     out = io.StringIO()
     header = f"{'step (ms)':<12}" + "".join(f"{name:>22}" for name, *_ in results)
     out.write(header + "\n" + f"{'':<12}" + "".join(f"{'p50':>11}{'p99':>11}" for _ in results) + "\n")
-    for step in STEPS + ("journey",):
+    for step in (*STEPS, "journey"):
         out.write(f"{step:<12}" + "".join(f"{ms(pct(t[step], .5)):>11}{ms(pct(t[step], .99)):>11}"
                                           for _, _, _, t in results) + "\n")
     out.write(f"{'journeys/s':<12}" + "".join(f"{n / elapsed:>22.0f}" for _, elapsed, n, _ in results) + "\n")
@@ -465,8 +465,9 @@ async def main() -> None:
     rate, base_rate = args.journeys / elapsed, args.journeys / base_elapsed
     print(f"engine {rate:.0f} journeys/s with {args.concurrency} concurrent customers; baseline {base_rate:.0f}"
           f" journeys/s; ratio engine/baseline = {rate / base_rate:.0%}")
-    print(f"per journey: engine {elapsed / args.journeys * 1e6:.0f} µs, baseline {base_elapsed / args.journeys * 1e6:.0f}"
-          f" µs (latencies at x{args.concurrency} include waiting for the write lock: one writer at a time)")
+    print(f"per journey: engine {elapsed / args.journeys * 1e6:.0f} µs,"
+          f" baseline {base_elapsed / args.journeys * 1e6:.0f} µs (latencies at x{args.concurrency} include waiting"
+          " for the write lock: one writer at a time)")
     target = rate >= 1000 and rate / base_rate >= 0.40
     print(f"target (>= 1000 journeys/s and >= 40% of the baseline): {'met' if target else 'MISSED'}")
     if hop_results:

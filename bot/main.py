@@ -8,10 +8,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
 
 from journey.channels import Channel, CustomerRef
 from journey.engine import Engine
@@ -125,7 +124,8 @@ async def cmd_qr(engine: Engine, args: argparse.Namespace) -> None:
     from .qr_codes import qr_param
     settings: Settings = args.settings
     param, caption = qr_param(args.kind, args.value, args.table, args.caption)
-    if args.kind in ("counter", "table") and param[1:].split("_")[0] not in {p.id for p in (await engine.menu()).points}:
+    points = {p.id for p in (await engine.menu()).points}
+    if args.kind in ("counter", "table") and param[1:].split("_")[0] not in points:
         raise CommandError(f"unknown pickup point {args.value!r}: see 'vitrina menu export'")
     url = f"{settings.webapp.base_url.rstrip('/')}/go/{param}"
     out = Path(args.out or f"qr-{param}.{args.format}")

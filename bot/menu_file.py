@@ -17,8 +17,17 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from journey.catalog import Category, Item, OpeningHours, PickupPoint
-from journey.menu import (Menu, MenuEntry, MenuError, MenuProblem, check_point, format_options, parse_options,
-                          slugify, validate)
+from journey.menu import (
+    Menu,
+    MenuEntry,
+    MenuError,
+    MenuProblem,
+    check_point,
+    format_options,
+    parse_options,
+    slugify,
+    validate,
+)
 from journey.money import Money, format_rubles, parse_rubles
 
 COLUMNS = ("id", "category", "name", "price", "description", "options", "photo", "available", "tags")
@@ -210,7 +219,7 @@ def _read_csv(text: str, known_points: set[str] | None) -> Menu:
             cells = cells + [""] * (len(columns) - len(cells))
             fields: Fields = {}
             stock: Fields = {}
-            for column, cell in zip(columns, cells):
+            for column, cell in zip(columns, cells, strict=False):  # empty cells past the header: ignored
                 if column.startswith(STOCK):
                     stock[column[len(STOCK):]] = (cell, line)
                 elif column in COLUMNS:

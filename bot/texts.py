@@ -35,7 +35,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "order_line": ("№ {code} от {date} — {total}, {status}", "No. {code} of {date} — {total}, {status}"),
     "repeat_offer": ("Повторить заказ в «{point}»?\n{lines}\nИтого: {total}. Оплата на кассе.",
                      "Repeat the order at «{point}»?\n{lines}\nTotal: {total}. Pay at the counter."),
-    "repeat_nothing": ("Из прошлого заказа сейчас ничего нет в меню.", "Nothing from your last order is on the menu now."),
+    "repeat_nothing": ("Из прошлого заказа сейчас ничего нет в меню.",
+                       "Nothing from your last order is on the menu now."),
     "confirm": ("Подтвердить", "Confirm"),
     "placed": ("Заказ № {code} принят к оформлению. Итого {total}, оплата на кассе.\n"
                "Заберите в «{point}» к {time}. Мы напишем, когда будет готово.",

@@ -113,7 +113,8 @@ class OpeningHours:
                     if span[0] >= span[1] and span[1] != MIDNIGHT:
                         raise ValueError
             except ValueError:
-                raise ValueError(f"opening hours not understood: {part!r} (e.g. 'mon-fri 08:00-21:00', 'sat-sun 00:00-24:00' or 'sun closed')") from None
+                raise ValueError(f"opening hours not understood: {part!r} (e.g. 'mon-fri 08:00-21:00',"
+                                 " 'sat-sun 00:00-24:00' or 'sun closed')") from None
             for d in range(lo, hi + 1):
                 days[d] = span
         return cls(tuple(days))

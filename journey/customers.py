@@ -61,7 +61,8 @@ async def identify(self: Engine, ref: CustomerRef, link: DeepLink | None = None)
         return await find_or_create(self, uow, ref, link)
 
 
-async def record_visit(self: Engine, link: DeepLink, channel: Channel, ref: CustomerRef | None = None) -> Customer | None:
+async def record_visit(self: Engine, link: DeepLink, channel: Channel,
+                       ref: CustomerRef | None = None) -> Customer | None:
     """Record where a visit came from; creates the customer (first touch) when we know who it is."""
     async with self.uow() as uow:
         customer = await find_or_create(self, uow, ref, link) if ref is not None else None

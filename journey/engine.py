@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from . import customers, delivery, expiry, notices, order_views, ordering, queries, reviews, shop
 from .channels import CustomerRef
@@ -17,7 +17,7 @@ from .ports import Clock, PaymentProvider, UnitOfWork, UnitOfWorkFactory
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 @dataclass

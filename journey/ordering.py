@@ -117,9 +117,10 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
                 if left < quantity:
                     raise DomainError(ErrorCode.OUT_OF_STOCK, item_id)
                 await uow.catalog.change_stock(point.id, item_id, -quantity)
+        short_code = pickup.new_short_code(await uow.orders.short_codes_in_use(point.id))
         order = Order(new_id("o"), customer.id, point.id, OrderStatus.PLACED, q.lines, q.subtotal, q.discount,
-                      q.points_spent, q.total, when, pickup.new_short_code(await uow.orders.short_codes_in_use(point.id)),
-                      now, now, q.promo_code, source, payment_provider.name, ref.key)
+                      q.points_spent, q.total, when, short_code, now, now, q.promo_code, source, payment_provider.name,
+                      ref.key)
         await uow.orders.add(order)
         if q.promo_code:
             await uow.promos.record_use(q.promo_code, customer.id, order.id)
@@ -153,8 +154,9 @@ async def _apply_payment(engine: Engine, order_id: str, status: PaymentStatus, p
         now = engine.now()
         await uow.payments.set_status(intent.id, status, now, provider_ref or None)
         order = await _load(uow, order_id)
-        kind = {PaymentStatus.AUTHORIZED: EventType.PAYMENT_AUTHORIZED, PaymentStatus.CAPTURED: EventType.PAYMENT_CAPTURED,
-                PaymentStatus.FAILED: EventType.PAYMENT_FAILED, PaymentStatus.VOIDED: EventType.PAYMENT_VOIDED,
+        kind = {PaymentStatus.AUTHORIZED: EventType.PAYMENT_AUTHORIZED,
+                PaymentStatus.CAPTURED: EventType.PAYMENT_CAPTURED, PaymentStatus.FAILED: EventType.PAYMENT_FAILED,
+                PaymentStatus.VOIDED: EventType.PAYMENT_VOIDED,
                 PaymentStatus.REFUNDED: EventType.PAYMENT_REFUNDED}[status]
         await engine.emit(uow, _event(kind, order, now, provider=intent.provider))
         if status is PaymentStatus.FAILED and order.status.is_open:

@@ -15,7 +15,7 @@ from typing import Protocol, Self
 from .catalog import Category, Item, PickupPoint
 from .channels import Capabilities, Channel, CustomerRef, LandingLink, Launch, Reply, Route
 from .events import DomainEvent
-from .model import (Account, Customer, LedgerEntry, LinkCode, Order, PaymentIntent, Promo, Review, Visit)
+from .model import Account, Customer, LedgerEntry, LinkCode, Order, PaymentIntent, Promo, Review, Visit
 from .states import OrderStatus, PaymentStatus
 
 

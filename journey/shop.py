@@ -33,8 +33,8 @@ async def menu(self: Engine, point_id: str | None = None, *, include_unavailable
         if point_id is not None and point_id not in {p.id for p in points}:
             raise DomainError(ErrorCode.POINT_NOT_FOUND, point_id)
         stock = await uow.catalog.stock(point_id) if point_id else {}
-        return MenuView(await uow.catalog.categories(), await uow.catalog.items(include_unavailable=include_unavailable),
-                        stock, points, await self.rules(uow))
+        items = await uow.catalog.items(include_unavailable=include_unavailable)
+        return MenuView(await uow.catalog.categories(), items, stock, points, await self.rules(uow))
 
 
 async def menu_version(self: Engine) -> str:

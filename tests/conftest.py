@@ -13,8 +13,8 @@ from storage.sqlite import SqliteDatabase
 sys.path.insert(0, str(Path(__file__).parent / "fakes"))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from shop_fixtures import *  # noqa: E402,F401,F403  (older tests read these through conftest)
-from shop_fixtures import OWNER, FakeClock, seed  # noqa: E402
+from shop_fixtures import *  # noqa: F403  (older tests read these through conftest)
+from shop_fixtures import OWNER, FakeClock, seed
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ Kept out of conftest.py so every test folder can import it by one unique name.
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from journey.catalog import Category, Item, OpeningHours, Option, OptionGroup, PickupPoint
 from journey.channels import Channel, CustomerRef
@@ -12,7 +12,7 @@ from journey.engine import Engine
 from journey.money import Money
 
 # A Wednesday, 09:00 in Moscow: every demo point is open.
-NOON = datetime(2026, 11, 18, 6, 0, tzinfo=timezone.utc)
+NOON = datetime(2026, 11, 18, 6, 0, tzinfo=UTC)
 OWNER = CustomerRef(Channel.TELEGRAM, "1", "Владелец")
 BARISTA = CustomerRef(Channel.TELEGRAM, "2", "Бариста")
 

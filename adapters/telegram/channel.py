@@ -14,8 +14,15 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramNotFound, TelegramUnauthorizedError
-from aiogram.types import (BotCommand, BotCommandScopeDefault, CallbackQuery, MenuButtonWebApp, Message, Update,
-                           WebAppInfo)
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeDefault,
+    CallbackQuery,
+    MenuButtonWebApp,
+    Message,
+    Update,
+    WebAppInfo,
+)
 from aiogram.utils.token import TokenValidationError, validate_token
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 
@@ -31,7 +38,8 @@ UPDATES = ["message", "callback_query"]
 
 COMMANDS = {
     "ru": [("start", "Начать"), ("menu", "Меню"), ("orders", "Мои заказы"), ("points", "Баллы"),
-           ("link", "Связать с ВКонтакте"), ("lang", "English"), ("help", "Помощь"), ("stop", "Не присылать сообщения")],
+           ("link", "Связать с ВКонтакте"), ("lang", "English"), ("help", "Помощь"),
+           ("stop", "Не присылать сообщения")],
     "en": [("start", "Start"), ("menu", "Menu"), ("orders", "My orders"), ("points", "Points"),
            ("link", "Link with VK"), ("lang", "Русский"), ("help", "Help"), ("stop", "Stop messages")],
 }

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import (CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, User,
-                           WebAppInfo)
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, User, WebAppInfo
 
 from journey.channels import Button, Capabilities, Channel, CustomerRef, Inbound
 

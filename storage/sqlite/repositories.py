@@ -36,7 +36,8 @@ class SqliteCatalog(_Repo):
         return f"{self._c.execute('PRAGMA data_version').fetchone()[0]}.{self._c.total_changes}"
 
     async def categories(self) -> list[Category]:
-        return [Category(*r) for r in self._c.execute("SELECT id, name, position FROM categories ORDER BY position, name")]
+        cur = self._c.execute("SELECT id, name, position FROM categories ORDER BY position, name")
+        return [Category(*r) for r in cur]
 
     async def items(self, *, include_unavailable: bool = False) -> list[Item]:
         where = "" if include_unavailable else "WHERE available = 1"
@@ -95,7 +96,8 @@ class SqliteCatalog(_Repo):
             self._write("DELETE FROM stock WHERE point_id = ? AND item_id = ?", (point_id, item_id))
         else:
             self._write("INSERT INTO stock (point_id, item_id, quantity) VALUES (?, ?, ?) ON CONFLICT"
-                        " (point_id, item_id) DO UPDATE SET quantity = excluded.quantity", (point_id, item_id, quantity))
+                        " (point_id, item_id) DO UPDATE SET quantity = excluded.quantity",
+                        (point_id, item_id, quantity))
 
     async def change_stock(self, point_id: str, item_id: str, delta: int) -> None:
         self._write("UPDATE stock SET quantity = quantity + ? WHERE point_id = ? AND item_id = ?",
@@ -317,7 +319,8 @@ class SqliteStaff(_Repo):
         return self._write(sql, params).rowcount
 
     async def list(self) -> list[tuple[CustomerRef, str]]:
-        cur = self._c.execute("SELECT channel, external_id, point_id FROM staff ORDER BY point_id, channel, external_id")
+        cur = self._c.execute("SELECT channel, external_id, point_id FROM staff"
+                              " ORDER BY point_id, channel, external_id")
         return [(CustomerRef(Channel(c), e), p) for c, e, p in cur]
 
     async def points_of(self, accounts: Sequence[CustomerRef]) -> set[str]:
@@ -334,8 +337,8 @@ class SqliteSettings(_Repo):
         return r[0] if r else None
 
     async def set(self, key: str, value: str) -> None:
-        self._write("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (key, value))
+        self._write("INSERT INTO meta (key, value) VALUES (?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
     async def all(self) -> dict[str, str]:
         return dict(self._c.execute("SELECT key, value FROM meta").fetchall())

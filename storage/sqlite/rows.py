@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from journey.catalog import Item, OpeningHours, Option, OptionGroup, PickupPoint
 from journey.channels import Channel
@@ -17,8 +17,8 @@ def ts(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def dt(value: str | None) -> datetime | None:
@@ -106,7 +106,8 @@ def order(row: tuple) -> Order:
                  at(created), at(updated), promo, source, provider, account)
 
 
-PAYMENT_COLUMNS = "id, order_id, provider, amount, currency, status, idempotency_key, provider_ref, created_at, updated_at"
+PAYMENT_COLUMNS = ("id, order_id, provider, amount, currency, status, idempotency_key, provider_ref, created_at,"
+                   " updated_at")
 
 
 def payment(row: tuple) -> PaymentIntent:

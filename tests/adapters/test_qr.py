@@ -6,7 +6,6 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-
 import zxingcpp
 from PIL import Image, ImageDraw
 

@@ -7,9 +7,8 @@ import time
 
 import pytest
 import zxingcpp
-from PIL import Image
-
 from cli import vitrina
+from PIL import Image
 
 pytestmark = pytest.mark.slow  # each test starts the CLI as a process
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 from fake_telegram import FakeTelegram
-
 from launch_data import telegram_init_data
 from process import Running, free_port
 
@@ -136,7 +135,6 @@ async def test_webhook_mode_refuses_a_call_without_the_secret(tmp_path, fake):
 async def test_run_with_a_vk_token_serves_a_customer_from_start_to_pickup(tmp_path):
     from cli import vitrina as cli
     from fake_vk import FakeVK
-
     from launch_data import vk_launch_params
 
     port = free_port()

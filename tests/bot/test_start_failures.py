@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from cli import VITRINA, clean_env
 from fake_telegram import FakeTelegram
 from fake_vk import FakeVK
-
-from cli import VITRINA, clean_env
 from process import free_port
 
 pytestmark = pytest.mark.slow

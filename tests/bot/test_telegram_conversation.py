@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
-
 from shop_fixtures import BARISTA, OWNER
+from telegram_harness import button, buttons, telegram_shop
+
 from journey.channels import Channel, CustomerRef
 from journey.model import CartLine
-from telegram_harness import button, buttons, telegram_shop
 
 LATTE_M_OAT = CartLine("latte", 2, {"size": ("m",), "milk": ("oat",)})
 

@@ -9,16 +9,16 @@ import contextlib
 import aiohttp
 import pytest
 import third_channel
+from process import free_port
+from shop_fixtures import FakeClock, seed
 from third_channel import NAME, photos, sign, texts
 
+import journey.channels
 from bot import channels
 from bot.runner import run
 from bot.settings import load_settings
-import journey.channels
 from journey.channels import register_channel
 from journey.engine import Engine
-from process import free_port
-from shop_fixtures import FakeClock, seed
 from storage.sqlite import SqliteDatabase
 
 CUSTOMER, STAFF = 501, 900

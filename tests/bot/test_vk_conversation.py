@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from shop_fixtures import BARISTA, OWNER
+from vk_harness import APP_ID, build_channel, button, buttons, vk_shop
 
 from journey.channels import Channel, CustomerRef
 from journey.model import CartLine
-from shop_fixtures import BARISTA, OWNER
-from vk_harness import APP_ID, build_channel, button, buttons, vk_shop
 
 LATTE_M_OAT = CartLine("latte", 2, {"size": ("m",), "milk": ("oat",)})
 STAFF_PEER = 2000000001

@@ -14,8 +14,20 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels import ChannelKind, Wiring
-from journey.channels import (Capabilities, Channel, ChannelError, CustomerRef, Inbound, LandingLink, Launch, Photo,
-                              Reply, Route, Text, degrade)
+from journey.channels import (
+    Capabilities,
+    Channel,
+    ChannelError,
+    CustomerRef,
+    Inbound,
+    LandingLink,
+    Launch,
+    Photo,
+    Reply,
+    Route,
+    Text,
+    degrade,
+)
 from journey.launch import check_age, refused
 
 NAME = Channel("webchat")

@@ -220,7 +220,7 @@ class FakeVK:
             return result
         try:
             return await asyncio.wait_for(check(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             recent = [(c.method, c.params, c.error) for c in self.calls[-5:]]
             raise TimeoutError(f"{what or predicate} not seen in {timeout}s; last calls: {recent}") from None
 
@@ -235,10 +235,8 @@ class FakeVK:
             params.update(await request.post())
         for key in JSON_PARAMS:
             if isinstance(params.get(key), str):
-                try:
+                with contextlib.suppress(ValueError):
                     params[key] = json.loads(params[key])
-                except ValueError:
-                    pass
         return params
 
     async def _method(self, request: web.Request) -> web.Response:

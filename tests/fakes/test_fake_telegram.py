@@ -10,9 +10,14 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter, TelegramUnauthorizedError
 from aiogram.filters import CommandObject, CommandStart
-from aiogram.types import (BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup,
-                           Message, WebAppInfo)
-
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    WebAppInfo,
+)
 from fake_telegram import FakeTelegram, Upload
 
 USER = 4242
@@ -181,11 +186,10 @@ async def test_wrong_token_is_unauthorized(fake):
 
 
 async def test_unknown_method_and_webhook_conflict(fake, bot):
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{fake.base_url}/bot{fake.token}/sendDragon") as resp:
-            assert resp.status == 404
-            assert await resp.json() == {"ok": False, "error_code": 404,
-                                         "description": "Not Found: method not found"}
+    async with aiohttp.ClientSession() as http, http.post(f"{fake.base_url}/bot{fake.token}/sendDragon") as resp:
+        assert resp.status == 404
+        assert await resp.json() == {"ok": False, "error_code": 404,
+                                     "description": "Not Found: method not found"}
     await bot.set_webhook("https://shop.example/tg")
     assert (await bot.get_webhook_info()).url == "https://shop.example/tg"
     with pytest.raises(Exception, match="Conflict"):

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from journey_support import OWNER, FakeClock, balance, customer, give_points, ledger, seed, stock_of
 
 from journey.engine import Engine
 from journey.errors import DomainError, ErrorCode
 from journey.model import CartLine, LedgerEntry
 from journey.states import OrderStatus
-from journey_support import OWNER, FakeClock, balance, customer, give_points, ledger, seed, stock_of
 from storage.sqlite import SqliteDatabase
 
 
@@ -85,10 +85,10 @@ async def _race(path: Path, stock: int, quantities: list[int]) -> None:
               for i, q in enumerate(quantities)), return_exceptions=True)
         outcome(results)
         left = await stock_of(two)
-        sold = sum(q for q, r in zip(quantities, results) if not isinstance(r, BaseException))
+        sold = sum(q for q, r in zip(quantities, results, strict=True) if not isinstance(r, BaseException))
         assert left >= 0 and sold == stock - left == await placed_quantity(one)
         # stock only goes down, so whoever was refused asked for more than ended up left
-        assert all(q > left for q, r in zip(quantities, results) if isinstance(r, BaseException))
+        assert all(q > left for q, r in zip(quantities, results, strict=True) if isinstance(r, BaseException))
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

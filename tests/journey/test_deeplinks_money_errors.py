@@ -14,7 +14,6 @@ from journey.deeplinks import LinkKind, parse_start
 from journey.errors import DomainError, ErrorCode
 from journey.money import RUB, XTR, Money, format_rubles, parse_rubles
 
-
 # --- deep links ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("param, kind, fields, label", [

@@ -7,13 +7,13 @@ ten minutes. A friend who arrives through ``r<code>`` earns both of them a bonus
 from __future__ import annotations
 
 import pytest
+from journey_support import BARISTA, balance, customer, customer_id, event_types, fulfil, give_points, refused
 
 from journey.channels import Channel
 from journey.customers import language_of
 from journey.deeplinks import parse_start
 from journey.errors import ErrorCode
 from journey.model import CartLine
-from journey_support import BARISTA, balance, customer, customer_id, event_types, fulfil, give_points, refused
 
 TG = customer(1)
 VK = customer(1, Channel.VK)

@@ -6,8 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from journey.catalog import SLUG, Category, Item, Option, OptionGroup, PickupPoint
-from journey.menu import (Menu, MenuEntry, MenuError, MenuProblem, format_options, parse_options, slugify,
-                          validate)
+from journey.menu import Menu, MenuEntry, MenuError, MenuProblem, format_options, parse_options, slugify, validate
 from journey.money import Money
 
 EXAMPLE = ("Размер: S, M +40, L +80; Молоко [optional]: обычное, овсяное +60, миндальное +70; "

@@ -7,9 +7,22 @@ the timeout, while a counter order does not.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from journey_support import (
+    BARISTA,
+    OWNER,
+    balance,
+    customer,
+    event_types,
+    fulfil,
+    give_points,
+    refused,
+    status,
+    stock_of,
+)
+from journey_support import order_state as state
 
 from journey.engine import Engine
 from journey.errors import ErrorCode
@@ -17,8 +30,6 @@ from journey.model import CartLine, PaymentIntent
 from journey.money import Money
 from journey.ports import PaymentResult
 from journey.states import OrderStatus, PaymentStatus
-from journey_support import (BARISTA, OWNER, balance, customer, event_types, fulfil, give_points,
-                             order_state as state, refused, status, stock_of)
 
 GUEST = customer(1)
 CROISSANTS = [CartLine("croissant", 2)]
@@ -161,7 +172,7 @@ async def test_a_declined_capture_keeps_the_order_ready_and_the_money_held(shop,
 async def test_a_held_payment_is_released_when_a_ready_order_expires(shop, gateway, clock):
     order = (await shop.place_order(GUEST, CROISSANTS, "center", provider="fakepay")).order
     await fulfil(shop, order.id)
-    clock.current = datetime(2026, 11, 18, 19, 0, tzinfo=timezone.utc)  # 22:00 in Moscow
+    clock.current = datetime(2026, 11, 18, 19, 0, tzinfo=UTC)  # 22:00 in Moscow
     assert await shop.expire_due() == [order.id]
     assert gateway.calls[-1] == ("void", order.id)
     assert await status(shop, order.id) == (OrderStatus.EXPIRED, PaymentStatus.VOIDED)

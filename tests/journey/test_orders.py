@@ -8,17 +8,29 @@ collected by closing time expires. Each step writes its events. Online payments:
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from journey_support import (
+    BARISTA,
+    OWNER,
+    balance,
+    customer,
+    event_types,
+    fulfil,
+    give_points,
+    ledger,
+    refused,
+    status,
+    stock_of,
+)
+from journey_support import order_state as state
 
 from journey import pickup
 from journey.errors import ErrorCode
 from journey.model import CartLine, Promo, PromoKind
 from journey.money import Money
 from journey.states import OrderStatus, PaymentStatus
-from journey_support import (BARISTA, OWNER, balance, customer, event_types, fulfil, give_points, ledger,
-                             order_state as state, refused, status, stock_of)
 
 GUEST = customer(1)
 CROISSANTS = [CartLine("croissant", 2)]
@@ -202,7 +214,7 @@ async def test_a_ready_order_not_collected_by_closing_time_expires_without_relea
     await give_points(engine, GUEST, 1000)
     order = (await engine.place_order(GUEST, CROISSANTS, "center", points=100)).order
     await fulfil(engine, order.id)
-    clock.current = datetime(2026, 11, 18, 18, 59, tzinfo=timezone.utc)  # 21:59 in Moscow, closes at 22:00
+    clock.current = datetime(2026, 11, 18, 18, 59, tzinfo=UTC)  # 21:59 in Moscow, closes at 22:00
     assert await engine.expire_due() == []
     clock.advance(minutes=1)
     assert await engine.expire_due() == [order.id]
@@ -245,7 +257,7 @@ async def test_pickup_time_is_checked(engine, clock):
     with refused(ErrorCode.BAD_PICKUP_TIME):
         await engine.place_order(GUEST, CROISSANTS, "center", pickup_at=datetime(2026, 11, 18, 12, 0))  # naive
     with refused(ErrorCode.POINT_CLOSED):  # 22:30 in Moscow
-        await engine.place_order(GUEST, CROISSANTS, "center", pickup_at=datetime(2026, 11, 18, 19, 30, tzinfo=timezone.utc))
+        await engine.place_order(GUEST, CROISSANTS, "center", pickup_at=datetime(2026, 11, 18, 19, 30, tzinfo=UTC))
     assert await stock_of(engine) == 10 and await engine.orders_of(GUEST) == []
     wanted = now + timedelta(hours=3)
     order = (await engine.place_order(GUEST, CROISSANTS, "center", pickup_at=wanted)).order
@@ -254,7 +266,7 @@ async def test_pickup_time_is_checked(engine, clock):
 
 
 async def test_the_shop_refuses_orders_when_it_is_closed_now(engine, clock):
-    clock.current = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)  # 05:00 in Moscow, opens at 07:00
+    clock.current = datetime(2026, 11, 18, 2, 0, tzinfo=UTC)  # 05:00 in Moscow, opens at 07:00
     with refused(ErrorCode.POINT_CLOSED):
         await engine.place_order(GUEST, CROISSANTS, "center")
     with refused(ErrorCode.POINT_NOT_FOUND):

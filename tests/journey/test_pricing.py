@@ -12,13 +12,14 @@ from datetime import timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from journey_support import ITEMS as MENU
+from journey_support import customer, give_points, refused
 
 from journey import pricing
 from journey.catalog import Item
 from journey.errors import ErrorCode
 from journey.model import CartLine, Promo, PromoKind, ShopRules
 from journey.money import XTR, Money
-from journey_support import ITEMS as MENU, customer, give_points, refused
 
 ITEMS = {i.id: i for i in MENU}
 RULES = ShopRules()

@@ -11,8 +11,15 @@ from itertools import product
 import pytest
 
 from journey.errors import DomainError, ErrorCode
-from journey.states import (OPEN_ORDER_STATUSES, ORDER_TRANSITIONS, PAYMENT_TRANSITIONS, OrderStatus,
-                            PaymentStatus, can_transition, ensure_transition)
+from journey.states import (
+    OPEN_ORDER_STATUSES,
+    ORDER_TRANSITIONS,
+    PAYMENT_TRANSITIONS,
+    OrderStatus,
+    PaymentStatus,
+    can_transition,
+    ensure_transition,
+)
 
 DESIGN_ORDER = """
 placed -> accepted | cancelled | expired
@@ -89,5 +96,5 @@ def test_the_machines_do_not_mix(current, target):
 
 
 def test_open_statuses_are_those_with_a_way_forward():
-    assert OPEN_ORDER_STATUSES == {s for s in OrderStatus if ORDER_TRANSITIONS[s]}
+    assert {s for s in OrderStatus if ORDER_TRANSITIONS[s]} == OPEN_ORDER_STATUSES
     assert all(s.is_open == bool(ORDER_TRANSITIONS[s]) for s in OrderStatus)

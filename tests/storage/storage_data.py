@@ -1,14 +1,14 @@
 """Shared data and helpers of the storage contract suite (plain values, no backend specifics)."""
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from journey.catalog import Category, Item, OpeningHours, Option, OptionGroup, PickupPoint
 from journey.channels import Channel
 from journey.model import Account, Customer
 from journey.money import Money
 
-NOON = datetime(2026, 11, 18, 9, 0, tzinfo=timezone.utc)
+NOON = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
 SIZE = OptionGroup("size", "Размер", (Option("s", "S"), Option("m", "M", 4000), Option("l", "L", 8000)))
 MILK = OptionGroup("milk", "Молоко", (Option("oat", "Овсяное", 6000), Option("almond", "Миндальное", -500)),
                    required=False)

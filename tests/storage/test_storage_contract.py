@@ -5,7 +5,7 @@ Runs once per backend in ``conftest.BACKENDS``; nothing here may depend on one b
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from storage_data import CATEGORIES, ITEMS, NOON, POINTS, add_customer, make_customer, seed_catalog
@@ -14,8 +14,18 @@ from journey.catalog import Category, OpeningHours, PickupPoint
 from journey.channels import Channel, CustomerRef
 from journey.errors import DomainError, ErrorCode
 from journey.events import DomainEvent, EventType
-from journey.model import (Account, LedgerEntry, LinkCode, Order, OrderLine, PaymentIntent, Promo, PromoKind,
-                           Review, Visit)
+from journey.model import (
+    Account,
+    LedgerEntry,
+    LinkCode,
+    Order,
+    OrderLine,
+    PaymentIntent,
+    Promo,
+    PromoKind,
+    Review,
+    Visit,
+)
 from journey.money import Money
 from journey.ports import DeliveryFailure
 from journey.states import OrderStatus, PaymentStatus
@@ -546,7 +556,7 @@ async def test_outbox_pending_and_mark_handled(uow_factory):
         assert not await uow.outbox.is_handled("notify", ids[1])
         assert not await uow.outbox.is_handled("analytics", ids[0])
     async with uow_factory.reading() as uow:
-        assert [e.id for e in await uow.outbox.pending("notify")] == [ids[1]] + ids[3:]
+        assert [e.id for e in await uow.outbox.pending("notify")] == [ids[1], *ids[3:]]
         assert [e.id for e in await uow.outbox.pending("analytics")] == ids  # each subscriber on its own
         assert [e.id for e in await uow.outbox.pending("notify", after=ids[3])] == ids[4:]
     async with uow_factory() as uow:
@@ -625,8 +635,8 @@ async def test_outbox_prune_without_any_reader_keeps_everything(uow_factory):
 
 
 async def test_processed_updates_and_link_failures_are_pruned_by_age(uow_factory):
-    from datetime import datetime, timezone
-    now = datetime.now(timezone.utc)  # update ids are stamped with the time they were claimed
+    from datetime import datetime
+    now = datetime.now(UTC)  # update ids are stamped with the time they were claimed
     async with uow_factory() as uow:
         await uow.updates.claim("telegram", "1")
         await uow.customers.record_link_failure("vk:9", NOON)

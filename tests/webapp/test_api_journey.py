@@ -62,7 +62,8 @@ async def test_whole_journey(client, tma, staff, cart, order_body):
     queue = await ok(await client.get("/api/staff/orders?point=center", headers=staff))
     assert [o["id"] for o in queue["orders"]] == [order["id"]]
     assert queue["orders"][0]["customer"] == {"name": "Анна Тестова"}
-    assert (await ok(await client.post(f"/api/staff/orders/{order['id']}/accept", headers=staff)))["status"] == "accepted"
+    accepted = await ok(await client.post(f"/api/staff/orders/{order['id']}/accept", headers=staff))
+    assert accepted["status"] == "accepted"
     assert (await ok(await client.post(f"/api/staff/orders/{order['id']}/ready", headers=staff)))["status"] == "ready"
     by_code = {"code": order["short_code"], "point": "center"}
     looked = await ok(await client.post("/api/staff/lookup", json=by_code, headers=staff))
@@ -86,7 +87,7 @@ async def test_whole_journey(client, tma, staff, cart, order_body):
     reviews = await ok(await client.get("/api/items/latte/reviews", headers=anna))
     assert reviews["count"] == 1 and reviews["average"] == 5
     repeat = await ok(await client.post(f"/api/orders/{order['id']}/repeat", headers=anna))
-    assert repeat == {"lines": cart["lines"][:1] + [{**cart["lines"][1], "options": {}}], "skipped": 0}
+    assert repeat == {"lines": [*cart["lines"][:1], {**cart["lines"][1], "options": {}}], "skipped": 0}
 
 
 async def test_handing_over_twice_is_409_and_changes_nothing(client, tma, staff, order_body):

@@ -1,8 +1,9 @@
 """The menu answer is built once per change of the data: it must never show stale stock or prices."""
 from __future__ import annotations
 
-from journey.model import CartLine
 from shop_fixtures import customer
+
+from journey.model import CartLine
 from storage.sqlite import SqliteDatabase
 
 

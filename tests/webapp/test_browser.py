@@ -8,6 +8,7 @@ Screenshots go to test-artifacts/<test name>*.png.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -214,10 +215,8 @@ async def chromium(request) -> AsyncIterator[Browser]:
             yield b
         finally:
             for i, page in enumerate(b.pages):  # how each page was left, passed or failed
-                try:
+                with contextlib.suppress(Exception):
                     await page.screenshot(path=str(ARTIFACTS / f"{b.name}-end-{i}.png"), full_page=True, timeout=5000)
-                except Exception:
-                    pass
             await browser.close()
     assert b.errors == [], f"JavaScript errors: {b.errors}"
 
@@ -407,8 +406,8 @@ async def test_vk_journey(server: Server, chromium: Browser):
 
 
 async def demo_referral(server: Server, page) -> str:
-    me = await page.evaluate("fetch('/api/me', {headers: {Authorization: 'demo ' + localStorage.getItem('vitrina.demo')}})"
-                             ".then(r => r.json())")
+    me = await page.evaluate("fetch('/api/me', {headers: {Authorization:"
+                             " 'demo ' + localStorage.getItem('vitrina.demo')}}).then(r => r.json())")
     return "/go/r" + me["referral_code"]
 
 
@@ -424,7 +423,7 @@ async def test_demo_journey(demo_server: Server, chromium: Browser):
     await page.wait_for_url(re.compile(r"#/checkout$"))
     await by(page, "promo-input").wait_for()  # the checkout drawn (the cart had a total too)
     await by(page, "main-button").click()
-    order_id, code = await order_page(page)
+    _order_id, code = await order_page(page)
 
     # another visitor switches to "demo staff" in the profile, then types the short code at the counter
     staff = await chromium.page()
