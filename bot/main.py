@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from journey.errors import DomainError
 from journey.menu import MenuError
 
 from . import channels, outbox_commands
+from .failures import ListenError, not_a_database, path_problem
 from .qr_codes import QrError
 from .settings import Settings, SettingsError, load_settings
 
@@ -35,8 +37,15 @@ async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
     path = settings.sqlite_path()
     if path is None:
         raise CommandError("VITRINA_DATABASE_URL: PostgreSQL is not supported yet; use sqlite:///vitrina.db")
+    problem = not_a_database(path) if path != Path(":memory:") else None
+    if problem:
+        raise CommandError(f"VITRINA_DATABASE_URL: {problem}")
     db = SqliteDatabase(path)
-    await db.connect()
+    try:
+        await db.connect()
+    except (OSError, sqlite3.Error) as e:
+        await db.close()
+        raise CommandError(f"VITRINA_DATABASE_URL: cannot open the database: {path_problem(path, e)}") from None
     try:
         owners = list(settings.owners) + ([DEMO_STAFF] if channels.is_demo(settings) else [])
         secret = settings.secret_key.get_secret_value().encode() if settings.secret_key else b""
@@ -56,7 +65,10 @@ async def cmd_db_migrate(engine: Engine, args: argparse.Namespace) -> None:
 
 
 async def cmd_db_backup(engine: Engine, args: argparse.Namespace) -> None:
-    await engine.database.backup(args.file)  # type: ignore[attr-defined]
+    try:
+        await engine.database.backup(args.file)  # type: ignore[attr-defined]
+    except (OSError, sqlite3.Error) as e:
+        raise CommandError(f"db backup {args.file}: {path_problem(Path(args.file), e)}") from None
     print(f"backup written to {args.file}")
 
 
@@ -78,6 +90,8 @@ async def cmd_menu_export(engine: Engine, args: argparse.Namespace) -> None:
         write_menu(Path(args.file), menu)
     except ValueError as e:  # a name the file format cannot carry, e.g. option ids not made from names
         raise CommandError(f"the menu cannot be written as a file: {e}") from None
+    except OSError as e:
+        raise CommandError(f"menu export {args.file}: {path_problem(Path(args.file), e)}") from None
     print(f"exported {len(menu.entries)} items to {args.file}")
 
 
@@ -131,7 +145,10 @@ async def cmd_qr(engine: Engine, args: argparse.Namespace) -> None:
     out = Path(args.out or f"qr-{param}.{args.format}")
     renderer = QrcodeRenderer()
     data = renderer.svg(url, caption) if out.suffix == ".svg" else renderer.png(url, caption)
-    out.write_bytes(data)
+    try:
+        out.write_bytes(data)
+    except OSError as e:
+        raise CommandError(f"qr --out {out}: {path_problem(out, e)}") from None
     print(f"{out}: {url}")
 
 
@@ -213,11 +230,14 @@ def main(argv: list[str] | None = None) -> int:
     except DomainError as e:
         print(f"vitrina: {e.message('en')} ({e.code.value}{': ' + e.detail if e.detail else ''})", file=sys.stderr)
         return 1
-    except (CommandError, QrError, channels.ChannelStartError, outbox_commands.OutboxCommandError) as e:
+    except (CommandError, QrError, channels.ChannelStartError, outbox_commands.OutboxCommandError, ListenError) as e:
         print(f"vitrina: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    except OSError as e:  # a file or folder this command needs; the commands above name theirs
+        print(f"vitrina: {f'{e.filename}: ' if e.filename else ''}{e.strerror or e}", file=sys.stderr)
+        return 1
     return 0
 
 

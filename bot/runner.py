@@ -20,6 +20,7 @@ from journey.outbox import OutboxRelay
 
 from . import channels
 from .conversation import Conversation
+from .failures import ListenError, listen_problem
 from .notifications import Notifier
 from .settings import Settings
 
@@ -108,7 +109,10 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
         # What start-up built (imports, the SDKs' models) lives as long as the process: keep the full garbage
         # collections from walking it again and again under load (bench/webapp.py: p99 136 -> 28 ms).
         gc.freeze()
-        await web.TCPSite(runner, settings.webapp.host, settings.webapp.port).start()
+        try:
+            await web.TCPSite(runner, settings.webapp.host, settings.webapp.port).start()
+        except OSError as e:  # the port is taken, privileged, or the host is no address of this machine
+            raise ListenError(listen_problem(settings.webapp.host, settings.webapp.port, e)) from None
         receivers = [asyncio.create_task(a.run()) for a in adapters]
         workers = [asyncio.create_task(relay.run(stop=stop)), asyncio.create_task(sweep(engine, stop)),
                    asyncio.create_task(prune(engine, settings.retention_days, stop))]
