@@ -92,6 +92,8 @@ async def cmd_menu_export(engine: Engine, args: argparse.Namespace) -> None:
         raise CommandError(f"the menu cannot be written as a file: {e}") from None
     except OSError as e:
         raise CommandError(f"menu export {args.file}: {path_problem(Path(args.file), e)}") from None
+    except MenuError as e:  # the file's name says no format (only .csv, .yaml, .yml do)
+        raise CommandError(f"menu export {args.file}: {'; '.join(p.message for p in e.problems)}") from None
     print(f"exported {len(menu.entries)} items to {args.file}")
 
 

@@ -54,6 +54,12 @@ def test_a_backup_into_a_new_folder_is_written(shop):
     assert (shop / "backups" / "today.db").stat().st_size > 0
 
 
+def test_an_export_to_a_name_of_no_format_is_named(shop):
+    one_line(vitrina(shop, "menu", "export", "menu.txt", check=False),
+             "menu export menu.txt: menu.txt: a menu file ends in .csv, .yaml or .yml")
+    assert not (shop / "menu.txt").exists()
+
+
 def test_a_folder_given_as_the_file_is_named(shop):
     (shop / "out").mkdir()
     one_line(vitrina(shop, "qr", "counter", "center", "--out", "out", "--format", "svg", check=False),
