@@ -24,13 +24,13 @@ from aiogram.types import (
     WebAppInfo,
 )
 from aiogram.utils.token import TokenValidationError, validate_token
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 
 from journey.channels import Channel, ChannelError, CustomerRef, Inbound, Reply, Route
 
 from .launch import TelegramMiniApp
 from .messenger import TelegramMessenger
 from .translate import CAPABILITIES, from_callback, from_message
+from .webhook import TelegramWebhook
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -74,6 +74,7 @@ class TelegramChannel:
         router.message.register(self._on_message)
         router.callback_query.register(self._on_callback)
         self.dispatcher.include_router(router)
+        self.webhook = TelegramWebhook(self.dispatcher, self.bot, webhook_secret) if webhook_url else None
 
     def describe(self) -> str:
         return f"Telegram @{self.username}"
@@ -100,11 +101,8 @@ class TelegramChannel:
     # --- lifecycle ---------------------------------------------------------------------------------
 
     def routes(self) -> Sequence[Route]:
-        """Telegram's webhook calls on the Mini App's server; a wrong secret gets 401."""
-        if not self.webhook_url:
-            return ()
-        handler = SimpleRequestHandler(self.dispatcher, self.bot, secret_token=self.webhook_secret)
-        return (Route("POST", WEBHOOK_PATH, handler.handle),)
+        """Telegram's webhook calls on the Mini App's server: a wrong secret 401, any malformed call 4xx."""
+        return (Route("POST", WEBHOOK_PATH, self.webhook.handle),) if self.webhook else ()
 
     async def start(self) -> None:
         """Who we are (which checks the token), the command list in Russian and English, the menu button
@@ -148,6 +146,8 @@ class TelegramChannel:
     async def stop(self) -> None:
         with contextlib.suppress(RuntimeError):  # "Polling is not started"
             await self.dispatcher.stop_polling()
+        if self.webhook:
+            await self.webhook.close()
         await self.bot.session.close()
 
 

@@ -8,7 +8,6 @@ run the VK Mini App alone (an app secret, no community token): then there is no 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -20,6 +19,7 @@ from vkbottle.polling import BotPolling
 
 from journey.channels import Channel, ChannelError, CustomerRef, Inbound, Reply, Route
 
+from .callback import VkCallback
 from .launch import VkMiniApp
 from .messenger import VkMessenger
 from .translate import CAPABILITIES, from_message_event, from_message_new
@@ -52,11 +52,10 @@ class VkChannel:
         self.group_id = group_id
         self.handle = handle
         self.claim = claim
-        self.callback_secret = callback_secret
-        self.confirmation_code = confirmation_code
+        self.callback = VkCallback(group_id, callback_secret, confirmation_code) if callback_secret else None
         self.api = API(token) if token else None
         self.messenger = VkMessenger(self.api, app_id, group_id) if self.api else None
-        self.polling = _Polling(self.api, group_id) if self.api and not callback_secret else None
+        self.polling = _Polling(self.api, group_id) if self.api and not self.callback else None
         self.mini_app = VkMiniApp(app_id, app_secret, group_id) if app_secret else None
         self.staff_chats = (CustomerRef(Channel.VK, str(staff_peer_id)),) if staff_peer_id and self.api else ()
         self._tasks: set[asyncio.Task] = set()
@@ -119,7 +118,7 @@ class VkChannel:
     # --- lifecycle ---------------------------------------------------------------------------------
 
     def routes(self) -> Sequence[Route]:
-        return (Route("POST", CALLBACK_PATH, self._callback),) if self.api and self.callback_secret else ()
+        return (Route("POST", CALLBACK_PATH, self._callback),) if self.api and self.callback else ()
 
     async def start(self) -> None:
         """Check the community token against the community id (nothing to check for the Mini App alone)."""
@@ -159,19 +158,11 @@ class VkChannel:
     # --- Callback API ------------------------------------------------------------------------------
 
     async def _callback(self, request: web.Request) -> web.Response:
-        """Confirm the server, check the secret in constant time, answer "ok" at once and work after."""
-        try:
-            event = await request.json()
-            assert isinstance(event, dict)
-        except Exception:
-            return web.Response(status=400, text="bad request")
-        if event.get("type") == "confirmation":
-            if event.get("group_id") != self.group_id:
-                return web.Response(status=403, text="wrong group")
-            return web.Response(text=self.confirmation_code)
-        given = str(event.get("secret", "")).encode()
-        if not self.callback_secret or not hmac.compare_digest(given, self.callback_secret.encode()):
-            log.warning("VK callback with a wrong secret refused")
-            return web.Response(status=403, text="forbidden")
+        """Confirm the server, check the secret in constant time (``VkCallback``: any malformed call is a
+        4xx), answer "ok" at once and work after."""
+        assert self.callback is not None
+        event = await self.callback.check(request)
+        if isinstance(event, web.Response):
+            return event
         self._spawn(event)
         return web.Response(text="ok")

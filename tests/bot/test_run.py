@@ -120,6 +120,13 @@ async def test_webhook_mode_refuses_a_call_without_the_secret(tmp_path, fake):
             async with http.post("/telegram/webhook", json=update,
                                  headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as refused:
                 assert refused.status == 401
+            secret = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+            hostile = [({"X-Telegram-Bot-Api-Secret-Token": "сЕкрет"}, b"{}"), (secret, b""),
+                       (secret, b'{"update_id": 5, "message": {'), (secret, b"\xff\xfe{}"),
+                       (secret, b"[" * 5000 + b"]" * 5000), (secret, b'{"update_id": "x"}')]
+            for headers, body in hostile:  # answered 4xx by the guard in front of aiogram, never 500
+                async with http.post("/telegram/webhook", data=body, headers=headers) as refused:
+                    assert 400 <= refused.status < 500, (headers, body[:40], refused.status)
             assert fake.calls_of("sendMessage") == []
             for _ in range(2):  # Telegram retries a webhook call: handled once
                 async with http.post("/telegram/webhook", json=update,
