@@ -77,7 +77,11 @@ class SqliteDatabase:
                 c.execute("PRAGMA query_only = ON")
             c.execute("PRAGMA busy_timeout = 0")  # from now on waiting happens in our own loop, off the event loop
 
-        await conn._execute(setup, conn._conn)
+        try:
+            await conn._execute(setup, conn._conn)
+        except BaseException:
+            await conn.close()  # else its worker thread outlives the failure and the process cannot exit
+            raise
         return conn
 
     async def close(self) -> None:
