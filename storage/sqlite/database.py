@@ -69,7 +69,9 @@ class SqliteDatabase:
             # new file to WAL at the same moment (with no wait, that start-up fails: "database is locked")
             c.execute(f"PRAGMA busy_timeout = {int(BUSY_WAIT_SECONDS * 1000)}")
             if not query_only:
-                c.execute("PRAGMA journal_mode = WAL")
+                # busy_timeout is not asked while another process recovers the log's index: SQLite answers
+                # "locked" at once then (seen with three processes opening one new file)
+                _waiting(c, "PRAGMA journal_mode = WAL")
             c.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at checkpoints, never corrupt
             c.execute("PRAGMA foreign_keys = ON")
             c.execute("PRAGMA cache_size = -16000")
@@ -207,6 +209,10 @@ class SqliteDatabase:
 
 
 def _begin_waiting(conn: sqlite3.Connection) -> None:
+    _waiting(conn, "BEGIN IMMEDIATE")
+
+
+def _waiting(conn: sqlite3.Connection, statement: str) -> sqlite3.Cursor:
     # SQLite's lock is not fair: a waiter gets it only by trying in a moment it is free. Against a busy
     # writer, a back-off up to 50 ms made too few tries and waited seconds, often past the deadline;
     # retrying every 2 ms at most gets in within a fraction of a second, and costs nothing when idle.
@@ -214,8 +220,7 @@ def _begin_waiting(conn: sqlite3.Connection) -> None:
     delay = 0.0002
     while True:
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            return
+            return conn.execute(statement)
         except sqlite3.OperationalError as e:
             if ("locked" not in str(e) and "busy" not in str(e)) or time.monotonic() > deadline:
                 raise
@@ -234,7 +239,7 @@ def _migrations() -> list[tuple[int, str]]:
 
 def _apply_migrations(conn: sqlite3.Connection, migrations: list[tuple[int, str]]) -> list[int]:
     applied = []
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    current = _waiting(conn, "PRAGMA user_version").fetchone()[0]  # a read waits out another's migration too
     for version, sql in migrations:
         if version <= current:
             continue

@@ -89,8 +89,8 @@ async def test_migrations_are_applied_once(tmp_path):
 async def test_two_processes_migrating_at_once_apply_each_migration_once(tmp_path):
     path = tmp_path / "shop.db"
     dbs = [SqliteDatabase(path) for _ in range(3)]
-    await asyncio.gather(*(d.connect() for d in dbs))
     try:
+        await asyncio.gather(*(d.connect() for d in dbs))
         for d in dbs:
             assert await d.schema_version() == max(v for v, _ in _migrations())
     finally:
