@@ -14,7 +14,7 @@ import pytest
 from cli import vitrina
 from fake_telegram import FakeTelegram
 from fake_vk import FakeVK
-from shop_fixtures import BARISTA, OWNER, seed
+from shop_fixtures import BARISTA, OWNER, FakeClock, seed
 from telegram_harness import telegram_shop
 from vk_harness import vk_shop
 
@@ -151,7 +151,7 @@ async def test_a_dead_letter_is_listed_by_the_cli_and_can_be_retried(tmp_path):
     db = SqliteDatabase(tmp_path / "vitrina.db")
     await db.connect()
     try:
-        engine = Engine(db.uow, owners=[OWNER], reader=db.reading)
+        engine = Engine(db.uow, owners=[OWNER], reader=db.reading, clock=FakeClock())
         await engine.start()
         await seed(engine)
         async with both_channels(engine, max_attempts=2, delay=lambda attempts: 0) as shop:
