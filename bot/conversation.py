@@ -7,35 +7,20 @@ new scenario is a function and a table entry.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from journey.channels import Button, Inbound, Reply, Text
-from journey.customers import Profile
 from journey.deeplinks import LinkKind, parse_start
 from journey.engine import Engine
-from journey.errors import DomainError
+from journey.errors import DomainError, ErrorCode
 from journey.model import Order
 from journey.money import Money
 
+from . import chat
+from .chat import Route, Turn
 from .texts import status, t
-
-
-@dataclass
-class Turn:
-    """One inbound message with what we know of its sender."""
-
-    inbound: Inbound
-    profile: Profile
-
-    @property
-    def lang(self) -> str:
-        return self.profile.customer.language
-
-
-Handler = Callable[["Conversation", Turn], Awaitable[list[Reply]]]
 
 
 @dataclass
@@ -47,15 +32,29 @@ class Conversation:
         if inbound.command == "start":
             return await self.start(inbound)
         turn = Turn(inbound, await self.engine.profile(inbound.sender))
-        handler = COMMANDS.get(inbound.command or "") if inbound.command else ACTIONS.get(inbound.action or "")
-        if handler is None and inbound.command is None and inbound.action is None:
-            handler = _text_handler(inbound.text)
-        if handler is None:
+        route = await self._route(turn)
+        if route is None:
             return [Text(t(turn.lang, "unknown"))]
+        if route.owner and not self.engine.is_owner(inbound.sender):
+            return [Text(ErrorCode.NOT_OWNER.message(turn.lang))]
         try:
-            return await handler(self, turn)
+            return await route.handler(self, turn)
         except DomainError as e:
-            return [Text(e.message(turn.lang))]
+            return [Text(e.message(turn.lang) + (f"\n{e.detail}" if e.code is ErrorCode.MENU_INVALID else ""))]
+
+    async def _route(self, turn: Turn) -> Route | None:
+        inbound = turn.inbound
+        if inbound.command is not None:
+            return chat.COMMANDS.get(inbound.command)
+        if inbound.action is not None:
+            return chat.ACTIONS.get(inbound.action)
+        turn.dialog = await self.engine.dialog(inbound.sender)
+        if turn.dialog is not None and turn.dialog.kind in chat.DIALOGS:
+            return chat.DIALOGS[turn.dialog.kind]
+        stripped = inbound.text.strip()
+        if stripped.isdigit() and len(stripped) == 6:
+            return Route(Conversation.redeem)
+        return chat.TEXT_WORDS.get(stripped.lower())
 
     # --- scenarios ---------------------------------------------------------------------------------
 
@@ -176,6 +175,11 @@ class Conversation:
         await self.engine.set_language(turn.inbound.sender, wanted)
         return [Text(t(wanted, "lang_set"), _main_buttons(wanted))]
 
+    async def cancel(self, turn: Turn) -> list[Reply]:
+        """``/cancel`` or a dialog's cancel button: close whatever dialog is open, change nothing more."""
+        ended = await self.engine.end_dialog(turn.inbound.sender)
+        return [Text(t(turn.lang, "cancelled" if ended else "nothing_open"))]
+
     async def stop(self, turn: Turn) -> list[Reply]:
         await self.engine.set_consent(turn.inbound.sender, False)
         return [Text(t(turn.lang, "stopped"))]
@@ -218,27 +222,26 @@ def _main_buttons(lang: str, app_param: str = "") -> tuple[tuple[Button, ...], .
             (Button(t(lang, "my_orders"), "orders"), Button(t(lang, "my_points"), "points")))
 
 
-def _text_handler(text: str) -> Handler | None:
-    stripped = text.strip()
-    if stripped.isdigit() and len(stripped) == 6:
-        return Conversation.redeem
-    return TEXT_WORDS.get(stripped.lower())
+def _register() -> None:
+    c = Conversation
+    for names, handler in ((("help",), c.help), (("menu",), c.categories), (("orders",), c.orders),
+                           (("points",), c.points), (("link",), c.link), (("lang",), c.language),
+                           (("repeat",), c.repeat)):
+        chat.command(*names)(handler)
+        chat.action(*names)(handler)
+    chat.command("stop")(c.stop)
+    chat.command("cancel")(c.cancel)
+    for name, handler in (("cat", c.category), ("item", c.item), ("repeat_ok", c.repeat_confirm),
+                          ("accept", c.staff_accept), ("ready", c.staff_ready), ("web_app_data", c.web_app_data),
+                          ("cancel", c.cancel)):
+        chat.action(name)(handler)
+    for words, handler in ((("меню", "menu"), c.categories), (("помощь", "начать"), c.help),
+                           (("заказы",), c.orders), (("баллы",), c.points), (("стоп",), c.stop),
+                           (("повторить",), c.repeat)):
+        chat.word(*words)(handler)
 
 
-COMMANDS: dict[str, Handler] = {
-    "help": Conversation.help, "menu": Conversation.categories, "orders": Conversation.orders,
-    "points": Conversation.points, "link": Conversation.link, "lang": Conversation.language,
-    "stop": Conversation.stop, "repeat": Conversation.repeat,
-}
-ACTIONS: dict[str, Handler] = {
-    "help": Conversation.help, "menu": Conversation.categories, "cat": Conversation.category,
-    "item": Conversation.item, "orders": Conversation.orders, "repeat": Conversation.repeat,
-    "repeat_ok": Conversation.repeat_confirm, "points": Conversation.points, "link": Conversation.link,
-    "lang": Conversation.language, "accept": Conversation.staff_accept, "ready": Conversation.staff_ready,
-    "web_app_data": Conversation.web_app_data,
-}
-TEXT_WORDS: dict[str, Handler] = {
-    "меню": Conversation.categories, "menu": Conversation.categories, "помощь": Conversation.help,
-    "начать": Conversation.help, "заказы": Conversation.orders, "баллы": Conversation.points,
-    "стоп": Conversation.stop, "повторить": Conversation.repeat,
-}
+_register()
+
+# The scenario modules register their commands, buttons and dialogs when imported (``bot/chat.py``).
+from . import admin_chat  # noqa: E402,F401  the owner's menu edits, /admin, /undo

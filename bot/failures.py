@@ -70,3 +70,7 @@ def listen_problem(host: str, port: int, error: OSError) -> str:
         return (f"VITRINA_WEBAPP__HOST: {host!r} is not an address of this machine: use 127.0.0.1, or 0.0.0.0 "
                 f"for every network")
     return f"VITRINA_WEBAPP__HOST / VITRINA_WEBAPP__PORT: cannot listen on {host}:{port}: {error.strerror or error}"
+
+
+class CommandError(Exception):
+    """A command's refusal worth one line on stderr and exit status 1 (``vitrina: <message>``)."""

@@ -19,15 +19,11 @@ from journey.errors import DomainError
 from journey.menu import MenuError
 
 from . import channels, outbox_commands
-from .failures import ListenError, not_a_database, path_problem
+from .failures import CommandError, ListenError, not_a_database, path_problem
 from .qr_codes import QrError
 from .settings import Settings, SettingsError, load_settings
 
 DEMO_STAFF = CustomerRef(Channel.WEB, "staff")
-
-
-class CommandError(Exception):
-    """A refusal worth one line on stderr and exit status 1."""
 
 
 @asynccontextmanager
@@ -196,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     add(staff, "list", cmd_staff_list, "list staff and owners")
 
     outbox_commands.add_commands(sub)
+    # the owner's command modules, each adds its own subcommands (``add_commands(sub)``) and raises
+    # ``failures.CommandError`` for a refusal
 
     demo = sub.add_parser("demo", help="the demo coffee shop").add_subparsers(dest="sub", required=True, metavar="SUB")
     add(demo, "seed", cmd_demo_seed, "fill an empty database with the demo coffee shop (once)")

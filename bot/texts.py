@@ -56,6 +56,9 @@ TEXTS: dict[str, tuple[str, str]] = {
                 "All right, we will not write first any more. To come back — /start."),
     "unknown": ("Не понял вас. /help — что я умею.", "Sorry, I did not get that. /help — what I can do."),
     "error": ("{message}", "{message}"),
+    "cancelled": ("Отменено, ничего не изменилось.", "Cancelled, nothing changed."),
+    "nothing_open": ("Отменять нечего.", "There is nothing to cancel."),
+    "cancel": ("Отмена", "Cancel"),
     # notifications
     "n_accepted": ("Заказ № {code} принят и готовится.", "Order No. {code} is accepted and being prepared."),
     "n_ready": ("Заказ № {code} готов! Покажите QR-код или назовите код {code} на кассе «{point}».",
@@ -101,3 +104,11 @@ def t(language: str, key: str, **values: object) -> str:
 def status(language: str, value: str) -> str:
     ru, en = STATUS[value]
     return en if language == "en" else ru
+
+
+def add_texts(texts: dict[str, tuple[str, str]]) -> None:
+    """Add a scenario module's texts (Russian, English); a key used twice is a mistake, caught at import."""
+    clash = TEXTS.keys() & texts.keys()
+    if clash:
+        raise KeyError(f"texts defined twice: {sorted(clash)}")
+    TEXTS.update(texts)

@@ -143,6 +143,7 @@ class Inbound:
     action: str | None = None  # a button's action id
     payload: dict[str, str] = field(default_factory=dict)
     update_id: str = ""  # for de-duplication by the adapter
+    photo: Callable[[], Awaitable[bytes]] | None = None  # downloads the attached photo (its largest size)
     raw: Any = None  # the SDK's own object, an escape hatch
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from . import customers, delivery, expiry, notices, order_views, ordering, queries, reviews, shop
+from . import audit, customers, delivery, dialogs, expiry, notices, order_views, ordering, queries, reviews, shop
 from .channels import CustomerRef
 from .errors import DomainError, ErrorCode
 from .events import DomainEvent
@@ -124,6 +124,19 @@ class Engine:
     order_details = order_views.order_details
     my_orders = order_views.my_orders
     staff_board = order_views.staff_board
+
+    # --- the owner in the chat: the audit log, undo, dialogs that span several messages
+    undo = audit.undo
+    changes = audit.changes
+    dialog = dialogs.dialog
+    open_dialog = dialogs.open_dialog
+    end_dialog = dialogs.end_dialog
+    # --- owner: menu edits (journey/admin.py)
+    # --- owner: photos (journey/photos.py)
+    # --- owner: shop, points, promotions, staff (journey/setup.py)
+    # --- owner: broadcasts (journey/broadcasts.py)
+    # --- owner: numbers (journey/stats.py)
+    # --- staff: the orders board and pickup times
 
     recipient = notices.recipient
     new_order_notice = notices.new_order_notice

@@ -43,6 +43,9 @@ class ErrorCode(str, Enum):
     REVIEW_NOT_ALLOWED = "review_not_allowed"
     REVIEW_EXISTS = "review_exists"
     CONFLICT = "conflict"
+    NOT_OWNER = "not_owner"
+    NOTHING_TO_UNDO = "nothing_to_undo"
+    # --- codes of the owner's areas are added below, one block per area
 
     @property
     def http_status(self) -> int:
@@ -80,6 +83,8 @@ _STATUS = {
     ErrorCode.PAYMENT_FAILED: 402,
     ErrorCode.LINK_TOO_MANY_ATTEMPTS: 429,
     ErrorCode.REVIEW_NOT_ALLOWED: 403,
+    ErrorCode.NOT_OWNER: 403,
+    ErrorCode.NOTHING_TO_UNDO: 409,
 }
 
 _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -132,6 +137,8 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
                               "You have already reviewed this item in this order."),
     ErrorCode.CONFLICT: ("Конфликт: данные изменились, попробуйте ещё раз.",
                          "Conflict: the data changed, please try again."),
+    ErrorCode.NOT_OWNER: ("Это может делать только владелец магазина.", "Only the shop's owner can do this."),
+    ErrorCode.NOTHING_TO_UNDO: ("Отменять нечего.", "There is nothing to undo."),
 }
 
 

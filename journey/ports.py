@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, Self
 
+from .audit import Change
 from .catalog import Category, Item, PickupPoint
 from .channels import Capabilities, Channel, CustomerRef, LandingLink, Launch, Reply, Route
+from .dialogs import Dialog
 from .events import DomainEvent
 from .model import Account, Customer, LedgerEntry, LinkCode, Order, PaymentIntent, Promo, Review, Visit
 from .states import OrderStatus, PaymentStatus
@@ -132,6 +134,32 @@ class ReviewRepository(Protocol):
         ...
 
 
+class AuditLog(Protocol):
+    """The owner's changes, oldest first by id (``journey/audit.py``)."""
+
+    async def add(self, change: Change) -> int:
+        """Store it; returns its id."""
+        ...
+
+    async def last_undoable(self, actor: str) -> Change | None:
+        """This owner's latest ``item:``/``stock:`` change that is not undone (an ``undo`` entry never is)."""
+        ...
+
+    async def mark_undone(self, change_id: int) -> None: ...
+    async def recent(self, limit: int = 20) -> list[Change]:
+        """Newest first."""
+        ...
+
+
+class DialogRepository(Protocol):
+    async def get(self, account: str) -> Dialog | None: ...
+    async def save(self, dialog: Dialog) -> None:
+        """Insert or replace the account's dialog."""
+        ...
+
+    async def delete(self, account: str) -> bool: ...
+
+
 class UpdateLog(Protocol):
     async def claim(self, channel: str, update_id: str) -> bool:
         """True the first time an update is seen; False for a redelivery."""
@@ -232,6 +260,10 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def reachability(self) -> Reachability: ...
+    @property
+    def audit(self) -> AuditLog: ...
+    @property
+    def dialogs(self) -> DialogRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type, exc, tb) -> None: ...

@@ -6,6 +6,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Self
 
 from .outbox import SqliteOutbox, SqliteReachability, SqliteUpdates
+from .owner import SqliteAudit, SqliteDialogs
 from .repositories import (
     SqliteCatalog,
     SqliteCustomers,
@@ -77,6 +78,8 @@ class SqliteUnitOfWork:
         self.updates = SqliteUpdates(conn)
         self.outbox = SqliteOutbox(conn)
         self.reachability = SqliteReachability(conn)
+        self.audit = SqliteAudit(conn)
+        self.dialogs = SqliteDialogs(conn)
         self._token = _open.set({**open_now, self._readonly: (task, self)})
         return self
 
