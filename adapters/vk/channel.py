@@ -83,9 +83,6 @@ class VkChannel:
         elif kind == "message_event":
             inbound = from_message_event(event)
             peer = obj.get("peer_id")
-            if inbound is not None:  # stop the button's spinner at once
-                await self.api.request("messages.sendMessageEventAnswer", {
-                    "event_id": obj.get("event_id"), "user_id": obj.get("user_id"), "peer_id": peer})
         else:
             return
         if inbound is None or not isinstance(peer, int):
@@ -94,6 +91,9 @@ class VkChannel:
         if not await self.claim(inbound.update_id):
             log.info("VK event %s seen before: skipped", inbound.update_id)
             return
+        if kind == "message_event":  # stop the button's spinner at once (once: a redelivery was answered)
+            await self.api.request("messages.sendMessageEventAnswer", {
+                "event_id": obj.get("event_id"), "user_id": obj.get("user_id"), "peer_id": peer})
         if inbound.command == "start":
             inbound = await self._with_name(inbound)
         for n, reply in enumerate(await self.handle(inbound)):

@@ -168,3 +168,15 @@ async def test_callback_api_confirms_checks_the_secret_and_handles_an_event_once
     assert (await client.post("/vk/callback", data="{not json")).status == 400
     await fake.wait_for(lambda: True)
     assert len(fake.sent(42)) == 1
+
+
+async def test_a_button_press_delivered_twice_is_answered_and_handled_once(shop):
+    ira = shop.dialogue(503)
+    hello = await ira.send("начать")
+    payload = json.loads(button(hello, "Меню в чате")["payload"])
+    event = shop.fake.message_event(ira.user_id, payload, conversation_message_id=hello.conversation_message_id)
+    sections = await shop.fake.next_message(ira.user_id)
+    answered, told = len(shop.fake.answers), len(shop.fake.sent(ira.user_id))
+    await shop.channel.handle_event(event)  # VK delivers the same event again (a retry of the callback)
+    assert (len(shop.fake.answers), len(shop.fake.sent(ira.user_id))) == (answered, told)
+    assert "Кофе" in [b["label"] for b in buttons(sections)]
