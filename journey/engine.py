@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from . import audit, customers, delivery, dialogs, expiry, notices, order_views, ordering, queries, reviews, shop
+from . import admin, audit, customers, delivery, dialogs, expiry, notices, order_views, ordering, queries, reviews, shop
 from .channels import CustomerRef
 from .errors import DomainError, ErrorCode
 from .events import DomainEvent
@@ -132,6 +132,12 @@ class Engine:
     open_dialog = dialogs.open_dialog
     end_dialog = dialogs.end_dialog
     # --- owner: menu edits (journey/admin.py)
+    change_price = admin.change_price
+    set_visible = admin.set_visible
+    change_stock = admin.change_stock
+    save_item = admin.save_item
+    owner_menu = admin.owner_menu
+    owner_item = admin.owner_item
     # --- owner: photos (journey/photos.py)
     # --- owner: shop, points, promotions, staff (journey/setup.py)
     # --- owner: broadcasts (journey/broadcasts.py)
