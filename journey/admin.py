@@ -175,7 +175,7 @@ async def change_stock(self: Engine, actor: CustomerRef, item: str, count_text: 
         if point is None:
             if len(points) != 1:
                 known = ", ".join(p.id for p in points) or "none"
-                raise DomainError(ErrorCode.BAD_INPUT, f"name the pickup point: {known}")
+                raise DomainError(ErrorCode.BAD_INPUT, f"the shop has several pickup points, name one: {known}")
             at = points[0]
         else:
             at_point = next((p for p in points if p.id == point.strip().lower()), None)
