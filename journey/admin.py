@@ -173,8 +173,10 @@ async def change_stock(self: Engine, actor: CustomerRef, item: str, count_text: 
         found = resolve(await uow.catalog.items(include_unavailable=True), item)
         points = await uow.catalog.points()
         if point is None:
-            if len(points) != 1:
-                known = ", ".join(p.id for p in points) or "none"
+            if not points:
+                raise DomainError(ErrorCode.BAD_INPUT, "the shop has no pickup points yet")
+            if len(points) > 1:
+                known = ", ".join(p.id for p in points)
                 raise DomainError(ErrorCode.BAD_INPUT, f"the shop has several pickup points, name one: {known}")
             at = points[0]
         else:
