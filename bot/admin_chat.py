@@ -36,7 +36,7 @@ LOG = 15
 add_texts({
     "adm_panel": (
         "Панель владельца. Команды:\n"
-        "/price Латте 260 — новая цена\n/hide Латте — скрыть из меню, /show Латте — вернуть\n"
+        "/price Латте 260 — новая цена\n/hide Латте — скрыть из меню\n/show Латте — вернуть в меню\n"
         "/stock Круассан 12 center — остаток на точке (off — не считать; точку можно не писать, если она одна)\n"
         "/item — новая позиция, /item Латте — изменить позицию\n/photo Латте — подпись к фото позиции\n"
         "/undo — отменить мою последнюю правку меню\n/shop — магазин: название, часы, правила\n"
@@ -44,7 +44,7 @@ add_texts({
         "/staff add telegram:123 center, /staff remove telegram:123 — сотрудники\n"
         "/broadcast — рассылка (/broadcast stop — остановить)\n/stats 7 — воронка за 7 дней",
         "Owner's panel. Commands:\n"
-        "/price Latte 260 — a new price\n/hide Latte — take off the menu, /show Latte — bring back\n"
+        "/price Latte 260 — a new price\n/hide Latte — take off the menu\n/show Latte — bring back\n"
         "/stock Croissant 12 center — stock at a point (off — stop counting; the only point may be left out)\n"
         "/item — a new item, /item Latte — edit an item\n/photo Latte — caption of an item's photo\n"
         "/undo — take back my last menu change\n/shop — the shop: name, hours, rules\n"
