@@ -165,7 +165,7 @@ def _value(lang: str, field: str, value: Any, menu: OwnerMenu | None) -> str:
         found = menu.category(value) if menu else None
         return found.name if found else str(value)
     if field == "option_groups":
-        return _groups(lang, (_group(g) for g in value))
+        return _short(_groups(lang, (_group(g) for g in value)), 100)
     if field in ("name", "description", "photo"):
         return f"«{_short(value)}»" if value else "—"
     return str(value)
@@ -263,7 +263,8 @@ def _card(lang: str, row: ItemRow, menu: OwnerMenu, lead: str = "") -> Text:
                       for p, q in row.stock.items()) or "—"
     text = t(lang, "adm_card", name=item.name, id=item.id, category=row.category.name if row.category else "—",
              price=item.price.format(), shown=t(lang, "adm_yes") if item.available else t(lang, "adm_hidden"),
-             stock=stock, options=_groups(lang, item.option_groups), description=item.description or "—")
+             stock=stock, options=_short(_groups(lang, item.option_groups), 500),
+             description=_short(item.description, 500) or "—")
     ref = {"id": _ref(item.id)}
     toggle = Button(t(lang, "adm_b_hide"), "adm_hide", ref) if item.available else \
         Button(t(lang, "adm_b_show"), "adm_show", ref)
@@ -313,7 +314,7 @@ async def log(conv: Conversation, turn: Turn) -> list[Reply]:
 
 def _log_line(lang: str, change: Change, menu: OwnerMenu, zone: tzinfo) -> str:
     when = change.at.astimezone(zone).strftime("%d.%m %H:%M")
-    what = ("↩ " if change.action == "undo" else "") + describe(lang, change, menu)
+    what = ("↩ " if change.action == "undo" else "") + _short(describe(lang, change, menu), 200)  # 15 fit a message
     return f"{when} · {change.actor} · {what}" + (f" {t(lang, 'adm_undone_mark')}" if change.undone else "")
 
 
@@ -447,9 +448,9 @@ def _summary(lang: str, values: dict[str, str], row: ItemRow | None, menu: Owner
     out["name"] = values.get("name") or (item.name if item else "—")
     out["price"] = admin.parse_price(values["price"]).format() if "price" in values else \
         (item.price.format() if item else "—")
-    out["description"] = values.get("description", item.description if item else "") or "—"
+    out["description"] = _short(values.get("description", item.description if item else ""), 300) or "—"
     groups = admin.parse_groups(values["options"]) if "options" in values else (item.option_groups if item else ())
-    out["options"] = _groups(lang, groups)
+    out["options"] = _short(_groups(lang, groups), 500)
     return out
 
 

@@ -320,3 +320,27 @@ async def test_a_long_menu_is_paged_and_an_imported_long_id_still_has_its_card(s
     hidden = await side.owner.press(card, "Скрыть")
     assert hidden.text.startswith("Сырник: видимость в меню → скрыта")
     assert long_id not in await mini_app()
+
+
+async def test_long_values_and_a_full_log_still_fit_one_message(engine):
+    """Telegram refuses a text over 4096 characters: long descriptions and options are shortened in the
+    chat (the Mini App shows them whole), and fifteen busy log entries fit one message."""
+    options = "; ".join(f"Группа {g}: " + ", ".join(f"вариант {g}{n} +{n}" for n in range(8)) for g in range(6))
+    for n in range(15):
+        await engine.save_item(OWNER, ("Кофе", "Выпечка")[n % 2], f"Латте большой и горячий номер {n:02}",
+                               str(300 + n), f"{n} " + "очень вкусно " * 300, options if n % 2 else "",
+                               item_id="latte")
+    async with tg.telegram_shop(engine) as shop:
+        unpaced(shop.channel.messenger)
+        owner = shop.chat(int(OWNER.external_id))
+        log = await owner.press(await owner.send("/admin"), "Журнал изменений")
+        assert len(log.text.splitlines()) == 16 and "номер 14" in log.text
+        listing = await owner.press(await owner.send("/admin"), "Позиции меню")
+        card = await owner.press(listing, "Латте большой")
+        assert "Описание: 14 очень вкусно" in card.text
+        ask = await owner.press(card, "Изменить")
+        for _ in range(3):
+            ask = await owner.press(ask, "Оставить как есть")
+        ask = await owner.send("новое " * 600)
+        summary = await owner.press(ask, "Оставить как есть")
+        assert "Описание: новое новое" in summary.text
