@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from journey import admin
 from journey.admin import Edit, ItemRow, OwnerMenu
-from journey.audit import Change
-from journey.catalog import Option, OptionGroup
+from journey.audit import Change, item_from_snapshot
+from journey.catalog import OptionGroup
 from journey.channels import Button, Reply, Text
 from journey.errors import DomainError, ErrorCode
 from journey.money import Money
@@ -145,8 +145,8 @@ async def _refusal(conv: Conversation, turn: Turn, e: DomainError) -> str:
     return e.message(lang)
 
 
-def _price(amount: Any) -> str:
-    return Money(amount).format() if isinstance(amount, int) else "—"
+def _price(kopecks: int) -> str:
+    return Money(kopecks).format()
 
 
 def _groups(lang: str, groups: Iterable[OptionGroup]) -> str:
@@ -158,21 +158,17 @@ def _groups(lang: str, groups: Iterable[OptionGroup]) -> str:
 
 def _value(lang: str, field: str, value: Any, menu: OwnerMenu | None) -> str:
     if field == "price":
-        return _price(value)
+        return value.format()
     if field == "available":
         return t(lang, "adm_shown" if value else "adm_hidden")
     if field == "category_id":
         found = menu.category(value) if menu else None
         return found.name if found else str(value)
     if field == "option_groups":
-        return _short(_groups(lang, (_group(g) for g in value)), 100)
+        return _short(_groups(lang, value), 100)
     if field in ("name", "description", "photo"):
         return f"«{_short(value)}»" if value else "—"
-    return str(value)
-
-
-def _group(g: dict[str, Any]) -> OptionGroup:
-    return OptionGroup(g["id"], g["name"], tuple(Option(*o) for o in g["options"]), g["required"], g["multiple"])
+    return ", ".join(value) if isinstance(value, tuple) else str(value)
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -185,16 +181,18 @@ def describe(lang: str, change: Change, menu: OwnerMenu | None = None) -> str:
     kind, _, rest = change.target.partition(":")
     before, after = change.before, change.after
     if kind == "item":
-        name = (after or before or {}).get("name", rest)
-        if before is None and after is not None:
-            category = _value(lang, "category_id", after["category_id"], menu)
-            return f"{name}: {t(lang, 'adm_new')} ({category}, {_price(after['price'])})"
-        if before is None or after is None:
+        was, now = (None if s is None else item_from_snapshot(s) for s in (before, after))
+        known = now or was
+        name = known.name if known else rest
+        if was is None and now is not None:
+            category = _value(lang, "category_id", now.category_id, menu)
+            return f"{name}: {t(lang, 'adm_new')} ({category}, {now.price.format()})"
+        if was is None or now is None:
             return f"{name}: {t(lang, 'adm_removed')}"
         fields = [f for f in ("name", "category_id", "price", "description", "option_groups", "photo", "available",
-                              "tags") if before.get(f) != after.get(f)]
-        parts = [f"{t(lang, 'adm_f_' + f)} {_value(lang, f, before.get(f), menu)} → "
-                 f"{_value(lang, f, after.get(f), menu)}" for f in fields]
+                              "tags") if getattr(was, f) != getattr(now, f)]
+        parts = [f"{t(lang, 'adm_f_' + f)} {_value(lang, f, getattr(was, f), menu)} → "
+                 f"{_value(lang, f, getattr(now, f), menu)}" for f in fields]
         return f"{name}: {', '.join(parts) or '='}"
     if kind == "stock":
         point_id, _, item_id = rest.partition(":")
