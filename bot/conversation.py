@@ -244,4 +244,7 @@ def _register() -> None:
 _register()
 
 # The scenario modules register their commands, buttons and dialogs when imported (``bot/chat.py``).
-from . import admin_chat  # noqa: E402,F401  the owner's menu edits, /admin, /undo
+from . import (  # noqa: E402
+    admin_chat,  # noqa: F401  the owner's menu edits, /admin, /undo
+    broadcast_chat,  # noqa: F401  /broadcast: the owner's message to customers who agreed to news
+)

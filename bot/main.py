@@ -194,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_commands.add_commands(sub)
     # the owner's command modules, each adds its own subcommands (``add_commands(sub)``) and raises
     # ``failures.CommandError`` for a refusal
+    from . import broadcast_commands  # the command only: nothing of it runs while building the parser
+    broadcast_commands.add_commands(sub)
 
     demo = sub.add_parser("demo", help="the demo coffee shop").add_subparsers(dest="sub", required=True, metavar="SUB")
     add(demo, "seed", cmd_demo_seed, "fill an empty database with the demo coffee shop (once)")

@@ -1,4 +1,5 @@
-"""``vitrina run``: the Mini App server, the configured channels, the outbox relay and the expiry sweep.
+"""``vitrina run``: the Mini App server, the configured channels, the outbox relay, the expiry sweep and the
+broadcast sender.
 
 Runs until Ctrl-C (or SIGTERM), then stops everything cleanly. A channel that cannot start (a refused
 token, an unreachable API) stops start-up with one line naming the setting, after closing what was opened.
@@ -19,6 +20,7 @@ from journey.engine import Engine
 from journey.outbox import OutboxRelay
 
 from . import channels
+from .broadcaster import Broadcaster
 from .conversation import Conversation
 from .failures import ListenError, listen_problem
 from .notifications import Notifier
@@ -88,6 +90,10 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
                 notifier.messengers[adapter.channel] = adapter.messenger
             notifier.staff_chats.extend(adapter.staff_chats)
 
+        # the channels a broadcast can go through, recorded for the owner's /broadcast (it counts recipients there)
+        await engine.set_broadcast_channels(notifier.messengers)
+        broadcaster = Broadcaster(engine, notifier.messengers)
+
         config = WebappConfig(demo=demo, mini_apps=[a.mini_app for a in adapters if a.mini_app is not None],
                               auth_max_age=settings.webapp.auth_max_age, public_url=settings.webapp.base_url,
                               shop_name=rules.name)
@@ -116,6 +122,8 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
         receivers = [asyncio.create_task(a.run()) for a in adapters]
         workers = [asyncio.create_task(relay.run(stop=stop)), asyncio.create_task(sweep(engine, stop)),
                    asyncio.create_task(prune(engine, settings.retention_days, stop))]
+        if broadcaster.messengers:
+            workers.append(asyncio.create_task(broadcaster.run(stop)))
         names = ", ".join(a.describe() for a in adapters) or "no bots"
         print(f"Vitrina ({'demo' if demo else 'shop'}, {names}) is running at "
               f"http://{settings.webapp.host}:{settings.webapp.port}/ — press Ctrl-C to stop", flush=True)

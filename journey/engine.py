@@ -6,7 +6,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from . import admin, audit, customers, delivery, dialogs, expiry, notices, order_views, ordering, queries, reviews, shop
+from . import (
+    admin,
+    audit,
+    broadcasts,
+    customers,
+    delivery,
+    dialogs,
+    expiry,
+    notices,
+    order_views,
+    ordering,
+    queries,
+    reviews,
+    shop,
+)
 from .channels import CustomerRef
 from .errors import DomainError, ErrorCode
 from .events import DomainEvent
@@ -141,6 +155,20 @@ class Engine:
     # --- owner: photos (journey/photos.py)
     # --- owner: shop, points, promotions, staff (journey/setup.py)
     # --- owner: broadcasts (journey/broadcasts.py)
+    set_broadcast_channels = broadcasts.set_broadcast_channels
+    broadcast_audience = broadcasts.broadcast_audience
+    draft_broadcast = broadcasts.draft_broadcast
+    confirm_broadcast = broadcasts.confirm_broadcast
+    cancel_broadcast = broadcasts.cancel_broadcast
+    stop_broadcast = broadcasts.stop_broadcast
+    broadcast_progress = broadcasts.broadcast_progress
+    sending_broadcasts = broadcasts.sending_broadcasts
+    due_broadcast_recipients = broadcasts.due_broadcast_recipients
+    claim_broadcast_recipient = broadcasts.claim_broadcast_recipient
+    broadcast_delivered = broadcasts.broadcast_delivered
+    broadcast_not_delivered = broadcasts.broadcast_not_delivered
+    finish_broadcast = broadcasts.finish_broadcast
+    claim_broadcast_milestone = broadcasts.claim_broadcast_milestone
     # --- owner: numbers (journey/stats.py)
     # --- staff: the orders board and pickup times
 

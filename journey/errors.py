@@ -46,6 +46,13 @@ class ErrorCode(str, Enum):
     NOT_OWNER = "not_owner"
     NOTHING_TO_UNDO = "nothing_to_undo"
     # --- codes of the owner's areas are added below, one block per area
+    # broadcasts (journey/broadcasts.py)
+    BROADCAST_TEXT_INVALID = "broadcast_text_invalid"
+    BROADCAST_NOT_FOUND = "broadcast_not_found"
+    BROADCAST_STATE = "broadcast_state"
+    BROADCAST_BUSY = "broadcast_busy"
+    BROADCAST_NOT_SENDING = "broadcast_not_sending"
+    BROADCAST_NO_RECIPIENTS = "broadcast_no_recipients"
 
     @property
     def http_status(self) -> int:
@@ -85,6 +92,9 @@ _STATUS = {
     ErrorCode.REVIEW_NOT_ALLOWED: 403,
     ErrorCode.NOT_OWNER: 403,
     ErrorCode.NOTHING_TO_UNDO: 409,
+    # broadcasts
+    ErrorCode.BROADCAST_TEXT_INVALID: 400,
+    ErrorCode.BROADCAST_NOT_FOUND: 404,
 }
 
 _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -139,6 +149,21 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
                          "Conflict: the data changed, please try again."),
     ErrorCode.NOT_OWNER: ("Это может делать только владелец магазина.", "Only the shop's owner can do this."),
     ErrorCode.NOTHING_TO_UNDO: ("Отменять нечего.", "There is nothing to undo."),
+    # broadcasts
+    ErrorCode.BROADCAST_TEXT_INVALID: ("Текст рассылки пустой или слишком длинный: не больше 3500 символов.",
+                                       "The broadcast text is empty or too long: 3500 characters at most."),
+    ErrorCode.BROADCAST_NOT_FOUND: ("Такой рассылки нет.", "There is no such broadcast."),
+    ErrorCode.BROADCAST_STATE: ("Эта рассылка уже отправлена, остановлена или отменена.",
+                                "This broadcast has already been sent, stopped or cancelled."),
+    ErrorCode.BROADCAST_BUSY: ("Уже идёт другая рассылка: дождитесь её окончания или остановите её — "
+                               "/broadcast stop.",
+                               "Another broadcast is being sent: wait until it ends or stop it with /broadcast stop."),
+    ErrorCode.BROADCAST_NOT_SENDING: ("Сейчас рассылка не идёт, останавливать нечего.",
+                                      "No broadcast is being sent: there is nothing to stop."),
+    ErrorCode.BROADCAST_NO_RECIPIENTS: ("Некому отправить: нет покупателей, согласных получать новости, в "
+                                        "подключённых каналах.",
+                                        "There is nobody to send it to: no customer who agreed to news in the "
+                                        "connected channels."),
 }
 
 

@@ -5,6 +5,7 @@ import asyncio
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Self
 
+from .broadcasts import SqliteBroadcasts
 from .outbox import SqliteOutbox, SqliteReachability, SqliteUpdates
 from .owner import SqliteAudit, SqliteDialogs
 from .repositories import (
@@ -80,6 +81,7 @@ class SqliteUnitOfWork:
         self.reachability = SqliteReachability(conn)
         self.audit = SqliteAudit(conn)
         self.dialogs = SqliteDialogs(conn)
+        self.broadcasts = SqliteBroadcasts(conn)
         self._token = _open.set({**open_now, self._readonly: (task, self)})
         return self
 
