@@ -17,8 +17,10 @@ from . import (
     notices,
     order_views,
     ordering,
+    promo_codes,
     queries,
     reviews,
+    setup,
     shop,
 )
 from .channels import CustomerRef
@@ -154,6 +156,14 @@ class Engine:
     owner_item = admin.owner_item
     # --- owner: photos (journey/photos.py)
     # --- owner: shop, points, promotions, staff (journey/setup.py)
+    shop_settings = setup.shop_settings
+    change_shop = setup.change_shop
+    add_point = setup.add_point
+    change_point = setup.change_point
+    promos = promo_codes.promos
+    create_promo = promo_codes.create_promo
+    end_promo = promo_codes.end_promo
+    staff = setup.staff
     # --- owner: broadcasts (journey/broadcasts.py)
     set_broadcast_channels = broadcasts.set_broadcast_channels
     broadcast_audience = broadcasts.broadcast_audience

@@ -53,6 +53,15 @@ class ErrorCode(str, Enum):
     BROADCAST_BUSY = "broadcast_busy"
     BROADCAST_NOT_SENDING = "broadcast_not_sending"
     BROADCAST_NO_RECIPIENTS = "broadcast_no_recipients"
+    # shop, points, promotions, staff (journey/setup.py)
+    SETTING_UNKNOWN = "setting_unknown"
+    SETTING_INVALID = "setting_invalid"
+    POINT_INVALID = "point_invalid"
+    POINT_EXISTS = "point_exists"
+    PROMO_INVALID = "promo_invalid"
+    PROMO_EXISTS = "promo_exists"
+    PROMO_ENDED = "promo_ended"
+    ACCOUNT_INVALID = "account_invalid"
 
     @property
     def http_status(self) -> int:
@@ -95,6 +104,12 @@ _STATUS = {
     # broadcasts
     ErrorCode.BROADCAST_TEXT_INVALID: 400,
     ErrorCode.BROADCAST_NOT_FOUND: 404,
+    # shop, points, promotions, staff
+    ErrorCode.SETTING_UNKNOWN: 400,
+    ErrorCode.SETTING_INVALID: 400,
+    ErrorCode.POINT_INVALID: 400,
+    ErrorCode.PROMO_INVALID: 400,
+    ErrorCode.ACCOUNT_INVALID: 400,
 }
 
 _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -164,6 +179,16 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
                                         "подключённых каналах.",
                                         "There is nobody to send it to: no customer who agreed to news in the "
                                         "connected channels."),
+    # shop, points, promotions, staff
+    ErrorCode.SETTING_UNKNOWN: ("Такой настройки магазина нет.", "There is no such shop setting."),
+    ErrorCode.SETTING_INVALID: ("Такое значение настройки не подходит.", "This value does not fit the setting."),
+    ErrorCode.POINT_INVALID: ("Неверные данные точки выдачи.", "The pickup point's details are wrong."),
+    ErrorCode.POINT_EXISTS: ("Точка выдачи с таким кодом уже есть.", "A pickup point with this id exists already."),
+    ErrorCode.PROMO_INVALID: ("Неверные условия промокода.", "The promo code's terms are wrong."),
+    ErrorCode.PROMO_EXISTS: ("Такой промокод уже есть.", "This promo code exists already."),
+    ErrorCode.PROMO_ENDED: ("Этот промокод уже завершён.", "This promo code has been ended already."),
+    ErrorCode.ACCOUNT_INVALID: ("Аккаунт не понятен: пишите канал:id, например telegram:123456.",
+                                "Account not understood: write channel:id, e.g. telegram:123456."),
 }
 
 

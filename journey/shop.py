@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
+from . import audit, promo_codes, setup
 from .catalog import POINT_ID, Category, Item, PickupPoint
 from .channels import CustomerRef
 from .errors import DomainError, ErrorCode
@@ -14,6 +15,7 @@ from .states import OrderStatus
 
 if TYPE_CHECKING:
     from .engine import Engine
+    from .ports import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,9 @@ async def set_available(self: Engine, item_id: str, available: bool) -> None:
 
 
 async def set_rules(self: Engine, **values: int | str) -> ShopRules:
+    """Set shop rules by their field names, checking only that numbers are whole and not negative: for code
+    and tests. What an owner types goes through ``setup.change_shop``, which holds each rule to its range
+    and writes the change to the audit log."""
     allowed = {f.name: f for f in fields(ShopRules)}
     async with self.uow() as uow:
         for name, value in values.items():
@@ -109,24 +114,56 @@ async def set_rules(self: Engine, **values: int | str) -> ShopRules:
 
 
 async def save_promo(self: Engine, promo: Promo) -> None:
+    """Create or replace a promo code as it is given (the demo's, tests'). An owner's code goes through
+    ``promo_codes.create_promo``, which reads what they typed, refuses a code used before and audits it."""
     if promo.kind.value == "percent" and not 1 <= promo.value <= 100:
         raise DomainError(ErrorCode.BAD_INPUT, "a percent promo is 1..100")
     if promo.value <= 0:
         raise DomainError(ErrorCode.BAD_INPUT, "a promo's value is positive")
     async with self.uow() as uow:
         await uow.promos.save(promo)
+        await promo_codes.register_promo(uow, promo.code)
 
 
-async def add_staff(self: Engine, account: CustomerRef, point_id: str = "*") -> None:
+async def add_staff(self: Engine, account: CustomerRef, point_id: str = "*", *,
+                    actor: CustomerRef | None = None) -> None:
+    """Make an account staff at a point (``*``: every point). With an ``actor`` (an owner in the chat, or
+    ``setup.CLI``) it is checked and audited as ``staff:<channel:id>``; without, it is code setting up."""
+    if actor is not None:
+        setup.authorize(self, actor)
     async with self.uow() as uow:
         if point_id != "*" and (not POINT_ID.match(point_id) or await uow.catalog.point(point_id) is None):
             raise DomainError(ErrorCode.POINT_NOT_FOUND, point_id)
+        before = await _points_of(uow, account)
         await uow.staff.add(account, point_id)
+        if actor is not None and point_id not in before:
+            await audit.record(self, uow, actor, "staff", f"staff:{account.key}", _staff_snapshot(before),
+                               _staff_snapshot(before | {point_id}))
 
 
-async def remove_staff(self: Engine, account: CustomerRef, point_id: str | None = None) -> int:
+async def remove_staff(self: Engine, account: CustomerRef, point_id: str | None = None, *,
+                       actor: CustomerRef | None = None) -> int:
+    """Remove an account from staff at one point, or everywhere (``point_id`` None); returns how many
+    places it served at that it no longer does (0: it was not staff there)."""
+    if actor is not None:
+        setup.authorize(self, actor)
     async with self.uow() as uow:
-        return await uow.staff.remove(account, point_id)
+        before = await _points_of(uow, account)
+        removed = await uow.staff.remove(account, point_id)
+        if actor is not None and removed:
+            after = set() if point_id is None else before - {point_id}
+            await audit.record(self, uow, actor, "staff_remove", f"staff:{account.key}", _staff_snapshot(before),
+                               _staff_snapshot(after))
+        return removed
+
+
+async def _points_of(uow: UnitOfWork, account: CustomerRef) -> set[str]:
+    key = (account.channel, account.external_id)
+    return {point for ref, point in await uow.staff.list() if (ref.channel, ref.external_id) == key}
+
+
+def _staff_snapshot(points: set[str]) -> dict[str, list[str]] | None:
+    return {"points": sorted(points)} if points else None
 
 
 async def list_staff(self: Engine) -> list[tuple[CustomerRef, str]]:
