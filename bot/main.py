@@ -196,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     # ``failures.CommandError`` for a refusal
     from . import broadcast_commands  # the command only: nothing of it runs while building the parser
     broadcast_commands.add_commands(sub)
+    from . import shop_commands  # vitrina shop, point, promo
+    shop_commands.add_commands(sub)
 
     demo = sub.add_parser("demo", help="the demo coffee shop").add_subparsers(dest="sub", required=True, metavar="SUB")
     add(demo, "seed", cmd_demo_seed, "fill an empty database with the demo coffee shop (once)")
