@@ -138,7 +138,8 @@ async def cmd_broadcast(engine: Engine, args: argparse.Namespace) -> None:
 
 
 async def _send(engine: Engine, messengers: dict[Channel, Messenger], broadcast_id: int) -> None:
-    """Send until nothing is waiting, drawing the bar; rows in another sender's hands are left to it."""
+    """Send until nothing this command can send is waiting, drawing the bar. Rows in another sender's hands,
+    or in a channel this command has no token for, are left to ``vitrina run``."""
     bar = ProgressBar(sys.stderr)
     sender = Broadcaster(engine, messengers, batch=10,
                          on_progress=lambda p: bar.draw(p.processed, p.total))
@@ -149,14 +150,17 @@ async def _send(engine: Engine, messengers: dict[Channel, Messenger], broadcast_
             bar.draw(progress.processed, progress.total)
             if progress.broadcast.status is not BroadcastStatus.SENDING or not progress.pending:
                 break
-            wait = (progress.next_at - datetime.now(UTC)).total_seconds() if progress.next_at else 0
-            await asyncio.sleep(min(max(wait, 0.05), 5.0))  # a row waits after a failure: its next attempt
+            now = datetime.now(UTC)
+            if progress.next_at is not None and progress.next_at > now:  # a row waits after a failure
+                await asyncio.sleep(min((progress.next_at - now).total_seconds(), 5.0))
+            elif not await engine.due_broadcast_recipients(broadcast_id, list(messengers), 1):
+                break  # what is waiting is in a channel this command cannot send through
     finally:
         bar.close()
     print(_summary(progress))
-    if progress.broadcast.status is BroadcastStatus.SENDING:  # rows another process claimed
-        print(f"{progress.sending} in the hands of another sender (`vitrina run`, or one that was stopped): "
-              "see `vitrina broadcast status`")
+    if progress.broadcast.status is BroadcastStatus.SENDING:
+        print(f"{progress.left} left to `vitrina run` (in another sender's hands, or in a channel this command "
+              "has no token for): see `vitrina broadcast status`")
 
 
 async def cmd_status(engine: Engine, args: argparse.Namespace) -> None:

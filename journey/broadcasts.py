@@ -3,7 +3,9 @@
 A broadcast goes through its own transition table: ``draft -> sending | cancelled``, ``sending -> done |
 stopped``. A draft holds the text and the channels it will go through; confirming it writes one row per
 recipient in the same transaction, and from then on any sender (``vitrina run`` in the background,
-``vitrina broadcast`` at the terminal, both at once) works through those rows.
+``vitrina broadcast`` at the terminal, both at once) works through those rows. No outbox event starts it:
+the senders look for a broadcast being sent every few seconds, since the relay serves its subscribers one
+event at a time and a broadcast to thousands would hold up every order notification behind it.
 
 Who gets it: one account per person. Every customer with ``consent`` (those who sent /stop have none)
 gets it once, on one of their accounts in a channel that can be messaged and is not marked unreachable:

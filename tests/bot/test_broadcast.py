@@ -280,6 +280,32 @@ async def test_a_restart_in_the_middle_sends_nobody_the_message_twice(engine, db
         assert f"Без подтверждения (отправка прервалась): {done.unconfirmed}" in report
 
 
+async def test_two_senders_on_one_broadcast_share_it_and_nobody_gets_it_twice(engine, db, clock):
+    """``vitrina run`` and ``vitrina broadcast`` at once: two processes, two connections, one broadcast."""
+    async with both_channels(engine) as shop:
+        customers = [tg(501 + n) for n in range(12)] + [vk(601 + n) for n in range(8)]
+        for ref in customers:
+            await engine.identify(ref)
+        preview = await engine.draft_broadcast(OWNER, TEXT)
+        await engine.confirm_broadcast(OWNER, preview.broadcast.id)
+        other = SqliteDatabase(db.path)
+        await other.connect()
+        try:
+            second = Engine(other.uow, owners=[OWNER], clock=clock, reader=other.reading)
+            await second.start()
+            counts = await asyncio.gather(
+                Broadcaster(engine, shop.messengers, batch=3, concurrency=2).send(preview.broadcast.id),
+                Broadcaster(second, shop.messengers, batch=3, concurrency=2).send(preview.broadcast.id))
+        finally:
+            await other.close()
+        assert sum(counts) == len(customers)
+        assert [shop.got(ref) for ref in customers] == [1] * len(customers)
+        done = await engine.broadcast_progress(None)
+        assert done.broadcast.status is BroadcastStatus.DONE and done.sent == len(customers)
+        assert [t for t in shop.texts(OWNER) if "завершена" in t] == [
+            "📣 Рассылка завершена: доставлено 20 из 20, не доставлено 0."]  # told once, by one of them
+
+
 async def test_a_blocked_account_is_skipped_and_marked_and_a_failing_one_is_tried_again(engine, clock):
     async with both_channels(engine) as shop:
         refs = [tg(501), tg(502), tg(503), vk(601), vk(602)]
@@ -335,11 +361,12 @@ async def test_a_customer_cannot_broadcast_and_nothing_is_created(engine):
         assert (await engine.broadcast_progress(None)).broadcast.status is BroadcastStatus.SENDING
 
 
-async def test_bad_text_is_refused_and_the_dialog_waits_for_another(engine):
+async def test_from_the_panel_bad_text_is_refused_and_the_dialog_waits_for_another(engine):
     async with both_channels(engine) as shop:
         await join(shop, tg(501))
         owner = shop.tg.chat(1)
-        await owner.send("/broadcast")
+        panel = await owner.send("/admin")
+        assert "Пришлите текст рассылки" in (await owner.press(panel, "Рассылка")).text
         refused = await owner.send("х" * 3501)
         assert refused.text == ErrorCode.BROADCAST_TEXT_INVALID.message("ru")
         assert (await engine.dialog(owner.ref)).kind == "broadcast"
