@@ -23,10 +23,8 @@ from .setup import WHOLE, Refusal, authorize
 if TYPE_CHECKING:
     from .channels import CustomerRef
     from .engine import Engine
-    from .ports import UnitOfWork
 
 PROMO_CODE = re.compile(r"[A-Z0-9]{4,32}")
-PROMO_INDEX = "promo_code."  # one settings key per code created, so that the owner can list them
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,11 +156,6 @@ def promo_status(promo: Promo, now: datetime) -> str:
     return "active"
 
 
-async def register_promo(uow: UnitOfWork, code: str) -> None:
-    """Remember a code for the owner's list (``save_promo`` and ``create_promo`` both call it)."""
-    await uow.settings.set(PROMO_INDEX + code.upper(), "")
-
-
 async def create_promo(self: Engine, actor: CustomerRef, terms: PromoTerms) -> PromoLine:
     """A new code; once per customer. A code is never reused, even ended: its history stays its own."""
     authorize(self, actor)
@@ -176,7 +169,6 @@ async def create_promo(self: Engine, actor: CustomerRef, terms: PromoTerms) -> P
             raise Refusal(ErrorCode.PROMO_EXISTS, f"Промокод {code} уже есть (или был): придумайте другой.",
                           f"Promo code {code} exists (or existed) already: choose another.")
         await uow.promos.save(promo)
-        await register_promo(uow, code)
         await record(self, uow, actor, "promo", f"promo:{code}", None, promo_snapshot(promo))
     return PromoLine(promo, promo_status(promo, self.now()))
 
@@ -194,7 +186,6 @@ async def end_promo(self: Engine, actor: CustomerRef, code: str) -> PromoLine:
                           f"Promo code {promo.code} has been ended already.")
         ended = replace(promo, active=False)
         await uow.promos.save(ended)
-        await register_promo(uow, promo.code)  # a code saved before the list existed joins it
         await record(self, uow, actor, "promo_end", f"promo:{promo.code}", promo_snapshot(promo),
                      promo_snapshot(ended))
     return PromoLine(ended, "ended")
@@ -204,8 +195,7 @@ async def promos(self: Engine, actor: CustomerRef) -> list[PromoLine]:
     """Every code created, with its uses and status: active ones first, then by code."""
     authorize(self, actor)
     async with self.read() as uow:
-        codes = sorted(k[len(PROMO_INDEX):] for k in await uow.settings.all() if k.startswith(PROMO_INDEX))
-        found = [p for p in [await uow.promos.get(c) for c in codes] if p is not None]
+        found = await uow.promos.all()
     now = self.now()
     lines = [PromoLine(p, promo_status(p, now)) for p in found]
     return sorted(lines, key=lambda line: (line.status != "active", line.promo.code))

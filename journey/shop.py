@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
-from . import audit, promo_codes, setup
+from . import audit, setup
 from .catalog import POINT_ID, Category, Item, PickupPoint
 from .channels import CustomerRef
 from .errors import DomainError, ErrorCode
@@ -122,7 +122,6 @@ async def save_promo(self: Engine, promo: Promo) -> None:
         raise DomainError(ErrorCode.BAD_INPUT, "a promo's value is positive")
     async with self.uow() as uow:
         await uow.promos.save(promo)
-        await promo_codes.register_promo(uow, promo.code)
 
 
 async def add_staff(self: Engine, account: CustomerRef, point_id: str = "*", *,

@@ -283,6 +283,9 @@ class SqlitePromos(_Repo):
         r = self._c.execute(f"SELECT {rows.PROMO_COLUMNS} FROM promos WHERE code = ?", (code.upper(),)).fetchone()
         return rows.promo(r) if r else None
 
+    async def all(self) -> list[Promo]:
+        return [rows.promo(r) for r in self._c.execute(f"SELECT {rows.PROMO_COLUMNS} FROM promos ORDER BY code")]
+
     async def save(self, promo: Promo) -> None:
         self._write(
             f"INSERT INTO promos ({rows.PROMO_COLUMNS}) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (code) DO UPDATE SET"

@@ -27,8 +27,7 @@ async def state(engine) -> tuple:
     """Everything this area may change: the settings, the points, every promo, staff, the audit log."""
     async with engine.read() as uow:
         settings = await uow.settings.all()
-        promos = [await uow.promos.get(k.split(".", 1)[1]) for k in sorted(settings) if k.startswith("promo_code.")]
-        return (settings, await uow.catalog.points(), promos, await uow.staff.list(),
+        return (settings, await uow.catalog.points(), await uow.promos.all(), await uow.staff.list(),
                 [(c.action, c.target) for c in await uow.audit.recent(1000)])
 
 
