@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from journey.audit import CLI
 from journey.broadcasts import BroadcastStatus, Progress
 from journey.channels import Channel, ChannelError
 from journey.engine import Engine
@@ -120,20 +121,20 @@ async def cmd_broadcast(engine: Engine, args: argparse.Namespace) -> None:
     text = _text(args)
     async with messengers_of(args.settings) as messengers:
         if text is None:  # carry on with the one being sent
-            progress = await engine.broadcast_progress(None)
+            progress = await engine.broadcast_progress(CLI)
             if progress is None or progress.broadcast.status is not BroadcastStatus.SENDING:
                 raise CommandError('no broadcast is being sent: give its text, vitrina broadcast "..." or --file FILE')
             print(f"carrying on with broadcast {progress.broadcast.id}")
         else:
-            preview = await engine.draft_broadcast(None, text, list(messengers))
+            preview = await engine.draft_broadcast(CLI, text, list(messengers))
             print(f"recipients: {preview.total} ({_counts(preview.per_channel)})", flush=True)
             if not preview.total:
-                await engine.cancel_broadcast(None, preview.broadcast.id)
+                await engine.cancel_broadcast(CLI, preview.broadcast.id)
                 raise CommandError("nobody to send it to: no customer who agreed to news can be reached")
             if not args.yes and not _ask(f"send it to {preview.total}? [y/N] "):
-                await engine.cancel_broadcast(None, preview.broadcast.id)
+                await engine.cancel_broadcast(CLI, preview.broadcast.id)
                 raise CommandError("not sent (answer y to send, or add --yes)")
-            progress = await engine.confirm_broadcast(None, preview.broadcast.id)
+            progress = await engine.confirm_broadcast(CLI, preview.broadcast.id)
         await _send(engine, messengers, progress.broadcast.id)
 
 
@@ -164,12 +165,12 @@ async def _send(engine: Engine, messengers: dict[Channel, Messenger], broadcast_
 
 
 async def cmd_status(engine: Engine, args: argparse.Namespace) -> None:
-    progress = await engine.broadcast_progress(None)
+    progress = await engine.broadcast_progress(CLI)
     print(_summary(progress) if progress else "no broadcasts yet")
 
 
 async def cmd_stop(engine: Engine, args: argparse.Namespace) -> None:
-    progress = await engine.stop_broadcast(None)
+    progress = await engine.stop_broadcast(CLI)
     print(_summary(progress))
 
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from journey.audit import CLI
 from journey.broadcasts import MILESTONES, Broadcast, BroadcastRecipient, BroadcastStatus, Progress
 from journey.channels import Button, Channel, DeliveryError, Reply, Text
 from journey.engine import Engine
@@ -122,7 +123,7 @@ class Broadcaster:
     async def send(self, broadcast_id: int, stop: asyncio.Event | None = None) -> int:
         """Send what is due of one broadcast, every channel at once; returns how many went out now.
         Rows waiting after a failure are left for a later call."""
-        progress = await self.engine.broadcast_progress(None, broadcast_id)
+        progress = await self.engine.broadcast_progress(CLI, broadcast_id)
         assert progress is not None
         broadcast = progress.broadcast
         if broadcast.status is not BroadcastStatus.SENDING:

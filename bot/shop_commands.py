@@ -1,16 +1,17 @@
 """``vitrina shop``, ``vitrina point`` and ``vitrina promo``: the owner's settings from the command line.
 
 They go through the same use cases as ``/shop``, ``/point`` and ``/promo`` in the chat, acting as
-``journey.setup.CLI``: the same checks, the same audit log. A refusal is the engine's English message on
+``journey.audit.CLI``: the same checks, the same audit log. A refusal is the engine's English message on
 one line (exit status 1); a change ends with one line saying what it is now.
 """
 from __future__ import annotations
 
 import argparse
 
+from journey.audit import CLI
 from journey.engine import Engine
 from journey.promo_codes import PromoLine, promo_terms
-from journey.setup import CLI, SETTINGS, ShopSettings, setting
+from journey.setup import SETTINGS, ShopSettings, setting
 
 
 def _point_line(view: ShopSettings, point_id: str) -> str:

@@ -39,7 +39,6 @@ MAX_ATTEMPTS = 6  # sends of one recipient's message before a transient failure 
 CLAIM_LEASE = timedelta(minutes=10)  # longer than any send with the messengers' own waits and retries
 MILESTONES = (25, 50, 75)  # percent of the recipients dealt with, told to the owner; then "done"
 CHANNELS_KEY = "broadcast.channels"  # the channels the running shop can message (``vitrina run`` records them)
-COMMAND_LINE = "cli"  # the author of a broadcast started from the command line
 
 
 class BroadcastStatus(str, Enum):
@@ -187,16 +186,9 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 4 ** (attempts - 1), 600))
 
 
-def _allowed(engine: Engine, actor: CustomerRef | None) -> None:
-    """``None`` is the shop itself (the command line, the sender); anyone else must be an owner."""
-    if actor is not None:
-        require_owner(engine, actor)
-
-
-async def _audit(engine: Engine, uow: UnitOfWork, actor: CustomerRef | None, action: str, broadcast: Broadcast,
+async def _audit(engine: Engine, uow: UnitOfWork, actor: CustomerRef, action: str, broadcast: Broadcast,
                  after: dict) -> None:
-    who = actor.key if actor is not None else COMMAND_LINE
-    await uow.audit.add(Change(who, action, f"broadcast:{broadcast.id}", {"status": broadcast.status.value},
+    await uow.audit.add(Change(actor.key, action, f"broadcast:{broadcast.id}", {"status": broadcast.status.value},
                                after, engine.now()))
 
 
@@ -229,39 +221,36 @@ async def set_broadcast_channels(self: Engine, channels: Iterable[str]) -> None:
         await uow.settings.set(CHANNELS_KEY, ",".join(Channel(c).value for c in channels))
 
 
-async def broadcast_audience(self: Engine, actor: CustomerRef | None,
+async def broadcast_audience(self: Engine, actor: CustomerRef,
                              channels: Collection[str] | None = None) -> dict[str, int]:
     """How many people a broadcast would reach now, per channel."""
-    _allowed(self, actor)
+    require_owner(self, actor)
     async with self.read() as uow:
         order = tuple(channels) if channels is not None else await _channels(uow)
         return per_channel(pick_recipients(await uow.broadcasts.audience(order), order), order)
 
 
-async def draft_broadcast(self: Engine, actor: CustomerRef | None, text: str,
+async def draft_broadcast(self: Engine, actor: CustomerRef, text: str,
                           channels: Collection[str] | None = None) -> Preview:
     """Keep the text as a draft and count whom it would reach (through ``channels``, else through those
     ``vitrina run`` recorded). Nothing is sent until it is confirmed."""
-    _allowed(self, actor)
+    require_owner(self, actor)
     text = text.strip()
     if not text or len(text) > MAX_TEXT:
         raise DomainError(ErrorCode.BROADCAST_TEXT_INVALID, f"{len(text)} characters")
     async with self.uow() as uow:
         order = tuple(channels) if channels is not None else await _channels(uow)
-        language = "ru"
-        if actor is not None:
-            customer = await uow.customers.by_account(actor.channel, actor.external_id)
-            language = customer.language if customer else "ru"
-        draft = Broadcast(0, BroadcastStatus.DRAFT, text, actor.key if actor else COMMAND_LINE, language, order,
-                          self.now())
+        customer = await uow.customers.by_account(actor.channel, actor.external_id)
+        language = customer.language if customer else "ru"
+        draft = Broadcast(0, BroadcastStatus.DRAFT, text, actor.key, language, order, self.now())
         draft = replace(draft, id=await uow.broadcasts.add(draft))
         members = pick_recipients(await uow.broadcasts.audience(order), order)
     return Preview(draft, per_channel(members, order))
 
 
-async def confirm_broadcast(self: Engine, actor: CustomerRef | None, broadcast_id: int) -> Progress:
+async def confirm_broadcast(self: Engine, actor: CustomerRef, broadcast_id: int) -> Progress:
     """Start sending a draft: its recipients are fixed now, one row each, in this transaction."""
-    _allowed(self, actor)
+    require_owner(self, actor)
     async with self.uow() as uow:
         draft = await _get(uow, broadcast_id)
         ensure_transition(draft.status, BroadcastStatus.SENDING)
@@ -279,18 +268,18 @@ async def confirm_broadcast(self: Engine, actor: CustomerRef | None, broadcast_i
         return await _progress(uow, replace(draft, status=BroadcastStatus.SENDING, started_at=now))
 
 
-async def cancel_broadcast(self: Engine, actor: CustomerRef | None, broadcast_id: int) -> None:
+async def cancel_broadcast(self: Engine, actor: CustomerRef, broadcast_id: int) -> None:
     """Drop a draft that was not confirmed."""
-    _allowed(self, actor)
+    require_owner(self, actor)
     async with self.uow() as uow:
         draft = await _get(uow, broadcast_id)
         ensure_transition(draft.status, BroadcastStatus.CANCELLED)
         await uow.broadcasts.set_status(draft.id, BroadcastStatus.CANCELLED, self.now())
 
 
-async def stop_broadcast(self: Engine, actor: CustomerRef | None) -> Progress:
+async def stop_broadcast(self: Engine, actor: CustomerRef) -> Progress:
     """Stop the broadcast being sent: who has not got it yet will not. Returns where it stopped."""
-    _allowed(self, actor)
+    require_owner(self, actor)
     async with self.uow() as uow:
         sending = await uow.broadcasts.sending()
         if not sending:
@@ -305,10 +294,10 @@ async def stop_broadcast(self: Engine, actor: CustomerRef | None) -> Progress:
         return progress
 
 
-async def broadcast_progress(self: Engine, actor: CustomerRef | None, broadcast_id: int | None = None
+async def broadcast_progress(self: Engine, actor: CustomerRef, broadcast_id: int | None = None
                              ) -> Progress | None:
     """How a broadcast goes: the given one, else the one being sent, else the latest; None before the first."""
-    _allowed(self, actor)
+    require_owner(self, actor)
     async with self.read() as uow:
         if broadcast_id is not None:
             found: Broadcast | None = await _get(uow, broadcast_id)

@@ -14,11 +14,11 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .audit import Snapshot, record
+from .audit import Snapshot, record, require_owner
 from .errors import DomainError, ErrorCode
 from .model import Promo, PromoKind
 from .money import Money, parse_rubles
-from .setup import WHOLE, Refusal, authorize
+from .setup import WHOLE, Refusal
 
 if TYPE_CHECKING:
     from .channels import CustomerRef
@@ -158,7 +158,7 @@ def promo_status(promo: Promo, now: datetime) -> str:
 
 async def create_promo(self: Engine, actor: CustomerRef, terms: PromoTerms) -> PromoLine:
     """A new code; once per customer. A code is never reused, even ended: its history stays its own."""
-    authorize(self, actor)
+    require_owner(self, actor)
     code = parse_code(terms.code)
     kind, value = parse_discount(terms.value)
     uses = parse_uses(terms.uses)
@@ -175,7 +175,7 @@ async def create_promo(self: Engine, actor: CustomerRef, terms: PromoTerms) -> P
 
 async def end_promo(self: Engine, actor: CustomerRef, code: str) -> PromoLine:
     """Stop a code at once; its uses and the orders that had it stay as they were."""
-    authorize(self, actor)
+    require_owner(self, actor)
     wanted = str(code).strip().upper()
     async with self.uow() as uow:
         promo = await uow.promos.get(wanted)
@@ -193,7 +193,7 @@ async def end_promo(self: Engine, actor: CustomerRef, code: str) -> PromoLine:
 
 async def promos(self: Engine, actor: CustomerRef) -> list[PromoLine]:
     """Every code created, with its uses and status: active ones first, then by code."""
-    authorize(self, actor)
+    require_owner(self, actor)
     async with self.read() as uow:
         found = await uow.promos.all()
     now = self.now()

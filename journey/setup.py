@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from .audit import Snapshot, record, require_owner
 from .catalog import POINT_ID, OpeningHours, PickupPoint
-from .channels import Channel, CustomerRef
+from .channels import CustomerRef
 from .errors import DomainError, ErrorCode
 from .model import ShopRules
 from .money import format_rubles, parse_rubles
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from .engine import Engine
     from .ports import UnitOfWork
 
-CLI = CustomerRef(Channel("cli"), "owner")  # the ``vitrina`` command: the audit log names it ``cli:owner``
 DESCRIPTION = "shop.description"  # the shop's description is kept beside the rules, in the settings
 NAME_MAX, DESCRIPTION_MAX, ADDRESS_MAX, PREP_MAX = 64, 500, 200, 240
 WHOLE = re.compile(r"[0-9]{1,9}")
@@ -40,12 +39,6 @@ class Refusal(DomainError):
 
     def message(self, language: str = "ru") -> str:
         return self.en if language == "en" else self.ru
-
-
-def authorize(engine: Engine, actor: CustomerRef) -> None:
-    """The command line may; from a chat only an owner may."""
-    if (actor.channel, actor.external_id) != (CLI.channel, CLI.external_id):
-        require_owner(engine, actor)
 
 
 # --- the shop's settings ------------------------------------------------------------------------------
@@ -177,14 +170,14 @@ async def _settings(engine: Engine, uow: UnitOfWork) -> ShopSettings:
 
 
 async def shop_settings(self: Engine, actor: CustomerRef) -> ShopSettings:
-    authorize(self, actor)
+    require_owner(self, actor)
     async with self.read() as uow:
         return await _settings(self, uow)
 
 
 async def change_shop(self: Engine, actor: CustomerRef, key: str, text: str) -> ShopSettings:
     """Set one of ``SETTINGS`` from what the owner typed (``earn``, ``"5"``)."""
-    authorize(self, actor)
+    require_owner(self, actor)
     item = setting(key)
     value = item.parse(text)
     async with self.uow() as uow:
@@ -263,7 +256,7 @@ POINT_FIELDS: dict[str, Callable[[PickupPoint, str], PickupPoint]] = {
 async def add_point(self: Engine, actor: CustomerRef, point_id: str, name: str, address: str = "",
                     hours: str | None = None, prep: str | int | None = None) -> PickupPoint:
     """A new pickup point; hours default to every day 08:00-22:00, preparation to 10 minutes."""
-    authorize(self, actor)
+    require_owner(self, actor)
     point = PickupPoint(parse_point_id(point_id), parse_point_name(name), parse_address(address))
     if hours is not None:
         point = replace(point, hours=parse_hours(hours))
@@ -280,7 +273,7 @@ async def add_point(self: Engine, actor: CustomerRef, point_id: str, name: str, 
 
 async def change_point(self: Engine, actor: CustomerRef, point_id: str, field: str, text: str) -> PickupPoint:
     """Change one of a point's ``name``, ``address``, ``hours``, ``prep`` (minutes)."""
-    authorize(self, actor)
+    require_owner(self, actor)
     change = POINT_FIELDS.get(str(field).strip().lower())
     if change is None:
         raise Refusal(ErrorCode.POINT_INVALID, f"У точки можно изменить: {', '.join(POINT_FIELDS)}; не {field!r}.",
@@ -315,7 +308,7 @@ class StaffList:
 
 
 async def staff(self: Engine, actor: CustomerRef) -> StaffList:
-    authorize(self, actor)
+    require_owner(self, actor)
     async with self.read() as uow:
         rows = await uow.staff.list()
     return StaffList(sorted(rows, key=lambda r: (r[0].key, r[1])), sorted(self.owners, key=lambda o: o.key))

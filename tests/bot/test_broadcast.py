@@ -21,6 +21,7 @@ from vk_harness import VkShop, vk_shop
 
 from adapters.ratelimit import RateLimiter
 from bot.broadcaster import Broadcaster, TokenBucket
+from journey.audit import CLI
 from journey.broadcasts import CLAIM_LEASE, BroadcastStatus
 from journey.channels import Channel, CustomerRef, Reply
 from journey.engine import Engine
@@ -108,7 +109,7 @@ async def broadcast_by_chat(shop: Shop, text: str = TEXT) -> int:
     preview = await shop.tg.fake.next_message(1)
     started = await owner.press(preview, "Отправить")
     assert "Рассылка началась" in started.text, started.text
-    progress = await shop.engine.broadcast_progress(None)
+    progress = await shop.engine.broadcast_progress(CLI)
     assert progress is not None
     return progress.broadcast.id
 
@@ -134,7 +135,7 @@ async def test_the_owner_broadcasts_to_customers_who_agreed_in_both_channels(eng
         again = await shop.tg.chat(1).press(preview, "Отправить")  # the old preview's button does nothing
         assert "уже не действует" in again.text
 
-        progress = await engine.broadcast_progress(None)
+        progress = await engine.broadcast_progress(CLI)
         sent = await Broadcaster(engine, shop.messengers).send(progress.broadcast.id)
 
         assert sent == 4
@@ -145,7 +146,7 @@ async def test_the_owner_broadcasts_to_customers_who_agreed_in_both_channels(eng
         assert vk_copy.keyboard["buttons"][0][0]["action"]["type"] == "open_app"  # the shop's own button
         done = [t for t in shop.texts(tg(1)) if "Рассылка завершена" in t]
         assert done == ["📣 Рассылка завершена: доставлено 4 из 4, не доставлено 0."]
-        finished = await engine.broadcast_progress(None)
+        finished = await engine.broadcast_progress(CLI)
         assert finished.broadcast.status is BroadcastStatus.DONE and finished.sent == 4
 
         # sending again changes nothing: every row is dealt with
@@ -186,7 +187,7 @@ async def test_the_owner_sees_the_progress_and_stops_it_in_the_middle_from_vk(en
         held = Held(shop.tg.channel.messenger)
         sender = Broadcaster(engine, {Channel.TELEGRAM: held, Channel.VK: shop.vk.channel.messenger},
                              batch=2, concurrency=1)
-        sending = asyncio.create_task(sender.send((await engine.broadcast_progress(None)).broadcast.id))
+        sending = asyncio.create_task(sender.send((await engine.broadcast_progress(CLI)).broadcast.id))
         await held.holding.wait()
         shop.vk.fake.message_new(42, "/broadcast stop")
         stopped = await said(shop, VK_OWNER, "остановлена")
@@ -200,7 +201,7 @@ async def test_the_owner_sees_the_progress_and_stops_it_in_the_middle_from_vk(en
         assert reports == ["📣 Рассылка: 0% — отправлено 0 из 8, не доставлено 0, осталось 8.",  # asked with /broadcast
                            "📣 Рассылка: 25% — отправлено 2 из 8, не доставлено 0, осталось 6.",
                            "📣 Рассылка: 50% — отправлено 4 из 8, не доставлено 0, осталось 4."]
-        progress = await engine.broadcast_progress(None)
+        progress = await engine.broadcast_progress(CLI)
         assert progress.broadcast.status is BroadcastStatus.STOPPED and (progress.sent, progress.pending) == (5, 3)
         shop.vk.fake.message_new(42, "/broadcast stop")
         assert "останавливать нечего" in await said(shop, VK_OWNER, "не идёт")
@@ -261,11 +262,11 @@ async def test_a_restart_in_the_middle_sends_nobody_the_message_twice(engine, db
             await restarted.start()
             second = Broadcaster(restarted, shop.messengers)
             await second.send(preview.broadcast.id)
-            waiting = await restarted.broadcast_progress(None)
+            waiting = await restarted.broadcast_progress(CLI)
             assert waiting.broadcast.status is BroadcastStatus.SENDING and waiting.pending == 0
             clock.advance(seconds=CLAIM_LEASE.total_seconds() + 1)  # the dead process's claims will never be told
             await second.send(preview.broadcast.id)
-            done = await restarted.broadcast_progress(None)
+            done = await restarted.broadcast_progress(CLI)
         finally:
             await again.close()
 
@@ -300,7 +301,7 @@ async def test_two_senders_on_one_broadcast_share_it_and_nobody_gets_it_twice(en
             await other.close()
         assert sum(counts) == len(customers)
         assert [shop.got(ref) for ref in customers] == [1] * len(customers)
-        done = await engine.broadcast_progress(None)
+        done = await engine.broadcast_progress(CLI)
         assert done.broadcast.status is BroadcastStatus.DONE and done.sent == len(customers)
         assert [t for t in shop.texts(OWNER) if "завершена" in t] == [
             "📣 Рассылка завершена: доставлено 20 из 20, не доставлено 0."]  # told once, by one of them
@@ -322,7 +323,7 @@ async def test_a_blocked_account_is_skipped_and_marked_and_a_failing_one_is_trie
         assert [shop.got(ref) for ref in refs] == [1, 0, 0, 1, 0]
         assert await engine.unreachable_reason(tg(502)) == "blocked"
         assert await engine.unreachable_reason(vk(602)) == "no_permission"
-        progress = await engine.broadcast_progress(None)
+        progress = await engine.broadcast_progress(CLI)
         assert (progress.sent, progress.failed, progress.pending) == (2, 2, 1)
         await sender.send(preview.broadcast.id)  # not yet: the failed one waits before its next attempt
         assert shop.got(tg(503)) == 0
@@ -330,7 +331,7 @@ async def test_a_blocked_account_is_skipped_and_marked_and_a_failing_one_is_trie
         clock.advance(seconds=5)
         await sender.send(preview.broadcast.id)
         assert [shop.got(ref) for ref in refs] == [1, 0, 1, 1, 0]
-        done = await engine.broadcast_progress(None)
+        done = await engine.broadcast_progress(CLI)
         assert done.broadcast.status is BroadcastStatus.DONE and (done.sent, done.failed) == (3, 2)
         assert len([c for c in shop.tg.fake.calls if c.params.get("chat_id") == 502]) == 1  # tried once
         # the next broadcast leaves them out
@@ -343,7 +344,7 @@ async def test_a_customer_cannot_broadcast_and_nothing_is_created(engine):
         refused = await shop.tg.chat(501).send("/broadcast")
         assert refused.text == ErrorCode.NOT_OWNER.message("ru")
         assert await engine.dialog(tg(501)) is None
-        assert await engine.broadcast_progress(None) is None
+        assert await engine.broadcast_progress(CLI) is None
         assert "Не понял" in (await shop.tg.chat(501).send(TEXT)).text  # no dialog took the text
 
         owner = shop.tg.chat(1)
@@ -354,11 +355,11 @@ async def test_a_customer_cannot_broadcast_and_nothing_is_created(engine):
         # a VK customer forges the owner's Send button
         shop.vk.fake.message_event(601, {"a": "bc_send", "id": str(draft_id)})
         assert (await shop.vk.fake.next_message(601)).text == ErrorCode.NOT_OWNER.message("ru")
-        assert await engine.broadcast_progress(None) is None  # still a draft: nothing is being sent
+        assert await engine.broadcast_progress(CLI) is None  # still a draft: nothing is being sent
 
         await owner.press(preview, "Отправить")
         assert (await shop.vk.dialogue(601).send("/broadcast stop")).text == ErrorCode.NOT_OWNER.message("ru")
-        assert (await engine.broadcast_progress(None)).broadcast.status is BroadcastStatus.SENDING
+        assert (await engine.broadcast_progress(CLI)).broadcast.status is BroadcastStatus.SENDING
 
 
 async def test_from_the_panel_bad_text_is_refused_and_the_dialog_waits_for_another(engine):
@@ -374,7 +375,7 @@ async def test_from_the_panel_bad_text_is_refused_and_the_dialog_waits_for_anoth
         preview = await shop.tg.fake.next_message(1)
         assert "Отменено" in (await owner.press(preview, "Отмена")).text
         assert "уже не действует" in (await owner.press(preview, "Отправить")).text
-        assert await engine.broadcast_progress(None) is None and shop.got(tg(501)) == 0
+        assert await engine.broadcast_progress(CLI) is None and shop.got(tg(501)) == 0
 
 
 async def test_the_token_bucket_keeps_to_its_rate():

@@ -11,13 +11,13 @@ import pytest
 from journey_support import refused
 from shop_fixtures import BARISTA, OWNER, customer
 
+from journey.audit import CLI
 from journey.catalog import OpeningHours
 from journey.channels import Channel, CustomerRef
 from journey.errors import DomainError, ErrorCode
 from journey.model import CartLine, Promo, PromoKind
 from journey.money import Money
 from journey.promo_codes import PromoTerms, promo_terms
-from journey.setup import CLI
 
 GUEST = customer(1)
 VK_OWNER = CustomerRef(Channel.VK, "9")  # not an owner of this engine: only telegram:1 is
