@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from journey.audit import CLI
 from journey.channels import Channel, CustomerRef
 from journey.engine import Engine
 from journey.errors import DomainError
@@ -102,13 +103,13 @@ def _ref(text: str) -> CustomerRef:
 
 async def cmd_staff_add(engine: Engine, args: argparse.Namespace) -> None:
     ref = _ref(args.account)
-    await engine.add_staff(ref, args.point)
+    await engine.add_staff(ref, args.point, actor=CLI)
     print(f"{ref.key} is staff at {'every point' if args.point == '*' else args.point}")
 
 
 async def cmd_staff_remove(engine: Engine, args: argparse.Namespace) -> None:
     ref = _ref(args.account)
-    removed = await engine.remove_staff(ref, args.point)
+    removed = await engine.remove_staff(ref, args.point, actor=CLI)
     if not removed:
         raise CommandError(f"{ref.key} is not staff{'' if args.point is None else ' at ' + args.point}")
     print(f"{ref.key} removed from staff ({removed})")

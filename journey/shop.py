@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
-from . import audit, setup
+from . import audit
 from .catalog import POINT_ID, Category, Item, PickupPoint
 from .channels import CustomerRef
 from .errors import DomainError, ErrorCode
@@ -129,7 +129,7 @@ async def add_staff(self: Engine, account: CustomerRef, point_id: str = "*", *,
     """Make an account staff at a point (``*``: every point). With an ``actor`` (an owner in the chat, or
     ``audit.CLI``) it is checked and audited as ``staff:<channel:id>``; without, it is code setting up."""
     if actor is not None:
-        setup.require_owner(self, actor)
+        audit.require_owner(self, actor)
     async with self.uow() as uow:
         if point_id != "*" and (not POINT_ID.match(point_id) or await uow.catalog.point(point_id) is None):
             raise DomainError(ErrorCode.POINT_NOT_FOUND, point_id)
@@ -145,7 +145,7 @@ async def remove_staff(self: Engine, account: CustomerRef, point_id: str | None 
     """Remove an account from staff at one point, or everywhere (``point_id`` None); returns how many
     places it served at that it no longer does (0: it was not staff there)."""
     if actor is not None:
-        setup.require_owner(self, actor)
+        audit.require_owner(self, actor)
     async with self.uow() as uow:
         before = await _points_of(uow, account)
         removed = await uow.staff.remove(account, point_id)
