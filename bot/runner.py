@@ -70,7 +70,6 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
     demo = channels.is_demo(settings)
     if demo:
         print(await seed_demo(engine), flush=True)
-    rules = (await engine.shop_view()).rules
     qr = QrcodeRenderer()
     conversation = Conversation(engine, public_url=settings.webapp.base_url)
     notifier = Notifier(engine, qr)
@@ -95,8 +94,7 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
         broadcaster = Broadcaster(engine, notifier.messengers)
 
         config = WebappConfig(demo=demo, mini_apps=[a.mini_app for a in adapters if a.mini_app is not None],
-                              auth_max_age=settings.webapp.auth_max_age, public_url=settings.webapp.base_url,
-                              shop_name=rules.name)
+                              auth_max_age=settings.webapp.auth_max_age, public_url=settings.webapp.base_url)
         app = create_app(engine, config, qr)
         for adapter in adapters:
             for route in adapter.routes():

@@ -22,7 +22,6 @@ class WebappConfig:
     auth_max_age: int = 86400  # seconds a launch stays valid
     public_url: str = ""  # e.g. https://coffee.example; "" means links are relative to this server
     static_dir: Path = field(default=STATIC_DIR)
-    shop_name: str = "Vitrina"
 
     @property
     def base_url(self) -> str:

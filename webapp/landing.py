@@ -44,7 +44,7 @@ def _button(href: str, ru: str, en: str, color: str = "") -> str:
 async def go(request: web.Request) -> web.Response:
     param = request.match_info["param"]
     cfg = config(request)
-    shop = escape(cfg.shop_name)
+    shop = escape((await engine(request).shop_view()).rules.name)
     if not PARAM.match(param):
         return _page(f"{shop}: ссылка не найдена",
                      "<h1>Такой ссылки нет</h1><p>Проверьте код или спросите у бариста — мы поможем.</p>"

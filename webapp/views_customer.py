@@ -15,8 +15,8 @@ routes = web.RouteTableDef()
 async def get_config(request: web.Request) -> web.Response:
     """Public: what the front end needs before it knows who is calling."""
     cfg = config(request)
-    rules = (await engine(request).shop_view()).rules
-    return reply(serialize.config(cfg.demo, cfg.shop_name, rules, cfg.mini_apps, cfg.base_url))
+    rules = (await engine(request).shop_view()).rules  # the name as the owner last set it (/shop name)
+    return reply(serialize.config(cfg.demo, rules.name, rules, cfg.mini_apps, cfg.base_url))
 
 
 async def _me(request: web.Request) -> web.Response:

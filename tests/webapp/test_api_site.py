@@ -53,10 +53,13 @@ async def test_a_param_outside_the_grammar_is_a_polite_404(client, engine):
         assert await uow.visits.count() == 0
 
 
-async def test_the_shop_name_is_escaped(make_client):
-    client = await make_client(shop_name="<b>Кофе & Ко</b>")
+async def test_the_shop_name_is_escaped_and_a_new_name_is_shown_at_once(client, engine):
+    await engine.set_rules(name="<b>Кофе & Ко</b>")
     html = await (await client.get("/go/pcenter")).text()
     assert "&lt;b&gt;Кофе &amp; Ко&lt;/b&gt;" in html and "<b>" not in html
+    await engine.set_rules(name="Булочная")  # renamed by the owner (/shop name) while the shop runs
+    assert (await (await client.get("/api/config")).json())["shop"] == "Булочная"
+    assert "Булочная" in await (await client.get("/go/pcenter")).text()
 
 
 async def test_openapi_describes_every_api_route(client):

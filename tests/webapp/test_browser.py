@@ -121,7 +121,8 @@ class Server:
 async def serve(engine: Engine, demo: bool) -> AsyncIterator[Server]:
     apps = [] if demo else [TelegramMiniApp(BOT_TOKEN, lambda: "vitrina_test_bot"),
                             VkMiniApp(VK_APP_ID, VK_SECRET, VK_GROUP_ID)]
-    config = WebappConfig(demo=demo, mini_apps=apps, shop_name="Кофейня «Витрина»")
+    config = WebappConfig(demo=demo, mini_apps=apps)
+    await engine.set_rules(name="Кофейня «Витрина»")
     await with_photos(engine)
     runner = web.AppRunner(create_app(engine, config, renderer()))
     await runner.setup()
