@@ -181,6 +181,7 @@ class Engine:
     claim_broadcast_milestone = broadcasts.claim_broadcast_milestone
     # --- owner: numbers (journey/stats.py)
     # --- staff: the orders board and pickup times
+    pickup_slots = ordering.pickup_slots
 
     recipient = notices.recipient
     new_order_notice = notices.new_order_notice

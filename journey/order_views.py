@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from . import pickup
@@ -26,8 +27,9 @@ class OrderView:
 
 @dataclass(frozen=True, slots=True)
 class OrderDetails:
-    """An order with what its screen shows beside it: payment, pickup point, pickup token, and, for staff of
-    its point (``staff``), the customer's name (empty for anyone else)."""
+    """An order with what its screen shows beside it: payment, pickup point, pickup token, the table it was
+    ordered from, how late it is, and, for staff of its point (``staff``), the customer's name (empty for
+    anyone else)."""
 
     order: Order
     payment: PaymentIntent | None
@@ -35,6 +37,24 @@ class OrderDetails:
     customer_name: str
     pickup_token: str = ""
     staff: bool = False
+    table: str = ""
+    late_minutes: int = 0
+
+
+def table_of(order: Order) -> str:
+    """The table of an order placed from a table's QR code (``t<point>_<table>``), "" for any other. The
+    order's source is then ``table:<point>:<table>`` (``DeepLink.label``); a table of another point than the
+    order's (scanned at one point, ordered at another) is no table of this order."""
+    kind, _, rest = order.source.partition(":")
+    point, _, table = rest.partition(":")
+    return table if kind == "table" and point == order.point_id else ""
+
+
+def late_minutes(order: Order, now: datetime) -> int:
+    """Whole minutes an open order is past its pickup time (0: on time, or closed)."""
+    if not order.status.is_open or now <= order.pickup_at:
+        return 0
+    return int((now - order.pickup_at).total_seconds() // 60)
 
 
 async def _load(uow: UnitOfWork, order_id: str) -> Order:
@@ -146,6 +166,7 @@ async def _details(engine: Engine, uow: UnitOfWork, orders: Sequence[Order], *, 
 
     ``listed``: the orders came from a list query, which leaves their status history out."""
     points = {p.id: p for p in await uow.catalog.points()}
+    now = engine.now()
     names: dict[str, str] = {}
     details = []
     for order in orders:
@@ -155,5 +176,6 @@ async def _details(engine: Engine, uow: UnitOfWork, orders: Sequence[Order], *, 
             customer = await uow.customers.get(order.customer_id)
             names[order.customer_id] = customer.name if customer else ""
         details.append(OrderDetails(order, await uow.payments.for_order(order.id), points.get(order.point_id),
-                                    names.get(order.customer_id, ""), pickup_token(engine, order.id), staff))
+                                    names.get(order.customer_id, ""), pickup_token(engine, order.id), staff,
+                                    table_of(order), late_minutes(order, now)))
     return details

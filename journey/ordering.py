@@ -7,8 +7,10 @@ payment provider happen between units of work, never while one is open.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -21,7 +23,7 @@ from .events import DomainEvent, EventType
 from .ids import new_id
 from .model import CartLine, LedgerEntry, Order, PaymentIntent, Quote, ShopRules
 from .notices import NewOrderNotice
-from .order_views import OrderView, _load, _view
+from .order_views import OrderView, _load, _view, table_of
 from .ports import PaymentResult, UnitOfWork
 from .states import OrderStatus, PaymentStatus, ensure_transition
 
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PICKUP_WINDOW = timedelta(days=2)
 PICKUP_TOLERANCE = timedelta(minutes=1)
+SLOT = timedelta(minutes=15)  # the pickup times offered: quarter hours
 
 
 def _event(kind: EventType, order: Order, at: datetime, **extra: object) -> DomainEvent:
@@ -56,6 +59,61 @@ def _pickup_time(point: PickupPoint, rules: ShopRules, now: datetime, wanted: da
     if not point.hours.is_open(at.astimezone(ZoneInfo(rules.timezone))):
         raise DomainError(ErrorCode.POINT_CLOSED)
     return at
+
+
+@dataclass(frozen=True, slots=True)
+class PickupTimes:
+    """The pickup times a point can serve for an order placed at ``now``: what the checkout offers."""
+
+    point_id: str
+    asap: datetime | None  # "as soon as possible" (no time asked for); None: the point cannot serve that
+    slots: tuple[datetime, ...]  # every quarter hour from the earliest until closing, within one local day
+    opens_at: datetime | None  # with no asap: when the point opens (None: not within the pickup window)
+
+
+def _serves(point: PickupPoint, rules: ShopRules, now: datetime, wanted: datetime | None) -> bool:
+    try:
+        _pickup_time(point, rules, now, wanted)
+    except DomainError:
+        return False
+    return True
+
+
+def pickup_times(point: PickupPoint, rules: ShopRules, now: datetime) -> PickupTimes:
+    """The times ``_pickup_time`` accepts, so an offered time is never refused (at ``now``; a minute's
+    tolerance covers the customer choosing). Quarter hours of the shop's clock (every time zone is a whole
+    number of quarter hours from UTC), from the preparation time on, for one run of opening hours: the one
+    going on, or the next one when the point is closed or closes before an order could be ready."""
+    zone = ZoneInfo(rules.timezone)
+    earliest = now + timedelta(minutes=point.prep_minutes)
+    at = datetime.fromtimestamp(math.ceil(earliest.timestamp() / SLOT.total_seconds()) * SLOT.total_seconds(), UTC)
+    slots: list[datetime] = []
+    while at <= now + PICKUP_WINDOW:
+        if _serves(point, rules, now, at) and (
+                not slots or at.astimezone(zone).date() == slots[0].astimezone(zone).date()):
+            slots.append(at)
+        elif slots:
+            break
+        at += SLOT
+    if _serves(point, rules, now, None):
+        return PickupTimes(point.id, earliest, tuple(slots), None)
+    return PickupTimes(point.id, None, tuple(slots), _opening(point, zone, slots[0]) if slots else None)
+
+
+def _opening(point: PickupPoint, zone: ZoneInfo, first: datetime) -> datetime:
+    """When the point opens on the day of ``first``: the first slot of a point that cannot serve at once is
+    in the next run of its hours, at or after that day's opening (a quarter hour later when it opens at 8:05)."""
+    local = first.astimezone(zone)
+    span = point.hours.days[local.weekday()]
+    return local.replace(hour=span[0].hour, minute=span[0].minute) if span else local
+
+
+async def pickup_slots(self: Engine, point_id: str, now: datetime | None = None) -> PickupTimes:
+    """The pickup times a point can serve for an order placed now (or at ``now``)."""
+    async with self.read() as uow:
+        point = await _point(uow, point_id)
+        rules = await self.rules(uow)
+    return pickup_times(point, rules, now or self.now())
 
 
 async def _quote(engine: Engine, uow: UnitOfWork, customer_id: str, cart: Sequence[CartLine],
@@ -130,7 +188,8 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
         intent = PaymentIntent(new_id("pay"), order.id, payment_provider.name, q.total, PaymentStatus.PENDING,
                                key or f"order:{order.id}", "", now, now)
         await uow.payments.add(intent)
-        await self.emit(uow, _event(EventType.ORDER_PLACED, order, now, **NewOrderNotice.of(order).event_data()))
+        await self.emit(uow, _event(EventType.ORDER_PLACED, order, now, **NewOrderNotice.of(order).event_data(),
+                                     table=table_of(order)))
     if payment_provider.online:
         try:
             result = await payment_provider.start(intent, f"Order {order.short_code}")
