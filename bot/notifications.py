@@ -16,8 +16,15 @@ from journey.engine import Engine
 from journey.events import DomainEvent, EventType
 from journey.notices import NewOrderNotice, points_earned_in
 from journey.ports import Messenger, QrRenderer
+from journey.states import OrderStatus
 
-from .texts import t
+from . import staff_chat
+from .texts import add_texts, t
+
+add_texts({
+    "board_new": ("Новый заказ № {code} — {point}{table}, к {time}\n{lines}\nИтого {total}, {payment}",
+                  "New order No. {code} — {point}{table}, by {time}\n{lines}\nTotal {total}, {payment}"),
+})
 
 log = logging.getLogger(__name__)
 
@@ -106,15 +113,16 @@ class Notifier:
         point, zone = await self._point_and_zone(notice.point_id)
         lines = "\n".join(f"• {l.name}{' (' + ', '.join(l.options) + ')' if l.options else ''} × {l.quantity}"
                           for l in notice.lines)
+        table = str(event.data.get("table") or "")  # a table-QR order's (not in events stored before)
         replies: list[tuple[CustomerRef, Reply]] = []
         for chat in self.staff_chats:
             lang = "ru"
             payment = t(lang, "pay_counter" if notice.provider == "counter" else "pay_online")
-            text = t(lang, "n_staff_new", code=notice.short_code, point=point, time=_hhmm(notice.pickup_at, zone),
-                     lines=lines, total=notice.total.format(), payment=payment)
-            buttons = ((Button(t(lang, "accept"), "accept", {"id": notice.order_id}),
-                        Button(t(lang, "ready"), "ready", {"id": notice.order_id})),)
-            replies.append((chat, Text(text, buttons)))
+            text = t(lang, "board_new", code=notice.short_code, point=point, time=_hhmm(notice.pickup_at, zone),
+                     table=t(lang, "board_table", table=table) if table else "", lines=lines,
+                     total=notice.total.format(), payment=payment)
+            # the board's buttons: accept, or cancel after a confirmation; each press answers what changed
+            replies.append((chat, Text(text, staff_chat.steps(lang, notice.order_id, OrderStatus.PLACED))))
         return replies
 
 
