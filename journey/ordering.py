@@ -105,7 +105,7 @@ def _opening(point: PickupPoint, zone: ZoneInfo, first: datetime) -> datetime:
     in the next run of its hours, at or after that day's opening (a quarter hour later when it opens at 8:05)."""
     local = first.astimezone(zone)
     span = point.hours.days[local.weekday()]
-    return local.replace(hour=span[0].hour, minute=span[0].minute) if span else local
+    return (local.replace(hour=span[0].hour, minute=span[0].minute) if span else local).astimezone(UTC)
 
 
 async def pickup_slots(self: Engine, point_id: str, now: datetime | None = None) -> PickupTimes:

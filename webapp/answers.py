@@ -143,6 +143,7 @@ class Order(Answer):
     number: str
     status: OrderStatus
     point: OrderPoint
+    table: str | None = Field(description="the table of an order placed from a table's QR code (t<point>_<table>)")
     lines: list[OrderLine]
     subtotal: Money
     discount: Money
@@ -150,6 +151,7 @@ class Order(Answer):
     total: Money
     promo: str | None
     pickup_at: Time | None
+    late_minutes: int = Field(description="whole minutes an open order is past its pickup time; 0: on time or closed")
     created_at: Time | None
     short_code: str
     pickup_token: str
@@ -162,6 +164,17 @@ class Order(Answer):
 
 class Orders(Answer):
     orders: list[Order]
+
+
+class PickupTimes(Answer):
+    """When a point can hand over an order placed now: only times placing the order accepts."""
+
+    point: str
+    asap: Time | None = Field(description="the pickup time of an order placed now without one; null: the point "
+                                          "cannot serve one at once (closed, or closing before it could be ready)")
+    opens_at: Time | None = Field(description="with no asap: when the point opens (null when not within two days)")
+    slots: list[Time] = Field(description="times to choose: quarter hours from the earliest until closing, in one "
+                                          "day of the shop's time zone (the next opening's when asap is null)")
 
 
 class Account(Answer):

@@ -19,8 +19,8 @@ routes = web.RouteTableDef()
 Json = dict[str, Any]
 REF = "#/components/schemas/{model}"
 ANSWERS: tuple[type[a.Answer], ...] = (
-    a.Config, a.Me, a.Messages, a.Visit, a.Points, a.Menu, a.Reviews, a.Review, a.Quote, a.Order, a.Orders,
-    a.Repeat, a.LinkCode, a.Error)
+    a.Config, a.Me, a.Messages, a.Visit, a.Points, a.PickupTimes, a.Menu, a.Reviews, a.Review, a.Quote, a.Order,
+    a.Orders, a.Repeat, a.LinkCode, a.Error)
 ID = {"type": "string", "minLength": 1, "maxLength": 64}
 # what any /api call may be refused with; an operation adds what only it can answer
 REFUSALS = {400: "bad input", 401: "bad or stale launch data", 403: "not allowed", 404: "not found",
@@ -62,6 +62,8 @@ PATHS: Json = {
     "/api/me/messages": {"post": op("Record whether the customer allows the shop's messages", a.Messages,
                                     body=MessagesBody)},
     "/api/points": {"get": op("Pickup points", a.Points)},
+    "/api/points/{point}/slots": {"get": op("The pickup times a point can serve for an order placed now",
+                                            a.PickupTimes, params=("point",))},
     "/api/visits": {"post": op("Record where the Mini App was opened from", a.Visit, body=VisitBody, status=201)},
     "/api/menu": {"get": op("The menu, with stock at ?point=", a.Menu, query=("point",))},
     "/api/items/{item_id}/reviews": {"get": op("Reviews of an item", a.Reviews, params=("item_id",))},

@@ -16,6 +16,7 @@ from journey.deeplinks import DeepLink
 from journey.model import CartLine, LinkCode, OrderLine, Quote, Review, ShopRules
 from journey.money import Money
 from journey.order_views import OrderDetails
+from journey.ordering import PickupTimes
 from journey.ports import MiniApp
 
 from . import answers as a
@@ -66,9 +67,10 @@ def _order(d: OrderDetails, pickup_token: str, staff: bool) -> a.Order:
         id=o.id, number=o.short_code, status=o.status,
         point=a.OrderPoint(id=o.point_id, name=d.point.name if d.point else o.point_id,
                            address=d.point.address if d.point else ""),
+        table=d.table or None,
         lines=[_line(l) for l in o.lines],
         subtotal=_money(o.subtotal), discount=_money(o.discount), points=o.points_spent, total=_money(o.total),
-        promo=o.promo_code, pickup_at=o.pickup_at, created_at=o.created_at,
+        promo=o.promo_code, pickup_at=o.pickup_at, late_minutes=d.late_minutes, created_at=o.created_at,
         short_code=o.short_code, pickup_token=pickup_token,
         history=[a.StatusChange(status=s, at=at) for s, at in o.history],
         payment=a.Payment(provider=d.payment.provider if d.payment else o.payment_provider,
@@ -138,6 +140,11 @@ def order(d: OrderDetails, pickup_token: str, *, staff: bool = False) -> Json:
 def orders(found: Iterable[OrderDetails]) -> Json:
     """Each as its caller may see it: ``OrderDetails`` carries the token and whether the view is staff's."""
     return _json(a.Orders(orders=[_order(d, d.pickup_token, d.staff) for d in found]))
+
+
+def pickup_times(times: PickupTimes) -> Json:
+    return _json(a.PickupTimes(point=times.point_id, asap=times.asap, opens_at=times.opens_at,
+                               slots=list(times.slots)))
 
 
 def repeat(lines: Sequence[CartLine], skipped: int) -> Json:

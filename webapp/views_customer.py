@@ -62,6 +62,12 @@ async def get_points(request: web.Request) -> web.Response:
     return reply(serialize.points(shop.points, now, shop.rules.timezone))
 
 
+@routes.get("/api/points/{point}/slots")
+async def get_slots(request: web.Request) -> web.Response:
+    """The pickup times the point can serve for an order placed now: the checkout offers only these."""
+    return reply(serialize.pickup_times(await engine(request).pickup_slots(request.match_info["point"])))
+
+
 @routes.get("/api/menu")
 async def get_menu(request: web.Request) -> web.Response:
     """The same for every customer of a point: built once per change of the data, then sent as it is."""

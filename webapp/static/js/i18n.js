@@ -23,6 +23,11 @@ const ru = {
   ready: 'Готов', handedOver: 'Заказ выдан', openOrders: 'Открытые заказы', noOpen: 'Открытых заказов нет',
   customer: 'Покупатель', network: 'Нет связи. Проверьте интернет и попробуйте ещё раз.', retry: 'Повторить попытку',
   notFound: 'Страница не найдена', stars: '{n} из 5', item: 'Позиция', pcs: '{n} шт.', closed: 'закрыто',
+  tomorrow: 'завтра в {t}', opensAt: 'Сейчас точка закрыта. Откроется {t} — выберите время.',
+  closedNow: 'Точка сейчас не принимает заказы.', table: 'Стол {n}', late: 'Опаздывает на {n} мин', byTime: 'к {t}',
+  staffCancel: 'Отменить', cancelAsk: 'Отменить заказ №{n}?', cancelYes: 'Да, отменить', keep: 'Нет',
+  codeAsk: 'Код покупателя', wrongCode: 'Это код другого заказа (№{n}). Ничего не изменилось.',
+  payCounter: 'оплата на кассе', payOnline: 'оплачен',
 };
 const en = {
   loading: 'Loading…', back: 'Back', menu: 'Menu', cart: 'Cart', orders: 'Orders', profile: 'Profile',
@@ -48,6 +53,11 @@ const en = {
   ready: 'Ready', handedOver: 'Order handed over', openOrders: 'Open orders', noOpen: 'No open orders',
   customer: 'Customer', network: 'No connection. Check the internet and try again.', retry: 'Try again',
   notFound: 'Page not found', stars: '{n} of 5', item: 'Item', pcs: '{n} pcs', closed: 'closed',
+  tomorrow: 'tomorrow at {t}', opensAt: 'The point is closed now. It opens {t}: choose a time.',
+  closedNow: 'This point takes no orders now.', table: 'Table {n}', late: '{n} min late', byTime: 'by {t}',
+  staffCancel: 'Cancel', cancelAsk: 'Cancel order #{n}?', cancelYes: 'Yes, cancel', keep: 'No',
+  codeAsk: "Customer's code", wrongCode: 'That code is of another order (#{n}). Nothing changed.',
+  payCounter: 'pay at the counter', payOnline: 'paid',
 };
 const dicts = { ru, en };
 export let lang = 'ru';
@@ -75,3 +85,10 @@ export const time = (iso) =>
   new Date(iso).toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit', timeZone: zone });
 export const date = (iso) => new Date(iso).toLocaleString(locale(),
   { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone: zone });
+// The shop's calendar day of a time, to tell today's times from tomorrow's.
+const day = (at) => new Date(at).toLocaleDateString('en-CA', { timeZone: zone });
+// A pickup time: 09:30 today, "tomorrow at 09:30", a date further on.
+export function when(iso) {
+  const days = Math.round((Date.parse(day(iso)) - Date.parse(day(Date.now()))) / 864e5);
+  return days === 0 ? time(iso) : days === 1 ? t('tomorrow', { t: time(iso) }) : date(iso);
+}

@@ -1,22 +1,16 @@
 // Checkout: pickup point and time, promo code, points, payment; places the order.
-import { h, fill, toast } from '../dom.js';
-import { t, time, money } from '../i18n.js';
-import { post } from '../api.js';
+import { h, toast } from '../dom.js';
+import { t, when, money } from '../i18n.js';
+import { api, post } from '../api.js';
 import { state, saveCart, quote, quoteBody } from '../state.js';
 import { store } from '../platform.js';
 import { pointPicker } from './menu.js';
 import { totals, emptyCart, lineText } from './cart.js';
 
-// Pickup times later today, every 15 minutes from the point's preparation time on.
-function slots() {
-  const prep = state.points.find((p) => p.id === state.point)?.prep_minutes || 10;
-  const step = 15 * 60000;
-  const out = [];
-  let at = Math.ceil((Date.now() + (prep + 5) * 60000) / step) * step;
-  const day = new Date().getDate();
-  while (new Date(at).getDate() === day && out.length < 24) { out.push(new Date(at)); at += step; }
-  return out;
-}
+// The pickup times the point can serve, from the server (the rule that placing the order checks), so a
+// time offered is never refused: {asap, opens_at, slots}. null when they could not be fetched.
+const pickupTimes = (point) => api('points/' + encodeURIComponent(point) + '/slots').catch(() => null);
+const REFRESH = 60000;  // the earliest time moves on while the customer chooses
 
 // Where the platform asks (VK), ask once, after the first order, whether the shop may message the customer
 // ("your order is ready"), and tell the server the answer. Never holds up the order.
@@ -47,11 +41,37 @@ export async function render(ctx) {
     'data-testid': 'promo-input', enterkeyhint: 'done' });
   const slotSel = h('select', { 'aria-label': t('later'), 'data-testid': 'time-select', disabled: true,
     onchange: (e) => { pickupAt = e.target.value; } });
-  const later = h('div', { class: 'later' });
-  const fillSlots = () => {
-    slotSel.replaceChildren(...slots().map((d) => h('option', { value: d.toISOString() }, time(d))));
-    later.hidden = !slotSel.options.length;  // too late today: as soon as possible only
+  const whenBox = h('fieldset', { class: 'opts', 'data-testid': 'when' });
+  let times = null;
+  let chooseLater = false;
+  const whenRadio = (value, label) => h('label', { class: 'opt' },
+    h('input', { type: 'radio', name: 'when', checked: value === chooseLater, 'data-testid': 'when-' + (value ? 'later' : 'asap'),
+      onchange: () => { chooseLater = value; slotSel.disabled = !value; pickupAt = value ? slotSel.value || null : null; } }),
+    h('span', {}, label));
+  // As soon as possible when the point can serve it now; else a word on when it opens and its times.
+  const drawWhen = () => {
+    const slots = times?.slots || [];
+    const asap = !times || Boolean(times.asap);  // unknown: the server decides when the order is placed
+    const kept = slotSel.value;
+    slotSel.replaceChildren(...slots.map((at) => h('option', { value: at, selected: at === kept }, when(at))));
+    if (!asap) chooseLater = true;
+    if (!slots.length) chooseLater = false;
+    slotSel.disabled = !chooseLater;
+    pickupAt = chooseLater ? slotSel.value || null : null;
+    whenBox.replaceChildren(h('legend', {}, t('when')),
+      asap ? whenRadio(false, t('asap')) : h('p', { class: 'hint closed-note', role: 'status', 'data-testid': 'point-closed' },
+        times.opens_at ? t('opensAt', { t: when(times.opens_at) }) : t('closedNow')),
+      slots.length ? h('div', { class: 'later' }, asap ? whenRadio(true, t('later')) : h('span', {}, t('later')), slotSel) : null);
   };
+  const loadTimes = async () => {
+    const point = state.point;
+    const found = await pickupTimes(point);
+    if (point !== state.point || !ctx.alive()) return;
+    times = found;
+    drawWhen();
+  };
+  const timer = setInterval(loadTimes, REFRESH);
+  ctx.onLeave(() => clearInterval(timer));
 
   const button = () => ctx.main(t(payment === 'counter' ? 'place' : 'pay') + ' · ' + q.total.text, place, busy);
 
@@ -93,13 +113,15 @@ export async function render(ctx) {
     } catch (e) {
       busy = false;
       if (e.code === 'out_of_stock') state.menus = {};
+      if (e.code === 'bad_pickup_time' || e.code === 'point_closed') loadTimes();
       fail(e);
       if (ctx.alive()) button();
     }
   }
 
   await requote();
-  fillSlots();
+  times = await pickupTimes(state.point);
+  drawWhen();
   const applyPromo = async () => {
     state.cart.promo = promo.value.trim() || null;
     promoMsg.textContent = '';
@@ -108,15 +130,10 @@ export async function render(ctx) {
     if (state.cart.promo && q.promo) promoMsg.textContent = '✓ ' + q.promo;
     saveCart();
   };
-  const whenRadio = (value, label) => h('label', { class: 'opt' },
-    h('input', { type: 'radio', name: 'when', checked: !value, 'data-testid': 'when-' + (value ? 'later' : 'asap'),
-      onchange: () => { slotSel.disabled = !value; pickupAt = value ? slotSel.value || null : null; } }),
-    h('span', {}, label));
   return h('form', { class: 'checkout', onsubmit: (e) => { e.preventDefault(); applyPromo(); } },
     linesBox,
-    pointPicker({ refresh: () => { fillSlots(); requote().catch(fail); } }, 'checkout-point'),
-    h('fieldset', { class: 'opts' }, h('legend', {}, t('when')),
-      whenRadio(null, t('asap')), fill(later, whenRadio(true, t('later')), slotSel)),
+    pointPicker({ refresh: () => { loadTimes(); requote().catch(fail); } }, 'checkout-point'),
+    whenBox,
     h('div', { class: 'field' }, h('label', { for: 'promo' }, t('promo')),
       h('div', { class: 'row' }, promo, h('button', { type: 'submit', class: 'btn', 'data-testid': 'promo-apply' }, t('apply')))),
     promoMsg,

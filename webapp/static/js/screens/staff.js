@@ -1,12 +1,32 @@
-// Staff: scan or type a pickup code, see the order, hand it over; open orders of a point to accept and mark ready.
-import { h, select, field, toast } from '../dom.js';
+// Staff: the orders board of a point (table, pickup time, lateness; accept, ready, hand over, cancel) and the
+// counter: scan or type a pickup code, see the order, hand it over.
+import { h, fill, select, field, toast } from '../dom.js';
 import { t, time } from '../i18n.js';
 import { api, post } from '../api.js';
 import { state } from '../state.js';
 import { store } from '../platform.js';
 import { lineText } from './cart.js';
 
-const NEXT = { placed: ['accept', 'accept'], accepted: ['ready', 'ready'] };
+const NEXT = { placed: 'accept', accepted: 'ready' };
+const CANCELLABLE = ['placed', 'accepted'];
+const orderPath = (o, step) => 'staff/orders/' + encodeURIComponent(o.id) + '/' + step;
+
+// A button that is disabled while its request runs and says what went wrong.
+const act = (label, fn, testid, cls = 'btn primary') => h('button', { type: 'button', class: cls, 'data-testid': testid,
+  onclick: async (e) => {
+    const button = e.currentTarget;
+    button.disabled = true;
+    try { await fn(); } catch (err) { toast(err.message, true); button.disabled = false; }
+  } }, label);
+
+// Status, table and lateness: what staff look for first.
+const badges = (o, statusId) => [
+  h('span', { class: 'status s-' + o.status, 'data-testid': statusId }, t('st_' + o.status)),
+  o.table ? h('span', { class: 'badge table', 'data-testid': 'staff-table' }, t('table', { n: o.table })) : null,
+  o.late_minutes > 0 ? h('span', { class: 'badge late', 'data-testid': 'staff-late' }, t('late', { n: o.late_minutes })) : null];
+
+const payment = (o) => o.total.text + ', ' + t(o.payment?.provider === 'counter' && o.payment.status === 'pending'
+  ? 'payCounter' : 'payOnline');
 
 export async function render(ctx) {
   ctx.title(t('staff'));
@@ -17,25 +37,17 @@ export async function render(ctx) {
   let point = store.get('vitrina.staffpoint');
   if (!points.some((p) => p.id === point)) point = points.some((p) => p.id === state.point) ? state.point : points[0]?.id;
   const result = h('div', { 'aria-live': 'polite', 'data-testid': 'staff-result' });
-  const list = h('ul', { class: 'orders' });
+  const list = h('ul', { class: 'orders board' });
   const input = h('input', { id: 'code', placeholder: t('typeCode'), inputmode: 'numeric', autocomplete: 'off', maxlength: 12, 'data-testid': 'staff-code' });
-
-  const act = (label, fn, testid) => h('button', { type: 'button', class: 'btn primary wide', 'data-testid': testid, onclick: async (e) => {
-    e.target.disabled = true;
-    try { await fn(); } catch (err) { toast(err.message, true); e.target.disabled = false; }
-  } }, label);
-
-  const step = (o, after) => NEXT[o.status] ? act(t(NEXT[o.status][0]), async () => {
-    await post('staff/orders/' + encodeURIComponent(o.id) + '/' + NEXT[o.status][1]);
-    await after();
-  }, 'staff-' + NEXT[o.status][1]) : null;
+  const asking = new Set();  // rows with a question open (cancel? which code?): the board waits for them
 
   function show(o, key) {
     const lookup = async () => show(await post('staff/lookup', key), key);
+    const next = NEXT[o.status];
     result.replaceChildren(h('article', { class: 'card panel', 'data-testid': 'staff-order' },
-      h('h2', {}, t('order', { n: o.number || o.short_code }), ' ',
-        h('span', { class: 'status s-' + o.status, 'data-testid': 'staff-status' }, t('st_' + o.status))),
-      o.customer?.name ? h('p', {}, t('customer') + ': ', h('b', {}, o.customer.name)) : null,
+      h('h2', {}, t('order', { n: o.number || o.short_code })),
+      h('div', { class: 'board-head' }, badges(o, 'staff-status')),
+      h('p', { class: 'board-meta' }, [t('byTime', { t: time(o.pickup_at) }), o.customer?.name].filter(Boolean).join(' · ')),
       h('ul', { class: 'lines compact' }, o.lines.map((l) => h('li', { class: 'line' },
         h('div', { class: 'grow' }, ...lineText(l)), h('span', {}, '× ' + l.quantity)))),
       h('p', { class: 'sum grand' }, h('span', {}, t(o.payment?.provider === 'counter' && o.payment.status === 'pending' ? 'counter' : 'total')),
@@ -46,7 +58,10 @@ export async function render(ctx) {
         show(done, key);
         input.value = '';
         refresh();
-      }, 'staff-handover') : step(o, lookup)));
+      }, 'staff-handover', 'btn primary wide') : next ? act(t(next), async () => {
+        await post(orderPath(o, next));
+        await lookup();
+      }, 'staff-' + next, 'btn primary wide') : null));
   }
 
   async function find(key) {
@@ -55,15 +70,68 @@ export async function render(ctx) {
     }
   }
 
+  // One order of the board: its text above, its next steps below on their own line (never squeezed beside).
+  function row(o) {
+    const actions = h('div', { class: 'board-actions', 'data-testid': 'staff-actions' });
+    const done = async (message) => {
+      asking.delete(o.id);
+      if (message) toast(message);
+      await refresh();
+    };
+    const steps = () => {
+      asking.delete(o.id);
+      fill(actions,
+        NEXT[o.status] ? act(t(NEXT[o.status]), async () => { await post(orderPath(o, NEXT[o.status])); await done(); },
+          'staff-' + NEXT[o.status]) : null,
+        o.status === 'ready' ? h('button', { type: 'button', class: 'btn primary', 'data-testid': 'staff-give', onclick: give },
+          t('handOver')) : null,
+        CANCELLABLE.includes(o.status) ? h('button', { type: 'button', class: 'btn', 'data-testid': 'staff-cancel', onclick: ask },
+          t('staffCancel')) : null);
+    };
+    // hand over: the customer's code is typed, so the order goes to the one who shows it
+    function give() {
+      asking.add(o.id);
+      const code = h('input', { inputmode: 'numeric', autocomplete: 'off', maxlength: 12, 'aria-label': t('codeAsk'),
+        placeholder: t('codeAsk'), 'data-testid': 'staff-give-code' });
+      const said = h('p', { class: 'hint error', role: 'alert', hidden: true });
+      actions.replaceChildren(h('form', { class: 'board-give', onsubmit: async (e) => {
+        e.preventDefault();
+        const key = { code: code.value.trim(), point: o.point.id };
+        try {
+          const found = await post('staff/lookup', key);
+          if (found.id !== o.id) throw new Error(t('wrongCode', { n: found.short_code }));
+          await post('staff/handover', key);
+          await done(t('handedOver'));
+        } catch (err) { said.textContent = err.message; said.hidden = false; }
+      } }, code, h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'staff-give-ok' }, t('handOver')),
+      h('button', { type: 'button', class: 'btn', onclick: steps }, t('back')), said));
+      code.focus();
+    }
+    function ask() {
+      asking.add(o.id);
+      actions.replaceChildren(h('p', { class: 'board-ask' }, t('cancelAsk', { n: o.short_code })),
+        act(t('cancelYes'), async () => { await post('orders/' + encodeURIComponent(o.id) + '/cancel'); await done(t('cancelled')); },
+          'staff-cancel-yes', 'btn danger-btn'),
+        h('button', { type: 'button', class: 'btn', 'data-testid': 'staff-cancel-no', onclick: steps }, t('keep')));
+    }
+    steps();
+    return h('li', { class: 'card board-row' + (o.late_minutes > 0 ? ' is-late' : ''), 'data-testid': 'staff-row',
+      'data-status': o.status },
+    h('div', { class: 'board-text', 'data-testid': 'staff-text' },
+      h('div', { class: 'board-head' }, h('b', { class: 'board-code' }, '№ ' + (o.short_code || o.number)), badges(o, 'staff-row-status')),
+      h('p', { class: 'board-meta' }, [t('byTime', { t: time(o.pickup_at) }), o.customer?.name, payment(o)]
+        .filter(Boolean).join(' · ')),
+      h('p', { class: 'board-lines' }, o.lines.map((l) => l.name + (l.options?.length ? ' (' + l.options.join(', ') + ')' : '')
+        + ' × ' + l.quantity).join('; '))),
+    actions);
+  }
+
   async function refresh() {
-    if (!point || !ctx.alive() || document.hidden) return;
+    if (!point || !ctx.alive() || document.hidden || asking.size) return;
     try {
       const { orders } = await api('staff/orders?point=' + encodeURIComponent(point));
-      list.replaceChildren(...(orders.length ? orders.map((o) => h('li', { class: 'card order-row', 'data-testid': 'staff-row' },
-        h('div', { class: 'grow' }, h('b', {}, '№ ' + (o.short_code || o.number)), ' ',
-          h('span', { class: 'status s-' + o.status }, t('st_' + o.status)), ' ', h('small', {}, time(o.pickup_at)), h('br'),
-          h('small', {}, o.lines.map((l) => l.name + (l.options?.length ? ' (' + l.options.join(', ') + ')' : '') + ' ×' + l.quantity).join('; '))),
-        step(o, refresh))) : [h('li', { class: 'hint' }, t('noOpen'))]));
+      if (asking.size) return;  // a question was opened while the board was asked for
+      list.replaceChildren(...(orders.length ? orders.map(row) : [h('li', { class: 'hint' }, t('noOpen'))]));
     } catch (e) { list.replaceChildren(h('li', { class: 'hint error' }, e.message)); }
   }
 
@@ -75,6 +143,7 @@ export async function render(ctx) {
     points.length > 1 ? field(t('point'), select(points, point, (id) => {
       point = id;
       store.set('vitrina.staffpoint', id);
+      asking.clear();
       refresh();
     }, { 'data-testid': 'staff-point' })) : null,
     scan ? h('button', { type: 'button', class: 'btn primary wide', 'data-testid': 'staff-scan', onclick: async () => {
