@@ -80,13 +80,14 @@ def _serves(point: PickupPoint, rules: ShopRules, now: datetime, wanted: datetim
 
 
 def pickup_times(point: PickupPoint, rules: ShopRules, now: datetime) -> PickupTimes:
-    """The times ``_pickup_time`` accepts, so an offered time is never refused (at ``now``; a minute's
-    tolerance covers the customer choosing). Quarter hours of the shop's clock (every time zone is a whole
-    number of quarter hours from UTC), from the preparation time on, for one run of opening hours: the one
-    going on, or the next one when the point is closed or closes before an order could be ready."""
+    """The times ``_pickup_time`` accepts at ``now``, so a time offered is not refused (the earliest moves on
+    with the clock: a client asks again before placing). Quarter hours of the shop's clock (every time zone is
+    a whole number of quarter hours from UTC) from the preparation time on, until closing or the end of that
+    day: today's, or the next opening's when the point is closed or closes before an order could be ready."""
     zone = ZoneInfo(rules.timezone)
     earliest = now + timedelta(minutes=point.prep_minutes)
-    at = datetime.fromtimestamp(math.ceil(earliest.timestamp() / SLOT.total_seconds()) * SLOT.total_seconds(), UTC)
+    step = SLOT.total_seconds()
+    at = datetime.fromtimestamp(math.ceil(earliest.timestamp() / step) * step, UTC)  # the next quarter hour
     slots: list[datetime] = []
     while at <= now + PICKUP_WINDOW:
         if _serves(point, rules, now, at) and (
