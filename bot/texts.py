@@ -79,8 +79,6 @@ TEXTS: dict[str, tuple[str, str]] = {
                         "товар вернулся в наличие.",
                         "Order No. {code} — {point} is closed: nobody accepted it in time. The customer is told, "
                         "the stock is back."),
-    "n_staff_new": ("Новый заказ № {code} — {point}, к {time}\n{lines}\nИтого {total}, {payment}",
-                    "New order No. {code} — {point}, by {time}\n{lines}\nTotal {total}, {payment}"),
     "rate": ("Оценить", "Rate"),
     "accept": ("Принять", "Accept"),
     "ready": ("Готов", "Ready"),
