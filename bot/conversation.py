@@ -247,6 +247,7 @@ _register()
 from . import (  # noqa: E402
     admin_chat,  # noqa: F401  the owner's menu edits, /admin, /undo
     broadcast_chat,  # noqa: F401  /broadcast: the owner's message to customers who agreed to news
+    photo_chat,  # noqa: F401  a photo captioned /photo <item>
     shop_chat,  # noqa: F401  the shop, pickup points, promo codes, staff
     staff_chat,  # noqa: F401  /board: the staff's orders board
 )

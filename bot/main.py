@@ -29,6 +29,7 @@ DEMO_STAFF = CustomerRef(Channel.WEB, "staff")
 
 @asynccontextmanager
 async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
+    from adapters.images import PillowPhotos
     from storage.sqlite import SqliteDatabase
 
     path = settings.sqlite_path()
@@ -46,7 +47,7 @@ async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
     try:
         owners = list(settings.owners) + ([DEMO_STAFF] if channels.is_demo(settings) else [])
         secret = settings.secret_key.get_secret_value().encode() if settings.secret_key else b""
-        engine = Engine(db.uow, secret=secret, owners=owners, reader=db.reading)
+        engine = Engine(db.uow, secret=secret, owners=owners, reader=db.reading, photos=PillowPhotos())
         engine.database = db  # type: ignore[attr-defined]  # for db backup
         await engine.start()
         yield engine

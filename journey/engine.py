@@ -23,12 +23,13 @@ from . import (
     setup,
     shop,
 )
+from . import photos as menu_photos
 from .channels import CustomerRef
 from .errors import DomainError, ErrorCode
 from .events import DomainEvent
 from .model import ShopRules
 from .payments import CounterProvider
-from .ports import Clock, PaymentProvider, UnitOfWork, UnitOfWorkFactory
+from .ports import Clock, PaymentProvider, PhotoProcessor, UnitOfWork, UnitOfWorkFactory
 
 
 class SystemClock:
@@ -45,6 +46,7 @@ class Engine:
     owners: Iterable[CustomerRef] = ()
     clock: Clock = field(default_factory=SystemClock)
     providers: Mapping[str, PaymentProvider] = field(default_factory=dict)
+    photos: PhotoProcessor | None = None  # makes owners' photos into the Mini App's sizes; without it /photo is off
     reader: UnitOfWorkFactory | None = None  # read-only snapshots; falls back to ``uow``
 
     def __post_init__(self) -> None:
@@ -155,6 +157,8 @@ class Engine:
     owner_menu = admin.owner_menu
     owner_item = admin.owner_item
     # --- owner: photos (journey/photos.py)
+    set_photo = menu_photos.set_photo
+    media = menu_photos.media
     # --- owner: shop, points, promotions, staff (journey/setup.py)
     shop_settings = setup.shop_settings
     change_shop = setup.change_shop

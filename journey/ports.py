@@ -19,6 +19,7 @@ from .channels import Capabilities, Channel, CustomerRef, LandingLink, Launch, R
 from .dialogs import Dialog
 from .events import DomainEvent
 from .model import Account, Customer, LedgerEntry, LinkCode, Order, PaymentIntent, Promo, Review, Visit
+from .photos import Media
 from .states import OrderStatus, PaymentStatus
 
 
@@ -214,6 +215,16 @@ class BroadcastRepository(Protocol):
         ...
 
 
+class MediaRepository(Protocol):
+    """Files Vitrina serves itself (the menu's photos), kept in the database so every instance has them."""
+
+    async def add(self, media: Media) -> None:
+        """Store a file; a name already stored keeps its bytes (names are made from the content)."""
+        ...
+
+    async def get(self, name: str) -> Media | None: ...
+
+
 class UpdateLog(Protocol):
     async def claim(self, channel: str, update_id: str) -> bool:
         """True the first time an update is seen; False for a redelivery."""
@@ -319,6 +330,8 @@ class UnitOfWork(Protocol):
     @property
     def dialogs(self) -> DialogRepository: ...
     @property
+    def media(self) -> MediaRepository: ...
+    @property
     def broadcasts(self) -> BroadcastRepository: ...
 
     async def __aenter__(self) -> Self: ...
@@ -409,6 +422,17 @@ class ChannelAdapter(Protocol):
 class QrRenderer(Protocol):
     def png(self, data: str, caption: str = "") -> bytes: ...
     def svg(self, data: str, caption: str = "") -> bytes: ...
+
+
+class PhotoProcessor(Protocol):
+    """Makes an owner's photo into the JPEG files the Mini App shows (``adapters/images.py``). CPU work,
+    safe to run in a worker thread."""
+
+    def prepare(self, data: bytes) -> dict[str, bytes]:
+        """JPEG bytes by width in pixels as text (``"480"``: the menu card, ``"1200"``: the item screen).
+        Raises ``ValueError`` (``journey.photos.PhotoRefused`` with its reason) for what is not a picture,
+        is too small, or too large in bytes or pixels."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

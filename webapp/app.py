@@ -26,6 +26,7 @@ CSP = ("default-src 'self'; script-src 'self' https://telegram.org; style-src 's
        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
        "base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'self' https://web.telegram.org https://*.vk.com https://vk.com")
+MEDIA_CACHE = "public, max-age=31536000, immutable"
 _CONDITIONAL = ("Range", "If-Range", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since")
 _HTTP_CODES = {401: ErrorCode.UNAUTHORIZED, 403: ErrorCode.FORBIDDEN, 404: ErrorCode.NOT_FOUND}
 
@@ -53,7 +54,8 @@ def setup_middlewares(app: web.Application) -> None:
 
 
 def setup_static(app: web.Application) -> None:
-    """``/`` is the Mini App; ``/static/`` its files; ``/photos/`` the menu photos (``static/photos``)."""
+    """``/`` is the Mini App; ``/static/`` its files; ``/photos/`` the menu photos (``static/photos``);
+    ``/media/`` the photos owners sent from the chat (stored in the database)."""
     static = app[CONFIG].static_dir
 
     async def index(request: web.Request) -> web.StreamResponse:
@@ -64,10 +66,24 @@ def setup_static(app: web.Application) -> None:
         return web.FileResponse(page, headers={"Cache-Control": "no-cache"})
 
     app.router.add_get("/", index)
+    app.router.add_get("/media/{name}", media)
     if static.is_dir():
         app.router.add_static("/static/", static)
     if (static / "photos").is_dir():
         app.router.add_static("/photos/", static / "photos")
+
+
+async def media(request: web.Request) -> web.Response:
+    """A stored photo. Its name is made from its content and never names other bytes: cached for good."""
+    name = request.match_info["name"]
+    etag = f'"{name}"'
+    found = await request.app[ENGINE].media(name)
+    if found is None:
+        raise web.HTTPNotFound(text="No such file.")
+    headers = {"Cache-Control": MEDIA_CACHE, "ETag": etag}
+    if etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=found.data, content_type=found.content_type, headers=headers)
 
 
 @web.middleware

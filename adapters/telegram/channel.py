@@ -13,7 +13,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramNotFound, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramUnauthorizedError,
+)
 from aiogram.types import (
     BotCommand,
     BotCommandScopeDefault,
@@ -24,9 +30,12 @@ from aiogram.types import (
     WebAppInfo,
 )
 from aiogram.utils.token import TokenValidationError, validate_token
+from aiohttp import ClientError
 
 from journey.channels import Channel, ChannelError, CustomerRef, Inbound, Reply, Route
+from journey.photos import MAX_BYTES, PhotoRefused
 
+from ..download import TIMEOUT, read_capped
 from .launch import TelegramMiniApp
 from .messenger import TelegramMessenger
 from .translate import CAPABILITIES, from_callback, from_message
@@ -82,9 +91,30 @@ class TelegramChannel:
     # --- updates -----------------------------------------------------------------------------------
 
     async def _on_message(self, message: Message, event_update: Update) -> None:
-        inbound = from_message(message, event_update.update_id)
+        inbound = from_message(message, event_update.update_id, self.download)
         if inbound is not None:
             await self._serve(inbound, message.chat.id)
+
+    async def download(self, file_id: str) -> bytes:
+        """A file a person sent (``Inbound.photo``): getFile, then its bytes from the Bot API's file address
+        (under ``api_base``). ``PhotoRefused`` over 20 MB, ``ConnectionError`` when it cannot be had."""
+        try:
+            found = await self.bot.get_file(file_id)
+        except TelegramBadRequest as e:
+            if "too big" in e.message.lower():
+                raise PhotoRefused("too_large", e.message) from None
+            raise ConnectionError(f"Telegram refused getFile: {e.message}") from e
+        except (TelegramAPIError, ClientError, TimeoutError, OSError) as e:
+            raise ConnectionError(f"getFile failed: {e!r}") from e
+        if found.file_size and found.file_size > MAX_BYTES:
+            raise PhotoRefused("too_large", f"{found.file_size} bytes, at most {MAX_BYTES}")
+        if not found.file_path:
+            raise ConnectionError("Telegram gave no address for the file")
+        url = self.bot.session.api.file_url(self.bot.token, found.file_path)
+        try:
+            return await read_capped(self.bot.session.stream_content(url, timeout=TIMEOUT), MAX_BYTES)
+        except (ClientError, TimeoutError) as e:
+            raise ConnectionError(f"cannot download the file: {e!r}") from e
 
     async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
         await query.answer()

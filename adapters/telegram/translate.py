@@ -1,6 +1,9 @@
 """The two translators: aiogram updates -> ``Inbound``, ``Reply`` buttons -> aiogram keyboards."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, User, WebAppInfo
 
@@ -21,7 +24,17 @@ def sender(user: User) -> CustomerRef:
     return CustomerRef(Channel.TELEGRAM, str(user.id), name, user.language_code or "ru")
 
 
-def from_message(message: Message, update_id: int | None = None) -> Inbound | None:
+def attached_file(message: Message) -> str | None:
+    """The file_id of the picture a message carries: a photo's largest size, or a file sent as a document
+    (a picture sent "as a file" keeps its full size; what it really is the bytes will tell)."""
+    if message.photo:
+        return max(message.photo, key=lambda size: (size.width * size.height, size.file_size or 0)).file_id
+    return message.document.file_id if message.document else None
+
+
+def from_message(message: Message, update_id: int | None = None,
+                 fetch: Callable[[str], Awaitable[bytes]] | None = None) -> Inbound | None:
+    """``fetch(file_id)`` downloads a file: with it, an attached picture becomes ``Inbound.photo``."""
     if message.from_user is None or message.from_user.is_bot:
         return None
     uid = str(update_id or f"m{message.chat.id}:{message.message_id}")
@@ -34,8 +47,10 @@ def from_message(message: Message, update_id: int | None = None) -> Inbound | No
         head, _, argument = text.partition(" ")
         command = head[1:].split("@", 1)[0].lower() or None
         argument = argument.strip()
+    file_id = attached_file(message) if fetch else None
+    photo = partial(fetch, file_id) if fetch and file_id else None
     return Inbound(sender(message.from_user), text=text, command=command, argument=argument, update_id=uid,
-                   raw=message)
+                   photo=photo, raw=message)
 
 
 def from_callback(query: CallbackQuery, update_id: int | None = None) -> Inbound:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import ClientError, web
@@ -19,6 +20,7 @@ from vkbottle.polling import BotPolling
 
 from journey.channels import Channel, ChannelError, CustomerRef, Inbound, Reply, Route
 
+from ..download import fetch
 from .callback import VkCallback
 from .launch import VkMiniApp
 from .messenger import VkMessenger
@@ -78,7 +80,7 @@ class VkChannel:
         obj = event.get("object") or {}
         if kind == "message_new":
             language = "en" if (obj.get("client_info") or {}).get("lang_id") == ENGLISH else "ru"
-            inbound = from_message_new(event, language)
+            inbound = from_message_new(event, language, fetch)
             peer = (obj.get("message") or {}).get("peer_id")
         elif kind == "message_event":
             inbound = from_message_event(event)
@@ -106,9 +108,7 @@ class VkChannel:
             name = users[0].get("first_name", "") if users else ""
         except Exception:
             name = ""
-        sender = CustomerRef(inbound.sender.channel, inbound.sender.external_id, name, inbound.sender.language)
-        return Inbound(sender, inbound.text, inbound.command, inbound.argument, inbound.action, inbound.payload,
-                       inbound.update_id, inbound.raw)
+        return replace(inbound, sender=replace(inbound.sender, name=name))
 
     def _spawn(self, event: dict[str, Any]) -> None:
         task = asyncio.create_task(self.handle_event(event))

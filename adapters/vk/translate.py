@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from journey.channels import Button, Capabilities, Channel, CustomerRef, Inbound
@@ -26,8 +28,28 @@ def _payload(raw: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def from_message_new(event: dict[str, Any], language: str = "ru") -> Inbound | None:
-    """A message to the community. ``ref`` on a first message from vk.me/<group>?ref=<param> is a start."""
+def photo_url(message: dict[str, Any]) -> str | None:
+    """The address of the largest size of the first photo attached to a message (``orig_photo`` counts)."""
+    for attachment in message.get("attachments") or ():
+        photo = attachment.get("photo") if isinstance(attachment, dict) and attachment.get("type") == "photo" else None
+        if not isinstance(photo, dict):
+            continue
+        sizes = [s for s in [*(photo.get("sizes") or ()), photo.get("orig_photo")]
+                 if isinstance(s, dict) and isinstance(s.get("url"), str) and s["url"]]
+        if sizes:
+            return max(sizes, key=_area)["url"]
+    return None
+
+
+def _area(size: dict[str, Any]) -> int:
+    width, height = size.get("width"), size.get("height")
+    return width * height if isinstance(width, int) and isinstance(height, int) else 0
+
+
+def from_message_new(event: dict[str, Any], language: str = "ru",
+                     fetch: Callable[[str], Awaitable[bytes]] | None = None) -> Inbound | None:
+    """A message to the community. ``ref`` on a first message from vk.me/<group>?ref=<param> is a start.
+    ``fetch(url)`` downloads a file: with it, an attached photo becomes ``Inbound.photo``."""
     message = (event.get("object") or {}).get("message") or {}
     from_id = message.get("from_id")
     if not isinstance(from_id, int) or from_id <= 0:  # communities and malformed events
@@ -45,8 +67,10 @@ def from_message_new(event: dict[str, Any], language: str = "ru") -> Inbound | N
     elif text.startswith("/"):
         head, _, argument = text.partition(" ")
         command, argument = head[1:].lower() or None, argument.strip()
+    url = photo_url(message) if fetch else None
     return Inbound(sender, text=text, command=command, argument=argument, action=action, payload=args,
-                   update_id=str(event.get("event_id") or f"m{message.get('peer_id')}:{message.get('id')}"), raw=event)
+                   update_id=str(event.get("event_id") or f"m{message.get('peer_id')}:{message.get('id')}"),
+                   photo=partial(fetch, url) if fetch and url else None, raw=event)
 
 
 def from_message_event(event: dict[str, Any], language: str = "ru") -> Inbound | None:

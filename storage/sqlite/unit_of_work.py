@@ -6,6 +6,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Self
 
 from .broadcasts import SqliteBroadcasts
+from .media import SqliteMedia
 from .outbox import SqliteOutbox, SqliteReachability, SqliteUpdates
 from .owner import SqliteAudit, SqliteDialogs
 from .repositories import (
@@ -81,6 +82,7 @@ class SqliteUnitOfWork:
         self.reachability = SqliteReachability(conn)
         self.audit = SqliteAudit(conn)
         self.dialogs = SqliteDialogs(conn)
+        self.media = SqliteMedia(conn)
         self.broadcasts = SqliteBroadcasts(conn)
         self._token = _open.set({**open_now, self._readonly: (task, self)})
         return self

@@ -1,7 +1,7 @@
 """A fake Telegram Bot API server that the real aiogram ``Bot`` talks to over loopback HTTP.
 
-Tests play the user's side (``send_message``, ``press_button``, ``push_update``) and read what the bot
-did (``calls``, ``sent``, ``next_message``, ``wait_for``). Results follow https://core.telegram.org/bots/api
+Tests play the user's side (``send_message``, ``send_photo``, ``send_document``, ``press_button``,
+``push_update``) and read what the bot did (``calls``, ``sent``, ``next_message``, ``wait_for``). Results follow https://core.telegram.org/bots/api
 closely enough for aiogram's models to parse them, and the answers a bot must survive (401, 404, 409,
 429, "message is not modified") come back the way Telegram sends them::
 
@@ -105,6 +105,9 @@ class FakeTelegram:
         self._read: dict[int, int] = defaultdict(int)  # next_message cursor per chat
         self._users: dict[int, dict] = {}
         self._file_ids = itertools.count(1)
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, bytes) of what users sent
+        self.downloads: list[str] = []  # file paths the bot downloaded
+        self.lose_files = False  # the file server answers 404 to every download, as for a file gone
         self._callback_ids = itertools.count(1)
         self._limits: tuple[float, float] | None = None
         self._recent: deque[float] = deque()
@@ -121,6 +124,7 @@ class FakeTelegram:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         # a long poll left open by a stopped client must not hold up shutdown
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1)
         await self._runner.setup()
@@ -164,6 +168,45 @@ class FakeTelegram:
         if entities := _command_entities(text):
             message["entities"] = entities
         return self.push_update({"message": message})
+
+    def send_photo(self, user_id: int, data: bytes, caption: str | None = None, *, width: int = 1280,
+                   height: int = 960, thumbnail: bytes | None = None) -> dict:
+        """The user sends a photo, as Telegram gives it to bots: a list of sizes, smallest first, each a
+        file the bot fetches with getFile and a GET of ``/file/bot<token>/<file_path>``. ``data`` is the
+        largest size; ``thumbnail`` (when given) a smaller one before it."""
+        sizes = []
+        if thumbnail is not None:
+            sizes.append(self._photo_size(thumbnail, 90, max(1, 90 * height // max(width, 1))))
+        sizes.append(self._photo_size(data, width, height))
+        return self._user_message(user_id, {"photo": sizes}, caption)
+
+    def send_document(self, user_id: int, data: bytes, file_name: str, mime_type: str,
+                      caption: str | None = None) -> dict:
+        """The user sends a file (a picture sent "as a file" keeps its full size)."""
+        file_id, unique = self._add_file(data, f"documents/{file_name}")
+        document = {"file_id": file_id, "file_unique_id": unique, "file_name": file_name, "mime_type": mime_type,
+                    "file_size": len(data)}
+        return self._user_message(user_id, {"document": document}, caption)
+
+    def _user_message(self, user_id: int, content: dict, caption: str | None) -> dict:
+        message = {"message_id": next(self._message_ids[user_id]), "date": int(time.time()),
+                   "chat": self._chat(user_id), "from": self._user(user_id), **content}
+        if caption is not None:
+            message["caption"] = caption
+            if entities := _command_entities(caption):
+                message["caption_entities"] = entities
+        return self.push_update({"message": message})
+
+    def _photo_size(self, data: bytes, width: int, height: int) -> dict:
+        file_id, unique = self._add_file(data, "photos/file_{n}.jpg")
+        return {"file_id": file_id, "file_unique_id": unique, "width": width, "height": height,
+                "file_size": len(data)}
+
+    def _add_file(self, data: bytes, path: str) -> tuple[str, str]:
+        n = next(self._file_ids)
+        file_id = f"user-file-{n}"
+        self.files[file_id] = (path.format(n=n), data)
+        return file_id, f"u{n}"
 
     def press_button(self, user_id: int, message_id: int, data: str) -> dict:
         """The user presses the inline button carrying ``data`` under a message the bot sent them."""
@@ -293,6 +336,17 @@ class FakeTelegram:
             return ApiError(400, f"Bad Request: {error}").response()
         return web.json_response({"ok": True, "result": result})
 
+    async def _file(self, request: web.Request) -> web.Response:
+        """A file's bytes, as https://api.telegram.org/file/bot<token>/<file_path> serves them."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401, text="Unauthorized")
+        path = request.match_info["path"]
+        found = next((data for p, data in self.files.values() if p == path), None)
+        if found is None or self.lose_files:
+            return web.Response(status=404, text="Not Found")
+        self.downloads.append(path)
+        return web.Response(body=found, content_type="application/octet-stream")
+
     @staticmethod
     async def _params(request: web.Request) -> dict[str, Any]:
         form = {**request.query, **(await request.post())}
@@ -348,6 +402,15 @@ class FakeTelegram:
         else:
             file_id = photo
         return self._message_json(self._store(p, p.get("caption"), photo, file_id))
+
+    async def _api_get_file(self, p: dict) -> dict:
+        if p.get("file_id") not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        path, data = self.files[p["file_id"]]
+        if len(data) > 20 * 1024 * 1024:  # the Bot API hands out files of 20 MB at most
+            raise ApiError(400, "Bad Request: file is too big")
+        return {"file_id": p["file_id"], "file_unique_id": "u" + p["file_id"].rsplit("-", 1)[-1],
+                "file_size": len(data), "file_path": path}
 
     async def _api_edit_message_text(self, p: dict) -> dict:
         sent = self._find(p, "message to edit not found")

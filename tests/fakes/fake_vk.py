@@ -2,7 +2,8 @@
 
 Point vkbottle at it with ``API.API_URL = fake.api_url``. It serves the API methods a community bot
 uses (``/method/<name>``, POST form or query, ``access_token`` and ``v`` in the query string as vkbottle
-sends them), the Bots Long Poll server (``/longpoll``) and a photo upload node (``/upload``), and
+sends them), the Bots Long Poll server (``/longpoll``), a photo upload node (``/upload``) and the photos'
+files (``/photo/<name>``, what the ``url`` of a photo's size points to), and
 answers with VK's envelopes: ``{"response": ...}``, ``{"error": {"error_code", "error_msg",
 "request_params"}}``, ``{"ts", "updates"}`` and ``{"failed": n, "ts"}``. Everything is recorded so a
 test can assert on what the bot really sent, and failures (rate limit, one-shot errors, a broken upload
@@ -98,6 +99,9 @@ class FakeVK:
         self._cmids: dict[int, itertools.count] = defaultdict(lambda: itertools.count(1))
         self._by_random_id: dict[tuple[int, int], Message] = {}
         self._uploads: dict[str, bytes] = {}
+        self.files: dict[str, bytes] = {}  # name -> bytes served at /photo/<name>
+        self.downloads: list[str] = []  # names of the files fetched
+        self.lose_files = False  # /photo/ answers 404 to every download, as for a file gone
         self._cursor: dict[int, int] = defaultdict(int)
         self._changed = asyncio.Event()  # replaced by a fresh one after every change
         self._closing = False
@@ -110,6 +114,7 @@ class FakeVK:
         app.router.add_route("*", "/method/{method}", self._method)
         app.router.add_route("*", "/longpoll", self._longpoll)
         app.router.add_post("/upload", self._upload)
+        app.router.add_get("/photo/{name}", self._photo_file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -170,8 +175,23 @@ class FakeVK:
         return self.push_event({"group_id": self.group_id, "type": kind, "event_id": secrets.token_hex(20),
                                 "v": API_VERSION, "object": obj})
 
+    def photo_attachment(self, data: bytes, width: int = 1280, height: int = 960,
+                         thumbnail: bytes | None = None) -> dict[str, Any]:
+        """A photo a user attaches to a message, as VK gives it: its sizes (each a file this server serves at
+        its ``url``), the largest last. ``thumbnail`` is the bytes of a small size (the real data when None)."""
+        photo_id = next(self._ids)
+        sizes = []
+        for kind, w, h, blob in (("s", 75, 75 * height // max(width, 1), thumbnail or data),
+                                 ("w", width, height, data)):
+            name = f"{photo_id}_{kind}.jpg"
+            self.files[name] = blob
+            sizes.append({"type": kind, "url": f"{self.base_url}/photo/{name}", "width": w, "height": h})
+        return {"type": "photo", "photo": {"id": photo_id, "owner_id": 1, "album_id": -3, "date": int(time.time()),
+                                           "access_key": secrets.token_hex(6), "text": "", "sizes": sizes}}
+
     def message_new(self, from_id: int, text: str, ref: str | None = None,
-                    payload: dict | str | None = None, ref_source: str | None = None) -> dict[str, Any]:
+                    payload: dict | str | None = None, ref_source: str | None = None,
+                    attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """A user writes to the community (``ref`` arrives on a first message from vk.me/<group>?ref=).
         Writing allows the community to answer, as in VK: a refusal with error 901 ends."""
         if self._refused.get(from_id) == 901:
@@ -179,7 +199,7 @@ class FakeVK:
         message = {
             "date": int(time.time()), "from_id": from_id, "peer_id": from_id, "id": next(self._ids),
             "conversation_message_id": next(self._cmids[from_id]), "out": 0, "version": 1,
-            "text": text, "attachments": [], "fwd_messages": [], "important": False,
+            "text": text, "attachments": attachments or [], "fwd_messages": [], "important": False,
             "is_hidden": False, "random_id": 0,
         }
         if ref is not None:
@@ -303,6 +323,13 @@ class FakeVK:
             await self.wait_for(lambda: len(self.events) > ts or self._closing, wait)
         return web.json_response({"ts": str(len(self.events)), "updates": self.events[ts:]})
 
+    async def _photo_file(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in self.files or self.lose_files:
+            return web.Response(status=404, text="Not Found")
+        self.downloads.append(name)
+        return web.Response(body=self.files[name], content_type="image/jpeg")
+
     async def _upload(self, request: web.Request) -> web.Response:
         if self.fail_uploads:  # a broken upload node: an HTTP error with a non-JSON body
             return web.Response(status=500, text="Internal Server Error")
@@ -389,6 +416,7 @@ class FakeVK:
             raise VKError(121)
         photo = Photo(next(self._ids), -self.group_id, secrets.token_hex(6), self._uploads.pop(token))
         self.photos[photo.attachment] = photo
+        self.files[f"{photo.id}.jpg"] = photo.data
         size = {"type": "x", "url": f"{self.base_url}/photo/{photo.id}.jpg", "width": 604, "height": 604}
         return [{"id": photo.id, "owner_id": photo.owner_id, "access_key": photo.access_key, "album_id": -3,
                  "date": int(time.time()), "text": "", "has_tags": False, "sizes": [size]}]

@@ -3,10 +3,18 @@ import { h, safeUrl, select, field, toast } from '../dom.js';
 import { t } from '../i18n.js';
 import { state, loadMenu, setPoint, addLine, cartCount } from '../state.js';
 
+// A photo an owner sent from the chat is stored in two widths, "/media/<digest>-<width>.jpg"
+// (adapters/images.py, SIZES): the browser takes the one the slot needs at the screen's density.
+const MEDIA = /^(\/media\/[0-9a-f]{32})-[0-9]+\.jpg$/;
+const SLOT = { thumb: '(min-width: 640px) 200px, 45vw', hero: '(min-width: 640px) 608px, calc(100vw - 32px)' };
+
 export function photo(item, cls) {
   const src = safeUrl(item.photo);
-  return src ? h('img', { class: cls, src, alt: '', loading: 'lazy', decoding: 'async', width: 400, height: 300 })
-    : h('div', { class: cls + ' nophoto', 'aria-hidden': 'true' });
+  const media = MEDIA.exec(src);
+  return src ? h('img', {
+    class: cls, sizes: media ? SLOT[cls] : null, srcset: media ? media[1] + '-480.jpg 480w, ' + media[1] + '-1200.jpg 1200w' : null,
+    src, alt: '', loading: 'lazy', decoding: 'async', width: 400, height: 300,
+  }) : h('div', { class: cls + ' nophoto', 'aria-hidden': 'true' });
 }
 
 export const pointPicker = (ctx, testid = 'point-select') => field(t('point'),

@@ -1,0 +1,20 @@
+"""SQLite storage of the files Vitrina serves itself (``/media/<name>``)."""
+from __future__ import annotations
+
+from journey.photos import Media
+
+from .repositories import _Repo
+from .rows import at, ts
+
+
+class SqliteMedia(_Repo):
+    async def add(self, media: Media) -> None:
+        # a name is made from the content: one already stored holds these very bytes
+        self._write("INSERT INTO media (name, content_type, data, created_at) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (name) DO NOTHING",
+                    (media.name, media.content_type, media.data, ts(media.created_at)))
+
+    async def get(self, name: str) -> Media | None:
+        r = self._c.execute("SELECT name, content_type, data, created_at FROM media WHERE name = ?",
+                            (name,)).fetchone()
+        return Media(r[0], r[1], bytes(r[2]), at(r[3])) if r else None
