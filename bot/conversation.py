@@ -250,4 +250,5 @@ from . import (  # noqa: E402
     photo_chat,  # noqa: F401  a photo captioned /photo <item>
     shop_chat,  # noqa: F401  the shop, pickup points, promo codes, staff
     staff_chat,  # noqa: F401  /board: the staff's orders board
+    stats_chat,  # noqa: F401  /stats: the owner's numbers, with a chart picture
 )

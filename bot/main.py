@@ -29,6 +29,7 @@ DEMO_STAFF = CustomerRef(Channel.WEB, "staff")
 
 @asynccontextmanager
 async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
+    from adapters.chart import PillowCharts
     from adapters.images import PillowPhotos
     from storage.sqlite import SqliteDatabase
 
@@ -47,7 +48,8 @@ async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
     try:
         owners = list(settings.owners) + ([DEMO_STAFF] if channels.is_demo(settings) else [])
         secret = settings.secret_key.get_secret_value().encode() if settings.secret_key else b""
-        engine = Engine(db.uow, secret=secret, owners=owners, reader=db.reading, photos=PillowPhotos())
+        engine = Engine(db.uow, secret=secret, owners=owners, reader=db.reading, photos=PillowPhotos(),
+                        charts=PillowCharts())
         engine.database = db  # type: ignore[attr-defined]  # for db backup
         await engine.start()
         yield engine
@@ -200,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     broadcast_commands.add_commands(sub)
     from . import shop_commands  # vitrina shop, point, promo
     shop_commands.add_commands(sub)
+    from . import stats_commands  # vitrina stats [--days N] [--csv DIR]
+    stats_commands.add_commands(sub)
 
     demo = sub.add_parser("demo", help="the demo coffee shop").add_subparsers(dest="sub", required=True, metavar="SUB")
     add(demo, "seed", cmd_demo_seed, "fill an empty database with the demo coffee shop (once)")

@@ -24,12 +24,13 @@ from . import (
     shop,
 )
 from . import photos as menu_photos
+from . import stats as numbers
 from .channels import CustomerRef
 from .errors import DomainError, ErrorCode
 from .events import DomainEvent
 from .model import ShopRules
 from .payments import CounterProvider
-from .ports import Clock, PaymentProvider, PhotoProcessor, UnitOfWork, UnitOfWorkFactory
+from .ports import ChartRenderer, Clock, PaymentProvider, PhotoProcessor, UnitOfWork, UnitOfWorkFactory
 
 
 class SystemClock:
@@ -48,6 +49,7 @@ class Engine:
     providers: Mapping[str, PaymentProvider] = field(default_factory=dict)
     photos: PhotoProcessor | None = None  # makes owners' photos into the Mini App's sizes; without it /photo is off
     reader: UnitOfWorkFactory | None = None  # read-only snapshots; falls back to ``uow``
+    charts: ChartRenderer | None = None  # draws the owner's /stats picture; without it /stats answers in text
 
     def __post_init__(self) -> None:
         # the account alone decides (not the name or language a ref may carry): ``is_owner`` looks it up
@@ -184,6 +186,9 @@ class Engine:
     finish_broadcast = broadcasts.finish_broadcast
     claim_broadcast_milestone = broadcasts.claim_broadcast_milestone
     # --- owner: numbers (journey/stats.py)
+    stats = numbers.stats
+    export_orders = numbers.export_orders
+    export_customers = numbers.export_customers
     # --- staff: the orders board and pickup times
     pickup_slots = ordering.pickup_slots
 

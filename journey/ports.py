@@ -21,6 +21,7 @@ from .events import DomainEvent
 from .model import Account, Customer, LedgerEntry, LinkCode, Order, PaymentIntent, Promo, Review, Visit
 from .photos import Media
 from .states import OrderStatus, PaymentStatus
+from .stats import CustomerTotal, OrderCount, StatsChart, TopItem, VisitCount
 
 
 class Clock(Protocol):
@@ -215,6 +216,41 @@ class BroadcastRepository(Protocol):
         ...
 
 
+class StatsQueries(Protocol):
+    """Sums for the owner's numbers (``journey/stats.py``), added up by the database: a period is
+    ``[since, until)``, orders count by when they were placed."""
+
+    async def visits(self, since: datetime, until: datetime) -> list[VisitCount]:
+        """Visits per channel and link (the ``stats.POOLED`` kinds pooled, their parameter "")."""
+        ...
+
+    async def orders(self, since: datetime, until: datetime, currency: str) -> list[OrderCount]:
+        """Orders per channel and source, and how far they went; revenue in ``currency`` only."""
+        ...
+
+    async def repeat_customers(self, since: datetime, until: datetime) -> tuple[int, int]:
+        """Customers with a picked-up order of the period, and of them those with two or more."""
+        ...
+
+    async def top_items(self, since: datetime, until: datetime, limit: int) -> list[TopItem]:
+        """Items by quantity in the picked-up orders, most first (ties by id)."""
+        ...
+
+    async def orders_per_day(self, bounds: Sequence[datetime]) -> list[int]:
+        """Orders placed between each two consecutive bounds: ``len(bounds) - 1`` counts."""
+        ...
+
+    async def orders_page(self, since: datetime | None, after: tuple[datetime, str] | None,
+                          limit: int) -> list[Order]:
+        """Orders placed since then (all without ``since``) after the ``(created_at, id)`` key, oldest first."""
+        ...
+
+    async def customers_page(self, after: tuple[datetime, str] | None, limit: int,
+                             currency: str) -> list[CustomerTotal]:
+        """Customers not merged into another, after the ``(first_seen, id)`` key, first seen first."""
+        ...
+
+
 class MediaRepository(Protocol):
     """Files Vitrina serves itself (the menu's photos), kept in the database so every instance has them."""
 
@@ -332,6 +368,8 @@ class UnitOfWork(Protocol):
     @property
     def media(self) -> MediaRepository: ...
     @property
+    def stats(self) -> StatsQueries: ...
+    @property
     def broadcasts(self) -> BroadcastRepository: ...
 
     async def __aenter__(self) -> Self: ...
@@ -433,6 +471,12 @@ class PhotoProcessor(Protocol):
         Raises ``ValueError`` (``journey.photos.PhotoRefused`` with its reason) for what is not a picture,
         is too small, or too large in bytes or pixels."""
         ...
+
+
+class ChartRenderer(Protocol):
+    """Draws the owner's stats picture (``adapters/chart.py``); CPU work, safe to run in a worker thread."""
+
+    def png(self, chart: StatsChart) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from .repositories import (
     SqliteStaff,
     SqliteVisits,
 )
+from .stats import SqliteStats
 
 if TYPE_CHECKING:
     from .database import SqliteDatabase
@@ -83,6 +84,7 @@ class SqliteUnitOfWork:
         self.audit = SqliteAudit(conn)
         self.dialogs = SqliteDialogs(conn)
         self.media = SqliteMedia(conn)
+        self.stats = SqliteStats(conn)
         self.broadcasts = SqliteBroadcasts(conn)
         self._token = _open.set({**open_now, self._readonly: (task, self)})
         return self
