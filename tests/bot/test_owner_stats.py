@@ -4,15 +4,22 @@
 a customer is refused and gets no numbers and no picture."""
 from __future__ import annotations
 
+import asyncio
+import csv
 import io
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import telegram_harness as tg
 import vk_harness as vk
+from cli import vitrina
 from PIL import Image
-from shop_fixtures import BARISTA, OWNER, customer, seed
+from shop_fixtures import BARISTA, OWNER, FakeClock, customer, seed
 
 from adapters.chart import PillowCharts
 from adapters.ratelimit import RateLimiter
@@ -25,6 +32,7 @@ from journey.model import CartLine
 VK_OWNER = CustomerRef(Channel.VK, "77")
 NOT_OWNER = ErrorCode.NOT_OWNER.message("ru")
 ANNA = customer(1)
+MOSCOW = ZoneInfo("Europe/Moscow")
 BORIS = customer(2, Channel.VK)
 
 
@@ -156,3 +164,69 @@ async def test_a_customer_is_refused_and_sees_no_numbers(side, engine):
     assert (await side.send(side.customer, "/stats 30")).text == NOT_OWNER
     assert side.count(side.customer) == 2  # no picture followed either refusal
     assert (await engine.stats(OWNER)).total.orders == 2  # the history is as it was
+
+
+# --- the command line -----------------------------------------------------------------------------------
+
+async def _history(path: Path) -> None:
+    """Yesterday at noon in Moscow (the command runs on the real clock): Anna's latte picked up in Telegram,
+    Boris's espresso placed in VK."""
+    from storage.sqlite import SqliteDatabase
+
+    yesterday = datetime.now(MOSCOW).date() - timedelta(days=1)
+    clock = FakeClock(datetime.combine(yesterday, time(12), MOSCOW).astimezone(UTC))
+    db = SqliteDatabase(path)
+    await db.connect()
+    try:
+        eng = Engine(db.uow, owners=[OWNER], clock=clock, reader=db.reading)
+        await eng.start()
+        await seed(eng)
+        await eng.record_visit(parse_start("s2gis"), Channel.TELEGRAM, ANNA)  # type: ignore[arg-type]
+        latte = (await eng.place_order(ANNA, [CartLine("latte")], "center", source="2gis")).order
+        await eng.accept(BARISTA, latte.id)
+        await eng.mark_ready(BARISTA, latte.id)
+        await eng.hand_over(BARISTA, order_id=latte.id)
+        await eng.place_order(BORIS, [CartLine("espresso", 2)], "park", source="")
+    finally:
+        await db.close()
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.slow
+def test_the_cli_prints_the_numbers_and_writes_the_csv_files(tmp_path):
+    asyncio.run(_history(tmp_path / "vitrina.db"))
+    out = vitrina(tmp_path, "stats", "--days", "7").stdout.splitlines()
+    assert out[1:3] == ["visits → orders → picked up → reviewed", "Total: 1 → 2 (200%) → 1 (50%) → 0 (0%)"]
+    assert "Average check: 250 ₽ (revenue 250 ₽, 1 picked up)" in out
+
+    done = vitrina(tmp_path, "stats", "--csv", "export").stdout
+    assert done.startswith("2 orders -> ") and "customers ->" in done
+    orders = _read(tmp_path / "export" / "orders.csv")
+    assert [(o["channel"], o["source"], o["point"], o["status"], o["total"]) for o in orders] == [
+        ("telegram", "2gis", "center", "picked_up", "250"), ("vk", "", "park", "placed", "300")]
+    assert orders[0]["items"].startswith("Латте") and orders[1]["items"] == "Эспрессо x2"
+    assert all(o["created"].endswith("+03:00") for o in orders)  # the shop's time
+    customers = _read(tmp_path / "export" / "customers.csv")
+    with sqlite3.connect(tmp_path / "vitrina.db") as conn:
+        ids = dict(conn.execute("SELECT a.channel || ':' || a.external_id, a.customer_id FROM accounts a"))
+        count = conn.execute("SELECT COUNT(*) FROM customers WHERE merged_into IS NULL").fetchone()[0]
+    assert len(customers) == count
+    by_id = {c["id"]: c for c in customers}
+    anna, boris = by_id[ids[ANNA.key]], by_id[ids[BORIS.key]]
+    assert (anna["source"], anna["channels"], anna["orders"], anna["spent"]) == ("2gis", "telegram", "1", "250")
+    assert (boris["channels"], boris["orders"], boris["spent"]) == ("vk", "0", "0")
+
+
+@pytest.mark.slow
+def test_a_csv_path_that_is_a_file_is_one_line_exit_1(tmp_path):
+    asyncio.run(_history(tmp_path / "vitrina.db"))
+    (tmp_path / "taken").write_text("x")
+    result = vitrina(tmp_path, "stats", "--csv", "taken", check=False)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == ["vitrina: --csv taken: not a directory"]
+    assert (tmp_path / "taken").read_text() == "x"
