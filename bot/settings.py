@@ -63,6 +63,14 @@ class YookassaSettings(BaseModel):
     shop_id: str = ""
     secret_key: SecretStr | None = None
     api_base: str = "https://api.yookassa.ru/v3/"
+    # 54-FZ receipts sent through YooKassa (the shop's online cash register is connected there): the checkout
+    # then asks for an e-mail, and every line goes with its VAT code (1: no VAT ... 6: 20/120, YooKassa's codes)
+    receipts: bool = False
+    vat_code: int = Field(1, ge=1, le=12)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.shop_id) and self.secret_key is not None
 
 
 class Settings(BaseSettings):
@@ -80,6 +88,8 @@ class Settings(BaseSettings):
     retention_days: int = Field(30, ge=1)
     # attempts at one notification before it is given up and listed by `vitrina outbox failed`
     delivery_attempts: int = Field(10, ge=1, le=100)
+    # seconds between asking the payment providers about every payment still pending or held
+    reconcile_seconds: int = Field(300, ge=10)
 
     @field_validator("owners", mode="before")
     @classmethod
@@ -106,6 +116,11 @@ class Settings(BaseSettings):
             raise _Named("vk__confirmation_code", "the Callback API needs the confirmation code")
         if self.telegram.webhook_url and not self.telegram.token:
             raise _Named("telegram__token", "a webhook needs the bot token")
+        if bool(self.yookassa.shop_id) != (self.yookassa.secret_key is not None):
+            missing = "secret_key" if self.yookassa.shop_id else "shop_id"
+            raise _Named(f"yookassa__{missing}", "YooKassa needs both the shop id and the secret key")
+        if self.telegram.provider_token and not self.telegram.token:
+            raise _Named("telegram__token", "a payment provider token needs the bot token")
         if self.telegram.webhook_url and not self.telegram.webhook_secret:
             raise _Named("telegram__webhook_secret", "a webhook needs a secret, so nobody else can post updates")
         return self

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
@@ -172,11 +172,27 @@ class Photo:
     buttons: tuple[tuple[Button, ...], ...] = ()
 
 
-Reply = Text | Photo
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """A bill the customer pays inside the messenger (Telegram: ``sendInvoice``), for a channel whose
+    ``Capabilities.invoices`` is set. ``payload`` comes back in the pre-checkout and the payment: our
+    payment id (``pay_...``) or a points-pack purchase id."""
+
+    title: str
+    description: str
+    payload: str
+    currency: str  # "RUB" through the shop's payment provider, "XTR" for Telegram Stars
+    amount: int  # minor units (kopecks), or whole Stars
+    label: str = ""  # the price line's label; the title when empty
+
+
+Reply = Text | Photo | Invoice
 
 
 def degrade(reply: Reply, caps: Capabilities) -> Reply:
     """Fit a reply to what a channel can show: a photo becomes its caption, lost buttons become text."""
+    if isinstance(reply, Invoice):
+        return reply if caps.invoices else Text(f"{reply.title}\n{reply.description}")
     if isinstance(reply, Photo) and not caps.photos:
         reply = Text(reply.caption, reply.buttons)
     buttons = tuple(
@@ -194,6 +210,33 @@ def _supported(button: Button, caps: Capabilities) -> bool:
     if button.mini_app is not None:
         return caps.mini_app_buttons
     return caps.inline_buttons
+
+
+# --- payments inside a messenger --------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class InvoicePayment:
+    """What a messenger reports of a bill it collects (Telegram's ``pre_checkout_query`` and
+    ``successful_payment``): the payload we issued, the currency and total it was asked for, and on
+    success the charge ids (Telegram's and the payment provider's)."""
+
+    payload: str
+    currency: str
+    total: int
+    charge_id: str = ""  # telegram_payment_charge_id: a payment is fulfilled once per charge id
+    provider_charge_id: str = ""  # the provider's own id (YooKassa's payment id when YooKassa is the provider)
+
+
+class InvoiceDesk(Protocol):
+    """Answers a messenger's payment updates; implemented in ``bot/`` over the engine."""
+
+    async def check(self, payer: CustomerRef, payment: InvoicePayment) -> str | None:
+        """Before the money is taken: ``None`` approves, a text (in the payer's language) refuses."""
+        ...
+
+    async def paid(self, payer: CustomerRef, payment: InvoicePayment) -> list[Reply]:
+        """After the money was taken: fulfil once per charge id; the replies go to the payer."""
+        ...
 
 
 # --- delivery failures -------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from . import (
     notices,
     order_views,
     ordering,
+    paying,
     promo_codes,
     queries,
     reviews,
@@ -191,6 +192,13 @@ class Engine:
     export_customers = numbers.export_customers
     # --- staff: the orders board and pickup times
     pickup_slots = ordering.pickup_slots
+    # --- online payments (journey/paying.py)
+    payment_notice = paying.payment_notice
+    reconcile = paying.reconcile
+    check_invoice = paying.check_invoice
+    invoice_paid = paying.invoice_paid
+    refund = paying.refund
+    payment_methods = paying.available
 
     recipient = notices.recipient
     new_order_notice = notices.new_order_notice

@@ -35,6 +35,7 @@ class ErrorCode(str, Enum):
     PICKUP_CODE_INVALID = "pickup_code_invalid"
     PAYMENT_FAILED = "payment_failed"
     PAYMENT_PROVIDER_UNKNOWN = "payment_provider_unknown"
+    EMAIL_REQUIRED = "email_required"
     LINK_CODE_INVALID = "link_code_invalid"
     LINK_SAME_CUSTOMER = "link_same_customer"
     LINK_TOO_MANY_ATTEMPTS = "link_too_many_attempts"
@@ -97,6 +98,7 @@ _STATUS = {
     ErrorCode.ORDER_NOT_FOUND: 404,
     ErrorCode.CUSTOMER_NOT_FOUND: 404,
     ErrorCode.PAYMENT_FAILED: 402,
+    ErrorCode.EMAIL_REQUIRED: 400,
     ErrorCode.LINK_TOO_MANY_ATTEMPTS: 429,
     ErrorCode.REVIEW_NOT_ALLOWED: 403,
     ErrorCode.NOT_OWNER: 403,
@@ -150,6 +152,7 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
                                     "The pickup code matches no order."),
     ErrorCode.PAYMENT_FAILED: ("Оплата не прошла.", "The payment failed."),
     ErrorCode.PAYMENT_PROVIDER_UNKNOWN: ("Такой способ оплаты недоступен.", "This payment method is not available."),
+    ErrorCode.EMAIL_REQUIRED: ("Укажите e-mail: на него придёт чек.", "Enter an e-mail for the receipt."),
     ErrorCode.LINK_CODE_INVALID: ("Код привязки неверный или устарел.", "The link code is wrong or has expired."),
     ErrorCode.LINK_SAME_CUSTOMER: ("Эти аккаунты уже связаны.", "These accounts are already linked."),
     ErrorCode.LINK_TOO_MANY_ATTEMPTS: ("Слишком много неверных кодов. Попробуйте через 10 минут.",

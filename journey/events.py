@@ -19,6 +19,8 @@ class EventType(str, Enum):
     PAYMENT_FAILED = "payment.failed"
     PAYMENT_VOIDED = "payment.voided"
     PAYMENT_REFUNDED = "payment.refunded"
+    PAYMENT_REFUND_MANUAL = "payment.refund_manual"  # no provider could give the money back: the owner must
+    ORDER_PAID = "order.paid"  # an order placed with an online payment is paid: the staff see it now
     POINTS_EARNED = "points.earned"
     POINTS_SPENT = "points.spent"
     CUSTOMER_CREATED = "customer.created"

@@ -1,5 +1,5 @@
 """Orders that close by themselves: unpaid online orders, counter orders nobody accepted, ready orders
-nobody collected by closing time.
+nobody collected by closing time, orders whose payment was held nearly as long as a provider keeps it.
 
 Each expiry goes through the order's transition table like any other change, gives back what ``_close``
 gives back (stock not yet made, points, the promo use, a held payment) and writes ``order.expired`` with
@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from .catalog import OpeningHours
 from .order_views import _load
-from .ordering import _close, _void_held
+from .ordering import _close
+from .paying import PRE_CHECKOUT_GRACE, awaiting, give_back, release_stale_holds
 from .states import OrderStatus, PaymentStatus
 
 if TYPE_CHECKING:
@@ -59,9 +60,10 @@ async def expire_due(self: Engine) -> list[str]:
             if intent is None or intent.status is not PaymentStatus.PENDING:
                 continue  # paid online and waiting for the staff: the customer's money holds the order
             order = await _load(uow, order_id)
-            provider = self.providers.get(intent.provider)
-            if provider is None or provider.online:  # a provider no longer configured cannot be paid either
-                if now >= order.created_at + timedelta(minutes=rules.unpaid_timeout_minutes):
+            if awaiting(self, intent):  # a provider no longer configured cannot be paid either
+                # a payment touched just now (a Telegram pre-checkout approved) is being paid: wait for it
+                touched = intent.updated_at is not None and now < intent.updated_at + PRE_CHECKOUT_GRACE
+                if now >= order.created_at + timedelta(minutes=rules.unpaid_timeout_minutes) and not touched:
                     await _close(self, uow, order, OrderStatus.EXPIRED, now, "unpaid")
                     expired.append(order_id)
             elif rules.accept_timeout_minutes:
@@ -78,5 +80,5 @@ async def expire_due(self: Engine) -> list[str]:
                 await _close(self, uow, order, OrderStatus.EXPIRED, now, "not_collected")
                 expired.append(order_id)
     for order_id in expired:
-        await _void_held(self, order_id)
-    return expired
+        await give_back(self, order_id)
+    return expired + await release_stale_holds(self)

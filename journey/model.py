@@ -107,6 +107,12 @@ class PaymentIntent:
     provider_ref: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    link: str = ""  # where the customer pays: YooKassa's confirmation page or a Telegram invoice link
+    refunded: int = 0  # minor units given back after capture (a partial refund keeps the status captured)
+    charge_id: str = ""  # Telegram's telegram_payment_charge_id: fulfilled once per charge
+    provider_charge_id: str = ""  # the payment provider's own id for a Telegram charge
+    manual_refund: int = 0  # minor units the owner must give back by hand (no provider could refund them)
+    settled: bool = False  # the provider's last word agrees with ours and cannot change any more
 
 
 class PromoKind(str, Enum):

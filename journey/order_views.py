@@ -126,7 +126,10 @@ async def _queue(engine: Engine, uow: UnitOfWork, actor: CustomerRef, point_id: 
     if point_id is not None and point_id not in known:
         raise DomainError(ErrorCode.POINT_NOT_FOUND, point_id)
     wanted = [point_id] if point_id else [p for p in known if "*" in points or p in points]
-    orders = [o for p in wanted for o in await uow.orders.open_at(p)]
+    from .paying import awaiting
+
+    orders = [o for p in wanted for o in await uow.orders.open_at(p)
+              if not awaiting(engine, await uow.payments.for_order(o.id))]  # unpaid online: not the staff's yet
     return sorted(orders, key=lambda o: (o.pickup_at, o.created_at))
 
 

@@ -24,7 +24,7 @@ from .ids import new_id
 from .model import CartLine, LedgerEntry, Order, PaymentIntent, Quote, ShopRules
 from .notices import NewOrderNotice
 from .order_views import OrderView, _load, _view, table_of
-from .ports import PaymentResult, UnitOfWork
+from .ports import Checkout, PaymentResult, UnitOfWork
 from .states import OrderStatus, PaymentStatus, ensure_transition
 
 if TYPE_CHECKING:
@@ -150,12 +150,20 @@ async def quote(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], *, pro
 
 async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], point_id: str, *,
                       pickup_at: datetime | None = None, promo_code: str | None = None, points: int = 0,
-                      provider: str = "counter", source: str = "", request_id: str | None = None) -> OrderView:
-    """Price on the server, reserve stock, spend points, create the order and its payment intent.
+                      provider: str = "counter", source: str = "", request_id: str | None = None,
+                      return_url: str = "", email: str = "") -> OrderView:
+    """Price on the server, reserve stock, spend points, create the order and its payment intent; an online
+    payment is then started with its provider, and the order waits for it hidden from the staff.
 
     ``request_id`` makes a retried request return the first order instead of placing a second one.
+    ``return_url`` (the order's id is appended) is where a provider's page sends the customer back;
+    ``email`` receives the receipt when the provider sends receipts.
     """
-    payment_provider = self.provider(provider)
+    from . import paying
+
+    payment_provider = paying.check_method(self, ref, provider)
+    if getattr(payment_provider, "needs_email", False) and not email:
+        raise DomainError(ErrorCode.EMAIL_REQUIRED)
     now = self.now()
     async with self.uow() as uow:
         key = f"req:{ref.key}:{request_id}" if request_id else None
@@ -190,37 +198,23 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
                                key or f"order:{order.id}", "", now, now)
         await uow.payments.add(intent)
         await self.emit(uow, _event(EventType.ORDER_PLACED, order, now, **NewOrderNotice.of(order).event_data(),
-                                     table=table_of(order)))
+                                     table=table_of(order), awaiting_payment=payment_provider.online))
     if payment_provider.online:
+        async with self.read() as uow:
+            shop = (await self.rules(uow)).name
+        english = ref.language.startswith("en")
+        description = f"{'Order' if english else 'Заказ'} {order.short_code} — {shop}"
         try:
-            result = await payment_provider.start(intent, f"Order {order.short_code}")
+            result = await payment_provider.start(intent, Checkout(order, description, return_url + order.id if
+                                                                   return_url else "", ref.language, email))
         except Exception as e:  # the gateway is down or refused: the order must not hang on to the stock
             log.warning("payment provider %s failed to start: %r", payment_provider.name, e)
             result = PaymentResult(PaymentStatus.FAILED, error=str(e))
-        await _apply_payment(self, order.id, result.status, result.provider_ref)
+        await paying.started(self, intent.id, result)
         if result.status is PaymentStatus.FAILED:
             raise DomainError(ErrorCode.PAYMENT_FAILED, result.error)
     async with self.read() as uow:
         return await _view(self, uow, order.id)
-
-
-async def _apply_payment(engine: Engine, order_id: str, status: PaymentStatus, provider_ref: str = "") -> None:
-    """Record what the provider said; a failed payment cancels the order and gives everything back."""
-    async with engine.uow() as uow:
-        intent = await uow.payments.for_order(order_id)
-        if intent is None or intent.status is status:
-            return
-        ensure_transition(intent.status, status)
-        now = engine.now()
-        await uow.payments.set_status(intent.id, status, now, provider_ref or None)
-        order = await _load(uow, order_id)
-        kind = {PaymentStatus.AUTHORIZED: EventType.PAYMENT_AUTHORIZED,
-                PaymentStatus.CAPTURED: EventType.PAYMENT_CAPTURED, PaymentStatus.FAILED: EventType.PAYMENT_FAILED,
-                PaymentStatus.VOIDED: EventType.PAYMENT_VOIDED,
-                PaymentStatus.REFUNDED: EventType.PAYMENT_REFUNDED}[status]
-        await engine.emit(uow, _event(kind, order, now, provider=intent.provider))
-        if status is PaymentStatus.FAILED and order.status.is_open:
-            await _close(engine, uow, order, OrderStatus.CANCELLED, now, reason="payment_failed")
 
 
 async def _close(engine: Engine, uow: UnitOfWork, order: Order, status: OrderStatus, now: datetime,
@@ -243,21 +237,6 @@ async def _close(engine: Engine, uow: UnitOfWork, order: Order, status: OrderSta
         await uow.payments.set_status(intent.id, PaymentStatus.VOIDED, now)
     kind = EventType.ORDER_CANCELLED if status is OrderStatus.CANCELLED else EventType.ORDER_EXPIRED
     await engine.emit(uow, _event(kind, order, now, reason=reason))
-
-
-async def _void_held(engine: Engine, order_id: str) -> None:
-    """Give back online money after its order closed: release a hold, refund a capture (outside any unit of work)."""
-    async with engine.read() as uow:
-        intent = await uow.payments.for_order(order_id)
-    if intent is None or intent.status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
-        return
-    provider = engine.provider(intent.provider)
-    if intent.status is PaymentStatus.AUTHORIZED:
-        result = await provider.void(intent)
-    else:
-        result = await provider.refund(intent)
-    if result.status in (PaymentStatus.VOIDED, PaymentStatus.REFUNDED):
-        await _apply_payment(engine, order_id, result.status, result.provider_ref)
 
 
 async def _staff_change(engine: Engine, actor: CustomerRef, order_id: str, target: OrderStatus,
@@ -324,18 +303,9 @@ async def hand_over(self: Engine, actor: CustomerRef, *, order_id: str | None = 
     """Give the order to the customer: capture the payment, earn points. A second hand-over is refused."""
     if order_id is None:
         order_id = (await find_for_pickup(self, actor, token=token, short_code=short_code, point_id=point_id)).id
-    async with self.read() as uow:
-        intent = await uow.payments.for_order(order_id)
-    if intent is not None and intent.status is PaymentStatus.AUTHORIZED:
-        # a held online payment is captured before the goods leave the counter
-        async with self.uow() as uow:
-            order = await _load(uow, order_id)
-            await require_staff(self, uow, actor, order.point_id)
-            ensure_transition(order.status, OrderStatus.PICKED_UP)
-        result = await self.provider(intent.provider).capture(intent)
-        if result.status is not PaymentStatus.CAPTURED:
-            raise DomainError(ErrorCode.PAYMENT_FAILED, result.error)
-        await _apply_payment(self, order_id, PaymentStatus.CAPTURED, result.provider_ref)
+    from . import paying
+
+    await paying.capture_for_hand_over(self, actor, order_id)  # a held online payment, before the goods go
     async with self.uow() as uow:
         order = await _load(uow, order_id)
         await require_staff(self, uow, actor, order.point_id)
@@ -343,7 +313,7 @@ async def hand_over(self: Engine, actor: CustomerRef, *, order_id: str | None = 
         now = self.now()
         intent = await uow.payments.for_order(order.id)
         if intent is not None and intent.status is PaymentStatus.PENDING:
-            if self.provider(intent.provider).online:
+            if paying.awaiting(self, intent):
                 raise DomainError(ErrorCode.PAYMENT_FAILED, "not paid yet")
             await uow.payments.set_status(intent.id, PaymentStatus.CAPTURED, now)  # money taken at the counter
             await self.emit(uow, _event(EventType.PAYMENT_CAPTURED, order, now, provider=intent.provider))
@@ -378,5 +348,7 @@ async def cancel(self: Engine, actor: CustomerRef, order_id: str, reason: str = 
             await require_staff(self, uow, actor, order.point_id)
         await _close(self, uow, order, OrderStatus.CANCELLED, self.now(), reason or ("customer" if own else "staff"))
         order.status = OrderStatus.CANCELLED
-    await _void_held(self, order_id)
+    from . import paying
+
+    await paying.give_back(self, order_id)
     return order

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from .model import PaymentIntent
-from .ports import PaymentResult
+from .money import Money
+from .ports import Checkout, PaymentResult
 from .states import PaymentStatus
 
 COUNTER = "counter"
@@ -14,9 +15,13 @@ class CounterProvider:
     name = COUNTER
     online = False
     two_stage = False
+    link = "confirmation_url"
 
-    async def start(self, intent: PaymentIntent, description: str) -> PaymentResult:
+    async def start(self, intent: PaymentIntent, checkout: Checkout) -> PaymentResult:
         return PaymentResult(PaymentStatus.PENDING)
+
+    async def status(self, intent: PaymentIntent) -> PaymentResult:
+        return PaymentResult(intent.status, refunded=intent.refunded)
 
     async def capture(self, intent: PaymentIntent) -> PaymentResult:
         return PaymentResult(PaymentStatus.CAPTURED)
@@ -24,5 +29,8 @@ class CounterProvider:
     async def void(self, intent: PaymentIntent) -> PaymentResult:
         return PaymentResult(PaymentStatus.VOIDED)
 
-    async def refund(self, intent: PaymentIntent) -> PaymentResult:
-        return PaymentResult(PaymentStatus.REFUNDED)  # staff give the cash back
+    async def refund(self, intent: PaymentIntent, amount: Money) -> PaymentResult:
+        """Staff give the cash back."""
+        refunded = intent.refunded + amount.amount
+        whole = refunded >= intent.amount.amount
+        return PaymentResult(PaymentStatus.REFUNDED if whole else PaymentStatus.CAPTURED, refunded=refunded)

@@ -19,6 +19,7 @@ from .channels import Capabilities, Channel, CustomerRef, LandingLink, Launch, R
 from .dialogs import Dialog
 from .events import DomainEvent
 from .model import Account, Customer, LedgerEntry, LinkCode, Order, PaymentIntent, Promo, Review, Visit
+from .money import Money
 from .photos import Media
 from .states import OrderStatus, PaymentStatus
 from .stats import CustomerTotal, OrderCount, StatsChart, TopItem, VisitCount
@@ -92,8 +93,17 @@ class PaymentRepository(Protocol):
     async def add(self, intent: PaymentIntent) -> None: ...
     async def set_status(self, payment_id: str, status: PaymentStatus, at: datetime,
                          provider_ref: str | None = None) -> None: ...
+    async def update(self, intent: PaymentIntent) -> None:
+        """Write everything the intent carries but its id, order, amount and key (status included)."""
+        ...
+    async def get(self, payment_id: str) -> PaymentIntent | None: ...
     async def for_order(self, order_id: str) -> PaymentIntent | None: ...
     async def by_idempotency_key(self, key: str) -> PaymentIntent | None: ...
+    async def by_provider_ref(self, provider: str, provider_ref: str) -> PaymentIntent | None: ...
+    async def by_charge_id(self, charge_id: str) -> PaymentIntent | None: ...
+    async def unsettled(self, providers: Sequence[str]) -> list[PaymentIntent]:
+        """The payments of these providers whose outcome the provider may still change, oldest first."""
+        ...
 
 
 class LoyaltyRepository(Protocol):
@@ -481,20 +491,56 @@ class ChartRenderer(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PaymentResult:
+    """What a provider says of a payment. ``status`` is its state in our terms: ``pending`` (waiting for
+    the customer), ``authorized`` (held), ``captured``, ``failed`` (never paid: declined, abandoned),
+    ``voided`` (a hold released), ``refunded`` (all of it given back)."""
+
     status: PaymentStatus
-    provider_ref: str = ""
-    confirmation_url: str | None = None  # where the customer completes an online payment
-    error: str = ""
+    provider_ref: str = ""  # the provider's id of the payment
+    confirmation_url: str | None = None  # where the customer completes an online payment (or the invoice link)
+    error: str = ""  # why, when the provider refused; "manual" from refund(): nobody can refund it but the owner
+    refunded: int = 0  # minor units refunded so far, as the provider counts them
+    amount: int | None = None  # the amount the provider holds or took, when it says
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """What a provider is told when a payment starts."""
+
+    order: Order
+    description: str  # "Заказ 123 — Кофейня": shown on the provider's page
+    return_url: str = ""  # where the customer comes back after paying (the Mini App's order screen)
+    language: str = "ru"
+    email: str = ""  # where a 54-FZ receipt goes, when the shop sends receipts
 
 
 class PaymentProvider(Protocol):
-    """A payment gateway. ``name`` is stored on the intent; ``online`` orders expire unpaid."""
+    """A payment gateway. ``name`` is stored on the intent; ``online`` orders wait hidden from staff until
+    paid and expire unpaid; ``two_stage`` providers hold at checkout and capture at hand-over; ``link``
+    names what the customer opens: ``confirmation_url`` (a page) or ``invoice_link`` (Telegram's
+    ``openInvoice``).
+
+    Every call may raise ``PaymentUnavailable`` when the provider cannot be reached or answers 5xx: nothing
+    is known then, and the engine asks again later (reconcile). A retried call must be the same request to
+    the provider (YooKassa's ``Idempotence-Key`` from our payment id and the operation)."""
 
     name: str
     online: bool
     two_stage: bool
+    link: str
 
-    async def start(self, intent: PaymentIntent, description: str) -> PaymentResult: ...
+    async def start(self, intent: PaymentIntent, checkout: Checkout) -> PaymentResult: ...
+    async def status(self, intent: PaymentIntent) -> PaymentResult:
+        """What the provider says now (a notification's payment fetched again, reconcile); a provider that
+        cannot be asked answers the intent's own status."""
+        ...
     async def capture(self, intent: PaymentIntent) -> PaymentResult: ...
     async def void(self, intent: PaymentIntent) -> PaymentResult: ...
-    async def refund(self, intent: PaymentIntent) -> PaymentResult: ...
+    async def refund(self, intent: PaymentIntent, amount: Money) -> PaymentResult:
+        """Give back ``amount`` of a captured payment: ``refunded`` when all of it is back, ``captured``
+        with ``refunded`` counted for a part; ``error="manual"`` when this provider cannot refund."""
+        ...
+
+
+class PaymentUnavailable(Exception):
+    """The provider could not be reached or failed (network, 5xx, timeout): the outcome is unknown."""

@@ -16,7 +16,7 @@ from aiohttp import ClientError
 from vkbottle import API, PhotoMessageUploader
 from vkbottle.exception_factory import VKAPIError
 
-from journey.channels import Channel, CustomerRef, DeliveryError, Photo, Reply, degrade
+from journey.channels import Channel, CustomerRef, DeliveryError, Invoice, Photo, Reply, degrade
 
 from ..ratelimit import RateLimiter
 from .translate import CAPABILITIES, keyboard, random_id
@@ -61,6 +61,7 @@ class VkMessenger:
 
     async def send(self, to: CustomerRef, reply: Reply, key: str = "") -> None:
         reply = degrade(reply, CAPABILITIES)
+        assert not isinstance(reply, Invoice), "VK takes no invoices: degrade() made it a text"
         peer_id = int(to.external_id)
         params: dict[str, Any] = {"peer_id": peer_id,
                                   "random_id": random_id(key) if key else secrets.randbelow(2**31 - 1) + 1}

@@ -243,24 +243,50 @@ class SqliteOrders(_Repo):
 
 class SqlitePayments(_Repo):
     async def add(self, intent: PaymentIntent) -> None:
-        self._write(f"INSERT INTO payments ({rows.PAYMENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        self._write(f"INSERT INTO payments ({rows.PAYMENT_COLUMNS}) VALUES ({', '.join('?' * 16)})",
                     (intent.id, intent.order_id, intent.provider, intent.amount.amount, intent.amount.currency,
                      intent.status.value, intent.idempotency_key, intent.provider_ref, ts(intent.created_at),
-                     ts(intent.updated_at)))
+                     ts(intent.updated_at), intent.link, intent.refunded, intent.charge_id,
+                     intent.provider_charge_id, intent.manual_refund, int(intent.settled)))
 
     async def set_status(self, payment_id: str, status: PaymentStatus, at: datetime,
                          provider_ref: str | None = None) -> None:
         self._write("UPDATE payments SET status = ?, updated_at = ?, provider_ref = COALESCE(?, provider_ref)"
                     " WHERE id = ?", (status.value, ts(at), provider_ref, payment_id))
 
-    async def for_order(self, order_id: str) -> PaymentIntent | None:
-        r = self._c.execute(f"SELECT {rows.PAYMENT_COLUMNS} FROM payments WHERE order_id = ?"
-                            " ORDER BY created_at DESC LIMIT 1", (order_id,)).fetchone()
+    async def update(self, intent: PaymentIntent) -> None:
+        self._write("UPDATE payments SET status = ?, provider_ref = ?, updated_at = ?, link = ?, refunded = ?,"
+                    " charge_id = ?, provider_charge_id = ?, manual_refund = ?, settled = ? WHERE id = ?",
+                    (intent.status.value, intent.provider_ref, ts(intent.updated_at), intent.link, intent.refunded,
+                     intent.charge_id, intent.provider_charge_id, intent.manual_refund, int(intent.settled),
+                     intent.id))
+
+    def _one(self, where: str, *args: object) -> PaymentIntent | None:
+        r = self._c.execute(f"SELECT {rows.PAYMENT_COLUMNS} FROM payments WHERE {where}", args).fetchone()
         return rows.payment(r) if r else None
 
+    async def get(self, payment_id: str) -> PaymentIntent | None:
+        return self._one("id = ?", payment_id)
+
+    async def for_order(self, order_id: str) -> PaymentIntent | None:
+        return self._one("order_id = ? ORDER BY created_at DESC LIMIT 1", order_id)
+
     async def by_idempotency_key(self, key: str) -> PaymentIntent | None:
-        r = self._c.execute(f"SELECT {rows.PAYMENT_COLUMNS} FROM payments WHERE idempotency_key = ?", (key,)).fetchone()
-        return rows.payment(r) if r else None
+        return self._one("idempotency_key = ?", key)
+
+    async def by_provider_ref(self, provider: str, provider_ref: str) -> PaymentIntent | None:
+        return self._one("provider = ? AND provider_ref = ? AND provider_ref != ''", provider, provider_ref)
+
+    async def by_charge_id(self, charge_id: str) -> PaymentIntent | None:
+        return self._one("charge_id = ? AND charge_id != ''", charge_id)
+
+    async def unsettled(self, providers: Sequence[str]) -> list[PaymentIntent]:
+        if not providers:
+            return []
+        marks = ", ".join("?" * len(providers))
+        cur = self._c.execute(f"SELECT {rows.PAYMENT_COLUMNS} FROM payments WHERE settled = 0 AND provider IN"
+                              f" ({marks}) ORDER BY created_at, id", tuple(providers))
+        return [rows.payment(r) for r in cur]
 
 
 class SqliteLoyalty(_Repo):

@@ -107,13 +107,15 @@ def order(row: tuple) -> Order:
 
 
 PAYMENT_COLUMNS = ("id, order_id, provider, amount, currency, status, idempotency_key, provider_ref, created_at,"
-                   " updated_at")
+                   " updated_at, link, refunded, charge_id, provider_charge_id, manual_refund, settled")
 
 
 def payment(row: tuple) -> PaymentIntent:
-    id_, order_id, provider, amount, currency, status, key, ref, created, updated = row
+    (id_, order_id, provider, amount, currency, status, key, ref, created, updated, link, refunded, charge_id,
+     provider_charge_id, manual_refund, settled) = row
     return PaymentIntent(id_, order_id, provider, Money(amount, currency), PaymentStatus(status), key, ref,
-                         dt(created), dt(updated))
+                         dt(created), dt(updated), link, refunded, charge_id, provider_charge_id, manual_refund,
+                         bool(settled))
 
 
 PROMO_COLUMNS = "code, kind, value, expires_at, max_uses, used, once_per_customer, active"

@@ -28,7 +28,7 @@ from journey.engine import Engine
 from journey.errors import ErrorCode
 from journey.model import CartLine, PaymentIntent
 from journey.money import Money
-from journey.ports import PaymentResult
+from journey.ports import Checkout, PaymentResult
 from journey.states import OrderStatus, PaymentStatus
 
 GUEST = customer(1)
@@ -41,6 +41,7 @@ class FakeOnlineProvider:
     name = "fakepay"
     online = True
     two_stage = True
+    link = "confirmation_url"
 
     def __init__(self, answer: PaymentStatus = PaymentStatus.AUTHORIZED) -> None:
         self.answer = answer
@@ -48,11 +49,14 @@ class FakeOnlineProvider:
         self.down = False  # the gateway cannot be reached
         self.calls: list[tuple[str, str]] = []
 
-    async def start(self, intent: PaymentIntent, description: str) -> PaymentResult:
+    async def start(self, intent: PaymentIntent, checkout: Checkout) -> PaymentResult:
         self.calls.append(("start", intent.order_id))
         if self.down:
             raise ConnectionError("gateway unreachable")
         return PaymentResult(self.answer, f"fake-{intent.id}")
+
+    async def status(self, intent: PaymentIntent) -> PaymentResult:
+        return PaymentResult(intent.status, f"fake-{intent.id}", refunded=intent.refunded)
 
     async def capture(self, intent: PaymentIntent) -> PaymentResult:
         self.calls.append(("capture", intent.order_id))
@@ -63,9 +67,9 @@ class FakeOnlineProvider:
         self.calls.append(("void", intent.order_id))
         return PaymentResult(PaymentStatus.VOIDED, f"fake-{intent.id}")
 
-    async def refund(self, intent: PaymentIntent) -> PaymentResult:
+    async def refund(self, intent: PaymentIntent, amount: Money) -> PaymentResult:
         self.calls.append(("refund", intent.order_id))
-        return PaymentResult(PaymentStatus.REFUNDED, f"fake-{intent.id}")
+        return PaymentResult(PaymentStatus.REFUNDED, f"fake-{intent.id}", refunded=intent.amount.amount)
 
 
 @pytest.fixture
