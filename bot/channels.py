@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-from journey.channels import Channel, ChannelError, Inbound, Reply, register_channel
+from journey.channels import Channel, ChannelError, Inbound, InvoiceDesk, Reply, register_channel
 from journey.ports import ChannelAdapter
 
 from .settings import PREFIX, Settings
@@ -25,6 +25,7 @@ class Wiring:
     handle: Callable[[Inbound], Awaitable[list[Reply]]]
     claim: Callable[[Channel, str], Awaitable[bool]]
     public_url: str
+    desk: InvoiceDesk | None = None  # payments collected inside a messenger (Telegram invoices)
 
 
 @dataclass(frozen=True, slots=True)

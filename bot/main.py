@@ -19,7 +19,7 @@ from journey.engine import Engine
 from journey.errors import DomainError
 from journey.menu import MenuError
 
-from . import channels, outbox_commands
+from . import channels, outbox_commands, payments
 from .failures import CommandError, ListenError, not_a_database, path_problem
 from .qr_codes import QrError
 from .settings import Settings, SettingsError, load_settings
@@ -45,15 +45,17 @@ async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
     except (OSError, sqlite3.Error) as e:
         await db.close()
         raise CommandError(f"VITRINA_DATABASE_URL: cannot open the database: {path_problem(path, e)}") from None
+    gateways = payments.providers(settings)
     try:
         owners = list(settings.owners) + ([DEMO_STAFF] if channels.is_demo(settings) else [])
         secret = settings.secret_key.get_secret_value().encode() if settings.secret_key else b""
         engine = Engine(db.uow, secret=secret, owners=owners, reader=db.reading, photos=PillowPhotos(),
-                        charts=PillowCharts())
+                        charts=PillowCharts(), providers=gateways)
         engine.database = db  # type: ignore[attr-defined]  # for db backup
         await engine.start()
         yield engine
     finally:
+        await payments.close(gateways)
         await db.close()
 
 
@@ -204,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     shop_commands.add_commands(sub)
     from . import stats_commands  # vitrina stats [--days N] [--csv DIR]
     stats_commands.add_commands(sub)
+    payments.add_commands(sub)  # vitrina payments reconcile | refund
 
     demo = sub.add_parser("demo", help="the demo coffee shop").add_subparsers(dest="sub", required=True, metavar="SUB")
     add(demo, "seed", cmd_demo_seed, "fill an empty database with the demo coffee shop (once)")

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from journey.channels import Button, Channel, CustomerRef, Photo, Reply, Text
 from journey.engine import Engine
 from journey.events import DomainEvent, EventType
+from journey.money import Money
 from journey.notices import NewOrderNotice, points_earned_in
 from journey.ports import Messenger, QrRenderer
 from journey.states import OrderStatus
@@ -24,6 +25,23 @@ from .texts import add_texts, t
 add_texts({
     "board_new": ("Новый заказ № {code} — {point}{table}, к {time}\n{lines}\nИтого {total}, {payment}",
                   "New order No. {code} — {point}{table}, by {time}\n{lines}\nTotal {total}, {payment}"),
+    "n_paid": ("Оплата заказа № {code} получена, заказ передан в работу.",
+               "The payment for order No. {code} has arrived; the order is being prepared."),
+    "n_held": ("Оплата заказа № {code} получена: деньги заблокированы на карте и спишутся, когда вы заберёте "
+               "заказ.", "The payment for order No. {code} has arrived: the money is held on your card and taken "
+               "when you collect the order."),
+    "n_payment_failed": ("Заказ № {code} отменён: оплата не прошла. Баллы и промокод возвращены.",
+                         "Order No. {code} is cancelled: the payment did not go through. Your points and promo code "
+                         "are back."),
+    "n_payment_released": ("Заказ № {code} закрыт: блокировка денег снята, деньги остаются у вас.",
+                           "Order No. {code} is closed: the hold on your money is released, nothing was taken."),
+    "n_refunded": ("Деньги за заказ № {code} возвращены: {amount}. Банк зачислит их в течение нескольких дней.",
+                   "The money for order No. {code} is refunded: {amount}. The bank credits it within a few days."),
+    "n_refunded_part": ("За заказ № {code} возвращено {amount}.", "{amount} of order No. {code} is refunded."),
+    "n_refund_manual": ("Верните деньги вручную: {amount} за заказ № {code} ({provider}, платёж {charge}). "
+                        "Автоматический возврат через этого провайдера невозможен.",
+                        "Refund by hand: {amount} for order No. {code} ({provider}, charge {charge}). This "
+                        "provider cannot refund automatically."),
 })
 
 log = logging.getLogger(__name__)
@@ -92,19 +110,44 @@ class Notifier:
     async def closed(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
         who = await self._customer(event)
         reason, code = event.data.get("reason", ""), event.data["short_code"]
-        if event.type is EventType.ORDER_CANCELLED:
+        key = {"unpaid": "n_expired_unpaid", "not_accepted": "n_expired_not_accepted",
+               "payment_failed": "n_payment_failed", "payment_released": "n_payment_released",
+               "hold_expired": "n_payment_released"}.get(reason, "n_expired")
+        if event.type is EventType.ORDER_CANCELLED and reason not in ("payment_failed", "payment_released"):
             key = "n_cancelled"
-        else:
-            key = {"unpaid": "n_expired_unpaid", "not_accepted": "n_expired_not_accepted"}.get(reason, "n_expired")
         replies: list[tuple[CustomerRef, Reply]] = [(who[0], Text(t(who[1], key, code=code)))] if who else []
         if event.type is EventType.ORDER_EXPIRED and reason == "not_accepted":  # the staff missed it: say so
             point, _ = await self._point_and_zone(event.data["point_id"])
             replies += [(chat, Text(t("ru", "n_staff_expired", code=code, point=point))) for chat in self.staff_chats]
         return replies
 
-    async def placed(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
-        if not self.staff_chats:
+    async def paid(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
+        """An online order is paid: the customer hears it, the staff get it as a new order now."""
+        who = await self._customer(event)
+        held = event.data.get("provider") in self.engine.providers and \
+            self.engine.providers[event.data["provider"]].two_stage
+        told = [(who[0], Text(t(who[1], "n_held" if held else "n_paid", code=event.data["short_code"])))] \
+            if who else []
+        return told + await self.placed(event)
+
+    async def refunded(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
+        who = await self._customer(event)
+        if not who:
             return []
+        amount = Money(int(event.data.get("amount") or event.data["total"]), event.data["currency"]).format()
+        key = "n_refunded_part" if event.data.get("partial") else "n_refunded"
+        return [(who[0], Text(t(who[1], key, code=event.data["short_code"], amount=amount)))]
+
+    async def refund_manual(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
+        """No provider could give the money back: every owner is told what to refund by hand."""
+        amount = Money(int(event.data["amount"]), event.data["currency"]).format()
+        text = t("ru", "n_refund_manual", code=event.data["short_code"], amount=amount,
+                 provider=event.data.get("provider", ""), charge=event.data.get("charge_id") or "—")
+        return [(owner, Text(text)) for owner in sorted(self.engine.owners, key=lambda o: o.key)]
+
+    async def placed(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
+        if not self.staff_chats or (event.type is EventType.ORDER_PLACED and event.data.get("awaiting_payment")):
+            return []  # an order waiting for its online payment reaches the staff once paid (order.paid)
         notice = NewOrderNotice.from_event(event.data)
         if notice is None:  # stored before the event carried what the message shows
             notice = await self.engine.new_order_notice(event.data["order_id"])
@@ -137,4 +180,7 @@ _BUILDERS = {
     EventType.ORDER_PICKED_UP: Notifier.picked_up,
     EventType.ORDER_CANCELLED: Notifier.closed,
     EventType.ORDER_EXPIRED: Notifier.closed,
+    EventType.ORDER_PAID: Notifier.paid,
+    EventType.PAYMENT_REFUNDED: Notifier.refunded,
+    EventType.PAYMENT_REFUND_MANUAL: Notifier.refund_manual,
 }

@@ -1,5 +1,5 @@
-"""``vitrina run``: the Mini App server, the configured channels, the outbox relay, the expiry sweep and the
-broadcast sender.
+"""``vitrina run``: the Mini App server, the configured channels, the outbox relay, the expiry sweep, the
+broadcast sender and the payments' reconcile.
 
 Runs until Ctrl-C (or SIGTERM), then stops everything cleanly. A channel that cannot start (a refused
 token, an unreachable API) stops start-up with one line naming the setting, after closing what was opened.
@@ -19,7 +19,7 @@ from journey.channels import ChannelError
 from journey.engine import Engine
 from journey.outbox import OutboxRelay
 
-from . import channels
+from . import channels, payments
 from .broadcaster import Broadcaster
 from .conversation import Conversation
 from .failures import ListenError, listen_problem
@@ -74,7 +74,8 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
     conversation = Conversation(engine, public_url=settings.webapp.base_url)
     notifier = Notifier(engine, qr)
     relay = OutboxRelay(engine.uow, {notifier.name: notifier}, max_attempts=settings.delivery_attempts)
-    wiring = channels.Wiring(conversation.handle, engine.claim_update, settings.webapp.base_url)
+    wiring = channels.Wiring(conversation.handle, engine.claim_update, settings.webapp.base_url,
+                             payments.PaymentDesk(engine))
 
     async with contextlib.AsyncExitStack() as resources:
         adapters = []
@@ -94,11 +95,11 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
         broadcaster = Broadcaster(engine, notifier.messengers)
 
         config = WebappConfig(demo=demo, mini_apps=[a.mini_app for a in adapters if a.mini_app is not None],
-                              auth_max_age=settings.webapp.auth_max_age, public_url=settings.webapp.base_url)
+                              auth_max_age=settings.webapp.auth_max_age, public_url=settings.webapp.base_url,
+                              receipt_email=settings.yookassa.configured and settings.yookassa.receipts)
         app = create_app(engine, config, qr)
-        for adapter in adapters:
-            for route in adapter.routes():
-                app.router.add_route(route.method, route.path, route.handler)
+        for route in [*(r for adapter in adapters for r in adapter.routes()), *payments.routes(engine)]:
+            app.router.add_route(route.method, route.path, route.handler)
 
         if stop is None:
             stop = asyncio.Event()
@@ -120,6 +121,9 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
         receivers = [asyncio.create_task(a.run()) for a in adapters]
         workers = [asyncio.create_task(relay.run(stop=stop)), asyncio.create_task(sweep(engine, stop)),
                    asyncio.create_task(prune(engine, settings.retention_days, stop))]
+        if any(provider.online for provider in engine.providers.values()):
+            workers.append(asyncio.create_task(
+                payments.reconcile_now_and_then(engine, settings.reconcile_seconds, stop)))
         if broadcaster.messengers:
             workers.append(asyncio.create_task(broadcaster.run(stop)))
         names = ", ".join(a.describe() for a in adapters) or "no bots"

@@ -39,6 +39,7 @@ class OrderDetails:
     staff: bool = False
     table: str = ""
     late_minutes: int = 0
+    link_kind: str = ""  # what the payment's link opens: "confirmation_url" (a page) or "invoice_link"
 
 
 def table_of(order: Order) -> str:
@@ -178,7 +179,9 @@ async def _details(engine: Engine, uow: UnitOfWork, orders: Sequence[Order], *, 
         if staff and order.customer_id not in names:
             customer = await uow.customers.get(order.customer_id)
             names[order.customer_id] = customer.name if customer else ""
-        details.append(OrderDetails(order, await uow.payments.for_order(order.id), points.get(order.point_id),
-                                    names.get(order.customer_id, ""), pickup_token(engine, order.id), staff,
-                                    table_of(order), late_minutes(order, now)))
+        payment = await uow.payments.for_order(order.id)
+        provider = engine.providers.get(payment.provider) if payment else None
+        details.append(OrderDetails(order, payment, points.get(order.point_id), names.get(order.customer_id, ""),
+                                    pickup_token(engine, order.id), staff, table_of(order), late_minutes(order, now),
+                                    provider.link if provider else ""))
     return details

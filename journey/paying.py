@@ -199,12 +199,14 @@ async def _apply(engine: Engine, payment_id: str, said: PaymentResult,
         intent = dataclasses.replace(intent, status=status, refunded=refunded, settled=settled, updated_at=now,
                                      provider_ref=intent.provider_ref or said.provider_ref)
         await uow.payments.update(intent)
-        if status is PaymentStatus.CAPTURED and ours is PaymentStatus.CAPTURED and refunded > before.refunded:
+        if refunded > before.refunded and not (status is PaymentStatus.REFUNDED and ours is not status):
+            # a part given back, or money taken after the order closed given back whole
             await engine.emit(uow, _event(EventType.PAYMENT_REFUNDED, order, now, provider=intent.provider,
-                                          refunded=refunded, partial=True))
+                                          refunded=refunded, amount=refunded - before.refunded,
+                                          partial=refunded < intent.amount.amount))
         if status is not ours:
             await engine.emit(uow, _event(EVENTS[status], order, now, provider=intent.provider,
-                                          refunded=refunded))
+                                          refunded=refunded, amount=refunded - before.refunded))
             if ours is PaymentStatus.PENDING and status in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED) \
                     and order.status.is_open:  # paid: the staff see it now
                 await engine.emit(uow, _event(EventType.ORDER_PAID, order, now, **NewOrderNotice.of(order).event_data(),

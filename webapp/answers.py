@@ -132,6 +132,11 @@ class StatusChange(Answer):
 class Payment(Answer):
     provider: str
     status: PaymentStatus | None
+    confirmation_url: str | None = Field(description="the provider's page where the customer pays (YooKassa); "
+                                                     "null once paid or for other methods")
+    invoice_link: str | None = Field(description="the Telegram invoice to open with Telegram.WebApp.openInvoice; "
+                                                 "null once paid or for other methods")
+    refunded: Money | None = Field(description="what was given back after capture; null when nothing was")
 
 
 class OrderCustomer(Answer):
@@ -247,4 +252,7 @@ class Config(Answer):
     currency: str
     timezone: str
     channels: dict[str, ChannelConfig] = Field(description="the configured channels with a Mini App, by name")
+    payments: list[str] = Field(description="the configured payment methods: counter (always), yookassa, "
+                                            "telegram and stars (inside Telegram only; stars for digital goods)")
+    receipt_email: bool = Field(description="an online payment needs an e-mail for its receipt (54-FZ)")
     public_url: str

@@ -53,6 +53,8 @@ class OrderBody(CartBody):
     payment: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,32}$")] = "counter"
     request_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     start: Start | None = None  # what an unsigned launch (VK hash, browser ?start=) was opened with
+    # where an online payment's receipt goes (54-FZ), when the shop sends receipts
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$")] | None = None
 
 
 class VisitBody(Body):

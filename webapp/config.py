@@ -21,6 +21,7 @@ class WebappConfig:
     mini_apps: Sequence[MiniApp] = ()  # one per configured channel with a Mini App, in the order shown
     auth_max_age: int = 86400  # seconds a launch stays valid
     public_url: str = ""  # e.g. https://coffee.example; "" means links are relative to this server
+    receipt_email: bool = False  # online payments send 54-FZ receipts: the checkout asks for an e-mail
     static_dir: Path = field(default=STATIC_DIR)
 
     @property

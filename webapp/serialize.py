@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 from journey.catalog import Category, Item, PickupPoint
 from journey.customers import Profile
 from journey.deeplinks import DeepLink
-from journey.model import CartLine, LinkCode, OrderLine, Quote, Review, ShopRules
+from journey.model import CartLine, LinkCode, OrderLine, PaymentIntent, Quote, Review, ShopRules
 from journey.money import Money
 from journey.order_views import OrderDetails
 from journey.ordering import PickupTimes
 from journey.ports import MiniApp
+from journey.states import PaymentStatus
 
 from . import answers as a
 
@@ -61,6 +62,16 @@ def _line(l: OrderLine) -> a.OrderLine:
                        unit_price=_money(l.unit_price), total=_money(l.total))
 
 
+def _payment(p: PaymentIntent | None, provider: str, link: str) -> a.Payment:
+    """Where to pay shows only while the payment waits for the customer."""
+    waiting = p is not None and p.status is PaymentStatus.PENDING and bool(p.link)
+    return a.Payment(
+        provider=p.provider if p else provider, status=p.status if p else None,
+        confirmation_url=p.link if waiting and p and link == "confirmation_url" else None,
+        invoice_link=p.link if waiting and p and link == "invoice_link" else None,
+        refunded=_money(Money(p.refunded, p.amount.currency)) if p and p.refunded else None)
+
+
 def _order(d: OrderDetails, pickup_token: str, staff: bool) -> a.Order:
     o = d.order
     return a.Order(
@@ -73,8 +84,7 @@ def _order(d: OrderDetails, pickup_token: str, staff: bool) -> a.Order:
         promo=o.promo_code, pickup_at=o.pickup_at, late_minutes=d.late_minutes, created_at=o.created_at,
         short_code=o.short_code, pickup_token=pickup_token,
         history=[a.StatusChange(status=s, at=at) for s, at in o.history],
-        payment=a.Payment(provider=d.payment.provider if d.payment else o.payment_provider,
-                          status=d.payment.status if d.payment else None),
+        payment=_payment(d.payment, o.payment_provider, d.link_kind),
         qr=f"/api/orders/{o.id}/qr.svg",
         customer=a.OrderCustomer(name=d.customer_name) if staff else None)
 
@@ -83,11 +93,12 @@ def _review(r: Review) -> a.Review:
     return a.Review(rating=r.rating, text=r.text, author=r.author, created_at=r.created_at)
 
 
-def config(demo: bool, shop: str, rules: ShopRules, mini_apps: Iterable[MiniApp], public_url: str) -> Json:
+def config(demo: bool, shop: str, rules: ShopRules, mini_apps: Iterable[MiniApp], public_url: str,
+           payments: Sequence[str], receipt_email: bool) -> Json:
     return _json(a.Config(
         demo=demo, shop=shop, currency=rules.currency, timezone=rules.timezone,
         channels={m.channel.value: a.ChannelConfig(scheme=m.scheme, **m.public()) for m in mini_apps},
-        public_url=public_url))
+        public_url=public_url, payments=list(payments), receipt_email=receipt_email))
 
 
 def me(p: Profile, base_url: str) -> Json:

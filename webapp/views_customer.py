@@ -14,9 +14,10 @@ routes = web.RouteTableDef()
 @routes.get("/api/config")
 async def get_config(request: web.Request) -> web.Response:
     """Public: what the front end needs before it knows who is calling."""
-    cfg = config(request)
-    rules = (await engine(request).shop_view()).rules  # the name as the owner last set it (/shop name)
-    return reply(serialize.config(cfg.demo, rules.name, rules, cfg.mini_apps, cfg.base_url))
+    cfg, eng = config(request), engine(request)
+    rules = (await eng.shop_view()).rules  # the name as the owner last set it (/shop name)
+    return reply(serialize.config(cfg.demo, rules.name, rules, cfg.mini_apps, cfg.base_url,
+                                  list(eng.providers), cfg.receipt_email))
 
 
 async def _me(request: web.Request) -> web.Response:

@@ -7,7 +7,7 @@ from journey.deeplinks import parse_start
 
 from . import serialize
 from .bodies import CartBody, OrderBody, ReviewBody
-from .views import body, caller, engine, launch, qr, reply
+from .views import body, caller, config, engine, launch, qr, reply
 
 routes = web.RouteTableDef()
 
@@ -34,7 +34,7 @@ async def post_order(request: web.Request) -> web.Response:
     view = await engine(request).place_order(
         caller(request), wanted.cart(), wanted.point, pickup_at=wanted.pickup_at, promo_code=wanted.promo,
         points=wanted.points, provider=wanted.payment, source=start.label if start else "",
-        request_id=wanted.request_id)
+        request_id=wanted.request_id, return_url=f"{config(request).base_url}/#/order/", email=wanted.email or "")
     return reply(await present(request, view.order.id), 201)
 
 

@@ -134,5 +134,6 @@ async def test_public_routes_need_no_launch(client):
     assert await config.json() == {"demo": False, "shop": "Vitrina", "currency": "RUB", "timezone": "Europe/Moscow",
                                    "channels": {"telegram": {"scheme": "tma", "bot": "vitrina_test_bot"},
                                                 "vk": {"scheme": "vk", "app_id": 51234567, "group_id": None}},
-                                   "public_url": "https://shop.example"}
+                                   "public_url": "https://shop.example", "payments": ["counter"],
+                                   "receipt_email": False}
     assert (await client.get("/api/openapi.json")).status == 200

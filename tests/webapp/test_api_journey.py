@@ -49,7 +49,8 @@ async def test_whole_journey(client, tma, staff, cart, order_body):
     assert order["status"] == "placed" and order["total"]["amount"] == CART_TOTAL
     assert order["point"] == {"id": "center", "name": "Центр", "address": "ул. Пушкина, 10"}
     assert order["number"] == order["short_code"] and len(order["short_code"]) == 4
-    assert order["payment"] == {"provider": "counter", "status": "pending"}
+    assert order["payment"] == {"provider": "counter", "status": "pending", "confirmation_url": None,
+                                "invoice_link": None, "refunded": None}
     assert order["qr"] == f"/api/orders/{order['id']}/qr.svg" and "customer" not in order
     again = await place(client, anna, order_body, request_id="first-try")  # a retried request
     assert again["id"] == order["id"]
