@@ -17,6 +17,7 @@ from . import (
     notices,
     order_views,
     ordering,
+    packs,
     paying,
     promo_codes,
     queries,
@@ -31,7 +32,15 @@ from .errors import DomainError, ErrorCode
 from .events import DomainEvent
 from .model import ShopRules
 from .payments import CounterProvider
-from .ports import ChartRenderer, Clock, PaymentProvider, PhotoProcessor, UnitOfWork, UnitOfWorkFactory
+from .ports import (
+    ChartRenderer,
+    Clock,
+    PaymentProvider,
+    PhotoProcessor,
+    StarsGateway,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 
 
 class SystemClock:
@@ -48,6 +57,7 @@ class Engine:
     owners: Iterable[CustomerRef] = ()
     clock: Clock = field(default_factory=SystemClock)
     providers: Mapping[str, PaymentProvider] = field(default_factory=dict)
+    stars: StarsGateway | None = None  # Telegram Stars: points packs (digital goods)
     photos: PhotoProcessor | None = None  # makes owners' photos into the Mini App's sizes; without it /photo is off
     reader: UnitOfWorkFactory | None = None  # read-only snapshots; falls back to ``uow``
     charts: ChartRenderer | None = None  # draws the owner's /stats picture; without it /stats answers in text
@@ -199,6 +209,13 @@ class Engine:
     invoice_paid = paying.invoice_paid
     refund = paying.refund
     payment_methods = paying.available
+    # --- points packs for Telegram Stars (journey/packs.py)
+    points_packs = packs.points_packs
+    buy_pack = packs.buy_pack
+    pack_invoice_link = packs.pack_invoice_link
+    check_pack = packs.check_pack
+    pack_paid = packs.pack_paid
+    refund_pack = packs.refund_pack
 
     recipient = notices.recipient
     new_order_notice = notices.new_order_notice

@@ -23,6 +23,8 @@ class EventType(str, Enum):
     ORDER_PAID = "order.paid"  # an order placed with an online payment is paid: the staff see it now
     POINTS_EARNED = "points.earned"
     POINTS_SPENT = "points.spent"
+    POINTS_BOUGHT = "points.bought"  # a points pack paid with Telegram Stars
+    POINTS_REFUNDED = "points.refunded"  # a points pack refunded: its Stars back, its points taken back
     CUSTOMER_CREATED = "customer.created"
     CUSTOMERS_LINKED = "customer.linked"
     VISIT_RECORDED = "visit.recorded"

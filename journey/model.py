@@ -7,7 +7,7 @@ from enum import Enum
 
 from .channels import Channel
 from .money import Money
-from .states import OrderStatus, PaymentStatus
+from .states import OrderStatus, PackStatus, PaymentStatus
 
 
 @dataclass(slots=True)
@@ -142,6 +142,21 @@ class LedgerEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class PackPurchase:
+    """Points bought with Telegram Stars: the invoice's payload is the id."""
+
+    id: str
+    customer_id: str
+    account: str  # the Telegram account that pays (channel:id): Stars are refunded to it
+    points: int
+    stars: int
+    status: PackStatus
+    charge_id: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ShopRules:
     """Shop data edited by the owner, with defaults."""
 
@@ -155,6 +170,7 @@ class ShopRules:
     max_open_orders: int = 3  # orders one customer may hold not yet picked up (0: no limit)
     referral_bonus: int = 10000  # points for both when the friend's first order is picked up
     timezone: str = "Europe/Moscow"
+    stars_packs: str = ""  # points sold for Telegram Stars: "500:50,2000:180" (points:stars, comma-separated)
 
     @classmethod
     def from_mapping(cls, values: dict[str, str]) -> ShopRules:

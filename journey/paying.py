@@ -251,10 +251,17 @@ async def reconcile(self: Engine) -> Reconciled:
     """Ask each online provider about every payment it may still change (pending, held, or closed on our
     side while the provider was still open), and apply the answers: a lost notification or a crash
     between a provider's success and our commit is repaired here."""
+    from .packs import reconcile_stars
+
     online = [name for name, provider in self.providers.items() if provider.online]
     async with self.read() as uow:
         intents = await uow.payments.unsettled(online)
     changed = unavailable = 0
+    try:
+        changed += await reconcile_stars(self)
+    except PaymentUnavailable as e:
+        log.warning("reconcile: Telegram cannot tell of its Star transactions: %s", e)
+        unavailable += 1
     for intent in intents:
         try:
             said = await self.providers[intent.provider].status(intent)

@@ -18,7 +18,18 @@ from .catalog import Category, Item, PickupPoint
 from .channels import Capabilities, Channel, CustomerRef, LandingLink, Launch, Reply, Route
 from .dialogs import Dialog
 from .events import DomainEvent
-from .model import Account, Customer, LedgerEntry, LinkCode, Order, PaymentIntent, Promo, Review, Visit
+from .model import (
+    Account,
+    Customer,
+    LedgerEntry,
+    LinkCode,
+    Order,
+    PackPurchase,
+    PaymentIntent,
+    Promo,
+    Review,
+    Visit,
+)
 from .money import Money
 from .photos import Media
 from .states import OrderStatus, PaymentStatus
@@ -103,6 +114,17 @@ class PaymentRepository(Protocol):
     async def by_charge_id(self, charge_id: str) -> PaymentIntent | None: ...
     async def unsettled(self, providers: Sequence[str]) -> list[PaymentIntent]:
         """The payments of these providers whose outcome the provider may still change, oldest first."""
+        ...
+
+
+class PackRepository(Protocol):
+    """Points packs bought with Telegram Stars."""
+
+    async def add(self, purchase: PackPurchase) -> None: ...
+    async def get(self, purchase_id: str) -> PackPurchase | None: ...
+    async def by_charge_id(self, charge_id: str) -> PackPurchase | None: ...
+    async def update(self, purchase: PackPurchase) -> None:
+        """Write its status, charge id and time."""
         ...
 
 
@@ -354,6 +376,8 @@ class UnitOfWork(Protocol):
     @property
     def payments(self) -> PaymentRepository: ...
     @property
+    def packs(self) -> PackRepository: ...
+    @property
     def loyalty(self) -> LoyaltyRepository: ...
     @property
     def promos(self) -> PromoRepository: ...
@@ -544,3 +568,24 @@ class PaymentProvider(Protocol):
 
 class PaymentUnavailable(Exception):
     """The provider could not be reached or failed (network, 5xx, timeout): the outcome is unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class StarPayment:
+    """A payment in Telegram Stars the bot received, as its transaction list tells it."""
+
+    charge_id: str  # the transaction id: telegram_payment_charge_id
+    user_id: int
+    payload: str
+    amount: int  # Stars
+    at: datetime | None = None
+
+
+class StarsGateway(Protocol):
+    """Telegram Stars: invoice links, refunds and the bot's transactions (for reconcile)."""
+
+    async def invoice_link(self, title: str, description: str, payload: str, amount: int) -> str: ...
+    async def refund(self, user_id: int, charge_id: str) -> bool:
+        """True when refunded now or before; ``PaymentUnavailable`` when Telegram cannot be reached."""
+        ...
+    async def incoming(self, since: datetime | None) -> list[StarPayment]: ...

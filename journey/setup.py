@@ -100,6 +100,19 @@ def parse_bonus(text: str) -> int:
     return value
 
 
+def parse_stars_packs(text: str) -> str:
+    """Points packs sold for Telegram Stars, kept as typed once checked: ``500:50,2000:180`` or ``-``."""
+    from .packs import parse_packs
+
+    try:
+        packs = parse_packs(str(text))
+    except ValueError as e:
+        raise Refusal(ErrorCode.SETTING_INVALID, f"Пакеты баллов за звёзды: {e}. Пример: 500:50,2000:180 "
+                      "(баллы:звёзды), «-» — не продавать.",
+                      f"Points packs for Stars: {e}. Example: 500:50,2000:180 (points:stars), '-' for none.") from None
+    return ",".join(f"{p.points}:{p.stars}" for p in packs)
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
     """One thing the owner may set: the word they type, where it is kept, and how its value is read."""
@@ -127,6 +140,7 @@ SETTINGS = (
             _whole(0, 1440, "Минут ждать, пока заказ примут (0 — без срока)",
                    "Minutes to wait for staff to accept an order (0: no limit)")),
     Setting("referral", "referral_bonus", parse_bonus),
+    Setting("packs", "stars_packs", parse_stars_packs),
     Setting("limit", "max_open_orders",
             _whole(0, 100, "Незабранных заказов у покупателя (0 — без ограничения)",
                    "Open orders per customer (0: no limit)")),

@@ -47,6 +47,20 @@ PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     PaymentStatus.REFUNDED: frozenset(),
 }
 
+class PackStatus(str, Enum):
+    """A points pack bought with Telegram Stars: paid once, refunded at most once."""
+
+    PENDING = "pending"
+    PAID = "paid"
+    REFUNDED = "refunded"
+
+
+PACK_TRANSITIONS: dict[PackStatus, frozenset[PackStatus]] = {
+    PackStatus.PENDING: frozenset({PackStatus.PAID}),
+    PackStatus.PAID: frozenset({PackStatus.REFUNDED}),
+    PackStatus.REFUNDED: frozenset(),
+}
+
 # Python has no generic class attribute on Enum members, so the tables are attached after creation.
 OrderStatus.TRANSITIONS = ORDER_TRANSITIONS  # type: ignore[attr-defined]
 PaymentStatus.TRANSITIONS = PAYMENT_TRANSITIONS  # type: ignore[attr-defined]
@@ -54,15 +68,19 @@ PaymentStatus.TRANSITIONS = PAYMENT_TRANSITIONS  # type: ignore[attr-defined]
 OPEN_ORDER_STATUSES = frozenset({OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.READY})
 
 
-def can_transition(current: OrderStatus | PaymentStatus, target: OrderStatus | PaymentStatus) -> bool:
+def can_transition(current: OrderStatus | PaymentStatus | PackStatus,
+                   target: OrderStatus | PaymentStatus | PackStatus) -> bool:
     if isinstance(current, OrderStatus) and isinstance(target, OrderStatus):
         return target in ORDER_TRANSITIONS[current]
     if isinstance(current, PaymentStatus) and isinstance(target, PaymentStatus):
         return target in PAYMENT_TRANSITIONS[current]
+    if isinstance(current, PackStatus) and isinstance(target, PackStatus):
+        return target in PACK_TRANSITIONS[current]
     return False
 
 
-def ensure_transition(current: OrderStatus | PaymentStatus, target: OrderStatus | PaymentStatus) -> None:
+def ensure_transition(current: OrderStatus | PaymentStatus | PackStatus,
+                      target: OrderStatus | PaymentStatus | PackStatus) -> None:
     if not can_transition(current, target):
         if current is OrderStatus.PICKED_UP:
             raise DomainError(ErrorCode.ALREADY_PICKED_UP)

@@ -8,8 +8,19 @@ from datetime import datetime
 
 from journey.catalog import Category, Item, PickupPoint
 from journey.channels import Channel, CustomerRef
-from journey.model import Account, Customer, LedgerEntry, LinkCode, Order, PaymentIntent, Promo, Review, Visit
-from journey.states import OPEN_ORDER_STATUSES, OrderStatus, PaymentStatus
+from journey.model import (
+    Account,
+    Customer,
+    LedgerEntry,
+    LinkCode,
+    Order,
+    PackPurchase,
+    PaymentIntent,
+    Promo,
+    Review,
+    Visit,
+)
+from journey.states import OPEN_ORDER_STATUSES, OrderStatus, PackStatus, PaymentStatus
 
 from . import rows
 from .rows import dt, ts
@@ -287,6 +298,33 @@ class SqlitePayments(_Repo):
         cur = self._c.execute(f"SELECT {rows.PAYMENT_COLUMNS} FROM payments WHERE settled = 0 AND provider IN"
                               f" ({marks}) ORDER BY created_at, id", tuple(providers))
         return [rows.payment(r) for r in cur]
+
+
+class SqlitePacks(_Repo):
+    COLUMNS = "id, customer_id, account, points, stars, status, charge_id, created_at, updated_at"
+
+    async def add(self, p: PackPurchase) -> None:
+        self._write(f"INSERT INTO pack_purchases ({self.COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (p.id, p.customer_id, p.account, p.points, p.stars, p.status.value, p.charge_id,
+                     ts(p.created_at), ts(p.updated_at)))
+
+    def _one(self, where: str, arg: str) -> PackPurchase | None:
+        r = self._c.execute(f"SELECT {self.COLUMNS} FROM pack_purchases WHERE {where}", (arg,)).fetchone()
+        if r is None:
+            return None
+        id_, customer_id, account, points, stars, status, charge_id, created, updated = r
+        return PackPurchase(id_, customer_id, account, points, stars, PackStatus(status), charge_id, dt(created),
+                            dt(updated))
+
+    async def get(self, purchase_id: str) -> PackPurchase | None:
+        return self._one("id = ?", purchase_id)
+
+    async def by_charge_id(self, charge_id: str) -> PackPurchase | None:
+        return self._one("charge_id = ? AND charge_id != ''", charge_id)
+
+    async def update(self, p: PackPurchase) -> None:
+        self._write("UPDATE pack_purchases SET status = ?, charge_id = ?, updated_at = ? WHERE id = ?",
+                    (p.status.value, p.charge_id, ts(p.updated_at), p.id))
 
 
 class SqliteLoyalty(_Repo):

@@ -14,6 +14,7 @@ from .repositories import (
     SqliteCustomers,
     SqliteLoyalty,
     SqliteOrders,
+    SqlitePacks,
     SqlitePayments,
     SqlitePromos,
     SqliteReviews,
@@ -72,6 +73,7 @@ class SqliteUnitOfWork:
         self.customers = SqliteCustomers(conn)
         self.orders = SqliteOrders(conn)
         self.payments = SqlitePayments(conn)
+        self.packs = SqlitePacks(conn)
         self.loyalty = SqliteLoyalty(conn)
         self.promos = SqlitePromos(conn)
         self.staff = SqliteStaff(conn)
