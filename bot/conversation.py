@@ -122,7 +122,8 @@ class Conversation:
         lines = [t(turn.lang, "orders")] + [
             t(turn.lang, "order_line", code=o.short_code, date=o.created_at.astimezone(zone).strftime("%d.%m %H:%M"),
               total=o.total.format(), status=status(turn.lang, o.status.value)) for o in orders]
-        return [Text("\n".join(lines), ((Button(t(turn.lang, "repeat"), "repeat"),),))]
+        waiting = pay_chat.pay_buttons(self, turn.lang, await self.engine.my_orders(turn.inbound.sender, limit=5))
+        return [Text("\n".join(lines), (*waiting, (Button(t(turn.lang, "repeat"), "repeat"),)))]
 
     async def repeat(self, turn: Turn) -> list[Reply]:
         """Show the last order priced anew, with a button that places it."""
@@ -138,7 +139,10 @@ class Conversation:
         text = t(turn.lang, "repeat_offer", point=point, lines=_lines(quote.lines), total=quote.total.format())
         # the nonce makes the confirmation idempotent: pressing twice places one order
         nonce = f"{last.id}.{secrets.token_hex(4)}"
-        return [Text(text, ((Button(t(turn.lang, "confirm"), "repeat_ok", {"id": nonce}),),))]
+        buttons: tuple[tuple[Button, ...], ...] = ((Button(t(turn.lang, "confirm"), "repeat_ok", {"id": nonce}),),)
+        if pay_chat.telegram_pays(self, turn):
+            buttons += ((Button(t(turn.lang, "pay_in_telegram"), "repeat_pay", {"id": nonce}),),)
+        return [Text(text, buttons)]
 
     async def repeat_confirm(self, turn: Turn) -> list[Reply]:
         nonce = turn.inbound.payload.get("id", "")
@@ -151,7 +155,9 @@ class Conversation:
 
     async def points(self, turn: Turn) -> list[Reply]:
         link = f"{self.public_url.rstrip('/')}/go/r{turn.profile.customer.referral_code}"
-        return [Text(t(turn.lang, "points", points=turn.profile.points, link=link))]
+        text = t(turn.lang, "points", points=turn.profile.points, link=link)
+        packs = await pay_chat.pack_buttons(self, turn)
+        return [Text(f"{text}\n\n{t(turn.lang, 'packs_offer')}" if packs else text, packs)]
 
     async def link(self, turn: Turn) -> list[Reply]:
         code = turn.inbound.argument.strip()
@@ -247,6 +253,7 @@ _register()
 from . import (  # noqa: E402
     admin_chat,  # noqa: F401  the owner's menu edits, /admin, /undo
     broadcast_chat,  # noqa: F401  /broadcast: the owner's message to customers who agreed to news
+    pay_chat,  # paying inside the chat: invoices for orders, points packs for Stars
     photo_chat,  # noqa: F401  a photo captioned /photo <item>
     shop_chat,  # noqa: F401  the shop, pickup points, promo codes, staff
     staff_chat,  # noqa: F401  /board: the staff's orders board

@@ -37,6 +37,10 @@ add_texts({
                            "Order No. {code} is closed: the hold on your money is released, nothing was taken."),
     "n_refunded": ("Деньги за заказ № {code} возвращены: {amount}. Банк зачислит их в течение нескольких дней.",
                    "The money for order No. {code} is refunded: {amount}. The bank credits it within a few days."),
+    "n_points_bought": ("Начислено {points} баллов за {stars} ⭐. Спасибо!", "{points} points for {stars} ⭐ are "
+                        "yours. Thank you!"),
+    "n_points_refunded": ("Звёзды возвращены ({stars} ⭐), {points} баллов списано.",
+                          "Your {stars} ⭐ are refunded and {points} points taken back."),
     "n_refunded_part": ("За заказ № {code} возвращено {amount}.", "{amount} of order No. {code} is refunded."),
     "n_refund_manual": ("Верните деньги вручную: {amount} за заказ № {code} ({provider}, платёж {charge}). "
                         "Автоматический возврат через этого провайдера невозможен.",
@@ -138,6 +142,11 @@ class Notifier:
         key = "n_refunded_part" if event.data.get("partial") else "n_refunded"
         return [(who[0], Text(t(who[1], key, code=event.data["short_code"], amount=amount)))]
 
+    async def pack(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
+        who = await self._customer(event)
+        key = "n_points_bought" if event.type is EventType.POINTS_BOUGHT else "n_points_refunded"
+        return [(who[0], Text(t(who[1], key, points=event.data["points"], stars=event.data["stars"])))] if who else []
+
     async def refund_manual(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
         """No provider could give the money back: every owner is told what to refund by hand."""
         amount = Money(int(event.data["amount"]), event.data["currency"]).format()
@@ -160,7 +169,9 @@ class Notifier:
         replies: list[tuple[CustomerRef, Reply]] = []
         for chat in self.staff_chats:
             lang = "ru"
-            payment = t(lang, "pay_counter" if notice.provider == "counter" else "pay_online")
+            payment = t(lang, "pay_counter" if notice.provider == "counter" else
+                        "board_held" if self.engine.providers.get(notice.provider, None) is not None
+                        and self.engine.providers[notice.provider].two_stage else "pay_online")
             text = t(lang, "board_new", code=notice.short_code, point=point, time=_hhmm(notice.pickup_at, zone),
                      table=t(lang, "board_table", table=table) if table else "", lines=lines,
                      total=notice.total.format(), payment=payment)
@@ -183,4 +194,6 @@ _BUILDERS = {
     EventType.ORDER_PAID: Notifier.paid,
     EventType.PAYMENT_REFUNDED: Notifier.refunded,
     EventType.PAYMENT_REFUND_MANUAL: Notifier.refund_manual,
+    EventType.POINTS_BOUGHT: Notifier.pack,
+    EventType.POINTS_REFUNDED: Notifier.pack,
 }

@@ -13,6 +13,7 @@ from journey.admin import parse_price
 from journey.channels import CustomerRef, InvoicePayment, Reply, Route
 from journey.engine import Engine
 from journey.errors import DomainError, ErrorCode
+from journey.packs import PREFIX as PACK
 from journey.paying import Reconciled
 from journey.ports import PaymentProvider, PaymentUnavailable
 
@@ -69,7 +70,10 @@ class PaymentDesk:
 
     async def check(self, payer: CustomerRef, payment: InvoicePayment) -> str | None:
         try:
-            await self.engine.check_invoice(payment)
+            if payment.payload.startswith(PACK):
+                await self.engine.check_pack(payment)
+            else:
+                await self.engine.check_invoice(payment)
         except DomainError as e:
             log.info("pre-checkout of %s refused: %s", payment.payload, e)
             language = await self.engine.language(payer)
@@ -77,8 +81,11 @@ class PaymentDesk:
         return None
 
     async def paid(self, payer: CustomerRef, payment: InvoicePayment) -> list[Reply]:
-        """Fulfilled once per charge id; the customer hears of it through the order's notifications."""
-        await self.engine.invoice_paid(payment)
+        """Fulfilled once per charge id; the customer hears of it through the notifications."""
+        if payment.payload.startswith(PACK):
+            await self.engine.pack_paid(payer, payment)
+        else:
+            await self.engine.invoice_paid(payment)
         return []
 
 
@@ -139,6 +146,12 @@ async def cmd_refund(engine: Engine, args: argparse.Namespace) -> None:
             amount = parse_price(args.amount)
         except DomainError as e:
             raise CommandError(f"amount {args.amount!r}: {e.detail or e.message('en')}") from None
+    if args.order.startswith(PACK):
+        if amount is not None:
+            raise CommandError("a points pack is refunded whole: give no amount")
+        purchase = await engine.refund_pack(CLI, args.order)
+        print(f"{args.order}: {purchase.stars} Stars refunded, {purchase.points} points taken back")
+        return
     try:
         intent = await engine.refund(CLI, args.order, amount)
     except PaymentUnavailable as e:
@@ -159,6 +172,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(fn=cmd_reconcile)
     p = payments.add_parser("refund", help="give back all or part of an order's captured payment",
                             description="give back all or part of an order's captured payment")
-    p.add_argument("order", help="the order id (o_...)")
+    p.add_argument("order", help="the order id (o_...), or a points pack purchase (pack_...)")
     p.add_argument("amount", nargs="?", default=None, help="how much, e.g. 150 or 99.50 (default: all that is left)")
     p.set_defaults(fn=cmd_refund)

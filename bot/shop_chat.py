@@ -33,6 +33,8 @@ add_texts({
     "shop_k_unpaid": ("Ждём онлайн-оплату, мин", "Online payment awaited, min"),
     "shop_k_accept": ("Ждём, пока примут заказ, мин (0 — без срока)", "Awaiting acceptance, min (0: no limit)"),
     "shop_k_referral": ("Бонус за приглашённого друга, ₽", "Referral bonus, rubles"),
+    "shop_k_packs": ("Пакеты баллов за звёзды Telegram (баллы:звёзды)", "Points packs for Telegram Stars "
+                     "(points:stars)"),
     "shop_k_limit": ("Незабранных заказов у покупателя (0 — без ограничения)",
                      "Open orders per customer (0: no limit)"),
     "shop_how": ("Изменить: /shop <настройка> <значение>, например\n/shop name Кофейня на Пушкина\n"

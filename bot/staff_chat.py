@@ -56,6 +56,7 @@ add_texts({
     "board_stale": ("Заказ № {code} уже {status}: ничего не изменилось.",
                     "Order No. {code} is {status} already: nothing changed."),
     "board_paid": ("оплачен онлайн", "paid online"),
+    "board_held": ("оплачен онлайн, спишется при выдаче", "paid online, taken at hand-over"),
 })
 
 
@@ -66,12 +67,13 @@ def card(lang: str, d: OrderDetails, zone: ZoneInfo) -> str:
     lines = "\n".join(f"• {l.name}{' (' + ', '.join(l.options) + ')' if l.options else ''} × {l.quantity}"
                       for l in o.lines)
     counter = d.payment is None or (d.payment.provider == "counter" and d.payment.status is PaymentStatus.PENDING)
+    held = d.payment is not None and d.payment.status is PaymentStatus.AUTHORIZED
     return t(lang, "board_card", code=o.short_code, point=d.point.name if d.point else o.point_id,
              table=t(lang, "board_table", table=d.table) if d.table else "",
              time=o.pickup_at.astimezone(zone).strftime("%H:%M"),
              late=t(lang, "board_late", minutes=d.late_minutes) if d.late_minutes else "",
              status=status(lang, o.status.value), lines=lines, total=o.total.format(),
-             payment=t(lang, "pay_counter" if counter else "board_paid"))
+             payment=t(lang, "pay_counter" if counter else "board_held" if held else "board_paid"))
 
 
 def steps(lang: str, order_id: str, now: OrderStatus) -> Rows:

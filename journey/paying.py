@@ -54,18 +54,18 @@ class FollowUp(Enum):
     REFUND = "refund"  # money taken for an order that closed: give the rest back
 
 
-def available(engine: Engine, channel: Channel | str) -> list[str]:
-    """The payment methods a customer in ``channel`` may choose: the counter first, then the online ones
-    configured, Telegram's only inside Telegram."""
-    return [name for name, provider in engine.providers.items()
-            if name not in TELEGRAM_ONLY or channel == Channel.TELEGRAM]
+def available(engine: Engine, channel: Channel | str | None = None) -> list[str]:
+    """The payment methods configured (``GET /api/config``), or those a customer in ``channel`` may choose:
+    the counter first, then the online ones, Telegram's only inside Telegram; ``stars`` (points packs) last."""
+    names = [*engine.providers, *(["stars"] if engine.stars is not None else [])]
+    return [name for name in names if channel is None or name not in TELEGRAM_ONLY or channel == Channel.TELEGRAM]
 
 
 def check_method(engine: Engine, ref: CustomerRef, name: str) -> PaymentProvider:
     """The provider an order may be paid with, or ``payment_provider_unknown`` saying why not."""
-    provider = engine.provider(name)
     if name == "stars":
         raise DomainError(ErrorCode.PAYMENT_PROVIDER_UNKNOWN, "Telegram Stars pay for digital goods only")
+    provider = engine.provider(name)
     if name in TELEGRAM_ONLY and ref.channel != Channel.TELEGRAM:
         raise DomainError(ErrorCode.PAYMENT_PROVIDER_UNKNOWN, f"{name} is paid inside Telegram only")
     return provider

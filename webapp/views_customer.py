@@ -17,7 +17,7 @@ async def get_config(request: web.Request) -> web.Response:
     cfg, eng = config(request), engine(request)
     rules = (await eng.shop_view()).rules  # the name as the owner last set it (/shop name)
     return reply(serialize.config(cfg.demo, rules.name, rules, cfg.mini_apps, cfg.base_url,
-                                  list(eng.providers), cfg.receipt_email))
+                                  eng.payment_methods(), cfg.receipt_email))
 
 
 async def _me(request: web.Request) -> web.Response:

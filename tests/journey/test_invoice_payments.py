@@ -195,7 +195,8 @@ async def test_telegram_invoices_are_for_telegram_and_stars_for_digital_goods(sh
         await shop.place_order(GUEST, CROISSANTS, "center", provider="stars")
     assert await shop.orders_of(vk) == []
     assert shop.payment_methods(Channel.VK) == ["counter"]
-    assert shop.payment_methods(Channel.TELEGRAM) == ["counter", "telegram"]
+    assert shop.payment_methods(Channel.TELEGRAM) == ["counter", "telegram", "stars"]
+    assert shop.payment_methods() == ["counter", "telegram", "stars"]  # what /api/config lists
 
 
 # --- points packs for Stars -----------------------------------------------------------------------
