@@ -1,11 +1,16 @@
 """The Telegram channel: aiogram's dispatcher feeding the channel-neutral conversation, its Mini App check,
 its messenger and its webhook, behind the one ``ChannelAdapter`` shape.
 
-``handle`` (the conversation) and ``claim`` (update de-duplication) are injected by the composition
-root, so this adapter knows nothing of ``bot`` or ``storage``.
+``handle`` (the conversation), ``claim`` (update de-duplication) and ``desk`` (payments collected in the
+chat) are injected by the composition root, so this adapter knows nothing of ``bot`` or ``storage``.
+
+Payments: a ``pre_checkout_query`` is checked by the desk within ``check_budget`` seconds (Telegram waits
+10) and answered yes or no; a message with ``successful_payment`` goes to the desk, never to the
+conversation, every time Telegram sends it: the desk fulfils a charge once, however often it hears of it.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,24 +31,43 @@ from aiogram.types import (
     CallbackQuery,
     MenuButtonWebApp,
     Message,
+    PreCheckoutQuery,
     Update,
     WebAppInfo,
 )
 from aiogram.utils.token import TokenValidationError, validate_token
 from aiohttp import ClientError
 
-from journey.channels import Channel, ChannelError, CustomerRef, Inbound, Reply, Route
+from journey.channels import (
+    Channel,
+    ChannelError,
+    CustomerRef,
+    DeliveryError,
+    Inbound,
+    InvoiceDesk,
+    InvoicePayment,
+    Reply,
+    Route,
+)
+from journey.customers import language_of
 from journey.photos import MAX_BYTES, PhotoRefused
 
 from ..download import TIMEOUT, read_capped
 from .launch import TelegramMiniApp
 from .messenger import TelegramMessenger
-from .translate import CAPABILITIES, from_callback, from_message
+from .translate import CAPABILITIES, from_callback, from_message, sender
 from .webhook import TelegramWebhook
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
-UPDATES = ["message", "callback_query"]
+UPDATES = ["message", "callback_query", "pre_checkout_query"]
+CHECK_SECONDS = 8.0  # Telegram cancels a payment whose pre-checkout is not answered within 10 seconds
+PAY_REFUSED = {
+    "ru": ("Магазин не успел проверить заказ. Попробуйте оплатить ещё раз.",
+           "Оплата в этом боте сейчас не принимается."),
+    "en": ("The shop could not check the order in time. Please try paying again.",
+           "This bot does not take payments right now."),
+}
 
 COMMANDS = {
     "ru": [("start", "Начать"), ("menu", "Меню"), ("orders", "Мои заказы"), ("points", "Баллы"),
@@ -61,7 +85,11 @@ class TelegramChannel:
     def __init__(self, token: str, *, handle: Callable[[Inbound], Awaitable[list[Reply]]],
                  claim: Callable[[str], Awaitable[bool]], api_base: str = "https://api.telegram.org",
                  mini_app_url: str = "", webhook_url: str = "", webhook_secret: str | None = None,
-                 staff_chat_id: int | None = None) -> None:
+                 staff_chat_id: int | None = None, desk: InvoiceDesk | None = None, provider_token: str = "",
+                 receipt_vat_code: int | None = None) -> None:
+        """``desk`` answers payments in the chat (none: every pre-checkout is refused); ``provider_token`` is
+        BotFather's payment provider token for invoices in roubles; ``receipt_vat_code`` (YooKassa's VAT
+        code) adds a 54-FZ receipt's data to them when YooKassa is that provider."""
         try:
             validate_token(token)
         except TokenValidationError:
@@ -74,7 +102,10 @@ class TelegramChannel:
         self.mini_app_url = mini_app_url
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
-        self.messenger = TelegramMessenger(self.bot, mini_app_url)
+        self.desk = desk
+        self.check_budget = CHECK_SECONDS
+        self.messenger = TelegramMessenger(self.bot, mini_app_url, provider_token=provider_token,
+                                           receipt_vat_code=receipt_vat_code)
         self.mini_app = TelegramMiniApp(token, lambda: self.username)
         self.staff_chats = (CustomerRef(Channel.TELEGRAM, str(staff_chat_id)),) if staff_chat_id else ()
         self.username = ""
@@ -82,6 +113,7 @@ class TelegramChannel:
         router = Router(name="vitrina")
         router.message.register(self._on_message)
         router.callback_query.register(self._on_callback)
+        router.pre_checkout_query.register(self._on_pre_checkout)
         self.dispatcher.include_router(router)
         self.webhook = TelegramWebhook(self.dispatcher, self.bot, webhook_secret) if webhook_url else None
 
@@ -91,6 +123,11 @@ class TelegramChannel:
     # --- updates -----------------------------------------------------------------------------------
 
     async def _on_message(self, message: Message, event_update: Update) -> None:
+        if message.successful_payment is not None:
+            await self._on_paid(message)
+            return
+        if message.refunded_payment is not None:  # Telegram's note of a Stars refund we made: not a word to us
+            return
         inbound = from_message(message, event_update.update_id, self.download)
         if inbound is not None:
             await self._serve(inbound, message.chat.id)
@@ -120,6 +157,54 @@ class TelegramChannel:
         await query.answer()
         chat_id = query.message.chat.id if query.message else query.from_user.id
         await self._serve(from_callback(query, event_update.update_id), chat_id)
+
+    async def _on_pre_checkout(self, query: PreCheckoutQuery, event_update: Update) -> None:
+        """Approve or refuse within the budget: a slow check refuses with "try again" rather than letting
+        Telegram give up on the payer."""
+        payer = sender(query.from_user)
+        payment = InvoicePayment(query.invoice_payload, query.currency, query.total_amount)
+        slow, closed = PAY_REFUSED[language_of(query.from_user.language_code)]
+        try:
+            async with asyncio.timeout(self.check_budget):
+                if not await self.claim(str(event_update.update_id)):
+                    log.info("telegram pre-checkout %s seen before: skipped", event_update.update_id)
+                    return
+                refusal = closed if self.desk is None else await self.desk.check(payer, payment)
+        except TimeoutError:
+            log.warning("pre-checkout of %s not checked within %ss: refused", payment.payload, self.check_budget)
+            refusal = slow
+        except Exception:
+            log.exception("pre-checkout of %s failed: refused", payment.payload)
+            refusal = slow
+        try:
+            await self.bot.answer_pre_checkout_query(query.id, ok=refusal is None, error_message=refusal)
+        except (TelegramAPIError, ClientError, TimeoutError, OSError) as e:
+            log.warning("answerPreCheckoutQuery for %s failed: %r", payment.payload, e)
+
+    async def _on_paid(self, message: Message) -> None:
+        """The money is taken. Not claimed by update id: Telegram says it again under new ids, and a claim
+        made before a crash would lose the payment; the desk fulfils once per charge id."""
+        paid = message.successful_payment
+        if paid is None or message.from_user is None:
+            return
+        payment = InvoicePayment(paid.invoice_payload, paid.currency, paid.total_amount,
+                                 paid.telegram_payment_charge_id, paid.provider_payment_charge_id)
+        if self.desk is None:
+            log.error("payment %s (charge %s, %s %s) arrived with no invoice desk: give it back by hand",
+                      payment.payload, payment.charge_id, payment.total, payment.currency)
+            return
+        try:
+            replies = await self.desk.paid(sender(message.from_user), payment)
+        except Exception:
+            log.exception("payment %s (charge %s) could not be recorded: Telegram may say it again, else "
+                          "look it up by the charge id", payment.payload, payment.charge_id)
+            return
+        to = CustomerRef(Channel.TELEGRAM, str(message.chat.id))
+        for reply in replies:
+            try:
+                await self.messenger.send(to, reply)
+            except DeliveryError as e:
+                log.warning("the reply to payment %s did not reach %s: %s", payment.payload, to.key, e)
 
     async def _serve(self, inbound: Inbound, chat_id: int) -> None:
         if not await self.claim(inbound.update_id):

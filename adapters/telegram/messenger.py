@@ -4,6 +4,10 @@ A 429 answer carries ``retry_after``: the sender waits that long and tries again
 other failure is raised as a ``DeliveryError``: permanent when the chat cannot be reached (the user
 blocked the bot, deleted the account, never started it; the chat does not exist), transient otherwise
 (the network, Telegram's 5xx, a 429 that outlasted the attempts, anything not recognised).
+
+An ``Invoice`` goes out as ``sendInvoice``: in Stars (``XTR``) with no provider token, in any other
+currency through the bot's payment provider token (and with the receipt's data when the shop sends
+54-FZ receipts through YooKassa).
 """
 from __future__ import annotations
 
@@ -20,12 +24,13 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import BufferedInputFile
+from aiogram.types import BufferedInputFile, LabeledPrice
 from aiohttp import ClientError
 
-from journey.channels import Channel, CustomerRef, DeliveryError, Photo, Reply, degrade
+from journey.channels import Channel, CustomerRef, DeliveryError, Invoice, Photo, Reply, degrade
 
 from ..ratelimit import RateLimiter
+from .invoices import STARS, receipt_fields
 from .translate import CAPABILITIES, keyboard
 
 log = logging.getLogger(__name__)
@@ -63,18 +68,26 @@ def classify(error: Exception) -> DeliveryError:
 class TelegramMessenger:
     channel = Channel.TELEGRAM
 
-    def __init__(self, bot: Bot, mini_app_url: str = "", limiter: RateLimiter | None = None) -> None:
+    def __init__(self, bot: Bot, mini_app_url: str = "", limiter: RateLimiter | None = None, *,
+                 provider_token: str = "", receipt_vat_code: int | None = None) -> None:
         self.bot = bot
         self.mini_app_url = mini_app_url
         self.limiter = limiter or RateLimiter()
+        self.provider_token = provider_token
+        self.receipt_vat_code = receipt_vat_code
 
     async def send(self, to: CustomerRef, reply: Reply, key: str = "") -> None:
         reply = degrade(reply, CAPABILITIES)
-        markup = keyboard(reply.buttons, self.mini_app_url)
+        if isinstance(reply, Invoice) and reply.currency != STARS and not self.provider_token:
+            raise DeliveryError.transient(f"an invoice in {reply.currency} needs the bot's payment provider "
+                                          "token from @BotFather", "no_provider_token")
+        markup = None if isinstance(reply, Invoice) else keyboard(reply.buttons, self.mini_app_url)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             await self.limiter.wait(to.external_id)
             try:
-                if isinstance(reply, Photo):
+                if isinstance(reply, Invoice):
+                    await self._invoice(to, reply)
+                elif isinstance(reply, Photo):
                     await self.bot.send_photo(to.external_id, BufferedInputFile(reply.image, reply.filename),
                                               caption=reply.caption[:1024], reply_markup=markup)
                 else:
@@ -87,3 +100,14 @@ class TelegramMessenger:
                     raise classify(e) from e
             except (TimeoutError, AiogramError, ClientError, OSError) as e:
                 raise classify(e) from e
+
+    async def _invoice(self, to: CustomerRef, invoice: Invoice) -> None:
+        stars = invoice.currency == STARS
+        token = "" if stars else self.provider_token
+        title = invoice.title[:32]
+        await self.bot.send_invoice(
+            to.external_id, title=title, description=(invoice.description or title)[:255],
+            payload=invoice.payload, currency=invoice.currency, provider_token=token,
+            prices=[LabeledPrice(label=(invoice.label or title)[:32], amount=invoice.amount)],
+            **receipt_fields(token, self.receipt_vat_code, invoice.label or invoice.title, invoice.amount,
+                             invoice.currency))
