@@ -93,12 +93,13 @@ async def buy_pack(self: Engine, ref: CustomerRef, pack_id: str) -> PackPurchase
     return purchase
 
 
-async def pack_invoice_link(self: Engine, ref: CustomerRef, pack_id: str, title: str, description: str) -> str:
+async def pack_invoice_link(self: Engine, ref: CustomerRef, pack_id: str, title: str,
+                            description: str) -> tuple[PackPurchase, str]:
     """The Mini App's way to buy a pack: a new purchase and its Stars invoice link (``openInvoice``)."""
     purchase = await buy_pack(self, ref, pack_id)
     try:
         assert self.stars is not None  # buy_pack refused otherwise
-        return await self.stars.invoice_link(title, description, purchase.id, purchase.stars)
+        return purchase, await self.stars.invoice_link(title, description, purchase.id, purchase.stars)
     except PaymentUnavailable as e:
         raise DomainError(ErrorCode.PAYMENT_FAILED, str(e)) from None
 

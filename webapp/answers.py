@@ -199,6 +199,21 @@ class Me(Answer):
     referral_link: str
 
 
+class Pack(Answer):
+    id: str
+    points: int
+    stars: int = Field(description="its price in Telegram Stars")
+
+
+class Packs(Answer):
+    packs: list[Pack] = Field(description="points packs on sale for Telegram Stars (inside Telegram only)")
+
+
+class PackInvoice(Answer):
+    purchase: str = Field(description="the purchase id: the invoice's payload")
+    invoice_link: str = Field(description="open with Telegram.WebApp.openInvoice")
+
+
 class Messages(Answer):
     allowed: bool = Field(description="whether the shop may now message this account")
 

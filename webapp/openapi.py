@@ -19,8 +19,8 @@ routes = web.RouteTableDef()
 Json = dict[str, Any]
 REF = "#/components/schemas/{model}"
 ANSWERS: tuple[type[a.Answer], ...] = (
-    a.Config, a.Me, a.Messages, a.Visit, a.Points, a.PickupTimes, a.Menu, a.Reviews, a.Review, a.Quote, a.Order,
-    a.Orders, a.Repeat, a.LinkCode, a.Error)
+    a.Config, a.Me, a.Messages, a.Packs, a.PackInvoice, a.Visit, a.Points, a.PickupTimes, a.Menu, a.Reviews,
+    a.Review, a.Quote, a.Order, a.Orders, a.Repeat, a.LinkCode, a.Error)
 ID = {"type": "string", "minLength": 1, "maxLength": 64}
 # what any /api call may be refused with; an operation adds what only it can answer
 REFUSALS = {400: "bad input", 401: "bad or stale launch data", 403: "not allowed", 404: "not found",
@@ -64,6 +64,9 @@ PATHS: Json = {
     "/api/points": {"get": op("Pickup points", a.Points)},
     "/api/points/{point}/slots": {"get": op("The pickup times a point can serve for an order placed now",
                                             a.PickupTimes, params=("point",))},
+    "/api/packs": {"get": op("Points packs on sale for Telegram Stars (inside Telegram)", a.Packs)},
+    "/api/packs/{pack_id}": {"post": op("Buy a points pack: its Stars invoice", a.PackInvoice, status=201,
+                                        params=("pack_id",), refusals={402: "Telegram could not make the invoice"})},
     "/api/visits": {"post": op("Record where the Mini App was opened from", a.Visit, body=VisitBody, status=201)},
     "/api/menu": {"get": op("The menu, with stock at ?point=", a.Menu, query=("point",))},
     "/api/items/{item_id}/reviews": {"get": op("Reviews of an item", a.Reviews, params=("item_id",))},

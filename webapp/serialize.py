@@ -17,6 +17,7 @@ from journey.model import CartLine, LinkCode, OrderLine, PaymentIntent, Quote, R
 from journey.money import Money
 from journey.order_views import OrderDetails
 from journey.ordering import PickupTimes
+from journey.packs import PointsPack
 from journey.ports import MiniApp
 from journey.states import PaymentStatus
 
@@ -109,6 +110,14 @@ def me(p: Profile, base_url: str) -> Json:
         points=p.points, language="en" if c.language == "en" else "ru",
         is_staff=p.is_staff, staff_points=sorted(p.staff_points),
         referral_code=c.referral_code, referral_link=f"{base_url}/go/r{c.referral_code}"))
+
+
+def packs(found: Iterable[PointsPack]) -> Json:
+    return _json(a.Packs(packs=[a.Pack(id=p.id, points=p.points, stars=p.stars) for p in found]))
+
+
+def pack_invoice(purchase: str, link: str) -> Json:
+    return _json(a.PackInvoice(purchase=purchase, invoice_link=link))
 
 
 def messages(allowed: bool) -> Json:

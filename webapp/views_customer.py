@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from journey.channels import Channel
+
 from . import serialize
 from .bodies import LanguageBody, LinkBody, MessagesBody, VisitBody
 from .config import MENU_CACHE
@@ -45,6 +47,26 @@ async def post_messages(request: web.Request) -> web.Response:
     answer = await body(request, MessagesBody)
     allowed = await engine(request).set_messages_allowed(caller(request), answer.allowed)
     return reply(serialize.messages(allowed))
+
+
+@routes.get("/api/packs")
+async def get_packs(request: web.Request) -> web.Response:
+    """Points packs for Telegram Stars: offered only to a customer inside Telegram."""
+    eng, ref = engine(request), caller(request)
+    return reply(serialize.packs(await eng.points_packs() if ref.channel == Channel.TELEGRAM else ()))
+
+
+@routes.post("/api/packs/{pack_id}")
+async def post_pack(request: web.Request) -> web.Response:
+    """Buy a points pack: a purchase and its Stars invoice, which the Mini App opens with openInvoice."""
+    eng, ref, pack_id = engine(request), caller(request), request.match_info["pack_id"]
+    english = (await eng.language(ref)) == "en"
+    points = pack_id.partition("x")[0]
+    shop = (await eng.shop_view()).rules.name
+    title = f"{points} points" if english else f"{points} баллов"
+    description = f"{shop}: 1 point = 1 kopeck off" if english else f"{shop}: 1 балл = 1 копейка скидки"
+    purchase, link = await eng.pack_invoice_link(ref, pack_id, title, description)
+    return reply(serialize.pack_invoice(purchase.id, link), 201)
 
 
 @routes.post("/api/visits")
