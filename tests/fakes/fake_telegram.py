@@ -1,7 +1,8 @@
 """A fake Telegram Bot API server that the real aiogram ``Bot`` talks to over loopback HTTP.
 
 Tests play the user's side (``send_message``, ``send_photo``, ``send_document``, ``press_button``,
-``push_update``) and read what the bot did (``calls``, ``sent``, ``next_message``, ``wait_for``). Results follow https://core.telegram.org/bots/api
+``push_update``, and paying: ``pay_invoice``, ``pay_invoice_link``, ``resend_successful_payment``) and read
+what the bot did (``calls``, ``sent``, ``next_message``, ``wait_for``). Results follow https://core.telegram.org/bots/api
 closely enough for aiogram's models to parse them, and the answers a bot must survive (401, 404, 409,
 429, "message is not modified") come back the way Telegram sends them::
 
@@ -16,7 +17,9 @@ import itertools
 import json
 import math
 import re
+import secrets
 import time
+import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +30,9 @@ from aiohttp import web
 # Free-text fields stay strings even when they look like JSON ("42", "true"); everything else is
 # decoded, because aiogram JSON-encodes numbers, booleans, keyboards and lists alike.
 TEXT_FIELDS = frozenset({"text", "caption", "data", "url", "title", "description", "short_description",
-                         "query", "callback_query_id", "inline_message_id", "secret_token", "file_id"})
+                         "query", "callback_query_id", "inline_message_id", "secret_token", "file_id",
+                         "payload", "provider_token", "provider_data", "start_parameter", "currency",
+                         "error_message", "pre_checkout_query_id", "telegram_payment_charge_id"})
 # Telegram's flood limits count messages, not every request.
 LIMITED = re.compile(r"^(send(?!ChatAction)|edit|copy|forward)")
 COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]+(?:@\w+)?")
@@ -60,6 +65,34 @@ class Sent:
     date: int = 0
     edit_date: int | None = None
     deleted: bool = False
+    invoice: FakeInvoice | None = None  # what sendInvoice asked the user to pay
+
+
+@dataclass
+class FakeInvoice:
+    """An invoice the bot made: a link (createInvoiceLink) or a message in a chat (sendInvoice)."""
+    title: str
+    description: str
+    payload: str
+    currency: str
+    amount: int  # the prices added up: minor units, or Stars
+    provider_token: str
+    params: dict[str, Any]  # everything the bot passed (need_email, provider_data, ...)
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """What came of a user paying an invoice: the pre-checkout's answer and, when approved, the charge."""
+    user_id: int
+    payload: str
+    currency: str
+    total: int
+    approved: bool
+    error_message: str | None = None
+    charge_id: str = ""  # telegram_payment_charge_id
+    provider_charge_id: str = ""  # provider_payment_charge_id
+    successful_payment: dict | None = None
 
 
 class ApiError(Exception):
@@ -115,6 +148,15 @@ class FakeTelegram:
         self._fail_next: dict[str, int] = {}
         self._refused: dict[int, tuple[int, str]] = {}  # chat -> (status, description) for every send
         self._failing: dict[int, list[str]] = defaultdict(list)  # chat -> the next sends' failures
+        self._broken: dict[str, list[tuple[int, str]]] = defaultdict(list)  # method -> the next calls' failures
+        self.invoices: list[FakeInvoice] = []  # every invoice made, links and messages
+        self._links: dict[str, FakeInvoice] = {}
+        self._query_ids = itertools.count(1)
+        self._checkouts: dict[str, dict | None] = {}  # pre-checkout query id -> its answer (None: waiting)
+        self._charges = itertools.count(1)
+        self.payments: list[PaymentOutcome] = []  # what users paid, in order
+        self.star_transactions: list[dict] = []  # the bot's Stars history, oldest first (getStarTransactions)
+        self._star_charges: dict[str, dict] = {}  # charge id -> {"user_id", "amount", "payload", "refunded"}
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._closing = False
@@ -221,6 +263,62 @@ class FakeTelegram:
                  "chat_instance": str(user_id), "message": self._message_json(sent)}
         return self.push_update({"callback_query": query})
 
+    # -- paying --------------------------------------------------------------------------------------
+
+    async def pay_invoice(self, user_id: int, *, payload: str, currency: str, total: int,
+                          provider_payment_charge_id: str | None = None, timeout: float = 10) -> PaymentOutcome:
+        """The user pays: a ``pre_checkout_query`` update, then (waiting up to ``timeout`` seconds, Telegram's
+        10) the bot's ``answerPreCheckoutQuery``; when approved, a message with ``successful_payment`` and a
+        fresh charge id (a Stars payment also enters the bot's transactions). ``TimeoutError`` when the
+        bot never answers."""
+        query_id = f"pcq{next(self._query_ids)}"
+        self._checkouts[query_id] = None
+        self.push_update({"pre_checkout_query": {"id": query_id, "from": self._user(user_id), "currency": currency,
+                                                 "total_amount": total, "invoice_payload": payload}})
+        answer = await self.wait_for(lambda _: self._checkouts.get(query_id), timeout)
+        if not answer["ok"]:
+            outcome = PaymentOutcome(user_id, payload, currency, total, False, answer.get("error_message"))
+            self.payments.append(outcome)
+            return outcome
+        n = next(self._charges)
+        stars = currency == "XTR"
+        charge_id = f"stx{n:06d}{secrets.token_hex(8)}" if stars else f"{n:06d}-{secrets.token_hex(8)}"
+        if provider_payment_charge_id is None:
+            provider_payment_charge_id = "" if stars else str(uuid.uuid4())
+        paid = {"currency": currency, "total_amount": total, "invoice_payload": payload,
+                "telegram_payment_charge_id": charge_id, "provider_payment_charge_id": provider_payment_charge_id}
+        if stars:
+            self._star_charges[charge_id] = {"user_id": user_id, "amount": total, "payload": payload,
+                                             "refunded": False}
+            self.star_transactions.append({"id": charge_id, "amount": total, "date": int(time.time()),
+                                           "source": self._partner(user_id, payload)})
+        outcome = PaymentOutcome(user_id, payload, currency, total, True, None, charge_id,
+                                 provider_payment_charge_id, paid)
+        self.payments.append(outcome)
+        self._user_message(user_id, {"successful_payment": paid}, None)
+        return outcome
+
+    async def pay_invoice_link(self, user_id: int, link: str, **kw: Any) -> PaymentOutcome:
+        """The user opens an invoice link (``openInvoice`` in the Mini App) and pays it."""
+        invoice = self.invoice_by_link(link)
+        return await self.pay_invoice(user_id, payload=invoice.payload, currency=invoice.currency,
+                                      total=invoice.amount, **kw)
+
+    def invoice_by_link(self, link: str) -> FakeInvoice:
+        if link not in self._links:
+            raise LookupError(f"no invoice link {link!r}; made: {sorted(self._links)}")
+        return self._links[link]
+
+    def resend_successful_payment(self, outcome: PaymentOutcome) -> dict:
+        """Telegram delivers the same ``successful_payment`` again, in a new message under a new update id."""
+        if outcome.successful_payment is None:
+            raise ValueError("that payment was refused: there is nothing to send again")
+        return self._user_message(outcome.user_id, {"successful_payment": dict(outcome.successful_payment)}, None)
+
+    def _partner(self, user_id: int, payload: str) -> dict:
+        return {"type": "user", "transaction_type": "invoice_payment", "user": self._user(user_id),
+                "invoice_payload": payload}
+
     # -- what the bot did ------------------------------------------------------------------------
 
     def sent(self, chat_id: int) -> list[Sent]:
@@ -276,8 +374,20 @@ class FakeTelegram:
         assert kind in ("server", "network")
         self._failing[chat_id].extend([kind] * times)
 
+    def break_method(self, method: str, times: int = 1, status: int = 500,
+                     description: str = "Internal Server Error") -> None:
+        """The next ``times`` calls of ``method`` answer ``status`` with ``description``; status 0 drops the
+        connection without an answer."""
+        self._broken[method].extend([(status, description)] * times)
+
     def _misbehave(self, method: str, params: dict) -> str | None:
-        """Refusals and failures switched on for the chat of a send; "network" when the connection drops."""
+        """Refusals and failures switched on for a method or the chat of a send; "network" when the
+        connection drops."""
+        if self._broken.get(method):
+            status, description = self._broken[method].pop(0)
+            if status == 0:
+                return "network"
+            raise ApiError(status, description)
         if not LIMITED.match(method) or "chat_id" not in params:
             return None
         chat = int(params["chat_id"])
@@ -355,6 +465,8 @@ class FakeTelegram:
         for key, value in form.items():
             if isinstance(value, web.FileField):
                 continue
+            if not isinstance(value, str):  # a form field's raw bytes
+                value = bytes(value).decode()
             if value.startswith("attach://") and value[9:] in files:
                 params[key] = files.pop(value[9:])
             elif key in TEXT_FIELDS:
@@ -444,6 +556,78 @@ class FakeTelegram:
         return {**self._chat(int(p["chat_id"])), "accent_color_id": 0, "max_reaction_count": 11,
                 "accepted_gift_types": gifts}
 
+    async def _api_create_invoice_link(self, p: dict) -> str:
+        invoice = self._invoice(p)
+        invoice.link = f"https://t.me/${secrets.token_urlsafe(12)}"
+        self._links[invoice.link] = invoice
+        return invoice.link
+
+    async def _api_send_invoice(self, p: dict) -> dict:
+        invoice = self._invoice(p)
+        sent = self._store(p, None)
+        sent.invoice = invoice
+        return self._message_json(sent)
+
+    async def _api_answer_pre_checkout_query(self, p: dict) -> bool:
+        query_id = p["pre_checkout_query_id"]
+        if query_id not in self._checkouts or self._checkouts[query_id] is not None:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        ok = bool(p["ok"])
+        if not ok and not p.get("error_message"):
+            raise ApiError(400, "Bad Request: error_message must be non-empty when ok is false")
+        self._checkouts[query_id] = {"ok": ok, "error_message": p.get("error_message")}
+        return True
+
+    async def _api_refund_star_payment(self, p: dict) -> bool:
+        user_id, charge_id = int(p["user_id"]), p["telegram_payment_charge_id"]
+        charge = self._star_charges.get(charge_id)
+        if charge is None or charge["user_id"] != user_id:
+            raise ApiError(400, "Bad Request: CHARGE_NOT_FOUND")
+        if charge["refunded"]:
+            raise ApiError(400, "Bad Request: CHARGE_ALREADY_REFUNDED")
+        charge["refunded"] = True
+        self.star_transactions.append({"id": charge_id, "amount": charge["amount"], "date": int(time.time()),
+                                       "receiver": self._partner(user_id, charge["payload"])})
+        # the user's chat shows the refund, and the bot hears of it as a service message
+        self._user_message(user_id, {"refunded_payment": {
+            "currency": "XTR", "total_amount": charge["amount"], "invoice_payload": charge["payload"],
+            "telegram_payment_charge_id": charge_id}}, None)
+        return True
+
+    async def _api_get_star_transactions(self, p: dict) -> dict:
+        offset, limit = int(p.get("offset", 0)), int(p.get("limit", 100))
+        if not 1 <= limit <= 100:
+            raise ApiError(400, "Bad Request: limit must be between 1 and 100")
+        return {"transactions": self.star_transactions[offset:offset + limit]}
+
+    def _invoice(self, p: dict) -> FakeInvoice:
+        """An invoice's fields checked the way the Bot API checks them."""
+        title, description, payload = p.get("title", ""), p.get("description", ""), p.get("payload", "")
+        currency, token = p.get("currency", ""), p.get("provider_token", "")
+        prices = p.get("prices")
+        if not 1 <= len(title) <= 32:
+            raise ApiError(400, "Bad Request: TITLE_INVALID")
+        if not 1 <= len(description) <= 255:
+            raise ApiError(400, "Bad Request: DESCRIPTION_INVALID")
+        if not 1 <= len(payload.encode()) <= 128:
+            raise ApiError(400, "Bad Request: INVOICE_PAYLOAD_INVALID")
+        if not isinstance(prices, list) or not prices or not all(
+                isinstance(x, dict) and x.get("label") and isinstance(x.get("amount"), int) for x in prices):
+            raise ApiError(400, "Bad Request: can't parse prices JSON object")
+        total = sum(x["amount"] for x in prices)
+        if currency == "XTR":
+            if token or len(prices) != 1:
+                raise ApiError(400, "Bad Request: STARS_INVOICE_INVALID")
+        elif not re.fullmatch(r"[A-Z]{3}", currency):
+            raise ApiError(400, "Bad Request: CURRENCY_INVALID")
+        elif not token:
+            raise ApiError(400, "Bad Request: PAYMENT_PROVIDER_INVALID")
+        if total <= 0:
+            raise ApiError(400, "Bad Request: CURRENCY_TOTAL_AMOUNT_INVALID")
+        invoice = FakeInvoice(title, description, payload, currency, total, token, dict(p))
+        self.invoices.append(invoice)
+        return invoice
+
     async def _accept(self, p: dict) -> bool:
         return True
 
@@ -494,7 +678,12 @@ class FakeTelegram:
     def _message_json(self, sent: Sent) -> dict:
         message: dict[str, Any] = {"message_id": sent.message_id, "date": sent.date,
                                    "chat": self._chat(sent.chat_id), "from": self.bot_user}
-        if sent.photo is not None:
+        if sent.invoice is not None:
+            invoice = sent.invoice
+            message["invoice"] = {"title": invoice.title, "description": invoice.description,
+                                  "start_parameter": invoice.params.get("start_parameter", ""),
+                                  "currency": invoice.currency, "total_amount": invoice.amount}
+        elif sent.photo is not None:
             size = len(sent.photo) if isinstance(sent.photo, bytes) else 0
             message["photo"] = [{"file_id": sent.photo_id, "file_unique_id": sent.photo_id, "width": 800,
                                  "height": 600, "file_size": size}]

@@ -8,14 +8,21 @@ import pytest
 from aiogram import Bot, Dispatcher, F
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    LabeledPrice,
     Message,
+    TransactionPartnerUser,
     WebAppInfo,
 )
 from fake_telegram import FakeTelegram, Upload
@@ -196,3 +203,118 @@ async def test_unknown_method_and_webhook_conflict(fake, bot):
         await bot.get_updates()
     await bot.delete_webhook()
     assert (await bot.get_chat(USER)).type == "private"
+
+
+# -- payments ---------------------------------------------------------------------------------------
+
+TOKEN = "381764678:TEST:100"
+
+
+async def answer_next_checkout(bot: Bot, ok: bool, error: str | None = None) -> int:
+    """Play the bot: read the pre-checkout update, answer it; returns the next offset."""
+    update = (await bot.get_updates(timeout=5))[-1]
+    assert update.pre_checkout_query is not None
+    await bot.answer_pre_checkout_query(update.pre_checkout_query.id, ok=ok, error_message=error)
+    return update.update_id + 1
+
+
+async def test_an_invoice_link_is_paid_after_an_approved_pre_checkout(fake, bot):
+    link = await bot.create_invoice_link(title="Заказ 7", description="Кофейня", payload="pay_1",
+                                         provider_token=TOKEN, currency="RUB",
+                                         prices=[LabeledPrice(label="Заказ 7", amount=35000)])
+    other = await bot.create_invoice_link(title="Заказ 8", description="Кофейня", payload="pay_2",
+                                          provider_token=TOKEN, currency="RUB",
+                                          prices=[LabeledPrice(label="Заказ 8", amount=100)])
+    assert link.startswith("https://t.me/$") and other != link
+    assert (fake.invoice_by_link(link).payload, fake.invoice_by_link(link).amount) == ("pay_1", 35000)
+
+    paying = asyncio.create_task(fake.pay_invoice_link(USER, link))
+    offset = await answer_next_checkout(bot, ok=True)
+    outcome = await paying
+    assert outcome.approved and outcome.charge_id and outcome.provider_charge_id
+    paid = (await bot.get_updates(offset=offset, timeout=5))[0]
+    payment = paid.message.successful_payment
+    assert (payment.invoice_payload, payment.currency, payment.total_amount) == ("pay_1", "RUB", 35000)
+    assert (payment.telegram_payment_charge_id, payment.provider_payment_charge_id) == (
+        outcome.charge_id, outcome.provider_charge_id)
+
+    again = fake.resend_successful_payment(outcome)
+    assert again["update_id"] > paid.update_id
+    repeated = (await bot.get_updates(offset=paid.update_id + 1, timeout=5))[0].message.successful_payment
+    assert repeated.telegram_payment_charge_id == outcome.charge_id
+    with pytest.raises(LookupError):
+        fake.invoice_by_link("https://t.me/$nothing")
+
+
+async def test_a_refused_pre_checkout_takes_no_money(fake, bot):
+    paying = asyncio.create_task(fake.pay_invoice(USER, payload="pay_1", currency="RUB", total=100))
+    offset = await answer_next_checkout(bot, ok=False, error="Заказ уже отменён")
+    outcome = await paying
+    assert (outcome.approved, outcome.error_message, outcome.charge_id) == (False, "Заказ уже отменён", "")
+    assert await bot.get_updates(offset=offset, timeout=0) == []
+    with pytest.raises(ValueError):
+        fake.resend_successful_payment(outcome)
+
+
+async def test_pre_checkout_answers_are_checked(fake, bot):
+    with pytest.raises(TelegramBadRequest, match="query ID is invalid"):
+        await bot.answer_pre_checkout_query("pcq-unknown", ok=True)
+    paying = asyncio.create_task(fake.pay_invoice(USER, payload="pay_1", currency="RUB", total=100, timeout=5))
+    update = (await bot.get_updates(timeout=5))[-1]
+    with pytest.raises(TelegramBadRequest, match="error_message"):
+        await bot.answer_pre_checkout_query(update.pre_checkout_query.id, ok=False)
+    await bot.answer_pre_checkout_query(update.pre_checkout_query.id, ok=True)
+    with pytest.raises(TelegramBadRequest, match="query ID is invalid"):  # answered once only
+        await bot.answer_pre_checkout_query(update.pre_checkout_query.id, ok=True)
+    assert (await paying).approved
+
+
+async def test_an_unanswered_pre_checkout_fails_the_payment(fake):
+    with pytest.raises(TimeoutError):
+        await fake.pay_invoice(USER, payload="pay_1", currency="RUB", total=100, timeout=0.05)
+    assert fake.payments == []
+
+
+async def test_send_invoice_is_a_message_carrying_the_invoice(fake, bot):
+    message = await bot.send_invoice(USER, title="Баллы", description="100 баллов", payload="pack_1",
+                                     currency="XTR", provider_token="", prices=[LabeledPrice(label="100", amount=50)])
+    assert (message.invoice.currency, message.invoice.total_amount) == ("XTR", 50)
+    sent = fake.sent(USER)[0]
+    assert (sent.invoice.payload, sent.invoice.currency, sent.invoice.amount, sent.invoice.provider_token) == (
+        "pack_1", "XTR", 50, "")
+
+
+@pytest.mark.parametrize(("currency", "token", "error"), [
+    ("RUB", "", "PAYMENT_PROVIDER_INVALID"), ("XTR", TOKEN, "STARS_INVOICE_INVALID"),
+    ("RUB", TOKEN, "CURRENCY_TOTAL_AMOUNT_INVALID")])
+async def test_invoices_telegram_would_refuse_are_refused(fake, bot, currency, token, error):
+    amount = 0 if error == "CURRENCY_TOTAL_AMOUNT_INVALID" else 100
+    with pytest.raises(TelegramBadRequest, match=error):
+        await bot.create_invoice_link(title="Заказ", description="Кофейня", payload="pay_1", provider_token=token,
+                                      currency=currency, prices=[LabeledPrice(label="Заказ", amount=amount)])
+    assert fake.invoices == []
+
+
+async def test_stars_payments_are_listed_and_refunded_once(fake, bot):
+    paying = asyncio.create_task(fake.pay_invoice(USER, payload="pack_1", currency="XTR", total=50))
+    await answer_next_checkout(bot, ok=True)
+    outcome = await paying
+    listed = (await bot.get_star_transactions()).transactions
+    assert [(t.id, t.amount) for t in listed] == [(outcome.charge_id, 50)]
+    assert isinstance(listed[0].source, TransactionPartnerUser)
+    assert (listed[0].source.user.id, listed[0].source.invoice_payload) == (USER, "pack_1")
+
+    with pytest.raises(TelegramBadRequest, match="CHARGE_NOT_FOUND"):
+        await bot.refund_star_payment(USER + 1, outcome.charge_id)
+    assert await bot.refund_star_payment(USER, outcome.charge_id) is True
+    with pytest.raises(TelegramBadRequest, match="CHARGE_ALREADY_REFUNDED"):
+        await bot.refund_star_payment(USER, outcome.charge_id)
+    history = (await bot.get_star_transactions(offset=1, limit=10)).transactions
+    assert [(t.id, t.receiver.user.id) for t in history] == [(outcome.charge_id, USER)]
+
+
+async def test_a_broken_method_fails_then_recovers(fake, bot):
+    fake.break_method("getStarTransactions", times=1)
+    with pytest.raises(TelegramServerError):
+        await bot.get_star_transactions()
+    assert (await bot.get_star_transactions()).transactions == []
