@@ -84,7 +84,8 @@ def _telegram(settings: Settings, wiring: Wiring) -> ChannelAdapter:
         _secret(tg.token) or "", handle=wiring.handle,
         claim=lambda update_id: wiring.claim(Channel.TELEGRAM, update_id), api_base=tg.api_base,
         mini_app_url=wiring.public_url + "/", webhook_url=tg.webhook_url, webhook_secret=_secret(tg.webhook_secret),
-        staff_chat_id=tg.staff_chat_id)
+        staff_chat_id=tg.staff_chat_id, desk=wiring.desk, provider_token=_secret(tg.provider_token) or "",
+        receipt_vat_code=settings.yookassa.vat_code if settings.yookassa.receipts else None)
 
 
 def _vk(settings: Settings, wiring: Wiring) -> ChannelAdapter:

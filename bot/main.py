@@ -45,17 +45,17 @@ async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
     except (OSError, sqlite3.Error) as e:
         await db.close()
         raise CommandError(f"VITRINA_DATABASE_URL: cannot open the database: {path_problem(path, e)}") from None
-    gateways = payments.providers(settings)
+    gateways, stars = payments.providers(settings), payments.stars(settings)
     try:
         owners = list(settings.owners) + ([DEMO_STAFF] if channels.is_demo(settings) else [])
         secret = settings.secret_key.get_secret_value().encode() if settings.secret_key else b""
         engine = Engine(db.uow, secret=secret, owners=owners, reader=db.reading, photos=PillowPhotos(),
-                        charts=PillowCharts(), providers=gateways)
+                        charts=PillowCharts(), providers=gateways, stars=stars)
         engine.database = db  # type: ignore[attr-defined]  # for db backup
         await engine.start()
         yield engine
     finally:
-        await payments.close(gateways)
+        await payments.close(*gateways.values(), stars)
         await db.close()
 
 

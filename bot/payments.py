@@ -15,7 +15,7 @@ from journey.engine import Engine
 from journey.errors import DomainError, ErrorCode
 from journey.packs import PREFIX as PACK
 from journey.paying import Reconciled
-from journey.ports import PaymentProvider, PaymentUnavailable
+from journey.ports import PaymentProvider, PaymentUnavailable, StarsGateway
 
 from .failures import CommandError
 from .settings import Settings
@@ -50,13 +50,24 @@ def providers(settings: Settings) -> dict[str, PaymentProvider]:
 
         provider_token = tg.provider_token.get_secret_value()
         refunds = yookassa.refund_payment if yookassa and provider_is_yookassa(provider_token) else None
+        vat = settings.yookassa.vat_code if settings.yookassa.receipts else None
         found["telegram"] = TelegramInvoiceProvider(tg.token.get_secret_value(), tg.api_base, provider_token,
-                                                    refunds=refunds)
+                                                    refunds=refunds, receipt_vat_code=vat)
     return found
 
 
-async def close(found: dict[str, PaymentProvider]) -> None:
-    for provider in found.values():
+def stars(settings: Settings) -> StarsGateway | None:
+    """Telegram Stars need nothing but the bot: points packs are on sale once the owner sets them."""
+    if settings.telegram.token is None:
+        return None
+    from adapters.telegram.invoices import TelegramStars
+
+    return TelegramStars(settings.telegram.token.get_secret_value(), settings.telegram.api_base)
+
+
+async def close(*found: object) -> None:
+    """Close the sessions of the providers and gateways built above."""
+    for provider in found:
         closing: Callable[[], Awaitable[None]] | None = getattr(provider, "close", None)
         if closing is not None:
             await closing()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -11,7 +12,8 @@ from adapters.qr import QrcodeRenderer
 from adapters.telegram import TelegramChannel
 from bot.conversation import Conversation
 from bot.notifications import Notifier
-from journey.channels import Channel, CustomerRef
+from bot.payments import PaymentDesk
+from journey.channels import Channel, CustomerRef, InvoicePayment, Reply
 from journey.engine import Engine
 from journey.outbox import OutboxRelay
 
@@ -58,6 +60,11 @@ class TelegramShop:
     relay: OutboxRelay
     notifier: Notifier
 
+    @property
+    def desk(self) -> CountingDesk:
+        assert isinstance(self.channel.desk, CountingDesk)
+        return self.channel.desk
+
     def chat(self, user_id: int, **kw) -> Chat:
         return Chat(self.fake, user_id, **kw)
 
@@ -66,17 +73,44 @@ class TelegramShop:
         return await self.relay.run_once()
 
 
+PROVIDER_TOKEN = "381764678:TEST:100500"  # a YooKassa test shop's token, as BotFather gives it
+
+
+class CountingDesk(PaymentDesk):
+    """The bot's invoice desk, counting the successful payments it has finished handling."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self.paid_handled = 0
+
+    async def paid(self, payer: CustomerRef, payment: InvoicePayment) -> list[Reply]:
+        try:
+            return await super().paid(payer, payment)
+        finally:
+            self.paid_handled += 1
+
+    async def handled(self, count: int, timeout: float = 5) -> None:
+        """Wait until ``count`` successful payments were handled (Telegram's repeats included)."""
+        async with asyncio.timeout(timeout):
+            while self.paid_handled < count:
+                await asyncio.sleep(0.01)
+
+
 def build_channel(fake: FakeTelegram, engine: Engine, *, webhook_secret: str | None = None) -> TelegramChannel:
     conversation = Conversation(engine, public_url="https://coffee.example")
     return TelegramChannel(fake.token, handle=conversation.handle,
                            claim=lambda update_id: engine.claim_update(Channel.TELEGRAM, update_id),
                            api_base=fake.base_url, mini_app_url=MINI_APP, webhook_secret=webhook_secret,
-                           webhook_url="https://coffee.example/telegram/webhook" if webhook_secret else "")
+                           webhook_url="https://coffee.example/telegram/webhook" if webhook_secret else "",
+                           desk=CountingDesk(engine), provider_token=PROVIDER_TOKEN)
 
 
 @asynccontextmanager
-async def telegram_shop(engine: Engine, staff_chat: int | None = None):
-    async with FakeTelegram() as fake:
+async def telegram_shop(engine: Engine, staff_chat: int | None = None, fake: FakeTelegram | None = None):
+    """The bot polling ``fake`` (a new fake Bot API server when none is given)."""
+    async with contextlib.AsyncExitStack() as stack:
+        if fake is None:
+            fake = await stack.enter_async_context(FakeTelegram())
         channel = build_channel(fake, engine)
         await channel.start()
         notifier = Notifier(engine, QrcodeRenderer(), {Channel.TELEGRAM: channel.messenger},
