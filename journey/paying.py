@@ -187,9 +187,10 @@ async def _apply(engine: Engine, payment_id: str, said: PaymentResult,
             elif ours is PaymentStatus.CAPTURED:
                 log.error("payment %s: %s says %s of a captured payment", intent.id, intent.provider, theirs.value)
         refunded = intent.amount.amount if theirs is PaymentStatus.REFUNDED else max(intent.refunded, said.refunded)
-        settled = follow is FollowUp.NONE and (
-            theirs in (PaymentStatus.VOIDED, PaymentStatus.FAILED, PaymentStatus.REFUNDED)
-            or (theirs is PaymentStatus.CAPTURED and (order.status is OrderStatus.PICKED_UP or refunded > 0)))
+        # nothing more can happen at the provider but what we ask of it: a captured payment changes only by
+        # our refunds, a released or failed one not at all
+        settled = follow is FollowUp.NONE and theirs in (PaymentStatus.CAPTURED, PaymentStatus.VOIDED,
+                                                         PaymentStatus.FAILED, PaymentStatus.REFUNDED)
         changed = (status, refunded, settled) != (intent.status, intent.refunded, intent.settled)
         if not changed and charge is None and not (said.provider_ref and not intent.provider_ref):
             return intent, follow
