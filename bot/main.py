@@ -45,8 +45,9 @@ async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
     except (OSError, sqlite3.Error) as e:
         await db.close()
         raise CommandError(f"VITRINA_DATABASE_URL: cannot open the database: {path_problem(path, e)}") from None
-    gateways, stars = payments.providers(settings), payments.stars(settings)
+    gateways, stars = {}, None
     try:
+        gateways, stars = payments.providers(settings), payments.stars(settings)
         owners = list(settings.owners) + ([DEMO_STAFF] if channels.is_demo(settings) else [])
         secret = settings.secret_key.get_secret_value().encode() if settings.secret_key else b""
         engine = Engine(db.uow, secret=secret, owners=owners, reader=db.reading, photos=PillowPhotos(),

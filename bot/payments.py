@@ -45,7 +45,7 @@ def providers(settings: Settings) -> dict[str, PaymentProvider]:
                                     vat_code=settings.yookassa.vat_code)
         found["yookassa"] = yookassa
     tg = settings.telegram
-    if tg.provider_token and tg.token:
+    if tg.provider_token and tg.token and _bot_token(tg.token.get_secret_value()):
         from adapters.telegram.invoices import TelegramInvoiceProvider, provider_is_yookassa
 
         provider_token = tg.provider_token.get_secret_value()
@@ -58,11 +58,18 @@ def providers(settings: Settings) -> dict[str, PaymentProvider]:
 
 def stars(settings: Settings) -> StarsGateway | None:
     """Telegram Stars need nothing but the bot: points packs are on sale once the owner sets them."""
-    if settings.telegram.token is None:
+    if settings.telegram.token is None or not _bot_token(settings.telegram.token.get_secret_value()):
         return None
     from adapters.telegram.invoices import TelegramStars
 
     return TelegramStars(settings.telegram.token.get_secret_value(), settings.telegram.api_base)
+
+
+def _bot_token(token: str) -> bool:
+    """A malformed token builds no payments: the Telegram channel refuses it with one line at start."""
+    from adapters.telegram.invoices import is_bot_token
+
+    return is_bot_token(token)
 
 
 async def close(*found: object) -> None:

@@ -31,6 +31,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.types import LabeledPrice, TransactionPartnerUser
+from aiogram.utils.token import TokenValidationError, validate_token
 from aiohttp import ClientError
 
 from journey.model import PaymentIntent
@@ -75,6 +76,15 @@ def receipt_fields(provider_token: str, vat_code: int | None, label: str, amount
 
 def _bot(token: str, api_base: str) -> Bot:
     return Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_base)))
+
+
+def is_bot_token(token: str) -> bool:
+    """Whether the text has a bot token's shape; a malformed one is the Telegram channel's to report."""
+    try:
+        validate_token(token)
+    except TokenValidationError:
+        return False
+    return True
 
 
 def _title(checkout: Checkout) -> str:
