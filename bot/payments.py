@@ -26,8 +26,6 @@ log = logging.getLogger("vitrina")
 add_texts({
     "pay_refused": ("Оплатить не получится: {reason}. Откройте заказ в приложении.",
                     "This cannot be paid: {reason}. Open the order in the app."),
-    "pay_slow": ("Магазин не успел проверить заказ. Попробуйте оплатить ещё раз.",
-                 "The shop could not check the order in time. Please try paying again."),
 })
 
 
