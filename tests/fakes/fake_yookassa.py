@@ -36,6 +36,7 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import unquote
 
 import aiohttp
 from aiohttp import web
@@ -227,7 +228,9 @@ class FakeYookassa:
                             content_type="text/html")
 
     async def _handle(self, request: web.Request) -> web.Response:
-        path = request.match_info["path"].rstrip("/")
+        # the path as sent, each segment decoded on its own: an escaped "/" stays inside its segment
+        raw_path = request.raw_path.split("?")[0].removeprefix("/v3/").rstrip("/")
+        path = "/".join(unquote(part).replace("/", "%2F") for part in raw_path.split("/"))
         key = request.headers.get("Idempotence-Key")
         raw = await request.read()
         try:
