@@ -26,6 +26,7 @@ from journey.ports import PaymentUnavailable
 
 TIMEOUT = 30.0  # seconds for a whole request: YooKassa answers within 30 s or gives up itself with a 500
 MAX_ANSWER = 1 << 20  # a payment or refund object is a few kilobytes
+CHUNK = 64 * 1024
 MAX_KEY = 64  # YooKassa's longest Idempotence-Key
 SHOP_ID = "VITRINA_YOOKASSA__SHOP_ID"
 SECRET_KEY = "VITRINA_YOOKASSA__SECRET_KEY"
@@ -110,13 +111,17 @@ class YookassaClient:
         what = f"{method} {path}"
         try:
             async with self._open().request(method, self.api_base + path, json=body, headers=headers) as answer:
-                raw = await answer.content.read(MAX_ANSWER + 1)
                 status = answer.status
+                raw = bytearray()
+                async for chunk in answer.content.iter_chunked(CHUNK):
+                    raw += chunk
+                    if len(raw) > MAX_ANSWER:
+                        break
         except (aiohttp.ClientError, TimeoutError, OSError) as e:
             raise PaymentUnavailable(f"YooKassa cannot be reached ({what}): {e!r}") from e
-        data = _json(raw)
+        data = _json(bytes(raw)) if len(raw) <= MAX_ANSWER else None
         if status == 200:
-            if data is None or len(raw) > MAX_ANSWER:
+            if data is None:
                 raise PaymentUnavailable(f"YooKassa answered {what} with something that is not its JSON")
             return data
         error = data or {}

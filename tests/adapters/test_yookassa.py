@@ -314,6 +314,33 @@ async def test_an_answer_that_is_not_a_payment_means_nothing_is_known(aiohttp_se
         await provider.close()
 
 
+async def test_a_long_answer_is_read_whole_and_an_endless_one_refused(aiohttp_server):
+    payment = {"id": "p-1", "status": "pending", "amount": {"value": "350.00", "currency": "RUB"},
+               "metadata": {"note": "x" * 300_000}}
+
+    async def streamed(request: web.Request) -> web.StreamResponse:
+        answer = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await answer.prepare(request)
+        data = json.dumps(payment if request.match_info["tail"] == "payments/p-1" else
+                          {**payment, "metadata": {"note": "x" * 2_000_000}}).encode()
+        for start in range(0, len(data), 10_000):  # arrives in many pieces
+            await answer.write(data[start:start + 10_000])
+        await answer.write_eof()
+        return answer
+
+    app = web.Application()
+    app.router.add_route("*", "/v3/{tail:.*}", streamed)
+    server = await aiohttp_server(app)
+    provider = YookassaProvider("1", "k", str(server.make_url("/v3/")))
+    try:
+        result = await provider.status(make_intent(make_order(), ref="p-1"))
+        assert (result.status, result.amount) == (PaymentStatus.PENDING, 35000)
+        with pytest.raises(PaymentUnavailable, match="not its JSON"):
+            await provider.status(make_intent(make_order(), ref="p-2"))
+    finally:
+        await provider.close()
+
+
 async def test_wrong_keys_are_told_plainly_naming_the_settings(fake):
     intent = make_intent(make_order(), PaymentStatus.AUTHORIZED, ref="x")
     for shop_id, key in ((fake.shop_id, "test_wrong"), ("000000", fake.secret_key)):
