@@ -162,7 +162,7 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
     from . import paying
 
     payment_provider = paying.check_method(self, ref, provider)
-    if getattr(payment_provider, "needs_email", False) and not email:
+    if payment_provider.needs_email and not email:
         raise DomainError(ErrorCode.EMAIL_REQUIRED)
     now = self.now()
     async with self.uow() as uow:

@@ -16,6 +16,7 @@ class CounterProvider:
     online = False
     two_stage = False
     link = "confirmation_url"
+    needs_email = False
 
     async def start(self, intent: PaymentIntent, checkout: Checkout) -> PaymentResult:
         return PaymentResult(PaymentStatus.PENDING)

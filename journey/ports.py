@@ -553,6 +553,11 @@ class PaymentProvider(Protocol):
     two_stage: bool
     link: str
 
+    @property
+    def needs_email(self) -> bool:
+        """A receipt goes to the customer's e-mail: the checkout must give one."""
+        ...
+
     async def start(self, intent: PaymentIntent, checkout: Checkout) -> PaymentResult: ...
     async def status(self, intent: PaymentIntent) -> PaymentResult:
         """What the provider says now (a notification's payment fetched again, reconcile); a provider that

@@ -105,6 +105,7 @@ class TelegramInvoiceProvider:
     online = True
     two_stage = False  # Telegram takes the money at successful_payment
     link = "invoice_link"
+    needs_email = False  # Telegram asks the payer for it when a receipt needs one
 
     def __init__(self, token: str, api_base: str, provider_token: str, *,
                  refunds: Callable[[str, Money, str], Awaitable[PaymentResult]] | None = None,

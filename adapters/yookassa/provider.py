@@ -75,6 +75,11 @@ class YookassaProvider:
         self.receipts = receipts
         self.vat_code = vat_code
 
+    @property
+    def needs_email(self) -> bool:
+        """A receipt goes to the customer's e-mail."""
+        return self.receipts
+
     async def close(self) -> None:
         await self.client.close()
 

@@ -33,6 +33,7 @@ class FakeInvoices:
     online = True
     two_stage = False
     link = "invoice_link"
+    needs_email = False
 
     def __init__(self) -> None:
         self.can_refund = False

@@ -42,6 +42,7 @@ class FakeOnlineProvider:
     online = True
     two_stage = True
     link = "confirmation_url"
+    needs_email = False
 
     def __init__(self, answer: PaymentStatus = PaymentStatus.AUTHORIZED) -> None:
         self.answer = answer
