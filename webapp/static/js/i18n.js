@@ -27,7 +27,15 @@ const ru = {
   closedNow: 'Точка сейчас не принимает заказы.', table: 'Стол {n}', late: 'Опаздывает на {n} мин', byTime: 'к {t}',
   staffCancel: 'Отменить', cancelAsk: 'Отменить заказ №{n}?', cancelYes: 'Да, отменить', keep: 'Нет',
   codeAsk: 'Код покупателя', wrongCode: 'Это код другого заказа (№{n}). Ничего не изменилось.',
-  payCounter: 'оплата на кассе', payOnline: 'оплачен',
+  payCounter: 'на кассе', payOnline: 'оплачено онлайн', payHeld: 'заблокировано до выдачи', payAwaiting: 'ждёт оплаты',
+  payReturned: 'возвращено', card: 'Картой онлайн', payTelegram: 'Оплатить в Telegram',
+  choosePay: 'Выберите способ оплаты', email: 'E-mail для чека', emailBad: 'Проверьте e-mail: на него придёт чек.',
+  emailNeeded: 'Укажите e-mail: на него придёт чек.', awaitingPay: 'Ожидаем оплату', refresh: 'Обновить',
+  paidHeld: 'Оплачено (деньги заблокированы до выдачи)', paid: 'Оплачено', refunded: 'Возвращено {n}',
+  payFailed: 'Оплата не прошла', payVoided: 'Оплата отменена', payNotDone: 'Оплата не завершена',
+  payChecking: 'Платёж получен, подтверждаем…', payProcessing: 'Платёж обрабатывается…',
+  payStopped: 'Статус больше не обновляется сам: нажмите «Обновить».', codeAfterPay: 'Код выдачи появится после оплаты',
+  waitingPay: 'ждёт оплаты', m_counter: 'на кассе', m_yookassa: 'картой онлайн', m_telegram: 'в Telegram',
 };
 const en = {
   loading: 'Loading…', back: 'Back', menu: 'Menu', cart: 'Cart', orders: 'Orders', profile: 'Profile',
@@ -57,7 +65,15 @@ const en = {
   closedNow: 'This point takes no orders now.', table: 'Table {n}', late: '{n} min late', byTime: 'by {t}',
   staffCancel: 'Cancel', cancelAsk: 'Cancel order #{n}?', cancelYes: 'Yes, cancel', keep: 'No',
   codeAsk: "Customer's code", wrongCode: 'That code is of another order (#{n}). Nothing changed.',
-  payCounter: 'pay at the counter', payOnline: 'paid',
+  payCounter: 'at the counter', payOnline: 'paid online', payHeld: 'held until pickup', payAwaiting: 'awaiting payment',
+  payReturned: 'refunded', card: 'Card online', payTelegram: 'Pay in Telegram',
+  choosePay: 'Choose how to pay', email: 'E-mail for the receipt', emailBad: 'Check the e-mail: the receipt goes there.',
+  emailNeeded: 'Enter an e-mail for the receipt.', awaitingPay: 'Waiting for the payment', refresh: 'Refresh',
+  paidHeld: 'Paid (the money is held until pickup)', paid: 'Paid', refunded: 'Refunded {n}',
+  payFailed: 'The payment failed', payVoided: 'The payment was cancelled', payNotDone: 'The payment was not completed',
+  payChecking: 'Payment received, confirming…', payProcessing: 'The payment is being processed…',
+  payStopped: 'The status no longer updates by itself: tap Refresh.', codeAfterPay: 'The pickup code appears once paid',
+  waitingPay: 'awaiting payment', m_counter: 'at the counter', m_yookassa: 'card online', m_telegram: 'in Telegram',
 };
 const dicts = { ru, en };
 export let lang = 'ru';

@@ -62,7 +62,15 @@ const base = {
     }
     return false;
   },
+  // A payment page (YooKassa's): the browser goes there itself and the page sends it back to the order
+  // (its return_url, #/order/<id>).
+  openLink(url) { location.assign(url); },
+  // Telegram's invoices: openInvoice(link) -> 'paid' | 'cancelled' | 'failed' | 'pending'; null elsewhere.
+  openInvoice: null,
 };
+
+// Only a web page may be opened as a payment page (never a javascript: or data: address).
+export const webUrl = (u) => typeof u === 'string' && /^https?:\/\//i.test(u);
 
 function telegram() {
   const W = window.Telegram.WebApp;
@@ -83,7 +91,9 @@ function telegram() {
   let back = null;
   W.MainButton.onClick(() => main && main());
   W.BackButton.onClick(() => back && back());
+  const invoices = typeof W.openInvoice === 'function' && (!W.isVersionAtLeast || W.isVersionAtLeast('6.1'));
   return {
+    ...base,
     kind: 'telegram',
     auth: 'tma ' + W.initData,
     language: W.initDataUnsafe?.user?.language_code,
@@ -117,6 +127,11 @@ function telegram() {
       W.openTelegramLink('https://t.me/share/url?' + new URLSearchParams({ url, text }));
       return true;
     },
+    // the page opens in the browser over the Mini App, which stays where it is and follows the order
+    openLink(url) { W.openLink(url); },
+    openInvoice: invoices ? (link) => new Promise((resolve) => {
+      try { W.openInvoice(link, (status) => resolve(status)); } catch { resolve('failed'); }
+    }) : null,
   };
 }
 
@@ -147,6 +162,15 @@ function vk() {
       try { return (await bridge.send('VKWebAppOpenCodeReader'))?.code_data || null; } catch { return null; }
     } : null,
     async share(url) { return !!(await send('VKWebAppShare', { link: url })); },
+    // VK Bridge has no method for an outside page: VK's clients open a target=_blank link in their
+    // browser (vk.com in a new tab), and the Mini App stays on the order
+    openLink(url) {
+      const a = document.createElement('a');
+      a.href = url;
+      a.target = '_blank';
+      a.rel = 'noopener';
+      a.click();
+    },
     // A community may write to a customer only after they allowed it (or wrote first). The dialog waits
     // for the person, so no timeout; true or false is their answer, null when nothing was asked.
     async allowMessages(groupId) {

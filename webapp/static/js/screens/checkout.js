@@ -1,4 +1,5 @@
-// Checkout: pickup point and time, promo code, points, payment; places the order.
+// Checkout: pickup point and time, promo code, points, payment method (and the receipt's e-mail); places the
+// order, and an order paid online goes on to its payment from the order screen.
 import { h, toast } from '../dom.js';
 import { t, when, money } from '../i18n.js';
 import { api, post } from '../api.js';
@@ -6,6 +7,7 @@ import { state, saveCart, quote, quoteBody } from '../state.js';
 import { store } from '../platform.js';
 import { pointPicker } from './menu.js';
 import { totals, emptyCart, lineText } from './cart.js';
+import { payOnArrival, awaitingPayment } from './order.js';
 
 // The pickup times the point can serve, from the server (the rule that placing the order checks), so a
 // time offered is never refused: {asap, opens_at, slots}. null when they could not be fetched.
@@ -22,13 +24,30 @@ async function askMessages() {
   store.set('vitrina.messages', allowed ? 'allowed' : 'refused');
 }
 
+// The methods this customer can pay with here, in /api/config's order: the counter always, a card online
+// everywhere, Telegram's invoices only inside Telegram where the client can open one; Stars never for a cart.
+const LABELS = { counter: 'counter', yookassa: 'card', telegram: 'payTelegram' };
+export function methods() {
+  const configured = (state.cfg.payments || []).filter((m) => m !== 'counter');
+  return ['counter', ...configured].filter((m) => LABELS[m] && (m !== 'telegram' || state.platform.openInvoice));
+}
+// The customer's choice stays for the next order; with one method there is nothing to choose.
+function chosen(offered) {
+  const last = store.get('vitrina.pay');
+  return offered.length === 1 ? offered[0] : offered.includes(last) ? last : null;
+}
+export const EMAIL = /^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$/;  // the server's rule (OrderBody.email)
+// Telegram asks for the receipt's e-mail in its own invoice; a card page needs it from us.
+const needsEmail = (method) => Boolean(state.cfg.receipt_email) && method === 'yookassa';
+
 const uid = () => (crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2));
 
 export async function render(ctx) {
   ctx.title(t('checkout'));
   if (!state.cart.lines.length) return emptyCart(ctx);
-  const requestId = uid();
-  const payment = 'counter';
+  let requestId = uid();
+  const offered = methods();
+  let payment = chosen(offered);
   let q;
   let busy = false;
   let pickupAt = null;
@@ -73,7 +92,27 @@ export async function render(ctx) {
   const timer = setInterval(loadTimes, REFRESH);
   ctx.onLeave(() => clearInterval(timer));
 
-  const button = () => ctx.main(t(payment === 'counter' ? 'place' : 'pay') + ' · ' + q.total.text, place, busy);
+  const button = () => (payment
+    ? ctx.main(t(payment === 'counter' ? 'place' : 'pay') + ' · ' + q.total.text, place, busy)
+    : ctx.main(t('choosePay'), place, true));
+
+  const email = h('input', { type: 'email', id: 'email', name: 'email', autocomplete: 'email', inputmode: 'email',
+    maxlength: 254, value: store.get('vitrina.email') || '', 'aria-describedby': 'email-error', 'data-testid': 'email',
+    oninput: () => { emailMsg.hidden = true; email.removeAttribute('aria-invalid'); } });
+  const emailMsg = h('p', { class: 'hint error', id: 'email-error', role: 'alert', hidden: true, 'data-testid': 'email-error' });
+  const emailBox = h('div', { class: 'field', hidden: !needsEmail(payment), 'data-testid': 'email-field' },
+    h('label', { for: 'email' }, t('email')), email, emailMsg);
+  const emailWrong = (text) => {
+    emailBox.hidden = false;
+    emailMsg.textContent = text;
+    emailMsg.hidden = false;
+    email.setAttribute('aria-invalid', 'true');
+    email.focus();
+  };
+  const payRadio = (m) => h('label', { class: 'opt' },
+    h('input', { type: 'radio', name: 'pay', value: m, checked: m === payment, 'data-testid': 'pay-' + m,
+      onchange: () => { payment = m; emailBox.hidden = !needsEmail(m); button(); } }),
+    h('span', {}, t(LABELS[m])));
 
   async function requote() {
     try {
@@ -99,22 +138,32 @@ export async function render(ctx) {
   const fail = (e) => toast(e.message, true);
 
   async function place() {
-    if (busy) return;
+    if (busy || !payment) return;
+    const receipt = needsEmail(payment) ? email.value.trim() : null;
+    if (receipt !== null && !EMAIL.test(receipt)) return emailWrong(t(receipt ? 'emailBad' : 'emailNeeded'));
     busy = true;
     button();
     try {
       const start = /^[A-Za-z0-9_-]{1,64}$/.test(state.platform.start || '') ? state.platform.start : null;
-      const o = await post('orders', { ...quoteBody(), pickup_at: pickupAt, payment, request_id: requestId, start });
+      const o = await post('orders', { ...quoteBody(), pickup_at: pickupAt, payment, request_id: requestId, start,
+        email: receipt });
+      store.set('vitrina.pay', payment);
+      if (receipt) store.set('vitrina.email', receipt);
       state.cart = { lines: [], promo: null, points: 0 };
       state.menus = {};
       saveCart();
       askMessages().catch(() => {});  // a lost answer is asked again after the next order
+      if (awaitingPayment(o)) payOnArrival(o.id);  // the order screen opens the payment and follows it
       ctx.go('#/order/' + encodeURIComponent(o.id), true);
     } catch (e) {
       busy = false;
+      // a refusal wrote nothing (or cancelled the order, for a provider's): the next press is a new order;
+      // after a lost answer the same id finds the order the server may have placed
+      if (e.status) requestId = uid();
       if (e.code === 'out_of_stock') state.menus = {};
       if (e.code === 'bad_pickup_time' || e.code === 'point_closed') loadTimes();
-      fail(e);
+      if (e.code === 'email_required') emailWrong(e.message);
+      else fail(e);
       if (ctx.alive()) button();
     }
   }
@@ -138,8 +187,7 @@ export async function render(ctx) {
       h('div', { class: 'row' }, promo, h('button', { type: 'submit', class: 'btn', 'data-testid': 'promo-apply' }, t('apply')))),
     promoMsg,
     pointsBox,
-    h('fieldset', { class: 'opts' }, h('legend', {}, t('payment')),
-      h('label', { class: 'opt' }, h('input', { type: 'radio', name: 'pay', checked: true, 'data-testid': 'pay-counter' }),
-        h('span', {}, t('counter')))),
+    h('fieldset', { class: 'opts', 'data-testid': 'pay-methods' }, h('legend', {}, t('payment')), offered.map(payRadio)),
+    emailBox,
     totalsBox);
 }

@@ -19,14 +19,20 @@ const act = (label, fn, testid, cls = 'btn primary') => h('button', { type: 'but
     try { await fn(); } catch (err) { toast(err.message, true); button.disabled = false; }
   } }, label);
 
-// Status, table and lateness: what staff look for first.
+// How an order is paid, so staff know whether to take money: at the counter, paid online, or held on the
+// card until the hand-over (captured then).
+const PAID_AS = { pending: 'payAwaiting', authorized: 'payHeld', captured: 'payOnline', refunded: 'payReturned' };
+const paidAs = (o) => (o.payment?.provider === 'counter' && o.payment.status !== 'refunded' ? 'payCounter'
+  : PAID_AS[o.payment?.status] || '');
+
+// Status, table, lateness and payment: what staff look for first.
 const badges = (o, statusId) => [
   h('span', { class: 'status s-' + o.status, 'data-testid': statusId }, t('st_' + o.status)),
+  paidAs(o) ? h('span', { class: 'badge pay ' + paidAs(o), 'data-testid': 'staff-pay', 'data-pay': paidAs(o) },
+    t(paidAs(o))) : null,
   o.table ? h('span', { class: 'badge table', 'data-testid': 'staff-table' }, t('table', { n: o.table })) : null,
   o.late_minutes > 0 ? h('span', { class: 'badge late', 'data-testid': 'staff-late' }, t('late', { n: o.late_minutes })) : null];
 
-const payment = (o) => o.total.text + ', ' + t(o.payment?.provider === 'counter' && o.payment.status === 'pending'
-  ? 'payCounter' : 'payOnline');
 
 export async function render(ctx) {
   ctx.title(t('staff'));
@@ -119,7 +125,7 @@ export async function render(ctx) {
       'data-status': o.status },
     h('div', { class: 'board-text', 'data-testid': 'staff-text' },
       h('div', { class: 'board-head' }, h('b', { class: 'board-code' }, '№ ' + (o.short_code || o.number)), badges(o, 'staff-row-status')),
-      h('p', { class: 'board-meta' }, [t('byTime', { t: time(o.pickup_at) }), o.customer?.name, payment(o)]
+      h('p', { class: 'board-meta' }, [t('byTime', { t: time(o.pickup_at) }), o.customer?.name, o.total.text]
         .filter(Boolean).join(' · ')),
       h('p', { class: 'board-lines' }, o.lines.map((l) => l.name + (l.options?.length ? ' (' + l.options.join(', ') + ')' : '')
         + ' × ' + l.quantity).join('; '))),
