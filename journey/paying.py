@@ -218,10 +218,10 @@ async def _apply(engine: Engine, payment_id: str, said: PaymentResult,
         return intent, follow
 
 
-def _closing(order: Order) -> OrderStatus:
-    """How an open order ends when its money is gone: cancelled where its table allows, else expired (ready)."""
-    return OrderStatus.CANCELLED if OrderStatus.CANCELLED in ORDER_TRANSITIONS[order.status] \
-        else OrderStatus.EXPIRED
+def _closing(order: Order, prefer: OrderStatus = OrderStatus.CANCELLED) -> OrderStatus:
+    """How an open order ends when its money is gone: ``prefer`` where its table allows, else the other."""
+    other = OrderStatus.EXPIRED if prefer is OrderStatus.CANCELLED else OrderStatus.CANCELLED
+    return prefer if prefer in ORDER_TRANSITIONS[order.status] else other
 
 
 # --- the use cases ---------------------------------------------------------------------------------
@@ -313,7 +313,7 @@ async def release_stale_holds(engine: Engine) -> list[str]:
                 continue
             order = await _load(uow, intent.order_id)
             if order.status.is_open:
-                await _close(engine, uow, order, _closing(order), engine.now(), "hold_expired")
+                await _close(engine, uow, order, _closing(order, OrderStatus.EXPIRED), engine.now(), "hold_expired")
                 released.append(order.id)
     for order_id in released:
         await give_back(engine, order_id)

@@ -203,3 +203,23 @@ async def test_a_one_stage_payment_is_refunded_when_staff_cancel(shop, gateway):
     assert await status(shop, order.id) == (OrderStatus.CANCELLED, PaymentStatus.REFUNDED)
     assert ("refund", order.id) in gateway.calls and await stock_of(shop) == 10
     assert (await event_types(shop))[-1] == "payment.refunded"
+
+
+async def test_a_hold_nearly_as_old_as_the_provider_keeps_it_is_released_never_captured(shop, gateway, clock):
+    view = await shop.place_order(GUEST, CROISSANTS, "center", provider="fakepay")
+    await shop.accept(BARISTA, view.order.id)  # accepted and never made: only the hold's age can end it
+    clock.advance(days=6, hours=11)
+    assert await shop.expire_due() == []
+    clock.advance(hours=1)  # 6 days 12 hours: half a day before YooKassa would let the hold lapse
+    assert await shop.expire_due() == [view.order.id]
+    assert await status(shop, view.order.id) == (OrderStatus.CANCELLED, PaymentStatus.VOIDED)
+    assert gateway.calls == [("start", view.order.id), ("void", view.order.id)]
+    assert await stock_of(shop) == 10
+
+    late = await shop.place_order(GUEST, CROISSANTS, "center", provider="fakepay")
+    await fulfil(shop, late.order.id)
+    clock.advance(days=6, hours=13)  # ready, then handed over too late: released and closed, not captured
+    with refused(ErrorCode.PAYMENT_FAILED):
+        await shop.hand_over(BARISTA, order_id=late.order.id)
+    assert await status(shop, late.order.id) == (OrderStatus.EXPIRED, PaymentStatus.VOIDED)
+    assert ("capture", late.order.id) not in gateway.calls
