@@ -37,8 +37,10 @@ function chosen(offered) {
   return offered.length === 1 ? offered[0] : offered.includes(last) ? last : null;
 }
 export const EMAIL = /^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$/;  // the server's rule (OrderBody.email)
-// Telegram asks for the receipt's e-mail in its own invoice; a card page needs it from us.
-const needsEmail = (method) => Boolean(state.cfg.receipt_email) && method === 'yookassa';
+// Telegram asks for the receipt's e-mail in its own invoice; a card page needs it from us. A method the
+// server asked an e-mail for (email_required) needs it too.
+const emailAsked = new Set();
+const needsEmail = (method) => (Boolean(state.cfg.receipt_email) && method === 'yookassa') || emailAsked.has(method);
 
 const uid = () => (crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2));
 
@@ -107,7 +109,8 @@ export async function render(ctx) {
     emailMsg.textContent = text;
     emailMsg.hidden = false;
     email.setAttribute('aria-invalid', 'true');
-    email.focus();
+    email.focus({ preventScroll: true });
+    emailBox.scrollIntoView({ block: 'center' });  // its message too, above the main button
   };
   const payRadio = (m) => h('label', { class: 'opt' },
     h('input', { type: 'radio', name: 'pay', value: m, checked: m === payment, 'data-testid': 'pay-' + m,
@@ -162,7 +165,10 @@ export async function render(ctx) {
       if (e.status) requestId = uid();
       if (e.code === 'out_of_stock') state.menus = {};
       if (e.code === 'bad_pickup_time' || e.code === 'point_closed') loadTimes();
-      if (e.code === 'email_required') emailWrong(e.message);
+      if (e.code === 'email_required') {
+        emailAsked.add(payment);
+        emailWrong(e.message);
+      }
       else fail(e);
       if (ctx.alive()) button();
     }

@@ -42,7 +42,9 @@ function paymentLine(o, note, stopped, pay, refresh) {
   const back = p.refunded ? t('refunded', { n: p.refunded.text }) : '';
   if (p.provider === 'counter' && !p.refunded) return box('hint', t('counter'));
   if (awaitingPayment(o)) {
-    const link = p.confirmation_url || (state.platform.openInvoice && p.invoice_link);
+    // once Telegram said paid (or processing), the money is on its way: nothing to pay again
+    const done = note === 'payChecking' || note === 'payProcessing';
+    const link = !done && (p.confirmation_url || (state.platform.openInvoice && p.invoice_link));
     return box('panel waiting',
       h('p', { class: 'pay-title' }, h('b', {}, t('awaitingPay'))),
       note ? h('p', { class: 'hint', 'data-testid': 'payment-note' }, t(note)) : null,
