@@ -30,11 +30,12 @@ from fake_yookassa import FakeYookassa
 
 from adapters.telegram.invoices import TelegramInvoiceProvider, TelegramStars
 from adapters.telegram.launch import TelegramMiniApp
+from adapters.vk.launch import VkMiniApp
 from adapters.yookassa import YookassaProvider
 from bot.payments import close, routes
 from journey.channels import Channel, CustomerRef, InvoicePayment
 from journey.engine import Engine
-from journey.ports import PaymentProvider
+from journey.ports import MiniApp, PaymentProvider
 from webapp import WebappConfig, create_app
 
 pytestmark = pytest.mark.browser
@@ -48,6 +49,8 @@ WIDTH, HEIGHT = 360, 740
 TIMEOUT = 15_000  # ms: generous for a loaded 2-core CI machine
 BOT_TOKEN = "123456789:AApayment-browser-token"
 PROVIDER_TOKEN = "284685063:TEST:browser"
+VK_SECRET = "vk-payment-browser-secret"
+VK_APP_ID = 7654322
 WEBHOOK = "/webhooks/yookassa"
 STAFF = CustomerRef(Channel.WEB, "staff")  # "demo staff": staff everywhere in the browser demo
 
@@ -82,7 +85,8 @@ async def serve(db, clock, engine: Engine, yookassa: FakeYookassa, *, demo: bool
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    apps = [] if demo else [TelegramMiniApp(BOT_TOKEN, lambda: "vitrina_test_bot")]
+    apps: list[MiniApp] = [] if demo else [TelegramMiniApp(BOT_TOKEN, lambda: "vitrina_test_bot"),
+                                           VkMiniApp(VK_APP_ID, VK_SECRET)]
     config = WebappConfig(demo=demo, mini_apps=apps, public_url=url,
                           receipt_email=receipts if receipt_email is None else receipt_email)
     app = create_app(shop, config, Svg())
@@ -442,3 +446,32 @@ async def test_the_servers_email_refusal_is_shown_at_the_field(db, clock, engine
         await by(page, "main-button").click()
         await page.wait_for_url(f"{shop.yookassa.root}/checkout/*")
         assert len(created(shop.yookassa)) == 1
+
+
+async def test_vk_opens_the_card_page_beside_the_app(db, clock, engine, yookassa, chromium: Browser):
+    # VK Bridge has no call for an outside page: VK opens a target=_blank link itself (a new tab on vk.com),
+    # and the Mini App stays on the order, waiting for the money
+    async with serve(db, clock, engine, yookassa, demo=False) as shop:
+        page = await chromium.page()
+        query = launch_data.vk_launch_params(7101, int(shop.engine.now().timestamp()), secret=VK_SECRET,
+                                             app_id=VK_APP_ID, language="ru", platform="desktop_web")
+        await page.goto(f"{shop.url}/?{query}")
+        await to_checkout(page)
+        assert await offered(page) == ["counter", "yookassa"]
+        await by(page, "pay-yookassa").check()
+        async with page.context.expect_page() as opened:
+            await by(page, "main-button").click()
+        card = await opened.value
+        await card.wait_for_url(f"{shop.yookassa.root}/checkout/*")
+        assert await card.get_by_text("ЮKassa").is_visible()
+        await page.wait_for_url(re.compile(r"#/order/[^/]+$"))
+        await by(page, "payment").get_by_text("Ожидаем оплату").wait_for()
+        await card.close()
+        (ref,) = shop.yookassa.payments
+        shop.yookassa.pay(ref)
+        assert await shop.yookassa.notify(shop.url + WEBHOOK, ref) == 200
+        # the customer comes back to the app (headless tabs never hide, so the page is told as a phone tells it)
+        # and the order is asked about at once
+        await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        await page.locator("[data-testid=payment][data-status=authorized]").wait_for()
+        await qr_shown(page)
