@@ -54,7 +54,9 @@ class OrderBody(CartBody):
     request_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     start: Start | None = None  # what an unsigned launch (VK hash, browser ?start=) was opened with
     # where an online payment's receipt goes (54-FZ), when the shop sends receipts
-    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$")] | None = None
+    # (no \s: Python's and JSON Schema's differ on what is a space; control characters and spaces by code)
+    email: Annotated[str, StringConstraints(
+        pattern=r"^[^@\x00-\x20\x7f]{1,64}@[^@\x00-\x20\x7f]{1,190}\.[^@\x00-\x20\x7f]{2,63}$")] | None = None
 
 
 class VisitBody(Body):
