@@ -1,4 +1,5 @@
 """``/go/<param>``: what a printed QR code opens. Records the visit, then offers every way into the shop.
+``/paid``: where a payment page sends a Telegram or VK customer back.
 
 One code on a counter serves every customer: the page links into each configured channel (the bot in
 Telegram, the Mini App in VK: each channel's adapter gives its link) and to the Mini App right here in the
@@ -38,6 +39,20 @@ def _page(title: str, body: str, status: int = 200) -> web.Response:
 def _button(href: str, ru: str, en: str, color: str = "") -> str:
     style = f' style="background:{escape(color)}"' if COLOR.match(color) else ""
     return f'<a href="{escape(href)}"{style}>{escape(ru)}<span>{escape(en)}</span></a>'
+
+
+@routes.get("/paid")
+async def paid(request: web.Request) -> web.Response:
+    """Where a payment provider's page sends a Telegram or VK customer back. Their Mini App, still open behind
+    the browser, follows the payment by itself: this page says so and leads back into each channel. It shows
+    nothing of the order (it needs no launch data, so it may know nobody)."""
+    cfg = config(request)
+    shop = escape((await engine(request).shop_view()).rules.name)
+    ways = [_button(link.href, link.label_ru, link.label_en, link.color)
+            for link in (m.landing_link("") for m in cfg.mini_apps) if link is not None]
+    return _page(shop, f"<h1>{shop}: спасибо!</h1><p>Оплата обрабатывается. Вернитесь в приложение магазина — "
+                       "заказ обновится сам.</p><p class=\"en\">Thank you! The payment is being processed. Go back "
+                       f"to the shop's app: your order updates by itself.</p>{''.join(ways)}")
 
 
 @routes.get("/go/{param}")

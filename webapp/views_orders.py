@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from journey.channels import Channel
 from journey.deeplinks import parse_start
 
 from . import serialize
@@ -34,8 +35,15 @@ async def post_order(request: web.Request) -> web.Response:
     view = await engine(request).place_order(
         caller(request), wanted.cart(), wanted.point, pickup_at=wanted.pickup_at, promo_code=wanted.promo,
         points=wanted.points, provider=wanted.payment, source=start.label if start else "",
-        request_id=wanted.request_id, return_url=f"{config(request).base_url}/#/order/", email=wanted.email or "")
+        request_id=wanted.request_id, return_url=_return_url(request), email=wanted.email or "")
     return reply(await present(request, view.order.id), 201)
+
+
+def _return_url(request: web.Request) -> str:
+    """Where a provider's payment page sends the customer back (the order's id is appended): the order's
+    screen in the browser; in Telegram and VK the Mini App is still open behind, and a page says so."""
+    base = config(request).base_url
+    return f"{base}/#/order/" if caller(request).channel == Channel.WEB else f"{base}/paid?order="
 
 
 @routes.get("/api/orders")

@@ -73,7 +73,10 @@ async def test_a_card_payment_is_held_shown_to_staff_once_paid_and_captured_once
     assert created.json["capture"] is False and created.json["amount"] == {"value": "880.00", "currency": "RUB"}
     assert created.key
     ref = next(iter(yookassa.payments))
-    assert created.json["confirmation"]["return_url"] == f"https://shop.example/#/order/{placed['id']}"
+    # a Telegram customer comes back to a page that leads into Telegram: the Mini App follows the payment
+    assert created.json["confirmation"]["return_url"] == f"https://shop.example/paid?order={placed['id']}"
+    back = await (await api.get(f"/paid?order={placed['id']}")).text()
+    assert "Оплата обрабатывается" in back and "https://t.me/vitrina_test_bot" in back and placed["id"] not in back
     assert await board(api, staff) == []  # not the staff's before the money
 
     yookassa.pay(ref)

@@ -52,6 +52,29 @@ function demoStaff(ctx) {
     h('span', {}, t('demoStaff'), h('br'), h('small', { class: 'hint' }, t('demoStaffHint'))));
 }
 
+// Points packs for Telegram Stars: only inside Telegram, where openInvoice exists and the server lists them.
+async function packs(ctx) {
+  if (!state.platform.openInvoice) return null;
+  let found = [];
+  try { found = (await api('packs')).packs; } catch { return null; }
+  if (!found.length) return null;
+  const buy = (p) => async (e) => {
+    e.currentTarget.disabled = true;
+    try {
+      const bought = await post(`packs/${encodeURIComponent(p.id)}`);
+      const status = await state.platform.openInvoice(bought.invoice_link);
+      if (status === 'paid') {
+        toast(t('packPaid', { n: p.points }));
+        setTimeout(() => ctx.refresh(), 1500);  // the points arrive with Telegram's payment message
+      } else if (status === 'failed') toast(t('packFailed'), true);
+    } catch (err) { toast(err.message, true); } finally { e.target.disabled = false; }
+  };
+  return h('section', { class: 'panel', 'data-testid': 'packs' }, h('h2', {}, t('packs')),
+    h('p', { class: 'hint' }, t('packsHint')),
+    h('div', { class: 'row pack-list' }, ...found.map((p) => h('button', { type: 'button', class: 'btn',
+      'data-testid': `pack-${p.id}`, onclick: buy(p) }, t('packBuy', { n: p.points, stars: p.stars })))));
+}
+
 export async function render(ctx) {
   ctx.title(t('profile'));
   const me = state.me = await api('me');
@@ -70,6 +93,7 @@ export async function render(ctx) {
         h('button', { type: 'button', class: 'btn', 'data-testid': 'share-referral', onclick: async () => {
           if (!await state.platform.share(link, state.cfg.shop || '')) copy(link);
         } }, t('share')))) : null,
+    await packs(ctx),
     linking(ctx),
     h('section', { class: 'panel' }, field(t('language'), select([{ id: 'ru', name: 'Русский' }, { id: 'en', name: 'English' }],
       lang, async (code) => { await changeLanguage(code, true); ctx.refresh(); }, { 'data-testid': 'language' }))),
