@@ -475,3 +475,45 @@ async def test_vk_opens_the_card_page_beside_the_app(db, clock, engine, yookassa
         await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
         await page.locator("[data-testid=payment][data-status=authorized]").wait_for()
         await qr_shown(page)
+
+
+async def test_points_packs_are_bought_for_stars_from_the_profile(db, clock, engine, yookassa, chromium: Browser):
+    async with FakeTelegram(BOT_TOKEN) as telegram:
+        stars = TelegramStars(telegram.token, telegram.base_url)
+        try:
+            async with serve(db, clock, engine, yookassa, demo=False, stars=stars) as shop:
+                await shop.engine.change_shop(next(iter(engine.owners)), "packs", "500:50,2000:180")
+                init = launch_data.telegram_init_data(5102, int(shop.engine.now().timestamp()), token=BOT_TOKEN,
+                                                      first_name="Ира", language_code="ru")
+                page = await chromium.page(telegram=init)
+                await page.goto(f"{shop.url}/#tgWebAppData={quote(init, safe='')}&tgWebAppVersion=8.0"
+                                "&tgWebAppPlatform=android")
+                await by(page, "item-croissant").wait_for()  # launched: the menu
+                await page.evaluate("location.hash = '#/profile'")
+                await by(page, "pack-2000x180").wait_for()
+                assert await by(page, "pack-500x50").inner_text() == "500 баллов за 50 ⭐"
+                await chromium.shot(page, "packs")
+                await by(page, "pack-500x50").click()
+                await page.wait_for_function("() => window.__tg.invoices.length === 1")
+                (link,) = await page.evaluate("window.__tg.invoices")
+                invoice = telegram.invoice_by_link(link)
+                assert (invoice.currency, invoice.amount, invoice.payload[:5]) == ("XTR", 50, "pack_")
+                # Telegram tells the bot (tests/bot/test_telegram_payments.py): here the engine hears it directly
+                await shop.engine.pack_paid(CustomerRef(Channel.TELEGRAM, "5102"),
+                                            InvoicePayment(invoice.payload, "XTR", 50, "star-1"))
+                await page.evaluate("window.__tg.answer('paid')")
+                await page.locator("[data-testid=points]").filter(has_text="5").wait_for()
+                assert await shop.engine.balance(CustomerRef(Channel.TELEGRAM, "5102")) == 500
+        finally:
+            await close(stars)
+
+
+async def test_points_packs_are_not_offered_outside_telegram(shop: Shop, chromium: Browser):
+    await shop.engine.change_shop(next(iter(shop.engine.owners)), "packs", "500:50")
+    page = await chromium.page(demo="guest-packs")
+    await page.goto(f"{shop.url}/#/profile")
+    await by(page, "me-name").wait_for()
+    assert await by(page, "packs").count() == 0
+    listed = await page.evaluate("fetch('/api/packs', {headers: {Authorization: 'demo guest-packs'}})"
+                                 ".then(r => r.json())")
+    assert listed == {"packs": []}
