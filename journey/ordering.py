@@ -248,6 +248,10 @@ async def _staff_change(engine: Engine, actor: CustomerRef, order_id: str, targe
         order = await _load(uow, order_id)
         if "*" not in points and order.point_id not in points:
             raise DomainError(ErrorCode.NOT_STAFF)
+        from .paying import awaiting
+
+        if awaiting(engine, await uow.payments.for_order(order.id)):  # not the staff's until it is paid
+            raise DomainError(ErrorCode.PAYMENT_FAILED, "not paid yet")
         ensure_transition(order.status, target)
         now = engine.now()
         await uow.orders.set_status(order.id, target, now)

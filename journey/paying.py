@@ -101,9 +101,14 @@ async def _follow_up(engine: Engine, intent: PaymentIntent, follow: FollowUp) ->
         else:
             result = await provider.refund(intent, Money(intent.amount.amount - intent.refunded,
                                                          intent.amount.currency))
-    except PaymentUnavailable as e:  # reconcile asks again: the payment stays unsettled
+    except PaymentUnavailable as e:  # reconcile asks again: the payment is (again) unsettled
         log.warning("payment %s: %s at %s failed: %s", intent.id, follow.value, intent.provider, e)
-        return intent
+        async with engine.uow() as uow:
+            current = await _intent(uow, intent.id)
+            if current.settled:
+                current = dataclasses.replace(current, settled=False, updated_at=engine.now())
+                await uow.payments.update(current)
+        return current
     if result.error == "manual":
         return await _manual_refund(engine, intent.id, intent.amount.amount - intent.refunded)
     if result.error:
@@ -151,6 +156,8 @@ async def _apply(engine: Engine, payment_id: str, said: PaymentResult,
             if await uow.payments.by_charge_id(charge.charge_id):
                 return intent, FollowUp.NONE  # Telegram said it again: fulfilled already
             if intent.charge_id:  # a second charge for one order: taken twice, the owner gives it back
+                if not await uow.updates.claim("telegram-charge", charge.charge_id):
+                    return intent, FollowUp.NONE  # told the owner already
                 log.warning("payment %s: a second Telegram charge %s", intent.id, charge.charge_id)
                 order = await _load(uow, intent.order_id)
                 await engine.emit(uow, _event(EventType.PAYMENT_REFUND_MANUAL, order, engine.now(),
@@ -186,6 +193,8 @@ async def _apply(engine: Engine, payment_id: str, said: PaymentResult,
                 status = PaymentStatus.VOIDED
             elif ours is PaymentStatus.CAPTURED:
                 log.error("payment %s: %s says %s of a captured payment", intent.id, intent.provider, theirs.value)
+            elif intent.charge_id and intent.refunded + intent.manual_refund < intent.amount.amount:
+                follow = FollowUp.REFUND  # Telegram took money for an order that had closed: still owed back
         refunded = intent.amount.amount if theirs is PaymentStatus.REFUNDED else max(intent.refunded, said.refunded)
         # nothing more can happen at the provider but what we ask of it: a captured payment changes only by
         # our refunds, a released or failed one not at all

@@ -244,7 +244,6 @@ class InvoiceModel:
     needs_email = False
 
     can_refund: bool = True  # the provider behind the token has an API the shop can refund through
-    refund_outages: bool = True  # a fault may hit a refund (False: only createInvoiceLink)
     charges: dict[str, Charge] = field(default_factory=dict)
     faults: Faults = field(default_factory=Faults)
     refund_keys: dict[str, PaymentResult] = field(default_factory=dict)
@@ -288,7 +287,7 @@ class InvoiceModel:
         self.calls.append(("refund", intent.id))
         if not self.can_refund or not intent.provider_charge_id:
             return PaymentResult(intent.status, intent.provider_ref, error="manual", refunded=intent.refunded)
-        fault = self.faults.take() if self.refund_outages else ""
+        fault = self.faults.take()
         if fault == "down":
             raise PaymentUnavailable("the provider's refund API is down")
         key = f"{intent.id}:refund:{intent.refunded}:{amount.amount}"

@@ -150,12 +150,15 @@ async def test_a_payment_failing_at_start_cancels_the_order_and_returns_stock(sh
     assert events[-2:] == ["payment.failed", "order.cancelled"]
 
 
-async def test_an_unpaid_online_order_is_not_handed_over(shop, gateway):
+async def test_an_unpaid_online_order_is_neither_accepted_nor_handed_over(shop, gateway):
+    """Not the staff's until paid: accepted, it would never expire unpaid and would hold its stock."""
     gateway.answer = PaymentStatus.PENDING
     order = (await shop.place_order(GUEST, CROISSANTS, "center", provider="fakepay")).order
-    await fulfil(shop, order.id)
     before = await state(shop, order.id)
-    with refused(ErrorCode.PAYMENT_FAILED):
+    for step in (shop.accept, shop.mark_ready):
+        with refused(ErrorCode.PAYMENT_FAILED):
+            await step(BARISTA, order.id)
+    with refused(ErrorCode.INVALID_TRANSITION):  # never accepted, so never ready to hand over
         await shop.hand_over(BARISTA, order_id=order.id)
     assert await state(shop, order.id) == before and await balance(shop, GUEST) == 0
 

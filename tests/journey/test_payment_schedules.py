@@ -61,10 +61,9 @@ class World:
     trace: list[str] = field(default_factory=list)
 
     @classmethod
-    async def open(cls, db: SqliteDatabase, clock: FakeClock, *, can_refund: bool = True,
-                   refund_outages: bool = True) -> World:
+    async def open(cls, db: SqliteDatabase, clock: FakeClock, *, can_refund: bool = True) -> World:
         yookassa = YookassaModel(clock)
-        telegram = InvoiceModel(can_refund=can_refund, refund_outages=refund_outages)
+        telegram = InvoiceModel(can_refund=can_refund)
         engine = Engine(db.uow, owners=[OWNER], clock=clock, providers={"yookassa": yookassa, "telegram": telegram},
                         reader=db.reading)
         await engine.start()
@@ -165,8 +164,7 @@ class World:
         await self.engine.invoice_paid(update)
         charge = self.telegram.charges[update.charge_id]
         charge.delivered += 1
-        first = self.telegram.charges_of(charge.order_id)[0] is charge
-        if again and (first or REPEATED_SECOND_CHARGES):
+        if again:
             self.updates.append(update)
 
     async def staff(self, what: str, order_id: str, who: CustomerRef = BARISTA) -> None:
@@ -368,16 +366,11 @@ STEP = st.tuples(st.sampled_from([k for k, w in zip(KINDS, WEIGHTS, strict=True)
                  st.integers(0, 9), st.integers(0, 9))
 
 
-# journey bugs the xfail examples below show, left out of the property until they are fixed so that it keeps
-# finding anything else: a Telegram refund that cannot reach the provider is never retried; a second charge
-# for one order told to the owner once per successful_payment Telegram repeats
-REFUND_OUTAGES = False
-REPEATED_SECOND_CHARGES = False
 
 
 async def run_schedule(steps: Sequence[tuple[str, int, int]], can_refund: bool) -> set[str]:
     async with SqliteDatabase(":memory:") as db:
-        world = await World.open(db, FakeClock(), can_refund=can_refund, refund_outages=REFUND_OUTAGES)
+        world = await World.open(db, FakeClock(), can_refund=can_refund)
         try:
             for step in steps:
                 await world.run(step)
@@ -470,7 +463,7 @@ async def test_a_hold_past_the_limit_is_released_and_its_order_expired_never_cap
     assert not world.yookassa.captures and ("capture", view.payment.id) not in world.yookassa.calls
 
 
-# --- what the property found (journey bugs, see REFUND_OUTAGES and REPEATED_SECOND_CHARGES) -------------
+# --- what the property found (fixed in journey/paying.py) ------------------------------------------------
 
 async def _paid_invoice_order(world: World) -> str:
     order_id = await world.place(0, 2, 0, "telegram")
@@ -478,9 +471,6 @@ async def _paid_invoice_order(world: World) -> str:
     return order_id
 
 
-@pytest.mark.xfail(strict=True, reason="journey bug: a Telegram payment is settled once captured, so a refund "
-                                       "the provider could not be reached for after the order closed is never "
-                                       "asked again")
 async def test_a_cancelled_invoice_order_is_refunded_by_reconcile_after_the_refund_api_was_down(world):
     order_id = await _paid_invoice_order(world)
     await world.deliver_update(0, False)
@@ -490,9 +480,6 @@ async def test_a_cancelled_invoice_order_is_refunded_by_reconcile_after_the_refu
     await world.check()  # money taken for a cancelled order went back
 
 
-@pytest.mark.xfail(strict=True, reason="journey bug: money Telegram took for an order that expired first is kept "
-                                       "as a voided payment, which reconcile reads as nothing taken, so a refund "
-                                       "that could not reach the provider is never asked again")
 async def test_an_invoice_paid_after_its_order_expired_is_refunded_by_reconcile_after_the_refund_api_was_down(world):
     order_id = await _paid_invoice_order(world)
     world.clock.advance(minutes=16)  # successful_payment late: the order expires unpaid first
@@ -503,8 +490,6 @@ async def test_an_invoice_paid_after_its_order_expired_is_refunded_by_reconcile_
     await world.check()
 
 
-@pytest.mark.xfail(strict=True, reason="journey bug: a second charge's id is recorded nowhere, so the owner is "
-                                       "told to give it back once per successful_payment Telegram repeats")
 async def test_a_second_charge_for_one_order_is_told_to_the_owner_once_however_often_telegram_repeats_it(world):
     order_id = await _paid_invoice_order(world)
     assert await world.pay_invoice(order_id)  # a second tap before the first successful_payment arrived
