@@ -36,3 +36,12 @@ async def engine(db, clock) -> Engine:
     await eng.start()
     await seed(eng)
     return eng
+
+
+@pytest.fixture
+async def yookassa():
+    """The fake YooKassa on loopback (tests/fakes/fake_yookassa.py)."""
+    from fake_yookassa import FakeYookassa
+
+    async with FakeYookassa() as fake:
+        yield fake

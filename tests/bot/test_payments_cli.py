@@ -4,11 +4,9 @@ refused with one line and changes nothing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from cli import vitrina
-from fake_yookassa import FakeYookassa
 from shop_fixtures import customer, seed
 
 from adapters.yookassa import YookassaProvider
@@ -17,12 +15,6 @@ from journey.engine import Engine
 from journey.model import CartLine
 from journey.states import PaymentStatus
 from storage.sqlite import SqliteDatabase
-
-
-@pytest.fixture
-async def yookassa() -> AsyncIterator[FakeYookassa]:
-    async with FakeYookassa() as fake:
-        yield fake
 
 
 @pytest.mark.slow

@@ -103,12 +103,6 @@ async def serve(db, clock, engine: Engine, yookassa: FakeYookassa, *, demo: bool
 
 
 @pytest.fixture
-async def yookassa() -> AsyncIterator[FakeYookassa]:
-    async with FakeYookassa() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def shop(db, clock, engine, yookassa) -> AsyncIterator[Shop]:
     async with serve(db, clock, engine, yookassa) as s:
         yield s

@@ -23,12 +23,6 @@ WEBHOOK = "/webhooks/yookassa"
 
 
 @pytest.fixture
-async def yookassa() -> AsyncIterator[FakeYookassa]:
-    async with FakeYookassa() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def paying(db, clock, engine, yookassa) -> AsyncIterator[Engine]:
     provider = YookassaProvider(yookassa.shop_id, yookassa.secret_key, yookassa.base_url)
     shop = Engine(db.uow, secret=engine.secret, owners=engine.owners, clock=clock, reader=db.reading,
