@@ -181,7 +181,8 @@ async def _apply(engine: Engine, payment_id: str, said: PaymentResult,
         elif theirs is PaymentStatus.CAPTURED:
             if ours in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED):
                 status = PaymentStatus.CAPTURED
-            if (closed or status is not PaymentStatus.CAPTURED) and said.refunded < intent.amount.amount:
+            owed = intent.amount.amount - max(intent.refunded, said.refunded) - intent.manual_refund
+            if (closed or status is not PaymentStatus.CAPTURED) and owed > 0:
                 follow = FollowUp.REFUND  # taken for an order that closed (or after we gave up on it)
         elif theirs is PaymentStatus.REFUNDED:
             if ours is PaymentStatus.CAPTURED:

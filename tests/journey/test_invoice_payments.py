@@ -261,3 +261,12 @@ async def test_packs_are_refused_outside_telegram_and_when_unknown(shop):
     with refused(ErrorCode.SETTING_INVALID):
         await shop.change_shop(OWNER, "packs", "500:0")
     assert [p.id for p in await shop.points_packs()] == ["500x50", "2000x180"]
+
+
+async def test_money_left_to_the_owner_is_not_asked_of_the_provider_again(shop, invoices, clock):
+    order_id, intent = await _invoice_order(shop)
+    await shop.cancel(GUEST, order_id)
+    await shop.invoice_paid(_paid(intent))  # taken after the order closed; this provider cannot refund
+    done = await shop.reconcile()
+    assert done.changed == 0 and (await shop.order_details(GUEST, order_id)).payment.settled
+    assert (await event_types(shop)).count("payment.refund_manual") == 1
