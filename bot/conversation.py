@@ -17,6 +17,7 @@ from journey.engine import Engine
 from journey.errors import DomainError, ErrorCode
 from journey.model import Order
 from journey.money import Money
+from journey.order_views import OrderView
 
 from . import chat
 from .chat import Route, Turn
@@ -145,13 +146,18 @@ class Conversation:
         return [Text(text, buttons)]
 
     async def repeat_confirm(self, turn: Turn) -> list[Reply]:
+        view = await self.place_repeat(turn)
+        return [await self._placed(turn, view.order)]
+
+    async def place_repeat(self, turn: Turn, provider: str = "counter") -> OrderView:
+        """Place the last order again from its confirmation's nonce (pressing twice places one order)."""
         nonce = turn.inbound.payload.get("id", "")
         order_id = nonce.partition(".")[0]
         lines = await self.engine.repeat_lines(turn.inbound.sender, order_id)
         last = (await self.engine.order_view(turn.inbound.sender, order_id)).order
-        view = await self.engine.place_order(turn.inbound.sender, lines, last.point_id, source="chat:repeat",
-                                             request_id=nonce)
-        return [await self._placed(turn, view.order)]
+        request_id = nonce if provider == "counter" else f"{nonce}.{provider}"
+        return await self.engine.place_order(turn.inbound.sender, lines, last.point_id, source="chat:repeat",
+                                             request_id=request_id, provider=provider)
 
     async def points(self, turn: Turn) -> list[Reply]:
         link = f"{self.public_url.rstrip('/')}/go/r{turn.profile.customer.referral_code}"

@@ -83,6 +83,11 @@ class Notifier:
         found = await self.engine.recipient(event.data.get("customer_id", ""), event.data.get("account", ""))
         return (found.to, found.language) if found else None
 
+    def _holds(self, provider: str) -> bool:
+        """Whether the provider holds the money until hand-over (taken when the staff give the order)."""
+        found = self.engine.providers.get(provider)
+        return found is not None and found.two_stage
+
     async def _point_and_zone(self, point_id: str) -> tuple[str, ZoneInfo]:
         shop = await self.engine.shop_view()
         return shop.point_name(point_id), shop.zone
@@ -128,10 +133,8 @@ class Notifier:
     async def paid(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
         """An online order is paid: the customer hears it, the staff get it as a new order now."""
         who = await self._customer(event)
-        held = event.data.get("provider") in self.engine.providers and \
-            self.engine.providers[event.data["provider"]].two_stage
-        told = [(who[0], Text(t(who[1], "n_held" if held else "n_paid", code=event.data["short_code"])))] \
-            if who else []
+        key = "n_held" if self._holds(event.data.get("provider", "")) else "n_paid"
+        told = [(who[0], Text(t(who[1], key, code=event.data["short_code"])))] if who else []
         return told + await self.placed(event)
 
     async def refunded(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
@@ -170,8 +173,7 @@ class Notifier:
         for chat in self.staff_chats:
             lang = "ru"
             payment = t(lang, "pay_counter" if notice.provider == "counter" else
-                        "board_held" if self.engine.providers.get(notice.provider, None) is not None
-                        and self.engine.providers[notice.provider].two_stage else "pay_online")
+                        "board_held" if self._holds(notice.provider) else "pay_online")
             text = t(lang, "board_new", code=notice.short_code, point=point, time=_hhmm(notice.pickup_at, zone),
                      table=t(lang, "board_table", table=table) if table else "", lines=lines,
                      total=notice.total.format(), payment=payment)

@@ -15,7 +15,7 @@ from journey.channels import Button, Channel, Invoice, Reply, Text
 from journey.errors import DomainError, ErrorCode
 from journey.model import Order, PaymentIntent
 from journey.order_views import OrderDetails
-from journey.paying import awaiting
+from journey.payments import awaiting
 
 from .chat import Turn, action
 from .texts import add_texts, t
@@ -43,12 +43,16 @@ def telegram_pays(conversation: Conversation, turn: Turn) -> bool:
     return turn.inbound.sender.channel == Channel.TELEGRAM and "telegram" in conversation.engine.providers
 
 
+def _payable(c: Conversation, order: Order, payment: PaymentIntent) -> bool:
+    """Whether the order still waits for its Telegram invoice to be paid."""
+    return payment.provider == "telegram" and awaiting(c.engine, payment) and order.status.is_open
+
+
 def pay_buttons(c: Conversation, lang: str, orders: list[OrderDetails]) -> Rows:
     """«Оплатить» for each order still waiting for its Telegram payment."""
     return tuple((Button(t(lang, "pay_order", code=d.order.short_code, total=d.order.total.format()), "pay",
                          {"id": d.order.id}),)
-                 for d in orders if d.payment is not None and d.payment.provider == "telegram"
-                 and awaiting(c.engine, d.payment) and d.order.status.is_open)
+                 for d in orders if d.payment is not None and _payable(c, d.order, d.payment))
 
 
 def order_invoice(lang: str, order: Order, intent: PaymentIntent) -> Invoice:
@@ -60,8 +64,7 @@ def order_invoice(lang: str, order: Order, intent: PaymentIntent) -> Invoice:
 @action("pay")
 async def pay(c: Conversation, turn: Turn) -> list[Reply]:
     view = await c.engine.order_view(turn.inbound.sender, turn.inbound.payload.get("id", ""))
-    if view.payment is None or view.payment.provider != "telegram" or not awaiting(c.engine, view.payment) \
-            or not view.order.status.is_open:
+    if view.payment is None or not _payable(c, view.order, view.payment):
         return [Text(t(turn.lang, "pay_nothing", code=view.order.short_code))]
     return [order_invoice(turn.lang, view.order, view.payment)]
 
@@ -71,12 +74,7 @@ async def repeat_and_pay(c: Conversation, turn: Turn) -> list[Reply]:
     """The last order again, paid by a Telegram invoice: placed first, then billed."""
     if not telegram_pays(c, turn):
         raise DomainError(ErrorCode.PAYMENT_PROVIDER_UNKNOWN)
-    nonce = turn.inbound.payload.get("id", "")
-    order_id = nonce.partition(".")[0]
-    lines = await c.engine.repeat_lines(turn.inbound.sender, order_id)
-    last = (await c.engine.order_view(turn.inbound.sender, order_id)).order
-    view = await c.engine.place_order(turn.inbound.sender, lines, last.point_id, source="chat:repeat",
-                                      request_id=f"{nonce}.tg", provider="telegram")
+    view = await c.place_repeat(turn, "telegram")
     assert view.payment is not None
     return [order_invoice(turn.lang, view.order, view.payment)]
 

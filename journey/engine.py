@@ -19,6 +19,7 @@ from . import (
     ordering,
     packs,
     paying,
+    payments,
     promo_codes,
     queries,
     reviews,
@@ -208,7 +209,7 @@ class Engine:
     check_invoice = paying.check_invoice
     invoice_paid = paying.invoice_paid
     refund = paying.refund
-    payment_methods = paying.available
+    payment_methods = payments.available
     # --- points packs for Telegram Stars (journey/packs.py)
     points_packs = packs.points_packs
     buy_pack = packs.buy_pack

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from .catalog import OpeningHours
 from .order_views import _load
 from .ordering import _close
-from .paying import PRE_CHECKOUT_GRACE, awaiting, give_back, release_stale_holds
+from .paying import PRE_CHECKOUT_GRACE, give_back, release_stale_holds
+from .payments import awaiting
 from .states import OrderStatus, PaymentStatus
 
 if TYPE_CHECKING:

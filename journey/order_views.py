@@ -12,6 +12,7 @@ from .channels import CustomerRef
 from .customers import staff_points
 from .errors import DomainError, ErrorCode
 from .model import CartLine, Order, PaymentIntent
+from .payments import awaiting
 from .ports import UnitOfWork
 
 if TYPE_CHECKING:
@@ -127,8 +128,6 @@ async def _queue(engine: Engine, uow: UnitOfWork, actor: CustomerRef, point_id: 
     if point_id is not None and point_id not in known:
         raise DomainError(ErrorCode.POINT_NOT_FOUND, point_id)
     wanted = [point_id] if point_id else [p for p in known if "*" in points or p in points]
-    from .paying import awaiting
-
     orders = [o for p in wanted for o in await uow.orders.open_at(p)
               if not awaiting(engine, await uow.payments.for_order(o.id))]  # unpaid online: not the staff's yet
     return sorted(orders, key=lambda o: (o.pickup_at, o.created_at))

@@ -24,6 +24,7 @@ from .ids import new_id
 from .model import CartLine, LedgerEntry, Order, PaymentIntent, Quote, ShopRules
 from .notices import NewOrderNotice
 from .order_views import OrderView, _load, _view, table_of
+from .payments import awaiting, check_method
 from .ports import Checkout, PaymentResult, UnitOfWork
 from .states import OrderStatus, PaymentStatus, ensure_transition
 
@@ -161,7 +162,7 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
     """
     from . import paying
 
-    payment_provider = paying.check_method(self, ref, provider)
+    payment_provider = check_method(self, ref, provider)
     if payment_provider.needs_email and not email:
         raise DomainError(ErrorCode.EMAIL_REQUIRED)
     now = self.now()
@@ -248,8 +249,6 @@ async def _staff_change(engine: Engine, actor: CustomerRef, order_id: str, targe
         order = await _load(uow, order_id)
         if "*" not in points and order.point_id not in points:
             raise DomainError(ErrorCode.NOT_STAFF)
-        from .paying import awaiting
-
         if awaiting(engine, await uow.payments.for_order(order.id)):  # not the staff's until it is paid
             raise DomainError(ErrorCode.PAYMENT_FAILED, "not paid yet")
         ensure_transition(order.status, target)
@@ -317,7 +316,7 @@ async def hand_over(self: Engine, actor: CustomerRef, *, order_id: str | None = 
         now = self.now()
         intent = await uow.payments.for_order(order.id)
         if intent is not None and intent.status is PaymentStatus.PENDING:
-            if paying.awaiting(self, intent):
+            if awaiting(self, intent):
                 raise DomainError(ErrorCode.PAYMENT_FAILED, "not paid yet")
             await uow.payments.set_status(intent.id, PaymentStatus.CAPTURED, now)  # money taken at the counter
             await self.emit(uow, _event(EventType.PAYMENT_CAPTURED, order, now, provider=intent.provider))

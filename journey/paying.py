@@ -19,7 +19,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from .audit import require_owner
-from .channels import Channel, CustomerRef, InvoicePayment
+from .channels import CustomerRef, InvoicePayment
 from .customers import require_staff
 from .errors import DomainError, ErrorCode
 from .events import EventType
@@ -28,7 +28,7 @@ from .money import Money
 from .notices import NewOrderNotice
 from .order_views import _load, table_of
 from .ordering import _close, _event
-from .ports import PaymentProvider, PaymentResult, PaymentUnavailable, UnitOfWork
+from .ports import PaymentResult, PaymentUnavailable, UnitOfWork
 from .states import ORDER_TRANSITIONS, OrderStatus, PaymentStatus, ensure_transition
 
 if TYPE_CHECKING:
@@ -41,8 +41,6 @@ HOLD_LIMIT = timedelta(days=7) - timedelta(hours=12)
 # Telegram takes the money seconds after the bot approves the pre-checkout: an order approved that
 # recently is not expired unpaid under the payment's feet.
 PRE_CHECKOUT_GRACE = timedelta(minutes=2)
-# the providers whose payments exist only inside Telegram
-TELEGRAM_ONLY = frozenset({"telegram", "stars"})
 EVENTS = {PaymentStatus.AUTHORIZED: EventType.PAYMENT_AUTHORIZED, PaymentStatus.CAPTURED: EventType.PAYMENT_CAPTURED,
           PaymentStatus.FAILED: EventType.PAYMENT_FAILED, PaymentStatus.VOIDED: EventType.PAYMENT_VOIDED,
           PaymentStatus.REFUNDED: EventType.PAYMENT_REFUNDED}
@@ -52,31 +50,6 @@ class FollowUp(Enum):
     NONE = "none"
     VOID = "void"  # a hold of an order that closed: release it
     REFUND = "refund"  # money taken for an order that closed: give the rest back
-
-
-def available(engine: Engine, channel: Channel | str | None = None) -> list[str]:
-    """The payment methods configured (``GET /api/config``), or those a customer in ``channel`` may choose:
-    the counter first, then the online ones, Telegram's only inside Telegram; ``stars`` (points packs) last."""
-    names = [*engine.providers, *(["stars"] if engine.stars is not None else [])]
-    return [name for name in names if channel is None or name not in TELEGRAM_ONLY or channel == Channel.TELEGRAM]
-
-
-def check_method(engine: Engine, ref: CustomerRef, name: str) -> PaymentProvider:
-    """The provider an order may be paid with, or ``payment_provider_unknown`` saying why not."""
-    if name == "stars":
-        raise DomainError(ErrorCode.PAYMENT_PROVIDER_UNKNOWN, "Telegram Stars pay for digital goods only")
-    provider = engine.provider(name)
-    if name in TELEGRAM_ONLY and ref.channel != Channel.TELEGRAM:
-        raise DomainError(ErrorCode.PAYMENT_PROVIDER_UNKNOWN, f"{name} is paid inside Telegram only")
-    return provider
-
-
-def awaiting(engine: Engine, intent: PaymentIntent | None) -> bool:
-    """Whether an order waits for its online payment: not shown to staff, not handed over, expires unpaid."""
-    if intent is None or intent.status is not PaymentStatus.PENDING:
-        return False
-    provider = engine.providers.get(intent.provider)
-    return provider is None or provider.online
 
 
 # --- applying what a provider says ----------------------------------------------------------------
@@ -380,7 +353,7 @@ async def check_invoice(self: Engine, payment: InvoicePayment) -> None:
 async def invoice_paid(self: Engine, payment: InvoicePayment) -> PaymentIntent | None:
     """Telegram's ``successful_payment``: the money is taken. Fulfilled once per charge id however often
     Telegram says it; for an order that closed meanwhile the money goes back (or the owner is told)."""
-    return await apply(self, payment.payload, PaymentResult(PaymentStatus.CAPTURED, refunded=0), charge=payment)
+    return await apply(self, payment.payload, PaymentResult(PaymentStatus.CAPTURED), charge=payment)
 
 
 # --- the owner ---------------------------------------------------------------------------------------
