@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from . import delivery
+from . import delivery, referrals
 from .channels import Channel, CustomerRef
 from .deeplinks import DeepLink, LinkKind
 from .errors import DomainError, ErrorCode
@@ -38,22 +38,24 @@ class Profile:
 
 
 async def find_or_create(engine: Engine, uow: UnitOfWork, ref: CustomerRef, link: DeepLink | None = None) -> Customer:
-    """The customer behind an account, created on first contact with its first-touch source."""
+    """The customer behind an account, created on first contact with its first-touch source; a friend's
+    referral link is recorded with it, or later while the customer is still new (journey/referrals.py)."""
     customer = await uow.customers.by_account(ref.channel, ref.external_id)
     if customer is not None:
+        if link is not None and link.kind is LinkKind.REFERRAL:
+            referral = await referrals.attribute(engine, uow, customer, link)
+            if referral is not None:
+                customer = replace(customer, referred_by=referral.referrer_id)
         return customer
     now = engine.now()
     customer = Customer(new_id("c"), ref.name, language_of(ref.language), link.label if link else "",
                         True, secrets.token_urlsafe(6).replace("-", "x").replace("_", "y"), None, now)
-    if link is not None and link.kind is LinkKind.REFERRAL:
-        referrer = await uow.customers.by_referral_code(link.code or "")
-        if referrer is not None:
-            customer.referred_by = referrer.id
     await uow.customers.add(customer)
     await uow.customers.add_account(Account(ref.channel, ref.external_id, customer.id, ref.name))
     await engine.emit(uow, DomainEvent(EventType.CUSTOMER_CREATED, {
         "customer_id": customer.id, "channel": ref.channel.value, "source": customer.source}, now))
-    return customer
+    referral = await referrals.attribute(engine, uow, customer, link)
+    return replace(customer, referred_by=referral.referrer_id) if referral is not None else customer
 
 
 async def identify(self: Engine, ref: CustomerRef, link: DeepLink | None = None) -> Customer:
@@ -74,14 +76,15 @@ async def record_visit(self: Engine, link: DeepLink, channel: Channel,
         return customer
 
 
-async def profile(self: Engine, ref: CustomerRef) -> Profile:
+async def profile(self: Engine, ref: CustomerRef, link: DeepLink | None = None) -> Profile:
     """Who this is, with linked accounts, points and staff rights; the customer is created on first contact
-    (only then is the write lock taken: most messages come from people we know)."""
+    (only then is the write lock taken: most messages come from people we know). ``link`` is what the Mini
+    App was opened with: a friend's referral is recorded with the customer (journey/referrals.py)."""
     found: Profile | None = None
     unreachable = False
     async with self.read() as uow:
         customer = await uow.customers.by_account(ref.channel, ref.external_id)
-        if customer is not None:
+        if customer is not None and not await referrals.may_attribute(uow, customer, link):
             found = await _profile(self, uow, customer)
             unreachable = bool(await uow.reachability.unreachable([ref.key]))
     if found is not None:
@@ -89,7 +92,7 @@ async def profile(self: Engine, ref: CustomerRef) -> Profile:
             await delivery.clear_unreachable(self, ref)
         return found
     async with self.uow() as uow:
-        return await _profile(self, uow, await find_or_create(self, uow, ref))
+        return await _profile(self, uow, await find_or_create(self, uow, ref, link))
 
 
 async def _profile(engine: Engine, uow: UnitOfWork, customer: Customer) -> Profile:
@@ -159,6 +162,7 @@ async def _redeem(self: Engine, ref: CustomerRef, code: str) -> Customer:
         if source.id == target.id:
             raise DomainError(ErrorCode.LINK_SAME_CUSTOMER)
         await uow.customers.merge(source.id, target.id)
+        await referrals.merged(self, uow, source.id, target.id)  # no inviting oneself through a second account
         await uow.customers.use_link_code(code)
         await self.emit(uow, DomainEvent(EventType.CUSTOMERS_LINKED, {
             "customer_id": target.id, "merged": source.id, "channel": ref.channel.value}, now))

@@ -14,6 +14,7 @@ from . import (
     delivery,
     dialogs,
     expiry,
+    groups,
     notices,
     order_views,
     ordering,
@@ -22,6 +23,7 @@ from . import (
     payments,
     promo_codes,
     queries,
+    referrals,
     reviews,
     setup,
     shop,
@@ -217,6 +219,15 @@ class Engine:
     check_pack = packs.check_pack
     pack_paid = packs.pack_paid
     refund_pack = packs.refund_pack
+    # --- referrals that hold (journey/referrals.py)
+    referral_summary = referrals.referral_summary
+    # --- group orders (journey/groups.py)
+    open_group = groups.open_group
+    group_view = groups.group_view
+    join_group = groups.join_group
+    close_group = groups.close_group
+    cancel_group = groups.cancel_group
+    close_due_groups = groups.close_due_groups
 
     recipient = notices.recipient
     new_order_notice = notices.new_order_notice

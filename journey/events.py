@@ -30,6 +30,18 @@ class EventType(str, Enum):
     VISIT_RECORDED = "visit.recorded"
     MENU_IMPORTED = "menu.imported"
     REVIEW_ADDED = "review.added"
+    # referrals that hold (journey/referrals.py)
+    REFERRAL_JOINED = "referral.joined"  # a new customer came by a friend's link
+    REFERRAL_REWARDED = "referral.rewarded"  # the friend's first pickup paid the bonus (to the inviter within the cap)
+    REFERRAL_VOIDED = "referral.voided"  # the same person after all (linked accounts), or invited twice
+    # group orders (journey/groups.py)
+    GROUP_OPENED = "group.opened"
+    GROUP_JOINED = "group.joined"  # a member added or replaced their lines
+    GROUP_REACHED = "group.reached"  # the members with lines reached the goal: once per group
+    GROUP_CLOSED = "group.closed"  # counted, the discount decided
+    GROUP_ORDERED = "group.ordered"  # its orders placed
+    GROUP_CANCELLED = "group.cancelled"
+    GROUP_EXPIRED = "group.expired"
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,6 +171,13 @@ class ShopRules:
     referral_bonus: int = 10000  # points for both when the friend's first order is picked up
     timezone: str = "Europe/Moscow"
     stars_packs: str = ""  # points sold for Telegram Stars: "500:50,2000:180" (points:stars, comma-separated)
+    # referrals that hold: friends one inviter is rewarded for per calendar month (0: no cap); beyond it
+    # the friend still gets the bonus
+    referral_monthly_cap: int = 10
+    # group orders (journey/groups.py): the discount for everyone once this many people added their lines
+    group_min_people: int = 3
+    group_percent: int = 10
+    group_window_minutes: int = 30  # how long friends may join after the group is opened
 
     @classmethod
     def from_mapping(cls, values: dict[str, str]) -> ShopRules:

@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from . import pickup, pricing
+from . import pickup, pricing, referrals
 from .catalog import PickupPoint
 from .channels import CustomerRef
 from .customers import find_or_create, require_staff, staff_points
+from .deeplinks import DeepLink
 from .errors import DomainError, ErrorCode
 from .events import DomainEvent, EventType
 from .ids import new_id
@@ -119,7 +120,7 @@ async def pickup_slots(self: Engine, point_id: str, now: datetime | None = None)
 
 
 async def _quote(engine: Engine, uow: UnitOfWork, customer_id: str, cart: Sequence[CartLine],
-                 promo_code: str | None, points: int) -> tuple[Quote, ShopRules]:
+                 promo_code: str | None, points: int, *, group_percent: int = 0) -> tuple[Quote, ShopRules]:
     rules = await engine.rules(uow)
     items = await uow.catalog.items_by_id(line.item_id for line in cart)
     promo = None
@@ -128,7 +129,8 @@ async def _quote(engine: Engine, uow: UnitOfWork, customer_id: str, cart: Sequen
         promo = pricing.check_promo(await uow.promos.get(code), code, engine.now(),
                                     await uow.promos.uses_by(code, customer_id))
     balance = await uow.loyalty.balance(customer_id)
-    return pricing.quote(items, cart, rules, promo=promo, balance=balance, points=points), rules
+    return pricing.quote(items, cart, rules, promo=promo, balance=balance, points=points,
+                         group_percent=group_percent), rules
 
 
 async def _within_open_limit(uow: UnitOfWork, customer_id: str, rules: ShopRules) -> None:
@@ -152,13 +154,17 @@ async def quote(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], *, pro
 async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], point_id: str, *,
                       pickup_at: datetime | None = None, promo_code: str | None = None, points: int = 0,
                       provider: str = "counter", source: str = "", request_id: str | None = None,
-                      return_url: str = "", email: str = "") -> OrderView:
+                      return_url: str = "", email: str = "", group_percent: int = 0,
+                      link: DeepLink | None = None) -> OrderView:
     """Price on the server, reserve stock, spend points, create the order and its payment intent; an online
     payment is then started with its provider, and the order waits for it hidden from the staff.
 
     ``request_id`` makes a retried request return the first order instead of placing a second one.
     ``return_url`` (the order's id is appended) is where a provider's page sends the customer back;
     ``email`` receives the receipt when the provider sends receipts.
+    ``group_percent``: a group order's discount, decided by journey/groups.py when the group closed.
+    ``link``: the start parameter the Mini App was opened with; a first touch (a friend's referral) is
+    recorded with the customer.
     """
     from . import paying
 
@@ -170,9 +176,9 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
         key = f"req:{ref.key}:{request_id}" if request_id else None
         if key and (existing := await uow.payments.by_idempotency_key(key)):
             return await _view(self, uow, existing.order_id)
-        customer = await find_or_create(self, uow, ref)
+        customer = await find_or_create(self, uow, ref, link)
         point = await _point(uow, point_id)
-        q, rules = await _quote(self, uow, customer.id, cart, promo_code, points)
+        q, rules = await _quote(self, uow, customer.id, cart, promo_code, points, group_percent=group_percent)
         await _within_open_limit(uow, customer.id, rules)
         when = _pickup_time(point, rules, now, pickup_at)
         stock = await uow.catalog.stock(point.id)
@@ -334,11 +340,7 @@ async def _earn(engine: Engine, uow: UnitOfWork, order: Order, now: datetime, ru
     if earned:
         await uow.loyalty.add(LedgerEntry(order.customer_id, earned, "earn", order.id, now))
         await engine.emit(uow, _event(EventType.POINTS_EARNED, order, now, points=earned))
-    customer = await uow.customers.get(order.customer_id)
-    if (customer and customer.referred_by and rules.referral_bonus
-            and await uow.orders.count_for_customer(customer.id, OrderStatus.PICKED_UP) == 1):
-        for who in (customer.id, customer.referred_by):  # the friend's first order rewards both
-            await uow.loyalty.add(LedgerEntry(who, rules.referral_bonus, "referral", order.id, now))
+    await referrals.reward(engine, uow, order, now, rules)  # the friend's first pickup rewards both
 
 
 async def cancel(self: Engine, actor: CustomerRef, order_id: str, reason: str = "") -> Order:

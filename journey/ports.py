@@ -18,6 +18,7 @@ from .catalog import Category, Item, PickupPoint
 from .channels import Capabilities, Channel, CustomerRef, LandingLink, Launch, Reply, Route
 from .dialogs import Dialog
 from .events import DomainEvent
+from .group_model import Group, GroupMember  # group orders
 from .model import (
     Account,
     Customer,
@@ -32,6 +33,7 @@ from .model import (
 )
 from .money import Money
 from .photos import Media
+from .referrals import Referral  # referrals that hold
 from .states import OrderStatus, PaymentStatus
 from .stats import CustomerTotal, OrderCount, StatsChart, TopItem, VisitCount
 
@@ -125,6 +127,27 @@ class PackRepository(Protocol):
     async def by_charge_id(self, charge_id: str) -> PackPurchase | None: ...
     async def update(self, purchase: PackPurchase) -> None:
         """Write its status, charge id and time."""
+        ...
+
+
+class ReferralRepository(Protocol):
+    """Referrals that hold: one live (not void) invitation per invitee."""
+
+    async def add(self, referral: Referral) -> None: ...
+    async def update(self, referral: Referral) -> None:
+        """Write its status, order, points and times."""
+        ...
+    async def for_invitee(self, invitee_id: str) -> list[Referral]:
+        """Every invitation of this person, void ones too, oldest first."""
+        ...
+    async def of_referrer(self, referrer_id: str) -> list[Referral]:
+        """The friends this customer invited, newest first."""
+        ...
+    async def rewarded_since(self, referrer_id: str, since: datetime) -> int:
+        """How many friends paid this inviter a bonus since then (voided ones not counted)."""
+        ...
+    async def reassign(self, source_id: str, target_id: str) -> None:
+        """Two customers merged: every invitation of ``source_id``, either side, now names ``target_id``."""
         ...
 
 
@@ -363,6 +386,27 @@ class Outbox(Protocol):
         ...
 
 
+class GroupRepository(Protocol):
+    """Group orders (journey/groups.py): the group and its members' lines."""
+
+    async def add(self, group: Group) -> None: ...
+    async def get(self, group_id: str) -> Group | None: ...
+    async def by_code(self, code: str) -> Group | None: ...
+    async def update(self, group: Group) -> None:
+        """Write its status, when and why it closed, whether it was discounted, the organiser's order."""
+        ...
+    async def members(self, group_id: str) -> list[GroupMember]:
+        """In the order they first joined."""
+        ...
+    async def save_member(self, member: GroupMember) -> None:
+        """Add a member, or replace the lines of one already there (their first join time stays)."""
+        ...
+    async def set_member_order(self, group_id: str, customer_id: str, order_id: str) -> None: ...
+    async def due(self, now: datetime) -> list[str]:
+        """Groups still open past their window, and groups closed whose orders are not all placed yet."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow:`` commits on a clean exit and rolls back on an exception."""
 
@@ -405,6 +449,13 @@ class UnitOfWork(Protocol):
     def stats(self) -> StatsQueries: ...
     @property
     def broadcasts(self) -> BroadcastRepository: ...
+    # referrals that hold
+    @property
+    def referrals(self) -> ReferralRepository: ...
+
+    # group orders
+    @property
+    def groups(self) -> GroupRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type, exc, tb) -> None: ...

@@ -144,6 +144,17 @@ SETTINGS = (
     Setting("limit", "max_open_orders",
             _whole(0, 100, "Незабранных заказов у покупателя (0 — без ограничения)",
                    "Open orders per customer (0: no limit)")),
+    # group orders (journey/groups.py)
+    Setting("group_people", "group_min_people",
+            _whole(2, 50, "Сколько человек нужно для скидки группы", "People a group needs for its discount")),
+    Setting("group_percent", "group_percent",
+            _whole(0, 90, "Скидка группы, %", "The group discount, %", percent=True)),
+    Setting("group_minutes", "group_window_minutes",
+            _whole(5, 1440, "Минут на сбор группы", "Minutes friends have to join a group")),
+    # referrals that hold (journey/referrals.py)
+    Setting("referral_cap", "referral_monthly_cap",
+            _whole(0, 1000, "Бонусов за друзей одному пригласившему в месяц (0 — без ограничения)",
+                   "Friends one customer is rewarded for per month (0: no cap)")),
 )
 _BY_NAME = {s.key: s for s in SETTINGS} | {s.field: s for s in SETTINGS} | {"timezone": SETTINGS[2]}
 

@@ -271,3 +271,61 @@ class Config(Answer):
                                             "telegram and stars (inside Telegram only; stars for digital goods)")
     receipt_email: bool = Field(description="an online payment needs an e-mail for its receipt (54-FZ)")
     public_url: str
+
+
+# referrals that hold (GET /api/me/referrals)
+class ReferredFriend(Answer):
+    name: str = Field(description="the friend's first name only")
+    joined_at: Time
+    status: Literal["pending", "rewarded", "capped", "void"] = Field(
+        description="pending: their first pickup is ahead; rewarded: both got the bonus; capped: the friend "
+                    "got it, the inviter had reached the month's cap; void: not a new person after all")
+    points: int = Field(description="what the inviter got for this friend")
+
+
+class Referrals(Answer):
+    code: str
+    link: str = Field(description="the invitation link (a QR landing page that opens the shop anywhere)")
+    bonus: int = Field(description="points each side gets when the friend picks up their first order")
+    monthly_cap: int = Field(description="friends an inviter is rewarded for per calendar month; 0: no cap")
+    left_this_month: int | None = Field(description="rewards left this month; null: no cap")
+    friends: list[ReferredFriend] = Field(description="newest first")
+    invited: int = Field(description="friends who came by the link (not voided)")
+    rewarded: int = Field(description="friends who brought the inviter points")
+    points: int = Field(description="points the inviter got for friends")
+
+
+# group orders (/api/groups)
+class GroupMember(Answer):
+    name: str = Field(description="the member's first name only")
+    me: bool = Field(description="the caller")
+    organiser: bool
+    lines: list[OrderLine] = Field(description="priced by the server, with the group's discount once reached")
+    subtotal: Money | None = Field(description="null when a line is no longer on the menu")
+    discount: Money | None
+    total: Money | None
+
+
+class Group(Answer):
+    code: str
+    start: str = Field(description="the start parameter that opens it: j<code>")
+    link: str = Field(description="<PUBLIC_URL>/go/j<code>: opens the shop in Telegram, VK or the browser")
+    status: Literal["open", "closed", "ordered", "cancelled", "expired"]
+    reason: str = Field(description="why it was cancelled or expired: organiser, empty, or the refusal's error code")
+    point: OrderPoint
+    pickup_at: Time | None = Field(description="null: as soon as the orders can be ready once it closes")
+    payer: Literal["organiser", "each"] = Field(
+        description="organiser: one order with everyone's lines, paid by the organiser; each: one order per "
+                    "member, paid at the counter")
+    payment: str = Field(description="how the organiser pays (payer organiser); counter for each")
+    min_people: int = Field(description="members with lines needed for the discount")
+    percent: int = Field(description="the discount for everyone once min_people joined")
+    joined: int = Field(description="members with lines")
+    reached: bool = Field(description="the goal is reached (once closed: whether the discount was applied)")
+    joinable: bool = Field(description="open and within its window: lines may be added")
+    closes_at: Time
+    seconds_left: int = Field(description="until the window ends; 0 once it has")
+    organiser: bool = Field(description="the caller opened it (and may close or cancel it)")
+    member: bool = Field(description="the caller has lines in it")
+    members: list[GroupMember] = Field(description="in the order they joined")
+    my_order: str | None = Field(description="the caller's order once placed (payer organiser: the organiser's)")

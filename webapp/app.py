@@ -11,10 +11,10 @@ from journey.engine import Engine
 from journey.errors import DomainError, ErrorCode
 from journey.ports import QrRenderer
 
-from . import landing, openapi, views_customer, views_orders, views_staff
-from .auth import authenticate
+from . import landing, openapi, views_customer, views_groups, views_orders, views_referrals, views_staff
+from .auth import authenticate, with_start
 from .config import CONFIG, ENGINE, MENU_CACHE, QR, WebappConfig
-from .views import LAUNCH, error, internal_error
+from .views import LAUNCH, START_HEADER, error, internal_error
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -44,7 +44,8 @@ def create_app(engine: Engine, config: WebappConfig, qr: QrRenderer) -> web.Appl
 
 
 def setup_routes(app: web.Application) -> None:
-    for module in (views_customer, views_orders, views_staff, openapi, landing):
+    for module in (views_customer, views_orders, views_staff, openapi, landing, views_referrals,
+                   views_groups):  # group orders
         app.router.add_routes(module.routes)
 
 
@@ -116,8 +117,9 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     """Every matched /api route but the public ones needs verified launch data (else 401)."""
     if (request.path.startswith("/api/") and request.path not in PUBLIC_API
             and request.match_info.http_exception is None):
-        request[LAUNCH] = authenticate(request.headers.get("Authorization"), request.app[CONFIG],
-                                       request.app[ENGINE].now(), request.headers.get("Accept-Language", ""))
+        launch = authenticate(request.headers.get("Authorization"), request.app[CONFIG],
+                              request.app[ENGINE].now(), request.headers.get("Accept-Language", ""))
+        request[LAUNCH] = with_start(launch, request.headers.get(START_HEADER))  # referrals that hold
     return await handler(request)
 
 

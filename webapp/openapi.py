@@ -13,14 +13,28 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from . import answers as a
-from .bodies import BODIES, CartBody, LanguageBody, LinkBody, MessagesBody, OrderBody, PickupBody, ReviewBody, VisitBody
+from .bodies import (
+    BODIES,
+    CartBody,
+    GroupLinesBody,
+    GroupOpenBody,
+    LanguageBody,
+    LinkBody,
+    MessagesBody,
+    OrderBody,
+    PickupBody,
+    ReviewBody,
+    VisitBody,
+)
 
 routes = web.RouteTableDef()
 Json = dict[str, Any]
 REF = "#/components/schemas/{model}"
 ANSWERS: tuple[type[a.Answer], ...] = (
     a.Config, a.Me, a.Messages, a.Packs, a.PackInvoice, a.Visit, a.Points, a.PickupTimes, a.Menu, a.Reviews,
-    a.Review, a.Quote, a.Order, a.Orders, a.Repeat, a.LinkCode, a.Error)
+    a.Review, a.Quote, a.Order, a.Orders, a.Repeat, a.LinkCode, a.Error,
+    a.Referrals,  # referrals that hold
+    a.Group)  # group orders
 ID = {"type": "string", "minLength": 1, "maxLength": 64}
 # what any /api call may be refused with; an operation adds what only it can answer
 REFUSALS = {400: "bad input", 401: "bad or stale launch data", 403: "not allowed", 404: "not found",
@@ -59,6 +73,7 @@ PATHS: Json = {
     "/api/openapi.json": {"get": op("This document", {"type": "object"}, public=True)},
     "/api/me": {"get": op("The calling customer", a.Me),
                 "patch": op("Choose the language", a.Me, body=LanguageBody)},
+    "/api/me/referrals": {"get": op("My invitation: the link, the bonus, the cap, the friends", a.Referrals)},
     "/api/me/messages": {"post": op("Record whether the customer allows the shop's messages", a.Messages,
                                     body=MessagesBody)},
     "/api/points": {"get": op("Pickup points", a.Points)},
@@ -90,6 +105,15 @@ PATHS: Json = {
     "/api/staff/lookup": {"post": op("What a scanned or typed code belongs to (staff)", a.Order,
                                      body=PickupBody)},
     "/api/staff/handover": {"post": op("Hand the order over (staff)", a.Order, body=PickupBody)},
+    # group orders
+    "/api/groups": {"post": op("Open a group order (the caller's lines may be none)", a.Group, body=GroupOpenBody,
+                               status=201)},
+    "/api/groups/{code}": {"get": op("A group order, as the caller sees it", a.Group, params=("code",))},
+    "/api/groups/{code}/lines": {"post": op("Add (or replace) the caller's lines while the group is open", a.Group,
+                                            body=GroupLinesBody, params=("code",))},
+    "/api/groups/{code}/close": {"post": op("Close it and place its orders (the organiser)", a.Group,
+                                            params=("code",))},
+    "/api/groups/{code}/cancel": {"post": op("Call it off (the organiser)", a.Group, params=("code",))},
 }
 
 

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from journey.channels import CustomerRef
 from journey.customers import language_of
+from journey.deeplinks import DeepLink, parse_start
 from journey.engine import Engine
 from journey.errors import DomainError, ErrorCode
 from journey.ports import QrRenderer
@@ -20,6 +21,7 @@ from .bodies import Body
 from .config import CONFIG, ENGINE, QR, WebappConfig
 
 LAUNCH = web.RequestKey("launch", Launch)
+START_HEADER = "X-Vitrina-Start"  # the launch's start parameter, sent by the front end on every call
 B = TypeVar("B", bound=Body)
 # UTF-8 and no spaces: the same JSON in a third fewer bytes than json.dumps' default, which writes a
 # Cyrillic letter as \uXXXX (6 bytes, in UTF-8 2): the demo menu 30 -> 19 KB, so gzip, which every WebView
@@ -50,6 +52,11 @@ def caller(request: web.Request) -> CustomerRef:
 
 def launch(request: web.Request) -> Launch:
     return request[LAUNCH]
+
+
+def start_link(request: web.Request) -> DeepLink | None:
+    """What the Mini App was opened with: Telegram's signed start parameter, else ``X-Vitrina-Start``."""
+    return parse_start(request[LAUNCH].start_param)
 
 
 def reply(data: Any, status: int = 200) -> web.Response:

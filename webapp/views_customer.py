@@ -8,7 +8,7 @@ from journey.channels import Channel
 from . import serialize
 from .bodies import LanguageBody, LinkBody, MessagesBody, VisitBody
 from .config import MENU_CACHE
-from .views import body, caller, config, dumps, engine, query_id, reply, reply_bytes
+from .views import body, caller, config, dumps, engine, query_id, reply, reply_bytes, start_link
 
 routes = web.RouteTableDef()
 
@@ -23,7 +23,8 @@ async def get_config(request: web.Request) -> web.Response:
 
 
 async def _me(request: web.Request) -> web.Response:
-    profile = await engine(request).profile(caller(request))
+    # the launch's start parameter: a friend's referral is recorded with the account, whichever call is first
+    profile = await engine(request).profile(caller(request), start_link(request))
     return reply(serialize.me(profile, config(request).base_url))
 
 

@@ -35,7 +35,7 @@ async def post_order(request: web.Request) -> web.Response:
     view = await engine(request).place_order(
         caller(request), wanted.cart(), wanted.point, pickup_at=wanted.pickup_at, promo_code=wanted.promo,
         points=wanted.points, provider=wanted.payment, source=start.label if start else "",
-        request_id=wanted.request_id, return_url=_return_url(request), email=wanted.email or "")
+        request_id=wanted.request_id, return_url=_return_url(request), email=wanted.email or "", link=start)
     return reply(await present(request, view.order.id), 201)
 
 

@@ -6,9 +6,11 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Self
 
 from .broadcasts import SqliteBroadcasts
+from .groups import SqliteGroups  # group orders
 from .media import SqliteMedia
 from .outbox import SqliteOutbox, SqliteReachability, SqliteUpdates
 from .owner import SqliteAudit, SqliteDialogs
+from .referrals import SqliteReferrals  # referrals that hold
 from .repositories import (
     SqliteCatalog,
     SqliteCustomers,
@@ -88,6 +90,8 @@ class SqliteUnitOfWork:
         self.media = SqliteMedia(conn)
         self.stats = SqliteStats(conn)
         self.broadcasts = SqliteBroadcasts(conn)
+        self.referrals = SqliteReferrals(conn)  # referrals that hold
+        self.groups = SqliteGroups(conn)  # group orders
         self._token = _open.set({**open_now, self._readonly: (task, self)})
         return self
 

@@ -1,0 +1,75 @@
+"""The storage contract of referrals: one live invitation per invitee, what the cap counts, merging."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from storage_data import NOON, add_customer
+
+from journey.errors import DomainError
+from journey.referrals import Referral, ReferralStatus
+
+
+def invitation(n: int, invitee: str, referrer: str, minutes: int = 0) -> Referral:
+    at = NOON + timedelta(minutes=minutes)
+    return Referral(f"ref_{n}", invitee, referrer, f"code{n}", ReferralStatus.PENDING, at, at)
+
+
+@pytest.fixture
+async def people(uow_factory):
+    for n in range(1, 5):
+        await add_customer(uow_factory, n)
+    return uow_factory
+
+
+async def test_an_invitation_is_stored_and_read_back_whole(people):
+    first = invitation(1, "c_2", "c_1")
+    async with people() as uow:
+        await uow.referrals.add(first)
+    rewarded = replace(first, status=ReferralStatus.REWARDED, order_id="o_1", invitee_points=100,
+                       referrer_points=100, updated_at=NOON + timedelta(hours=1), rewarded_at=NOON + timedelta(hours=1))
+    async with people() as uow:
+        await uow.referrals.update(rewarded)
+    async with people.reading() as uow:
+        assert await uow.referrals.for_invitee("c_2") == [rewarded]
+        assert await uow.referrals.of_referrer("c_1") == [rewarded]
+        assert await uow.referrals.for_invitee("c_1") == [] and await uow.referrals.of_referrer("c_2") == []
+
+
+async def test_one_live_invitation_per_invitee(people):
+    async with people() as uow:
+        await uow.referrals.add(invitation(1, "c_2", "c_1"))
+    with pytest.raises(DomainError):
+        async with people() as uow:
+            await uow.referrals.add(invitation(2, "c_2", "c_3"))
+    async with people() as uow:  # a void one does not count
+        await uow.referrals.update(replace(invitation(1, "c_2", "c_1"), status=ReferralStatus.VOID))
+        await uow.referrals.add(invitation(2, "c_2", "c_3", minutes=1))
+    async with people.reading() as uow:
+        assert [r.status for r in await uow.referrals.for_invitee("c_2")] == [ReferralStatus.VOID,
+                                                                             ReferralStatus.PENDING]
+
+
+async def test_the_cap_counts_rewarded_friends_since_then(people):
+    month = NOON.replace(day=1, hour=0)
+    async with people() as uow:
+        for n, (invitee, status, at) in enumerate([("c_2", ReferralStatus.REWARDED, NOON),
+                                                   ("c_3", ReferralStatus.CAPPED, NOON),
+                                                   ("c_4", ReferralStatus.REWARDED, month - timedelta(days=2))]):
+            await uow.referrals.add(replace(invitation(n, invitee, "c_1"), status=status, rewarded_at=at))
+    async with people.reading() as uow:
+        assert await uow.referrals.rewarded_since("c_1", month) == 1
+        assert await uow.referrals.rewarded_since("c_1", month - timedelta(days=3)) == 2
+        assert await uow.referrals.rewarded_since("c_2", month) == 0
+
+
+async def test_reassign_moves_both_sides(people):
+    async with people() as uow:
+        await uow.referrals.add(invitation(1, "c_2", "c_1"))
+        await uow.referrals.add(invitation(2, "c_3", "c_2", minutes=1))
+        await uow.referrals.reassign("c_2", "c_4")
+    async with people.reading() as uow:
+        assert [r.id for r in await uow.referrals.for_invitee("c_4")] == ["ref_1"]
+        assert [r.id for r in await uow.referrals.of_referrer("c_4")] == ["ref_2"]
+        assert await uow.referrals.for_invitee("c_2") == [] and await uow.referrals.of_referrer("c_2") == []
