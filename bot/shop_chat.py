@@ -37,6 +37,10 @@ add_texts({
                      "(points:stars)"),
     "shop_k_limit": ("Незабранных заказов у покупателя (0 — без ограничения)",
                      "Open orders per customer (0: no limit)"),
+    # group orders
+    "shop_k_group_people": ("Групповой заказ: человек для скидки", "Group order: people for the discount"),
+    "shop_k_group_percent": ("Групповой заказ: скидка, %", "Group order: discount, %"),
+    "shop_k_group_minutes": ("Групповой заказ: минут на сбор", "Group order: minutes to join"),
     "shop_how": ("Изменить: /shop <настройка> <значение>, например\n/shop name Кофейня на Пушкина\n"
                  "/shop description Варим кофе с 2010 года («-» — без описания)\n/shop zone Europe/Moscow\n"
                  "/shop earn 5 · /shop cap 30 · /shop unpaid 15 · /shop accept 30 · /shop referral 100 · "

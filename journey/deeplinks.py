@@ -16,6 +16,8 @@ class LinkKind(str, Enum):
     GIFT = "gift"  # g<code>
     SOURCE = "source"  # s<source>: campaign or map listing
     UNKNOWN = "unknown"  # recorded, never fatal
+    # group orders (journey/groups.py)
+    GROUP = "group"  # j<code>: join a group order
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,8 @@ class DeepLink:
                 return f"gift:{self.code}"
             case LinkKind.SOURCE:
                 return str(self.source)
+            case LinkKind.GROUP:
+                return f"group:{self.code}"
         return f"unknown:{self.raw[:64]}"
 
 
@@ -50,6 +54,7 @@ _RULES = (
     (re.compile(r"^r(?P<code>[A-Za-z0-9_-]{1,63})$"), LinkKind.REFERRAL),
     (re.compile(r"^g(?P<code>[A-Za-z0-9_-]{1,63})$"), LinkKind.GIFT),
     (re.compile(r"^s(?P<source>[A-Za-z0-9_-]{1,63})$"), LinkKind.SOURCE),
+    (re.compile(r"^j(?P<code>[A-Za-z0-9_-]{1,63})$"), LinkKind.GROUP),  # group orders
 )
 
 

@@ -63,6 +63,11 @@ class ErrorCode(str, Enum):
     PROMO_EXISTS = "promo_exists"
     PROMO_ENDED = "promo_ended"
     ACCOUNT_INVALID = "account_invalid"
+    # group orders (journey/groups.py)
+    GROUP_NOT_FOUND = "group_not_found"
+    GROUP_CLOSED = "group_closed"
+    GROUP_NOT_ORGANISER = "group_not_organiser"
+    GROUP_EMPTY = "group_empty"
 
     @property
     def http_status(self) -> int:
@@ -112,6 +117,9 @@ _STATUS = {
     ErrorCode.POINT_INVALID: 400,
     ErrorCode.PROMO_INVALID: 400,
     ErrorCode.ACCOUNT_INVALID: 400,
+    # group orders
+    ErrorCode.GROUP_NOT_FOUND: 404,
+    ErrorCode.GROUP_NOT_ORGANISER: 403,
 }
 
 _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -192,6 +200,15 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.PROMO_ENDED: ("Этот промокод уже завершён.", "This promo code has been ended already."),
     ErrorCode.ACCOUNT_INVALID: ("Аккаунт не понятен: пишите канал:id, например telegram:123456.",
                                 "Account not understood: write channel:id, e.g. telegram:123456."),
+    # group orders
+    ErrorCode.GROUP_NOT_FOUND: ("Групповой заказ не найден: проверьте ссылку.",
+                                "Group order not found: check the link."),
+    ErrorCode.GROUP_CLOSED: ("Групповой заказ уже закрыт: добавить или изменить в нём ничего нельзя.",
+                             "This group order is closed: nothing can be added or changed in it."),
+    ErrorCode.GROUP_NOT_ORGANISER: ("Это может сделать только тот, кто собрал групповой заказ.",
+                                    "Only the one who opened the group order can do this."),
+    ErrorCode.GROUP_EMPTY: ("В групповом заказе ещё ничего нет: заказывать нечего.",
+                            "Nobody has added anything to the group order yet: there is nothing to order."),
 }
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .catalog import OpeningHours
+from .groups import close_due_groups
 from .order_views import _load
 from .ordering import _close
 from .paying import PRE_CHECKOUT_GRACE, give_back, release_stale_holds
@@ -82,4 +83,5 @@ async def expire_due(self: Engine) -> list[str]:
                 expired.append(order_id)
     for order_id in expired:
         await give_back(self, order_id)
+    await close_due_groups(self)  # group orders whose window ended (journey/groups.py)
     return expired + await release_stale_holds(self)

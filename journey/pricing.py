@@ -74,8 +74,9 @@ def check_promo(promo: Promo | None, code: str, now: datetime, uses_by_customer:
 
 
 def quote(items: Mapping[str, Item], cart: Sequence[CartLine], rules: ShopRules, *,
-          promo: Promo | None = None, balance: int = 0, points: int = 0) -> Quote:
-    """Price a cart. ``promo`` has been checked already; ``points`` are what the customer asks to spend."""
+          promo: Promo | None = None, balance: int = 0, points: int = 0, group_percent: int = 0) -> Quote:
+    """Price a cart. ``promo`` has been checked already; ``points`` are what the customer asks to spend;
+    ``group_percent`` is a group order's discount (journey/groups.py), on top of a promo, never over the subtotal."""
     if not cart:
         raise DomainError(ErrorCode.EMPTY_CART)
     if len(cart) > MAX_LINES:
@@ -94,6 +95,9 @@ def quote(items: Mapping[str, Item], cart: Sequence[CartLine], rules: ShopRules,
     currency = currencies.pop()
     subtotal = Money(sum(l.total.amount for l in lines), currency)
     discount = promo_discount(promo, subtotal) if promo else Money.zero(currency)
+    if group_percent:  # group orders: the percent of the whole subtotal, like a promo's, rounded the same way
+        discount = Money(min(subtotal.amount, discount.amount + ceil_percent(subtotal.amount, group_percent)),
+                         currency)
     payable = subtotal.amount - discount.amount
     # points never pay more than is payable, whatever share the owner allows
     cap = min(balance, payable, ceil_percent(payable, rules.redeem_cap_percent))

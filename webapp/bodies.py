@@ -105,5 +105,23 @@ class PickupBody(Body):
         return self
 
 
+# group orders: the lines are ids and quantities only, like a cart's
+class GroupLinesBody(Body):
+    lines: Annotated[list[CartLineBody], Field(max_length=MAX_LINES)]
+
+    def cart(self) -> list[CartLine]:
+        return [line.to_line() for line in self.lines]
+
+
+class GroupOpenBody(GroupLinesBody):
+    point: Id
+    payer: Literal["organiser", "each"] = "organiser"
+    payment: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,32}$")] = "counter"
+    pickup_at: AwareDatetime | None = None
+    email: Annotated[str, StringConstraints(
+        pattern=r"^[^@\x00-\x20\x7f]{1,64}@[^@\x00-\x20\x7f]{1,190}\.[^@\x00-\x20\x7f]{2,63}$")] | None = None
+
+
 BODIES: tuple[type[Body], ...] = (CartBody, OrderBody, VisitBody, LanguageBody, ReviewBody, LinkBody, PickupBody,
-                                  MessagesBody)
+                                  MessagesBody,
+                                  GroupLinesBody, GroupOpenBody)  # group orders

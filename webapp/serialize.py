@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from journey.catalog import Category, Item, PickupPoint
 from journey.customers import Profile
 from journey.deeplinks import DeepLink
+from journey.groups import GroupView
+from journey.groups import link as group_link
 from journey.model import CartLine, LinkCode, OrderLine, PaymentIntent, Quote, Review, ShopRules
 from journey.money import Money
 from journey.order_views import OrderDetails
@@ -180,3 +182,21 @@ def link_code(code: LinkCode) -> Json:
 
 def error(code: str, message: str, detail: str = "") -> Json:
     return _json(a.Error(error=code, message=message, detail=detail or None))
+
+
+# group orders
+def group(v: GroupView, base_url: str) -> Json:
+    g = v.group
+    start = group_link(g).raw
+    members = [a.GroupMember(name=m.member.name, me=m.member.customer_id == v.caller_id, organiser=m.organiser,
+                             lines=[_line(l) for l in m.quote.lines] if m.quote else [],
+                             subtotal=_money(m.quote.subtotal) if m.quote else None,
+                             discount=_money(m.quote.discount) if m.quote else None,
+                             total=_money(m.quote.total) if m.quote else None) for m in v.members]
+    return _json(a.Group(
+        code=g.code, start=start, link=f"{base_url}/go/{start}", status=g.status.value, reason=g.reason,
+        point=a.OrderPoint(id=v.point.id, name=v.point.name, address=v.point.address), pickup_at=g.pickup_at,
+        payer=g.payer.value, payment=g.payment, min_people=g.min_people, percent=g.percent, joined=v.joined,
+        reached=v.reached, joinable=v.joinable, closes_at=g.closes_at,
+        seconds_left=max(0, int((g.closes_at - v.now).total_seconds())) if v.joinable else 0,
+        organiser=v.is_organiser, member=bool(v.my_lines), members=members, my_order=v.my_order))
