@@ -3,6 +3,10 @@ import { t } from './i18n.js';
 
 let authorization = '';
 export const setAuth = (value) => { authorization = value; };
+// The launch's start parameter (a referral, a gift, a group order...) on every call: the server records a
+// first touch with the account whichever call comes first. Telegram's signed start_param wins on the server.
+let start = '';
+export const setStart = (value) => { start = /^[A-Za-z0-9_-]{1,64}$/.test(value || '') ? value : ''; };
 
 export class ApiError extends Error {
   constructor(code, message, status) {
@@ -16,6 +20,7 @@ const base = new URL('api/', document.baseURI);
 
 export async function api(path, { method = 'GET', body, raw, timeout = 20000 } = {}) {
   const headers = { Authorization: authorization };
+  if (start) headers['X-Vitrina-Start'] = start;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), timeout);

@@ -14,7 +14,7 @@ const ru = {
   cancel: 'Отменить заказ', cancelled: 'Заказ отменён', pickupAt: 'Забрать', repeat: 'Повторить',
   repeated: 'Заказ добавлен в корзину', skipped: 'Не всё есть в меню: пропущено {n}', noOrders: 'Заказов пока нет',
   rate: 'Оценить', send: 'Отправить', thanks: 'Спасибо за отзыв!', yourReview: 'Ваш отзыв',
-  referral: 'Пригласите друга', referralHint: 'Друг получит бонус на первый заказ, вы — тоже.',
+  referral: 'Пригласите друга', referralHint: 'Когда друг заберёт свой первый заказ, вы оба получите баллы.',
   packs: 'Баллы за звёзды', packsHint: 'Купите баллы за звёзды Telegram: 1 балл = 1 копейка скидки.',
   packBuy: '{n} баллов за {stars} ⭐', packPaid: 'Оплачено: {n} баллов скоро появятся на счёте',
   packFailed: 'Оплата не прошла',
@@ -39,6 +39,12 @@ const ru = {
   payChecking: 'Платёж получен, подтверждаем…', payProcessing: 'Платёж обрабатывается…',
   payStopped: 'Статус больше не обновляется сам: нажмите «Обновить».', codeAfterPay: 'Код выдачи появится после оплаты',
   waitingPay: 'ждёт оплаты', m_counter: 'на кассе', m_yookassa: 'картой онлайн', m_telegram: 'в Telegram',
+  // referrals that hold
+  refFriends: 'Приглашённые друзья', refTerms: 'Когда друг заберёт свой первый заказ, вы оба получите {n} баллов ({m}).',
+  refCapLeft: 'Бонусов за друзей в этом месяце осталось: {left} из {cap}. Сверх этого друг всё равно получит баллы.',
+  refNone: 'Пока никого. Отправьте другу ссылку выше.', refTotals: 'Пришло друзей: {n}, вам начислено баллов: {points}',
+  refPending: 'ждём первый заказ', refRewarded: 'бонус начислен', refCapped: 'другу начислено, вам — лимит месяца',
+  refVoid: 'не засчитано', refNoName: 'Друг',
 };
 const en = {
   loading: 'Loading…', back: 'Back', menu: 'Menu', cart: 'Cart', orders: 'Orders', profile: 'Profile',
@@ -55,7 +61,7 @@ const en = {
   cancel: 'Cancel order', cancelled: 'Order cancelled', pickupAt: 'Pickup', repeat: 'Repeat',
   repeated: 'The order is in your cart', skipped: 'Some items are off the menu: {n} skipped', noOrders: 'No orders yet',
   rate: 'Rate', send: 'Send', thanks: 'Thank you for the review!', yourReview: 'Your review',
-  referral: 'Invite a friend', referralHint: 'Your friend gets a bonus on the first order, and so do you.',
+  referral: 'Invite a friend', referralHint: 'When your friend picks up their first order, you both get points.',
   packs: 'Points for Stars', packsHint: 'Buy points for Telegram Stars: 1 point = 1 kopeck off.',
   packBuy: '{n} points for {stars} ⭐', packPaid: 'Paid: {n} points will be yours in a moment',
   packFailed: 'The payment failed',
@@ -80,6 +86,12 @@ const en = {
   payChecking: 'Payment received, confirming…', payProcessing: 'The payment is being processed…',
   payStopped: 'The status no longer updates by itself: tap Refresh.', codeAfterPay: 'The pickup code appears once paid',
   waitingPay: 'awaiting payment', m_counter: 'at the counter', m_yookassa: 'card online', m_telegram: 'in Telegram',
+  // referrals that hold
+  refFriends: 'Invited friends', refTerms: 'When your friend picks up their first order, you both get {n} points ({m}).',
+  refCapLeft: 'Friend bonuses left this month: {left} of {cap}. Beyond that your friend still gets the points.',
+  refNone: 'Nobody yet. Send a friend the link above.', refTotals: 'Friends who came: {n}, points you got: {points}',
+  refPending: 'waiting for the first order', refRewarded: 'bonus paid', refCapped: 'paid to the friend; your monthly limit',
+  refVoid: 'not counted', refNoName: 'Friend',
 };
 const dicts = { ru, en };
 export let lang = 'ru';

@@ -1,7 +1,7 @@
 // Boot and hash routing: #/menu, #/item/<id>, #/cart, #/checkout, #/order/<id>, #/orders, #/profile, #/staff.
 import { h, $, toast } from './dom.js';
 import { t, setLang, setZone, lang } from './i18n.js';
-import { api, setAuth } from './api.js';
+import { api, setAuth, setStart } from './api.js';
 import { detect, store } from './platform.js';
 import { state, restoreCart, saveCart, setPoint, cartCount } from './state.js';
 import * as menu from './screens/menu.js';
@@ -105,6 +105,7 @@ async function boot() {
   }
   const p = state.platform = await detect(cfg.channels);
   setAuth(p.auth);
+  setStart(p.start);  // referrals that hold: the start parameter travels on every API call
   setLang(store.get('vitrina.lang') || p.language || 'ru');
   document.documentElement.dataset.platform = p.kind;
   const start = /^[pt]([a-z0-9]+)/.exec(p.start || '');

@@ -5,6 +5,7 @@ import { api, post } from '../api.js';
 import { store, demoName } from '../platform.js';
 import { state } from '../state.js';
 import { changeLanguage } from '../main.js';
+import { referrals } from './referrals.js';
 
 async function copy(text) {
   try { await navigator.clipboard.writeText(text); } catch {
@@ -93,6 +94,7 @@ export async function render(ctx) {
         h('button', { type: 'button', class: 'btn', 'data-testid': 'share-referral', onclick: async () => {
           if (!await state.platform.share(link, state.cfg.shop || '')) copy(link);
         } }, t('share')))) : null,
+    await referrals(),
     await packs(ctx),
     linking(ctx),
     h('section', { class: 'panel' }, field(t('language'), select([{ id: 'ru', name: 'Русский' }, { id: 'en', name: 'English' }],
