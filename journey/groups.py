@@ -276,7 +276,7 @@ async def _finish(engine: Engine, group_id: str) -> None:
             raise DomainError(ErrorCode.GROUP_CLOSED)
         rules = await engine.rules(uow)
         point = await _point(uow, group.point_id)
-    # the agreed time, or as soon as possible when the group closed too late for it
+    # the agreed time, or as soon as possible when the group closed too late for it: one time for everyone
     now = engine.now()
     when = group.pickup_at
     if when is not None:
@@ -284,9 +284,15 @@ async def _finish(engine: Engine, group_id: str) -> None:
             _pickup_time(point, rules, now, when)
         except DomainError:
             when = None
+    if when is None:
+        try:
+            when = _pickup_time(point, rules, now, None)
+        except DomainError:
+            when = None  # the point is closed now: placing says so, and the group is cancelled
     percent = group.percent if group.discounted else 0
     source = link(group).label
     placed: list[tuple[GroupMember | None, str, str]] = []  # (member or None for the organiser's, order, code)
+    pickup: datetime | None = None  # when the orders are to be ready (the same point and time for everyone)
     refused: list[tuple[str, str, str]] = []  # (customer id, account, error code)
     if group.payer is Payer.ORGANISER:
         lines = [line for m in members for line in m.lines]
@@ -296,6 +302,7 @@ async def _finish(engine: Engine, group_id: str) -> None:
                 request_id=f"group-{group.id}", return_url=group.return_url, email=group.email,
                 group_percent=percent)
             placed.append((None, view.order.id, view.order.short_code))
+            pickup = view.order.pickup_at
         except DomainError as e:
             refused.append((group.organiser_id, group.organiser.key, e.code.value))
     else:
@@ -304,6 +311,7 @@ async def _finish(engine: Engine, group_id: str) -> None:
                 view = await engine.place_order(m.account, m.lines, group.point_id, pickup_at=when, source=source,
                                                 request_id=f"group-{group.id}", group_percent=percent)
                 placed.append((m, view.order.id, view.order.short_code))
+                pickup = pickup or view.order.pickup_at
             except DomainError as e:
                 refused.append((m.customer_id, m.account.key, e.code.value))
     async with engine.uow() as uow:
@@ -329,5 +337,5 @@ async def _finish(engine: Engine, group_id: str) -> None:
             told += [{"customer_id": m.customer_id, "account": m.account.key, "order_id": None, "short_code": c}
                      for m in members if m.customer_id != group.organiser_id for _, _, c in placed]
         await engine.emit(uow, _event(EventType.GROUP_ORDERED, group, engine.now(), discounted=group.discounted,
-                                      members=len(members), told=told,
+                                      members=len(members), told=told, pickup_at=pickup.isoformat() if pickup else None,
                                       refused=[{"customer_id": c, "account": a, "error": e} for c, a, e in refused]))

@@ -261,6 +261,12 @@ class ChannelConfig(Answer):
     scheme: str = Field(description="the Authorization scheme of this channel's launch data")
 
 
+class GroupRules(Answer):  # group orders: what a group opened now would offer
+    min_people: int
+    percent: int
+    minutes: int = Field(description="how long friends may join")
+
+
 class Config(Answer):
     demo: bool
     shop: str
@@ -271,6 +277,7 @@ class Config(Answer):
                                             "telegram and stars (inside Telegram only; stars for digital goods)")
     receipt_email: bool = Field(description="an online payment needs an e-mail for its receipt (54-FZ)")
     public_url: str
+    group: GroupRules  # group orders
 
 
 # referrals that hold (GET /api/me/referrals)
@@ -329,3 +336,30 @@ class Group(Answer):
     member: bool = Field(description="the caller has lines in it")
     members: list[GroupMember] = Field(description="in the order they joined")
     my_order: str | None = Field(description="the caller's order once placed (payer organiser: the organiser's)")
+
+
+# sharing (GET /api/share, POST /api/shares)
+ShareKindName = Literal["telegram_story", "telegram_inline", "vk_story", "vk_wall", "link"]
+
+
+class ShareLink(Answer):
+    kind: ShareKindName
+    link: str = Field(description="<PUBLIC_URL>/go/r<code>-<via>: the caller's referral link tagged with how it "
+                                  "is shared (via: ts, ti, vs, vw, l)")
+
+
+class ShareOffer(Answer):
+    code: str = Field(description="the caller's referral code every share carries")
+    shop: str = Field(description="the shop's name, for the share's words")
+    links: list[ShareLink] = Field(description="one per kind")
+    story: str | None = Field(description="the story picture (1080x1920 JPEG) at an absolute address; null when "
+                                          "the server draws none")
+    inline_query: str = Field(description="what Telegram.WebApp.switchInlineQuery is given: the bot's inline "
+                                          "mode answers it with the shop's card")
+
+
+class Share(Answer):
+    id: str
+    kind: ShareKindName
+    order_id: str | None
+    link: str = Field(description="the link this share carries")

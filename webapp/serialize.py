@@ -101,7 +101,9 @@ def config(demo: bool, shop: str, rules: ShopRules, mini_apps: Iterable[MiniApp]
     return _json(a.Config(
         demo=demo, shop=shop, currency=rules.currency, timezone=rules.timezone,
         channels={m.channel.value: a.ChannelConfig(scheme=m.scheme, **m.public()) for m in mini_apps},
-        public_url=public_url, payments=list(payments), receipt_email=receipt_email))
+        public_url=public_url, payments=list(payments), receipt_email=receipt_email,
+        group=a.GroupRules(min_people=rules.group_min_people, percent=rules.group_percent,  # group orders
+                           minutes=rules.group_window_minutes)))
 
 
 def me(p: Profile, base_url: str) -> Json:

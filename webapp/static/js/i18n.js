@@ -45,6 +45,23 @@ const ru = {
   refNone: 'Пока никого. Отправьте другу ссылку выше.', refTotals: 'Пришло друзей: {n}, вам начислено баллов: {points}',
   refPending: 'ждём первый заказ', refRewarded: 'бонус начислен', refCapped: 'другу начислено, вам — лимит месяца',
   refVoid: 'не засчитано', refNoName: 'Друг',
+  // group orders
+  group: 'Групповой заказ', groupNew: 'Заказ с друзьями', groupStart: 'Собрать с друзьями',
+  groupHint: 'Друзья добавят свои позиции по ссылке. Когда наберётся {m} человек, скидка {p}% для всех. Забираете всё в одной точке.',
+  groupYourLines: 'Ваша корзина ({n} шт.) войдёт в заказ.', groupNoLines: 'Ваша корзина пуста: вы только собираете заказ друзей.',
+  groupPayer: 'Кто платит', payerOrganiser: 'Я плачу за всех (один заказ)', payerEach: 'Каждый за себя, на кассе',
+  groupOpen: 'Открыть групповой заказ', groupAsap: 'как можно скорее после закрытия',
+  groupProgress: '{n} из {m} — скидка {p}% для всех, когда наберётся {m}', groupReached: '{n} из {m} — скидка {p}% для всех!',
+  groupGot: 'Собралось {n}: скидка {p}% для всех', groupMissed: 'Собралось {n} из {m}: без скидки',
+  groupLeft: 'До закрытия: {t}', groupTimeUp: 'Время сбора вышло', groupInvite: 'Пригласите друзей',
+  groupShareText: 'Заказываем вместе: скидка {p}% для всех', groupAdd: 'Добавить мою корзину',
+  groupReplace: 'Заменить мои позиции корзиной', groupAdded: 'Ваши позиции в групповом заказе',
+  groupChooseHint: 'Выберите позиции в меню и вернитесь сюда из корзины.', groupChangeHint: 'Чтобы изменить свои позиции, соберите корзину заново.',
+  groupClose: 'Закрыть и заказать', groupCancel: 'Отменить групповой заказ', groupMyOrder: 'Мой заказ',
+  groupToGroup: 'В групповой заказ', groupYou: 'вы', groupOrganiser: 'собирает заказ',
+  groupPickup: 'Забрать: {point}, {t}', groupOrganiserPays: 'платит организатор', groupEachPays: 'каждый платит за себя на кассе',
+  gst_open: 'Идёт сбор', gst_closed: 'Закрыт, заказы оформляются', gst_ordered: 'Заказ оформлен', gst_cancelled: 'Отменён',
+  gst_expired: 'Никто не добавил позиций',
 };
 const en = {
   loading: 'Loading…', back: 'Back', menu: 'Menu', cart: 'Cart', orders: 'Orders', profile: 'Profile',
@@ -92,6 +109,23 @@ const en = {
   refNone: 'Nobody yet. Send a friend the link above.', refTotals: 'Friends who came: {n}, points you got: {points}',
   refPending: 'waiting for the first order', refRewarded: 'bonus paid', refCapped: 'paid to the friend; your monthly limit',
   refVoid: 'not counted', refNoName: 'Friend',
+  // group orders
+  group: 'Group order', groupNew: 'Order with friends', groupStart: 'Order with friends',
+  groupHint: 'Friends add their items by the link. Once {m} people join, {p}% off for everyone. You pick everything up at one point.',
+  groupYourLines: 'Your cart ({n} pcs) goes into the order.', groupNoLines: 'Your cart is empty: you only gather your friends\' order.',
+  groupPayer: 'Who pays', payerOrganiser: 'I pay for everyone (one order)', payerEach: 'Everyone pays their own at the counter',
+  groupOpen: 'Open the group order', groupAsap: 'as soon as possible after it closes',
+  groupProgress: '{n} of {m} joined — {p}% off for everyone when {m} join', groupReached: '{n} of {m} joined — {p}% off for everyone!',
+  groupGot: '{n} joined: {p}% off for everyone', groupMissed: '{n} of {m} joined: no discount',
+  groupLeft: 'Closes in {t}', groupTimeUp: 'Time to join is up', groupInvite: 'Invite friends',
+  groupShareText: 'Let\'s order together: {p}% off for everyone', groupAdd: 'Add my cart',
+  groupReplace: 'Replace my items with my cart', groupAdded: 'Your items are in the group order',
+  groupChooseHint: 'Choose from the menu and come back here from the cart.', groupChangeHint: 'To change your items, fill the cart again.',
+  groupClose: 'Close and order', groupCancel: 'Call off the group order', groupMyOrder: 'My order',
+  groupToGroup: 'To the group order', groupYou: 'you', groupOrganiser: 'organiser',
+  groupPickup: 'Pickup: {point}, {t}', groupOrganiserPays: 'the organiser pays', groupEachPays: 'everyone pays their own at the counter',
+  gst_open: 'Gathering', gst_closed: 'Closed, placing the orders', gst_ordered: 'Ordered', gst_cancelled: 'Cancelled',
+  gst_expired: 'Nobody added anything',
 };
 const dicts = { ru, en };
 export let lang = 'ru';

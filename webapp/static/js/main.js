@@ -12,10 +12,13 @@ import * as order from './screens/order.js';
 import * as orders from './screens/orders.js';
 import * as profile from './screens/profile.js';
 import * as staff from './screens/staff.js';
+import * as group from './screens/group.js';  // group orders
 
-const routes = { menu, item, cart, checkout, order, orders, profile, staff };
+const routes = { menu, item, cart, checkout, order, orders, profile, staff,
+  group };  // group orders
 const parents = { item: '#/menu', cart: '#/menu', checkout: '#/cart', order: '#/orders', orders: '#/menu',
-  profile: '#/menu', staff: '#/menu' };
+  profile: '#/menu', staff: '#/menu',
+  group: '#/cart' };  // group orders
 
 let seq = 0;
 let leave = [];
@@ -109,6 +112,8 @@ async function boot() {
   setLang(store.get('vitrina.lang') || p.language || 'ru');
   document.documentElement.dataset.platform = p.kind;
   const start = /^[pt]([a-z0-9]+)/.exec(p.start || '');
+  const join = /^j([A-Za-z0-9_-]{1,63})$/.exec(p.start || '');  // group orders: a friend's j<code> link
+  if (join && !location.hash.startsWith('#/')) history.replaceState(null, '', location.pathname + location.search + '#/group/' + join[1]);
   if (!location.hash.startsWith('#/')) history.replaceState(null, '', location.pathname + location.search + '#/menu');
   try {
     const [me, pts] = await Promise.all([api('me'), api('points')]);

@@ -3,6 +3,12 @@ import { h } from '../dom.js';
 import { t, money } from '../i18n.js';
 import { state, saveCart, quote } from '../state.js';
 import { stepper } from './item.js';
+import { rememberedGroup } from './group.js';
+
+// group orders: back to the group being chosen for, or open one with this cart
+const groupLink = () => (rememberedGroup()
+  ? h('a', { class: 'btn wide', href: '#/group/' + encodeURIComponent(rememberedGroup()), 'data-testid': 'to-group' }, t('groupToGroup'))
+  : h('a', { class: 'btn wide', href: '#/group', 'data-testid': 'group-start' }, t('groupStart')));
 
 export function totals(q) {
   const row = (label, m, testid, cls) => h('div', { class: 'sum ' + (cls || '') },
@@ -47,5 +53,6 @@ export async function render(ctx) {
       h('span', { class: 'price' }, l.total.text)))),
     totals(q),
     h('button', { type: 'button', class: 'link', 'data-testid': 'clear-cart',
-      onclick: () => { lines.length = 0; saveCart(); ctx.refresh(); } }, t('clear')));
+      onclick: () => { lines.length = 0; saveCart(); ctx.refresh(); } }, t('clear')),
+    groupLink());  // group orders
 }
