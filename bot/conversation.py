@@ -21,6 +21,7 @@ from journey.order_views import OrderView
 
 from . import chat
 from .chat import Route, Turn
+from .referral_notices import greeting, invitation
 from .texts import status, t
 
 
@@ -75,8 +76,10 @@ class Conversation:
             lines.append(t(lang, "greet_point", point=points[link.point_id]))
         elif link is not None and link.kind is LinkKind.TABLE and link.point_id in points:
             lines.append(t(lang, "greet_table", table=link.table, point=points[link.point_id]))
-        elif link is not None and link.kind is LinkKind.REFERRAL:
-            lines.append(t(lang, "greet_referral"))
+        elif link is not None and link.kind is LinkKind.REFERRAL:  # only what really happens (referrals that hold)
+            lines.append(greeting(lang, link, profile.customer, shop.rules.referral_bonus))
+        elif link is not None and link.kind is LinkKind.GROUP:  # group orders: the button opens the group
+            lines.append(t(lang, "greet_group"))
         elif link is not None and (link.kind is LinkKind.UNKNOWN or
                                    (link.kind in (LinkKind.POINT, LinkKind.TABLE) and link.point_id not in points)):
             lines.append(t(lang, "greet_unknown"))
@@ -161,7 +164,8 @@ class Conversation:
 
     async def points(self, turn: Turn) -> list[Reply]:
         link = f"{self.public_url.rstrip('/')}/go/r{turn.profile.customer.referral_code}"
-        text = t(turn.lang, "points", points=turn.profile.points, link=link)
+        summary = await self.engine.referral_summary(turn.inbound.sender)
+        text = f"{t(turn.lang, 'points', points=turn.profile.points)}\n{invitation(turn.lang, summary, link)}"
         packs = await pay_chat.pack_buttons(self, turn)
         return [Text(f"{text}\n\n{t(turn.lang, 'packs_offer')}" if packs else text, packs)]
 

@@ -19,7 +19,7 @@ from journey.notices import NewOrderNotice, points_earned_in
 from journey.ports import Messenger, QrRenderer
 from journey.states import OrderStatus
 
-from . import staff_chat
+from . import group_notices, referral_notices, staff_chat
 from .texts import add_texts, t
 
 add_texts({
@@ -198,4 +198,10 @@ _BUILDERS = {
     EventType.PAYMENT_REFUND_MANUAL: Notifier.refund_manual,
     EventType.POINTS_BOUGHT: Notifier.pack,
     EventType.POINTS_REFUNDED: Notifier.pack,
+    # referrals that hold (bot/referral_notices.py)
+    EventType.REFERRAL_JOINED: referral_notices.joined,
+    EventType.REFERRAL_REWARDED: referral_notices.rewarded,
+    EventType.REFERRAL_VOIDED: referral_notices.voided,
+    # group orders (bot/group_notices.py)
+    **group_notices.BUILDERS,
 }

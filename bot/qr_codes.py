@@ -6,7 +6,8 @@ from journey.deeplinks import LinkKind, parse_start
 _PREFIX = {"counter": ("p", LinkKind.POINT), "table": ("t", LinkKind.TABLE), "referral": ("r", LinkKind.REFERRAL),
            "gift": ("g", LinkKind.GIFT), "source": ("s", LinkKind.SOURCE)}
 _CAPTION = {"counter": "Закажите здесь — заберите без очереди", "table": "Стол {table}: закажите со смартфона",
-            "referral": "Приглашение: скидка на первый заказ", "gift": "Вам подарок!", "source": "Закажите онлайн"}
+            "referral": "Приглашение: заберите первый заказ — и вы с другом получите баллы",
+            "gift": "Вам подарок!", "source": "Закажите онлайн"}
 
 
 class QrError(ValueError):

@@ -41,6 +41,9 @@ add_texts({
     "shop_k_group_people": ("Групповой заказ: человек для скидки", "Group order: people for the discount"),
     "shop_k_group_percent": ("Групповой заказ: скидка, %", "Group order: discount, %"),
     "shop_k_group_minutes": ("Групповой заказ: минут на сбор", "Group order: minutes to join"),
+    # referrals that hold
+    "shop_k_referral_cap": ("Бонусов за друзей одному пригласившему в месяц (0 — без ограничения)",
+                            "Friend bonuses per inviter per month (0: no cap)"),
     "shop_how": ("Изменить: /shop <настройка> <значение>, например\n/shop name Кофейня на Пушкина\n"
                  "/shop description Варим кофе с 2010 года («-» — без описания)\n/shop zone Europe/Moscow\n"
                  "/shop earn 5 · /shop cap 30 · /shop unpaid 15 · /shop accept 30 · /shop referral 100 · "

@@ -8,8 +8,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                     "You are at «{point}» — order right from here."),
     "greet_table": ("Стол {table}, «{point}». Закажите, и мы позовём, когда будет готово.",
                     "Table {table}, «{point}». Order and we will call you when it is ready."),
-    "greet_referral": ("Вас пригласил друг: после первого заказа вы оба получите баллы.",
-                       "A friend invited you: after your first order you both get points."),
+    "greet_group": ("Вас зовут в групповой заказ: откройте приложение и добавьте свои позиции.",  # group orders
+                    "You are invited to a group order: open the app and add your items."),
+    "greet_referral": ("Вас пригласил друг: когда вы заберёте свой первый заказ, вы оба получите {points} баллов.",
+                       "A friend invited you: when you pick up your first order, you both get {points} points."),
     "greet_unknown": ("Ссылку не удалось распознать, но мы всё равно рады вам.",
                       "We could not read that link, but you are welcome all the same."),
     "open_app": ("Открыть меню", "Open the menu"),
@@ -42,10 +44,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                "Заберите в «{point}» к {time}. Мы напишем, когда будет готово.",
                "Order No. {code} is placed. Total {total}, pay at the counter.\n"
                "Pick it up at «{point}» by {time}. We will write when it is ready."),
-    "points": ("У вас {points} баллов (1 балл = 1 копейка).\nПригласите друга — после его первого заказа "
-               "вы оба получите баллы: {link}",
-               "You have {points} points (1 point = 1 kopeck).\nInvite a friend — after their first order "
-               "you both get points: {link}"),
+    "points": ("У вас {points} баллов (1 балл = 1 копейка).", "You have {points} points (1 point = 1 kopeck)."),
     "link_code": ("Ваш код: {code}\nОтправьте его в чат с нами в другом мессенджере в течение 10 минут — "
                   "и история заказов и баллы станут общими.",
                   "Your code: {code}\nSend it to our chat in the other messenger within 10 minutes — "

@@ -24,8 +24,10 @@ from . import (
     promo_codes,
     queries,
     referrals,
+    regulars,
     reviews,
     setup,
+    sharing,
     shop,
 )
 from . import photos as menu_photos
@@ -41,6 +43,7 @@ from .ports import (
     PaymentProvider,
     PhotoProcessor,
     StarsGateway,
+    StoryRenderer,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -64,6 +67,7 @@ class Engine:
     photos: PhotoProcessor | None = None  # makes owners' photos into the Mini App's sizes; without it /photo is off
     reader: UnitOfWorkFactory | None = None  # read-only snapshots; falls back to ``uow``
     charts: ChartRenderer | None = None  # draws the owner's /stats picture; without it /stats answers in text
+    stories: StoryRenderer | None = None  # sharing: draws the story picture; without it no story is offered
 
     def __post_init__(self) -> None:
         # the account alone decides (not the name or language a ref may carry): ``is_owner`` looks it up
@@ -221,6 +225,7 @@ class Engine:
     refund_pack = packs.refund_pack
     # --- referrals that hold (journey/referrals.py)
     referral_summary = referrals.referral_summary
+    referral_recipient = referrals.recipient_of
     # --- group orders (journey/groups.py)
     open_group = groups.open_group
     group_view = groups.group_view
@@ -228,6 +233,10 @@ class Engine:
     close_group = groups.close_group
     cancel_group = groups.cancel_group
     close_due_groups = groups.close_due_groups
+    # --- sharing and regulars (journey/sharing.py, journey/regulars.py)
+    share_offer = sharing.share_offer
+    record_share = sharing.record_share
+    story_picture = sharing.story_picture
 
     recipient = notices.recipient
     new_order_notice = notices.new_order_notice

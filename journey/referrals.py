@@ -14,15 +14,16 @@ from enum import Enum
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from .channels import Channel, CustomerRef
 from .deeplinks import DeepLink, LinkKind
 from .errors import DomainError, ErrorCode
 from .events import DomainEvent, EventType
 from .ids import new_id
 from .model import Customer, LedgerEntry, Order, ShopRules
+from .notices import Recipient
 from .states import OrderStatus
 
 if TYPE_CHECKING:
-    from .channels import CustomerRef
     from .engine import Engine
     from .ports import UnitOfWork
 
@@ -156,6 +157,7 @@ async def reward(engine: Engine, uow: UnitOfWork, order: Order, now: datetime, r
     invitee = await uow.customers.get(referral.invitee_id)
     await engine.emit(uow, DomainEvent(EventType.REFERRAL_REWARDED, {
         "referral_id": referral.id, "customer_id": referral.referrer_id, "invitee_id": referral.invitee_id,
+        "account": order.account,  # the friend is told where they ordered from
         "invitee_name": first_name(invitee.name if invitee else ""), "order_id": order.id,
         "status": status.value, "invitee_points": bonus, "referrer_points": referral.referrer_points,
         "monthly_cap": cap}, now))
@@ -222,3 +224,23 @@ async def referral_summary(self: Engine, ref: CustomerRef) -> ReferralSummary:
     return ReferralSummary(customer.referral_code, rules.referral_bonus, cap,
                            max(cap - used, 0) if cap else None, friends, len(counted),
                            sum(1 for f in counted if f.points), sum(f.points for f in counted))
+
+
+async def recipient_of(self: Engine, customer_id: str, account: str = "") -> Recipient | None:
+    """Where to tell a customer about their invitations: ``account`` when given, else one of their chat
+    accounts (Telegram first); None when they turned unsolicited messages off or have no chat account."""
+    async with self.read() as uow:
+        customer = await uow.customers.get(customer_id)
+        accounts = await uow.customers.accounts(customer_id) if customer is not None else []
+    if customer is None or not customer.consent:
+        return None
+    try:
+        given = CustomerRef.parse(account) if account else None
+    except ValueError:
+        given = None
+    if given is not None and given.channel != Channel.WEB:  # a browser has no chat to write to
+        return Recipient(given, customer.language)
+    chats = sorted((a for a in accounts if a.channel != Channel.WEB), key=lambda a: a.channel != Channel.TELEGRAM)
+    if not chats:
+        return None
+    return Recipient(CustomerRef(chats[0].channel, chats[0].external_id, chats[0].name), customer.language)

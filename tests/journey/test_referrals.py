@@ -2,11 +2,12 @@
 oneself through a second account; an inviter is rewarded for at most the month's cap of friends."""
 from __future__ import annotations
 
-from journey_support import BARISTA, balance, customer, customer_id, event_types, fulfil, ledger
+from journey_support import BARISTA, OWNER, balance, customer, customer_id, event_types, fulfil, ledger, refused
 
 from journey.channels import Channel, CustomerRef
 from journey.deeplinks import parse_start
 from journey.engine import Engine
+from journey.errors import ErrorCode
 from journey.model import CartLine
 from journey.referrals import ReferralStatus
 
@@ -178,3 +179,13 @@ async def test_no_bonus_no_reward_until_there_is_one(engine):
     await engine.identify(OLGA, parse_start(f"r{await code_of(engine, ANNA)}"))
     await pick_up(engine, OLGA)
     assert await balance(engine, ANNA) == 0 and await statuses(engine, ANNA) == [("pending", 0)]
+
+
+async def test_the_owner_sets_the_cap_with_shop(engine):
+    await engine.change_shop(OWNER, "referral_cap", "3")
+    assert (await engine.set_rules()).referral_monthly_cap == 3
+    with refused(ErrorCode.SETTING_INVALID):
+        await engine.change_shop(OWNER, "referral_cap", "-1")
+    with refused(ErrorCode.NOT_OWNER):
+        await engine.change_shop(OLGA, "referral_cap", "100")
+    assert (await engine.set_rules()).referral_monthly_cap == 3

@@ -6,12 +6,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_browser import Browser, Server, by, chromium, demo_server, server, vk_query  # noqa: F401  (fixtures)
+import test_browser
+from test_browser import Browser, Server, by, vk_query
 
 from journey.channels import Channel, CustomerRef
 from journey.model import CartLine
 
 pytestmark = pytest.mark.browser
+# the fixtures of the browser journeys: the app on a port, the demo, one Chromium
+chromium, server, demo_server = test_browser.chromium, test_browser.server, test_browser.demo_server
 OWNER = CustomerRef(Channel.TELEGRAM, "1", "Владелец")  # an owner of tests/conftest.py: staff everywhere
 
 
