@@ -31,6 +31,7 @@ DEMO_STAFF = CustomerRef(Channel.WEB, "staff")
 async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
     from adapters.chart import PillowCharts
     from adapters.images import PillowPhotos
+    from adapters.story import PillowStories  # sharing
     from storage.sqlite import SqliteDatabase
 
     path = settings.sqlite_path()
@@ -51,7 +52,8 @@ async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
         owners = list(settings.owners) + ([DEMO_STAFF] if channels.is_demo(settings) else [])
         secret = settings.secret_key.get_secret_value().encode() if settings.secret_key else b""
         engine = Engine(db.uow, secret=secret, owners=owners, reader=db.reading, photos=PillowPhotos(),
-                        charts=PillowCharts(), providers=gateways, stars=stars)
+                        charts=PillowCharts(), providers=gateways, stars=stars,
+                        stories=PillowStories())  # sharing: the story picture
         engine.database = db  # type: ignore[attr-defined]  # for db backup
         await engine.start()
         yield engine

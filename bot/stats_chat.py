@@ -10,6 +10,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from journey.channels import Photo, Reply, Text
+from journey.sharing import ShareKind
 from journey.stats import DEFAULT_DAYS, MAX_DAYS, Funnel, Stats, StatsChart, percent
 
 from .chat import Turn, action, command
@@ -37,7 +38,11 @@ add_texts({
     "st_top": ("Топ позиций: {items}", "Top items: {items}"),
     "st_daily": ("Заказы по дням: {days}", "Orders per day: {days}"),
     "st_empty": ("За этот период визитов и заказов не было.", "No visits or orders in this period."),
-    "st_sharing": ("Репосты пока не учитываются.", "Sharing is not recorded yet."),
+    "st_sharing": ("Репосты: {shares}. Визиты по ним: {visits}.", "Shares: {shares}. Visits they brought: {visits}."),
+    "st_no_sharing": ("Репостов и визитов по ним не было.", "No shares and no visits by them."),
+    "st_none": ("нет", "none"),
+    "st_share_kinds": ("история в Telegram|карточка в Telegram|история ВКонтакте|запись на стене ВКонтакте|ссылка",
+                       "Telegram story|Telegram card|VK story|VK wall post|link"),
     "st_chart": ("Воронка по каналам и заказы по дням", "The funnel by channel and orders per day"),
     "st_chart_title": ("Воронка за {days} дн. ({first}–{last})", "The funnel of {days} days ({first}–{last})"),
     "st_chart_steps": (("Визиты|Заказы|Выданы|С отзывом"), ("Visits|Orders|Picked up|Reviewed")),
@@ -92,8 +97,18 @@ def summary(lang: str, stats: Stats) -> str:
     if stats.top_items:
         lines.append(t(lang, "st_top", items=", ".join(f"{i.name} — {i.quantity}" for i in stats.top_items)))
     lines.append(t(lang, "st_daily", days=", ".join(f"{d.day:%d.%m} {d.orders}" for d in stats.per_day)))
-    lines.append(t(lang, "st_sharing"))
+    lines.append(_sharing(lang, stats))
     return "\n".join(lines)
+
+
+def _sharing(lang: str, stats: Stats) -> str:
+    """Shares by kind and the visits each kind of shared link brought."""
+    if not (stats.shares or stats.share_visits):
+        return t(lang, "st_no_sharing")
+    names = dict(zip([k.value for k in ShareKind], t(lang, "st_share_kinds").split("|"), strict=True))
+    said = [", ".join(f"{names.get(kind, kind)} {n}" for kind, n in rows) or t(lang, "st_none")
+            for rows in (stats.shares, stats.share_visits)]
+    return t(lang, "st_sharing", shares=said[0], visits=said[1])
 
 
 def chart(lang: str, stats: Stats) -> StatsChart:

@@ -28,6 +28,8 @@ class DeepLink:
     table: str | None = None
     code: str | None = None
     source: str | None = None
+    # sharing (journey/sharing.py): how a referral link was shared, r<code>-<via>; None for a plain r<code>
+    via: str | None = None
 
     @property
     def label(self) -> str:
@@ -48,6 +50,10 @@ class DeepLink:
         return f"unknown:{self.raw[:64]}"
 
 
+# sharing: r<code>-<via>, a referral link carrying how it was shared (referral codes are alphanumeric)
+SHARE_VIAS = ("ts", "ti", "vs", "vw", "l")  # Telegram story, Telegram inline card, VK story, VK wall, a link
+_SHARED = re.compile(rf"^r(?P<code>[A-Za-z0-9]{{1,60}})-(?P<via>{'|'.join(SHARE_VIAS)})$")
+
 _RULES = (
     (re.compile(rf"^p(?P<point>{_POINT})$"), LinkKind.POINT),
     (re.compile(rf"^t(?P<point>{_POINT})_(?P<table>[A-Za-z0-9]{{1,16}})$"), LinkKind.TABLE),
@@ -64,6 +70,9 @@ def parse_start(param: str | None) -> DeepLink | None:
         return None
     text = str(param)
     if PARAM.fullmatch(text):
+        shared = _SHARED.fullmatch(text)  # sharing: the referral code and how it was shared
+        if shared:
+            return DeepLink(text, LinkKind.REFERRAL, code=shared["code"], via=shared["via"])
         for pattern, kind in _RULES:
             m = pattern.fullmatch(text)
             if m:

@@ -15,6 +15,7 @@ from . import (
     dialogs,
     expiry,
     groups,
+    loyalty,  # suggestions and points
     notices,
     order_views,
     ordering,
@@ -24,11 +25,11 @@ from . import (
     promo_codes,
     queries,
     referrals,
-    regulars,
     reviews,
     setup,
     sharing,
     shop,
+    suggestions,  # suggestions and points
 )
 from . import photos as menu_photos
 from . import stats as numbers
@@ -237,6 +238,13 @@ class Engine:
     share_offer = sharing.share_offer
     record_share = sharing.record_share
     story_picture = sharing.story_picture
+    # --- suggestions and points (journey/suggestions.py, journey/loyalty.py)
+    suggestions = suggestions.suggestions
+    points_summary = loyalty.points_summary
+    tier_of = loyalty.tier_of
+    set_birthday = loyalty.set_birthday
+    expire_points = loyalty.expire_points
+    greet_birthdays = loyalty.greet_birthdays
 
     recipient = notices.recipient
     new_order_notice = notices.new_order_notice

@@ -42,6 +42,12 @@ class EventType(str, Enum):
     GROUP_ORDERED = "group.ordered"  # its orders placed
     GROUP_CANCELLED = "group.cancelled"
     GROUP_EXPIRED = "group.expired"
+    # sharing and regulars (journey/sharing.py, journey/regulars.py)
+    SHARED = "share.recorded"  # a customer shared the shop (a story, a card, a wall post, a link)
+    REGULAR_REACHED = "regular.reached"  # a customer's pickups reached the regulars' threshold: once per person
+    # points and the birthday offer (journey/loyalty.py)
+    POINTS_EXPIRED = "points.expired"  # points credited too long ago written off, oldest first
+    BIRTHDAY_GREETING = "birthday.greeting"  # the customer's birthday today (once a year, with consent)
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,7 @@ class Quote:
     total: Money
     promo_code: str | None = None
     points_cap: int = 0  # the most points this cart could take
+    birthday: int = 0  # minor units of ``discount`` that are the birthday offer (journey/loyalty.py)
 
 
 @dataclass(slots=True)
@@ -178,6 +179,13 @@ class ShopRules:
     group_min_people: int = 3
     group_percent: int = 10
     group_window_minutes: int = 30  # how long friends may join after the group is opened
+    # regulars (journey/regulars.py): an invitation to the closed chat after this many pickups (0: off)
+    regulars_after: int = 10
+    # points and suggestions (journey/loyalty.py): tiers "rubles:percent,..." replace earn_percent when set
+    tiers: str = ""
+    points_expire_days: int = 365  # points expire this long after they were credited, oldest first (0: never)
+    birthday_percent: int = 10  # off one order within the birthday's window, once a year (0: off)
+    birthday_days: int = 3  # the window: this many days before and after the birthday
 
     @classmethod
     def from_mapping(cls, values: dict[str, str]) -> ShopRules:

@@ -14,7 +14,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from . import pickup, pricing, referrals
+from . import (
+    loyalty,  # points: tiers, the birthday offer
+    pickup,
+    pricing,
+    referrals,
+    regulars,  # regulars
+)
 from .catalog import PickupPoint
 from .channels import CustomerRef
 from .customers import find_or_create, require_staff, staff_points
@@ -129,8 +135,9 @@ async def _quote(engine: Engine, uow: UnitOfWork, customer_id: str, cart: Sequen
         promo = pricing.check_promo(await uow.promos.get(code), code, engine.now(),
                                     await uow.promos.uses_by(code, customer_id))
     balance = await uow.loyalty.balance(customer_id)
+    birthday = await loyalty.birthday_percent(engine, uow, customer_id, rules)  # the birthday offer
     return pricing.quote(items, cart, rules, promo=promo, balance=balance, points=points,
-                         group_percent=group_percent), rules
+                         group_percent=group_percent, birthday_percent=birthday), rules
 
 
 async def _within_open_limit(uow: UnitOfWork, customer_id: str, rules: ShopRules) -> None:
@@ -198,6 +205,8 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
         await uow.orders.add(order)
         if q.promo_code:
             await uow.promos.record_use(q.promo_code, customer.id, order.id)
+        if q.birthday:  # the birthday offer: this year's, until the order is cancelled or expires
+            await loyalty.birthday_used(self, uow, customer.id, order.id, rules)
         if q.points_spent:
             await uow.loyalty.add(LedgerEntry(customer.id, -q.points_spent, "spend", order.id, now))
             await self.emit(uow, _event(EventType.POINTS_SPENT, order, now, points=q.points_spent))
@@ -328,9 +337,10 @@ async def hand_over(self: Engine, actor: CustomerRef, *, order_id: str | None = 
             await self.emit(uow, _event(EventType.PAYMENT_CAPTURED, order, now, provider=intent.provider))
         await uow.orders.set_status(order.id, OrderStatus.PICKED_UP, now)
         rules = await self.rules(uow)
-        earned = pricing.points_earned(order.total, rules)
+        earned = await loyalty.earned_at_pickup(self, uow, order, now, rules)  # the customer's tier
         await self.emit(uow, _event(EventType.ORDER_PICKED_UP, order, now, by=actor.key, points_earned=earned))
         await _earn(self, uow, order, now, rules, earned)
+        await regulars.picked_up(self, uow, order, now, rules)  # regulars: the N-th pickup invites
         order.status = OrderStatus.PICKED_UP
     return order
 

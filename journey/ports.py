@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol, Self
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Protocol, Self
 
 from .audit import Change
 from .broadcasts import AudienceMember, Broadcast, BroadcastRecipient, BroadcastStatus
@@ -34,8 +34,12 @@ from .model import (
 from .money import Money
 from .photos import Media
 from .referrals import Referral  # referrals that hold
+from .sharing import Share, ShareCount, StoryCard, ViaCount  # sharing and regulars
 from .states import OrderStatus, PaymentStatus
 from .stats import CustomerTotal, OrderCount, StatsChart, TopItem, VisitCount
+
+if TYPE_CHECKING:
+    from .loyalty import PointsMove  # suggestions and points
 
 
 class Clock(Protocol):
@@ -407,6 +411,65 @@ class GroupRepository(Protocol):
         ...
 
 
+# sharing and regulars (journey/sharing.py, journey/regulars.py)
+class SharingRepository(Protocol):
+    async def add(self, share: Share) -> None: ...
+    async def shares(self, since: datetime, until: datetime) -> list[ShareCount]:
+        """Shares made in the period, by kind."""
+        ...
+    async def visits_by_via(self, since: datetime, until: datetime) -> list[ViaCount]:
+        """Visits of the period that came by a shared link (``r<code>-<via>``), by how it was shared."""
+        ...
+    async def pickups(self, customer_id: str) -> int:
+        """The customer's picked-up orders (a merged account's orders are the customer's)."""
+        ...
+    async def regular_since(self, customer_id: str) -> datetime | None:
+        """When the customer, or an account merged into them, reached the regulars' threshold."""
+        ...
+    async def add_regular(self, customer_id: str, order_id: str, pickups: int, at: datetime) -> None: ...
+
+
+# suggestions and points (journey/suggestions.py, journey/loyalty.py)
+class SuggestionRepository(Protocol):
+    """Aggregates of picked-up orders: each customer's lines, pairs of items, items by the hour placed."""
+
+    async def add_line(self, customer_id: str, item_id: str, options: str, at: datetime) -> None: ...
+    async def add_pairs(self, item_ids: Sequence[str]) -> None:
+        """One more order holding each two of these (distinct) items, both ways round."""
+        ...
+    async def add_hour(self, hour: int, quantities: dict[str, int]) -> None: ...
+    async def usual(self, customer_id: str, at_least: int, limit: int) -> list[tuple[str, str, int]]:
+        """(item id, options key, times), most often first, then most recent."""
+        ...
+    async def together(self, item_ids: Sequence[str], at_least: int, limit: int) -> list[tuple[str, int]]:
+        """Items picked up with any of these, with how many orders held both, most first."""
+        ...
+    async def at_hour(self, hour: int, at_least: int, limit: int) -> list[tuple[str, int]]: ...
+
+
+class PointsRepository(Protocol):
+    """Tiers' spending, the ledger as expiry and the history read it, and birthdays."""
+
+    async def spent(self, customer_id: str, since: date) -> int: ...
+    async def add_spend(self, customer_id: str, day: date, amount: int) -> None: ...
+    async def ledger(self, customer_id: str) -> list[tuple[int, datetime]]:
+        """(delta, at) of every entry, in the order written."""
+        ...
+    async def credited_between(self, since: datetime | None, until: datetime) -> list[str]:
+        """Customers with a credit dated after ``since`` (None: ever) and at or before ``until``."""
+        ...
+    async def history(self, customer_id: str, before: int | None, limit: int) -> list[PointsMove]:
+        """Entries with an id below ``before``, newest first, with their order's short code."""
+        ...
+    async def birthday(self, customer_id: str) -> tuple[int, int] | None: ...
+    async def set_birthday(self, customer_id: str, birthday: tuple[int, int] | None, at: datetime) -> None: ...
+    async def birthday_used(self, customer_id: str, year: int) -> bool: ...
+    async def use_birthday(self, customer_id: str, year: int, order_id: str, at: datetime) -> None: ...
+    async def born_on(self, day: int, month: int) -> list[str]: ...
+    async def greet(self, customer_id: str, year: int, at: datetime) -> bool: ...
+    async def merge(self, source_id: str, target_id: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow:`` commits on a clean exit and rolls back on an exception."""
 
@@ -456,6 +519,16 @@ class UnitOfWork(Protocol):
     # group orders
     @property
     def groups(self) -> GroupRepository: ...
+
+    # sharing and regulars
+    @property
+    def sharing(self) -> SharingRepository: ...
+
+    # suggestions and points
+    @property
+    def suggestions(self) -> SuggestionRepository: ...
+    @property
+    def points(self) -> PointsRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type, exc, tb) -> None: ...
@@ -556,6 +629,20 @@ class PhotoProcessor(Protocol):
         Raises ``ValueError`` (``journey.photos.PhotoRefused`` with its reason) for what is not a picture,
         is too small, or too large in bytes or pixels."""
         ...
+
+
+class StoryRenderer(Protocol):
+    """Draws the story picture people share (``adapters/story.py``): a 1080x1920 JPEG; CPU work, safe in a
+    worker thread."""
+
+    def story(self, card: StoryCard) -> bytes: ...
+
+
+class ChatInvitations(Protocol):
+    """A channel's way into the regulars' closed chat (journey/regulars.py): an invitation for one person,
+    or None when the channel has no such chat configured or cannot make one now."""
+
+    async def invite_link(self, name: str) -> str | None: ...
 
 
 class ChartRenderer(Protocol):

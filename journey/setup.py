@@ -113,6 +113,20 @@ def parse_stars_packs(text: str) -> str:
     return ",".join(f"{p.points}:{p.stars}" for p in packs)
 
 
+def parse_tiers(text: str) -> str:
+    """Points tiers (journey/loyalty.py), kept as typed once checked: ``0:5,10000:7,30000:10`` or ``-``."""
+    from .loyalty import parse_tiers as tiers_in
+
+    try:
+        tiers = tiers_in(str(text))
+    except ValueError as e:
+        raise Refusal(ErrorCode.SETTING_INVALID, f"Уровни баллов: {e}. Пример: 0:5,10000:7,30000:10 (рублей за 365 "
+                      "дней:процент начисления), «-» — один уровень с процентом earn.",
+                      f"Points tiers: {e}. Example: 0:5,10000:7,30000:10 (rubles in 365 days:earn percent), '-' "
+                      "for one tier earning the earn percent.") from None
+    return ",".join(f"{format_rubles(t.threshold)}:{t.percent}" for t in tiers)
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
     """One thing the owner may set: the word they type, where it is kept, and how its value is read."""
@@ -155,6 +169,20 @@ SETTINGS = (
     Setting("referral_cap", "referral_monthly_cap",
             _whole(0, 1000, "Бонусов за друзей одному пригласившему в месяц (0 — без ограничения)",
                    "Friends one customer is rewarded for per month (0: no cap)")),
+    # regulars (journey/regulars.py)
+    Setting("regulars", "regulars_after",
+            _whole(0, 1000, "Приглашение в чат постоянных гостей после N выданных заказов (0 — выключено)",
+                   "An invitation to the regulars' chat after N picked-up orders (0: off)")),
+    # points and the birthday offer (journey/loyalty.py)
+    Setting("tiers", "tiers", parse_tiers),
+    Setting("expire", "points_expire_days",
+            _whole(0, 3650, "Через сколько дней сгорают баллы (0 — никогда)", "Days before points expire (0: never)")),
+    Setting("birthday", "birthday_percent",
+            _whole(0, 90, "Скидка в день рождения, % (0 — выключена)", "The birthday discount, % (0: off)",
+                   percent=True)),
+    Setting("birthday_days", "birthday_days",
+            _whole(0, 30, "Дней до и после дня рождения, когда действует скидка",
+                   "Days before and after the birthday the discount holds")),
 )
 _BY_NAME = {s.key: s for s in SETTINGS} | {s.field: s for s in SETTINGS} | {"timezone": SETTINGS[2]}
 

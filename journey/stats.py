@@ -8,8 +8,9 @@ so a year of orders is never loaded into Python. What each number means (docs/OW
 - visits: recorded visits, someone coming through a QR code, an invitation or a campaign link, counted in
   the channel it was opened in (the QR landing page counts as ``web``);
 - orders: placed in the period, in the channel of the account that placed them; picked up: of those, the
-  ones handed over; reviewed: of those, the ones with at least one review (sharing is not recorded yet,
-  so the funnel does not count it);
+  ones handed over; reviewed: of those, the ones with at least one review;
+- shares: made in the period, by kind (a Telegram story or inline card, a VK story or wall post, a link),
+  and the visits of the period that came by a shared link, by how it was shared (journey/sharing.py);
 - repeat rate: of the customers with a picked-up order of the period, those with two or more;
 - average check: the mean total of the picked-up orders in the shop's currency, to the kopeck;
 - top items: by quantity in the picked-up orders.
@@ -28,6 +29,7 @@ from .deeplinks import LinkKind, parse_start
 from .errors import DomainError, ErrorCode
 from .model import Order
 from .money import Money
+from .sharing import KIND_OF_VIA, ShareCount, ShareKind, ViaCount  # sharing
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -146,6 +148,9 @@ class Stats:
     average_check: Money | None  # None: nothing was picked up
     top_items: tuple[TopItem, ...]
     per_day: tuple[DayCount, ...]  # orders placed each day, oldest first
+    # sharing (journey/sharing.py): shares made by kind, and the visits shared links brought by their tag
+    shares: tuple[tuple[str, int], ...] = ()  # ``ShareKind`` value, count; in ``ShareKind`` order
+    share_visits: tuple[tuple[str, int], ...] = ()  # ``ShareKind`` value of the tag, visits
 
     @property
     def repeat_rate(self) -> int | None:
@@ -200,6 +205,8 @@ async def stats(self: Engine, actor: CustomerRef, days: int = DEFAULT_DAYS) -> S
         customers, repeat = await uow.stats.repeat_customers(since, until)
         top = await uow.stats.top_items(since, until, TOP_ITEMS)
         daily = await uow.stats.orders_per_day(bounds)
+        shared = await uow.sharing.shares(since, until)  # sharing
+        shared_visits = await uow.sharing.visits_by_via(since, until)
     by_channel: dict[str, Funnel] = {}
     by_source: dict[str, Funnel] = {}
     for v in visits:
@@ -218,7 +225,16 @@ async def stats(self: Engine, actor: CustomerRef, days: int = DEFAULT_DAYS) -> S
     check = Money((2 * revenue + paid) // (2 * paid), rules.currency) if paid else None
     return Stats(days, first, last, total, _ranked(by_channel), _ranked(by_source), customers, repeat,
                  Money(revenue, rules.currency), check, tuple(top),
-                 tuple(DayCount(first + timedelta(days=i), n) for i, n in enumerate(daily)))
+                 tuple(DayCount(first + timedelta(days=i), n) for i, n in enumerate(daily)),
+                 *_sharing(shared, shared_visits))
+
+
+def _sharing(shares: list[ShareCount], visits: list[ViaCount]) -> tuple[tuple[tuple[str, int], ...], ...]:
+    """Shares and the visits they brought, by kind, in ``ShareKind`` order; kinds with neither left out."""
+    made = {s.kind: s.count for s in shares}
+    came = {KIND_OF_VIA[v.via].value: v.count for v in visits if v.via in KIND_OF_VIA}
+    kinds = [k.value for k in ShareKind]
+    return (tuple((k, made[k]) for k in kinds if k in made), tuple((k, came[k]) for k in kinds if k in came))
 
 
 def _add(rows: dict[str, Funnel], key: str, row: Funnel) -> None:

@@ -116,6 +116,7 @@ class Quote(Answer):
     points_cap: int = Field(description="the most points this cart could take")
     balance: int
     promo: str | None
+    birthday: Money | None = Field(None, description="the birthday offer: the part of `discount` it is (null: none)")
 
 
 class OrderPoint(Answer):
@@ -363,3 +364,64 @@ class Share(Answer):
     kind: ShareKindName
     order_id: str | None
     link: str = Field(description="the link this share carries")
+
+
+# suggestions and points (GET /api/suggestions, GET /api/me/points, PUT|DELETE /api/me/birthday)
+class SuggestedLine(Answer):
+    item: str
+    name: str
+    options: dict[str, list[str]] = Field(description="option ids chosen, by group: what the cart sends back")
+    option_names: list[str]
+    price: Money = Field(description="one of it, with its options, at today's prices")
+    times: int = Field(description="how many times the customer picked this line up")
+
+
+class SuggestedItem(Answer):
+    item: str
+    name: str
+    price: Money
+
+
+class Suggestions(Answer):
+    usual: list[SuggestedLine] = Field(description="the caller's most repeated lines (empty for someone new)")
+    together: list[SuggestedItem] = Field(description="often picked up with ?items= (empty without them)")
+    now: list[SuggestedItem] = Field(description="what is taken most at this hour of the shop's clock")
+    hour: int = Field(description="the shop's hour that `now` is about")
+
+
+class Tier(Answer):
+    level: int = Field(description="1 = the first")
+    name: str = Field(description="in the caller's language")
+    percent: int = Field(description="points earned per 100 kopecks paid")
+    threshold: int = Field(description="minor units paid in the last 365 days from which this tier holds")
+
+
+class PointsMove(Answer):
+    id: int = Field(description="pass as ?before= for older entries")
+    delta: int
+    reason: str = Field(description="earn, spend, refund, referral, expire, adjust, bought...")
+    at: Time
+    order: str | None
+    short_code: str | None = Field(description="the order's short code")
+
+
+class Birthday(Answer):
+    day: int | None
+    month: int | None
+    percent: int = Field(description="the birthday discount; 0: the shop offers none")
+    days: int = Field(description="it holds this many days before and after the birthday, once a year")
+
+
+class MyPoints(Answer):
+    balance: int
+    tier: Tier
+    spent: int = Field(description="minor units paid for picked-up orders in the last 365 days")
+    next_tier: Tier | None
+    to_next: int = Field(description="minor units left to the next tier; 0 at the top")
+    tiers: list[Tier]
+    expiring: int = Field(description="points that expire within a week")
+    expiring_at: Time | None = Field(description="when the first of them do")
+    expire_days: int = Field(description="points expire this long after they were earned; 0: never")
+    history: list[PointsMove] = Field(description="newest first")
+    more: int | None = Field(description="?before= for the next page; null: this is the last")
+    birthday: Birthday

@@ -11,7 +11,17 @@ from journey.engine import Engine
 from journey.errors import DomainError, ErrorCode
 from journey.ports import QrRenderer
 
-from . import landing, openapi, views_customer, views_groups, views_orders, views_referrals, views_staff
+from . import (
+    landing,
+    openapi,
+    views_customer,
+    views_groups,
+    views_loyalty,  # suggestions and points
+    views_orders,
+    views_referrals,
+    views_sharing,  # sharing
+    views_staff,
+)
 from .auth import authenticate, with_start
 from .config import CONFIG, ENGINE, MENU_CACHE, QR, WebappConfig
 from .views import LAUNCH, START_HEADER, error, internal_error
@@ -45,7 +55,9 @@ def create_app(engine: Engine, config: WebappConfig, qr: QrRenderer) -> web.Appl
 
 def setup_routes(app: web.Application) -> None:
     for module in (views_customer, views_orders, views_staff, openapi, landing, views_referrals,
-                   views_groups):  # group orders
+                   views_groups,  # group orders
+                   views_sharing,  # sharing
+                   views_loyalty):  # suggestions and points
         app.router.add_routes(module.routes)
 
 

@@ -122,6 +122,21 @@ class GroupOpenBody(GroupLinesBody):
         pattern=r"^[^@\x00-\x20\x7f]{1,64}@[^@\x00-\x20\x7f]{1,190}\.[^@\x00-\x20\x7f]{2,63}$")] | None = None
 
 
+# sharing (POST /api/shares)
+class ShareBody(Body):
+    kind: Literal["telegram_story", "telegram_inline", "vk_story", "vk_wall", "link"]
+    order_id: Id | None = None  # the caller's own order it was shared from
+
+
+# the birthday offer (PUT /api/me/birthday): a day that does not exist (31 April) is refused by the engine
+class BirthdayBody(Body):
+    day: Annotated[int, Field(ge=1, le=31), WHOLE]
+    month: Annotated[int, Field(ge=1, le=12), WHOLE]
+
+
 BODIES: tuple[type[Body], ...] = (CartBody, OrderBody, VisitBody, LanguageBody, ReviewBody, LinkBody, PickupBody,
                                   MessagesBody,
-                                  GroupLinesBody, GroupOpenBody)  # group orders
+                                  GroupLinesBody, GroupOpenBody,  # group orders
+                                  ShareBody,  # sharing
+                                  BirthdayBody)  # the birthday offer
+

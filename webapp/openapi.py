@@ -15,6 +15,7 @@ from pydantic.json_schema import models_json_schema
 from . import answers as a
 from .bodies import (
     BODIES,
+    BirthdayBody,  # the birthday offer
     CartBody,
     GroupLinesBody,
     GroupOpenBody,
@@ -24,6 +25,7 @@ from .bodies import (
     OrderBody,
     PickupBody,
     ReviewBody,
+    ShareBody,
     VisitBody,
 )
 
@@ -34,7 +36,9 @@ ANSWERS: tuple[type[a.Answer], ...] = (
     a.Config, a.Me, a.Messages, a.Packs, a.PackInvoice, a.Visit, a.Points, a.PickupTimes, a.Menu, a.Reviews,
     a.Review, a.Quote, a.Order, a.Orders, a.Repeat, a.LinkCode, a.Error,
     a.Referrals,  # referrals that hold
-    a.Group)  # group orders
+    a.Group,  # group orders
+    a.ShareOffer, a.Share,  # sharing
+    a.Suggestions, a.MyPoints)  # suggestions and points
 ID = {"type": "string", "minLength": 1, "maxLength": 64}
 # what any /api call may be refused with; an operation adds what only it can answer
 REFUSALS = {400: "bad input", 401: "bad or stale launch data", 403: "not allowed", 404: "not found",
@@ -114,6 +118,20 @@ PATHS: Json = {
     "/api/groups/{code}/close": {"post": op("Close it and place its orders (the organiser)", a.Group,
                                             params=("code",))},
     "/api/groups/{code}/cancel": {"post": op("Call it off (the organiser)", a.Group, params=("code",))},
+    # sharing
+    "/api/share": {"get": op("What the caller shares: links carrying their referral code, the story picture",
+                             a.ShareOffer)},
+    "/api/shares": {"post": op("Record a share (the caller's own order, if any)", a.Share, body=ShareBody,
+                               status=201)},
+    # suggestions and points
+    "/api/suggestions": {"get": op("Suggestions at ?point=: the caller's usual, what is taken now, and with "
+                                   "?items=a,b what is often taken with them", a.Suggestions,
+                                   query=("point", "items"))},
+    "/api/me/points": {"get": op("Points: balance, tier, what expires soon, the history (?before= pages it)",
+                                 a.MyPoints, query=("before",))},
+    "/api/me/birthday": {"put": op("Give the birthday (day and month) for the birthday offer", a.MyPoints,
+                                   body=BirthdayBody),
+                         "delete": op("Withdraw the birthday", a.MyPoints)},
 }
 
 

@@ -24,7 +24,9 @@ from .repositories import (
     SqliteStaff,
     SqliteVisits,
 )
+from .sharing import SqliteSharing  # sharing and regulars
 from .stats import SqliteStats
+from .suggestions import SqlitePoints, SqliteSuggestions  # suggestions and points
 
 if TYPE_CHECKING:
     from .database import SqliteDatabase
@@ -92,6 +94,9 @@ class SqliteUnitOfWork:
         self.broadcasts = SqliteBroadcasts(conn)
         self.referrals = SqliteReferrals(conn)  # referrals that hold
         self.groups = SqliteGroups(conn)  # group orders
+        self.sharing = SqliteSharing(conn)  # sharing and regulars
+        self.suggestions = SqliteSuggestions(conn)  # suggestions and points
+        self.points = SqlitePoints(conn)  # suggestions and points
         self._token = _open.set({**open_now, self._readonly: (task, self)})
         return self
 

@@ -135,7 +135,7 @@ async def test_the_owner_gets_the_numbers_and_the_chart(side):
     assert "Повторные покупатели: 0 из 1 (0%)" in text
     assert "Средний чек: 250 ₽ (выручка 250 ₽, выдано заказов 1)" in text
     assert "Топ позиций: Латте — 1" in text
-    assert "Репосты пока не учитываются." in text
+    assert "Репостов и визитов по ним не было." in text  # sharing is counted once there is some
     chart = await side.next(side.owner)
     assert chart.text == "Воронка по каналам и заказы по дням"
     image = png(chart.photo)

@@ -163,7 +163,8 @@ async def test_a_period_is_found_through_the_time_indexes(engine, clock, db):
         db.reader.set_trace_callback(None)
     plans = {s: [row[-1] for row in db.reader.execute("EXPLAIN QUERY PLAN " + s)]
              for s in statements if re.search(r"\bFROM (orders|visits)\b", s)}
-    assert len(plans) == 5, list(plans)  # visits, orders, repeat customers, top items, orders per day
+    # visits, orders, repeat customers, top items, orders per day; the visits shared links brought (sharing)
+    assert len(plans) == 6, list(plans)
     for statement, plan in plans.items():
         assert not [step for step in plan if re.match(r"SCAN (orders|visits|o)\b", step)], (statement, plan)
         assert any(re.match(r"SEARCH \w+ USING (COVERING )?INDEX (orders_created|visits_at)\b", step)

@@ -62,6 +62,12 @@ const ru = {
   groupPickup: 'Забрать: {point}, {t}', groupOrganiserPays: 'платит организатор', groupEachPays: 'каждый платит за себя на кассе',
   gst_open: 'Идёт сбор', gst_closed: 'Закрыт, заказы оформляются', gst_ordered: 'Заказ оформлен', gst_cancelled: 'Отменён',
   gst_expired: 'Никто не добавил позиций',
+  // sharing
+  shareTitle: 'Расскажите друзьям', shareAfter: 'Понравилось? Поделитесь',
+  shareHint: 'Друг, который придёт по вашей ссылке, и вы получите баллы, когда он заберёт свой первый заказ.',
+  shareText: '{shop}: заказываю заранее и забираю без очереди. Заходи по ссылке — после твоего первого заказа баллы получим оба.',
+  share_telegram_story: 'В историю', share_telegram_inline: 'Карточкой в чат', share_vk_story: 'В историю ВКонтакте',
+  share_vk_wall: 'На стену', share_link: 'Ссылкой',
 };
 const en = {
   loading: 'Loading…', back: 'Back', menu: 'Menu', cart: 'Cart', orders: 'Orders', profile: 'Profile',
@@ -126,6 +132,12 @@ const en = {
   groupPickup: 'Pickup: {point}, {t}', groupOrganiserPays: 'the organiser pays', groupEachPays: 'everyone pays their own at the counter',
   gst_open: 'Gathering', gst_closed: 'Closed, placing the orders', gst_ordered: 'Ordered', gst_cancelled: 'Cancelled',
   gst_expired: 'Nobody added anything',
+  // sharing
+  shareTitle: 'Tell your friends', shareAfter: 'Enjoyed it? Share it',
+  shareHint: 'A friend who comes by your link and you both get points once they pick up their first order.',
+  shareText: '{shop}: I order ahead and skip the queue. Come by this link — after your first order we both get points.',
+  share_telegram_story: 'To my story', share_telegram_inline: 'As a card in a chat', share_vk_story: 'To my VK story',
+  share_vk_wall: 'To my wall', share_link: 'As a link',
 };
 const dicts = { ru, en };
 export let lang = 'ru';

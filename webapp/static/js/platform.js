@@ -67,6 +67,9 @@ const base = {
   openLink(url) { location.assign(url); },
   // Telegram's invoices: openInvoice(link) -> 'paid' | 'cancelled' | 'failed' | 'pending'; null elsewhere.
   openInvoice: null,
+  // sharing (screens/share.js): the ways this platform shares besides a link, by share kind; each takes
+  // {story, link, text, shop, query} and says whether the platform's dialog was opened
+  sharing: {},
 };
 
 // Only a web page may be opened as a payment page (never a javascript: or data: address).
@@ -132,6 +135,8 @@ function telegram() {
     openInvoice: invoices ? (link) => new Promise((resolve) => {
       try { W.openInvoice(link, (status) => resolve(status)); } catch { resolve('failed'); }
     }) : null,
+    // sharing: a story (Bot API 7.8) and the bot's inline card (6.7, when the bot has inline mode on)
+    sharing: telegramSharing(W, tgParams),
   };
 }
 
@@ -162,6 +167,8 @@ function vk() {
       try { return (await bridge.send('VKWebAppOpenCodeReader'))?.code_data || null; } catch { return null; }
     } : null,
     async share(url) { return !!(await send('VKWebAppShare', { link: url })); },
+    // sharing: a story and a wall post; VK's boxes wait for the person, so no timeout
+    sharing: bridge ? vkSharing(bridge) : {},
     // VK Bridge has no method for an outside page: VK's clients open a target=_blank link in their
     // browser (vk.com in a new tab), and the Mini App stays on the order
     openLink(url) {
@@ -181,6 +188,31 @@ function vk() {
         return e?.error_data?.error_code === 4 ? false : null;  // 4: the user said no; anything else asked nothing
       }
     },
+  };
+}
+
+// sharing: each way returns true once the platform's own dialog was opened (Telegram says no more)
+function telegramSharing(W, tgParams) {
+  const at = (v) => typeof W.isVersionAtLeast === 'function' && W.isVersionAtLeast(v);
+  const ways = {};
+  if (typeof W.shareToStory === 'function' && at('7.8')) {
+    ways.telegram_story = async (o) => {
+      W.shareToStory(o.story, { text: o.text, widget_link: { url: o.link, name: o.shop.slice(0, 48) } });
+      return true;
+    };
+  }
+  if (typeof W.switchInlineQuery === 'function' && at('6.7') && tgParams.get('tgWebAppBotInline') === '1') {
+    ways.telegram_inline = async (o) => { W.switchInlineQuery(o.query, ['users', 'groups', 'channels']); return true; };
+  }
+  return ways;
+}
+
+function vkSharing(bridge) {
+  const asked = async (method, params) => { try { return !!(await bridge.send(method, params)); } catch { return false; } };
+  return {
+    vk_story: (o) => asked('VKWebAppShowStoryBox', { background_type: 'image', url: o.story,
+      attachment: { text: 'go_to', type: 'url', url: o.link } }),
+    vk_wall: (o) => asked('VKWebAppShowWallPostBox', { message: o.text, attachments: o.link }),
   };
 }
 

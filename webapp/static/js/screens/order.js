@@ -6,6 +6,7 @@ import { api, post } from '../api.js';
 import { state } from '../state.js';
 import { webUrl } from '../platform.js';
 import { lineText, totals } from './cart.js';
+import { sharePanel } from './share.js';  // sharing
 
 const STEPS = ['placed', 'accepted', 'ready', 'picked_up'];
 export const OPEN = ['placed', 'accepted', 'ready'];
@@ -131,6 +132,7 @@ export async function render(ctx, id) {
         h('div', { class: 'grow' }, ...lineText(l)), h('span', {}, '× ' + l.quantity), h('span', { class: 'price' }, l.total.text)))),
       totals(o),
       reviewed.map((l) => reviewForm(o, l)),
+      OPEN.includes(o.status) || o.status === 'picked_up' ? sharePanel(o) : null,  // sharing
       o.status === 'placed' ? h('button', { type: 'button', class: 'link danger', 'data-testid': 'cancel-order',
         onclick: async () => {
           try { o = await post(path + '/cancel'); draw(); toast(t('cancelled')); } catch (e) { toast(e.message, true); }
