@@ -4,13 +4,17 @@ discount appear; the organiser closes it and each finds their own order, discoun
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import pytest
-from test_browser import Browser, Server, by, chromium, demo_server  # noqa: F401  (fixtures)
+import test_browser
+from test_browser import Browser, Server, by, telegram_init_data, telegram_url, vk_answer, vk_query
 
 from journey.channels import Channel, CustomerRef
 
 pytestmark = pytest.mark.browser
+# the fixtures of test_browser.py: one Chromium, the app with Telegram and VK, the demo
+chromium, server, demo_server = test_browser.chromium, test_browser.server, test_browser.demo_server
 
 
 async def demo_page(chromium: Browser, name: str):
@@ -81,3 +85,44 @@ async def test_a_friend_joins_and_the_discount_appears_for_both(demo_server: Ser
     assert rubles(await by(boris, "discount").inner_text()) == "−18₽"
     view = await demo_server.engine.group_view(CustomerRef(Channel.WEB, "anna"), code[1])
     assert view.joined == 2 and view.group.discounted
+
+
+async def test_an_organiser_in_telegram_shares_and_a_friend_in_vk_joins(server: Server, chromium: Browser):
+    await server.engine.set_rules(group_min_people=2, group_percent=10)
+    anna = await chromium.page(telegram=True)
+    await anna.goto(telegram_url(server.url, telegram_init_data(5001, server.now(), first_name="Анна")))
+    await by(anna, "quick-add-espresso").click()
+    await by(anna, "tab-cart").click()
+    await by(anna, "group-start").click()
+    await by(anna, "group-open").click()  # the organiser pays for everyone, at the counter
+    await by(anna, "group-progress").filter(has_text="1 из 2").wait_for()
+    link = await by(anna, "group-link").input_value()
+    code = link.rsplit("/go/j", 1)[1]
+    await by(anna, "group-share").click()  # Telegram's share sheet, with the link and a word on the discount
+    shared = await anna.evaluate("window.__tg.filter(e => e[0] === 'web_app_open_tg_link').map(e => e[1].path_full)")
+    assert shared and shared[-1].startswith("/share/url?") and quote(link, safe="") in shared[-1], shared
+
+    # a VK Mini App link vk.com/app<id>#j<code>: the hash is the start parameter
+    boris = await chromium.page(vk=True)
+    await boris.goto(f"{server.url}/?{vk_query(7001, server.now())}#j{code}")
+    await by(boris, "group-member").filter(has_text="Анна").wait_for()
+    await by(boris, "group-to-menu").click()
+    await by(boris, "quick-add-croissant").click()
+    await by(boris, "tab-cart").click()
+    await by(boris, "to-group").click()
+    await by(boris, "group-add").click()
+    await boris.locator("[data-testid=group-progress][data-reached=true]").wait_for()
+    await by(boris, "group-share").click()
+    await vk_answer(boris, "VKWebAppShare", {"result": True})
+    assert (await boris.evaluate("window.__vk.filter(m => m.handler === 'VKWebAppShare').at(-1).params.link")) == link
+
+    await anna.locator("[data-testid=group-progress][data-reached=true]").wait_for()
+    await by(anna, "group-close").click()
+    await by(anna, "group-my-order").click()
+    await anna.wait_for_url(re.compile(r"#/order/[^/]+$"))
+    assert rubles(await by(anna, "total").inner_text()) == "297₽"  # (150 + 180) less 10 %, one order
+    await chromium.shot(anna, "order")
+    await boris.locator("[data-testid=group-status][data-status=ordered]").wait_for()
+    assert "платит организатор" in await boris.locator("main").inner_text()
+    assert await by(boris, "group-my-order").count() == 0  # nothing for the friend to pay
+    await chromium.shot(boris, "ordered")
