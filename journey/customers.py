@@ -162,6 +162,7 @@ async def _redeem(self: Engine, ref: CustomerRef, code: str) -> Customer:
         if source.id == target.id:
             raise DomainError(ErrorCode.LINK_SAME_CUSTOMER)
         await uow.customers.merge(source.id, target.id)
+        await uow.points.merge(source.id, target.id)  # suggestions and points: habits, spending, birthday
         await referrals.merged(self, uow, source.id, target.id)  # no inviting oneself through a second account
         await uow.customers.use_link_code(code)
         await self.emit(uow, DomainEvent(EventType.CUSTOMERS_LINKED, {

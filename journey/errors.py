@@ -68,6 +68,13 @@ class ErrorCode(str, Enum):
     GROUP_CLOSED = "group_closed"
     GROUP_NOT_ORGANISER = "group_not_organiser"
     GROUP_EMPTY = "group_empty"
+    # the birthday offer (journey/loyalty.py)
+    BIRTHDAY_INVALID = "birthday_invalid"
+    # gifts (journey/gifts.py)
+    GIFT_NOT_FOUND = "gift_not_found"
+    GIFT_UNAVAILABLE = "gift_unavailable"
+    GIFT_OWN = "gift_own"
+    GIFT_TAKEN = "gift_taken"
 
     @property
     def http_status(self) -> int:
@@ -120,6 +127,13 @@ _STATUS = {
     # group orders
     ErrorCode.GROUP_NOT_FOUND: 404,
     ErrorCode.GROUP_NOT_ORGANISER: 403,
+    # the birthday offer
+    ErrorCode.BIRTHDAY_INVALID: 400,
+    # gifts
+    ErrorCode.GIFT_NOT_FOUND: 404,
+    ErrorCode.GIFT_UNAVAILABLE: 409,
+    ErrorCode.GIFT_OWN: 403,
+    ErrorCode.GIFT_TAKEN: 409,
 }
 
 _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -209,6 +223,16 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
                                     "Only the one who opened the group order can do this."),
     ErrorCode.GROUP_EMPTY: ("В групповом заказе ещё ничего нет: заказывать нечего.",
                             "Nobody has added anything to the group order yet: there is nothing to order."),
+    # the birthday offer
+    ErrorCode.BIRTHDAY_INVALID: ("Такой даты нет: укажите день и месяц, например 29 февраля, но не 31 апреля.",
+                                 "There is no such date: give a day and month, e.g. 29 February, but not 31 April."),
+    # gifts
+    ErrorCode.GIFT_NOT_FOUND: ("Подарок не найден: проверьте ссылку.", "No such gift: check the link."),
+    ErrorCode.GIFT_UNAVAILABLE: ("Этот подарок уже нельзя взять: он не оплачен, использован или истёк.",
+                                 "This gift cannot be taken: it is unpaid, used or expired."),
+    ErrorCode.GIFT_OWN: ("Свой подарок взять нельзя: отправьте ссылку другу.",
+                         "You cannot take your own gift: send the link to a friend."),
+    ErrorCode.GIFT_TAKEN: ("Этот подарок уже взял другой человек.", "Someone else has already taken this gift."),
 }
 
 

@@ -74,9 +74,12 @@ def check_promo(promo: Promo | None, code: str, now: datetime, uses_by_customer:
 
 
 def quote(items: Mapping[str, Item], cart: Sequence[CartLine], rules: ShopRules, *,
-          promo: Promo | None = None, balance: int = 0, points: int = 0, group_percent: int = 0) -> Quote:
+          promo: Promo | None = None, balance: int = 0, points: int = 0, group_percent: int = 0,
+          birthday_percent: int = 0, gift_cover: int = 0) -> Quote:
     """Price a cart. ``promo`` has been checked already; ``points`` are what the customer asks to spend;
-    ``group_percent`` is a group order's discount (journey/groups.py), on top of a promo, never over the subtotal."""
+    ``group_percent`` is a group order's discount (journey/groups.py), on top of a promo, never over the subtotal;
+    ``birthday_percent`` the birthday offer (journey/loyalty.py), the same way, shown as its own line.
+    ``gift_cover``: minor units a gift pays (journey/gifts.py), after every other discount."""
     if not cart:
         raise DomainError(ErrorCode.EMPTY_CART)
     if len(cart) > MAX_LINES:
@@ -98,6 +101,12 @@ def quote(items: Mapping[str, Item], cart: Sequence[CartLine], rules: ShopRules,
     if group_percent:  # group orders: the percent of the whole subtotal, like a promo's, rounded the same way
         discount = Money(min(subtotal.amount, discount.amount + ceil_percent(subtotal.amount, group_percent)),
                          currency)
+    birthday = 0
+    if birthday_percent:  # the birthday offer: within what is left after the other discounts
+        birthday = min(subtotal.amount - discount.amount, ceil_percent(subtotal.amount, birthday_percent))
+        discount = Money(discount.amount + birthday, currency)
+    if gift_cover:  # gifts: a friend's gift pays for the cart up to its amount (journey/gifts.py)
+        discount = Money(discount.amount + min(subtotal.amount - discount.amount, gift_cover), currency)
     payable = subtotal.amount - discount.amount
     # points never pay more than is payable, whatever share the owner allows
     cap = min(balance, payable, ceil_percent(payable, rules.redeem_cap_percent))
@@ -108,7 +117,7 @@ def quote(items: Mapping[str, Item], cart: Sequence[CartLine], rules: ShopRules,
     if points > cap:
         raise DomainError(ErrorCode.POINTS_OVER_CAP, f"at most {cap}")
     return Quote(tuple(lines), subtotal, discount, points, Money(payable - points, currency),
-                 promo.code if promo else None, cap)
+                 promo.code if promo else None, cap, birthday=birthday)
 
 
 def points_earned(paid: Money, rules: ShopRules) -> int:

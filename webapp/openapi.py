@@ -125,10 +125,14 @@ PATHS: Json = {
                                status=201)},
     # suggestions and points
     "/api/suggestions": {"get": op("Suggestions at ?point=: the caller's usual, what is taken now, and with "
-                                   "?items=a,b what is often taken with them", a.Suggestions,
-                                   query=("point", "items"))},
+                                   "?items=a,b what is often taken with them", a.Suggestions) | {"parameters": [
+        {"name": "point", "in": "query", "required": True, "schema": ID},
+        {"name": "items", "in": "query", "required": False, "description": "item ids, comma-separated, at most 20",
+         "schema": {"type": "string", "pattern": "^[^,]{1,64}(,[^,]{1,64}){0,19}$"}}]}},
     "/api/me/points": {"get": op("Points: balance, tier, what expires soon, the history (?before= pages it)",
-                                 a.MyPoints, query=("before",))},
+                                 a.MyPoints) | {"parameters": [
+        {"name": "before", "in": "query", "required": False, "description": "the id of the last entry seen",
+         "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}}]}},
     "/api/me/birthday": {"put": op("Give the birthday (day and month) for the birthday offer", a.MyPoints,
                                    body=BirthdayBody),
                          "delete": op("Withdraw the birthday", a.MyPoints)},

@@ -154,7 +154,8 @@ def review(r: Review) -> Json:
 def quote(q: Quote, balance: int) -> Json:
     return _json(a.Quote(lines=[_line(l) for l in q.lines], subtotal=_money(q.subtotal),
                          discount=_money(q.discount), points=q.points_spent, total=_money(q.total),
-                         points_cap=q.points_cap, balance=balance, promo=q.promo_code))
+                         points_cap=q.points_cap, balance=balance, promo=q.promo_code,
+                         birthday=_money(Money(q.birthday, q.total.currency)) if q.birthday else None))
 
 
 def order(d: OrderDetails, pickup_token: str, *, staff: bool = False) -> Json:

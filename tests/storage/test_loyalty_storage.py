@@ -1,0 +1,100 @@
+"""The storage contract of suggestions and points: aggregates that add up, thresholds and limits as asked, the
+ledger read for expiry and paged for the history, birthdays and their yearly records, and merging two customers."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from storage_data import NOON, add_customer
+
+from journey.errors import DomainError
+from journey.model import LedgerEntry
+
+
+@pytest.fixture
+async def people(uow_factory):
+    for n in range(1, 4):
+        await add_customer(uow_factory, n)
+    return uow_factory
+
+
+async def test_lines_pairs_and_hours_add_up_and_read_back_by_count(people):
+    async with people() as uow:
+        for n in range(3):
+            await uow.suggestions.add_line("c_1", "latte", '{"milk":["oat"]}', NOON + timedelta(minutes=n))
+        await uow.suggestions.add_line("c_1", "latte", "{}", NOON)
+        await uow.suggestions.add_line("c_1", "tea", "{}", NOON)
+        await uow.suggestions.add_line("c_1", "tea", "{}", NOON + timedelta(hours=1))
+        await uow.suggestions.add_pairs(["croissant", "latte", "tea"])
+        await uow.suggestions.add_pairs(["croissant", "latte"])
+        await uow.suggestions.add_hour(9, {"latte": 2, "tea": 1})
+        await uow.suggestions.add_hour(9, {"tea": 2})
+        await uow.suggestions.add_hour(10, {"croissant": 5})
+    async with people.reading() as uow:
+        assert await uow.suggestions.usual("c_1", 2, 10) == [("latte", '{"milk":["oat"]}', 3), ("tea", "{}", 2)]
+        assert await uow.suggestions.usual("c_1", 2, 1) == [("latte", '{"milk":["oat"]}', 3)]
+        assert await uow.suggestions.usual("c_2", 1, 10) == []
+        assert await uow.suggestions.together(["croissant"], 1, 10) == [("latte", 2), ("tea", 1)]
+        assert await uow.suggestions.together(["croissant", "tea"], 2, 10) == [("latte", 3)]
+        assert await uow.suggestions.at_hour(9, 2, 10) == [("tea", 3), ("latte", 2)]
+        assert await uow.suggestions.at_hour(11, 1, 10) == []
+
+
+async def test_spending_is_summed_per_day_since_a_date(people):
+    async with people() as uow:
+        await uow.points.add_spend("c_1", date(2026, 1, 1), 1000)
+        await uow.points.add_spend("c_1", date(2026, 1, 1), 500)
+        await uow.points.add_spend("c_1", date(2026, 6, 1), 200)
+        await uow.points.add_spend("c_2", date(2026, 6, 1), 7)
+    async with people.reading() as uow:
+        assert await uow.points.spent("c_1", date(2026, 1, 1)) == 1700
+        assert await uow.points.spent("c_1", date(2026, 1, 2)) == 200
+        assert await uow.points.spent("c_3", date(2000, 1, 1)) == 0
+
+
+async def test_the_ledger_for_expiry_and_the_history_pages(people):
+    async with people() as uow:
+        await uow.loyalty.add(LedgerEntry("c_1", 100, "earn", None, NOON))
+        await uow.loyalty.add(LedgerEntry("c_2", 50, "earn", None, NOON + timedelta(days=1)))
+        await uow.loyalty.add(LedgerEntry("c_1", -30, "spend", None, NOON + timedelta(days=2)))
+        await uow.loyalty.add(LedgerEntry("c_1", 20, "refund", None, NOON + timedelta(days=3)))
+    async with people.reading() as uow:
+        assert await uow.points.ledger("c_1") == [(100, NOON), (-30, NOON + timedelta(days=2)),
+                                                  (20, NOON + timedelta(days=3))]
+        assert await uow.points.credited_between(None, NOON + timedelta(days=1)) == ["c_1", "c_2"]
+        assert await uow.points.credited_between(NOON, NOON + timedelta(days=3)) == ["c_1", "c_2"]
+        assert await uow.points.credited_between(NOON + timedelta(days=1), NOON + timedelta(days=2)) == []
+        page = await uow.points.history("c_1", None, 2)
+        assert [(m.reason, m.delta) for m in page] == [("refund", 20), ("spend", -30)]
+        rest = await uow.points.history("c_1", page[-1].id, 2)
+        assert [(m.reason, m.delta, m.short_code) for m in rest] == [("earn", 100, "")]
+    with pytest.raises(DomainError):  # the ledger still never goes below zero
+        async with people() as uow:
+            await uow.loyalty.add(LedgerEntry("c_1", -91, "expire", None, NOON))
+
+
+async def test_birthdays_their_yearly_greeting_and_merging(people):
+    async with people() as uow:
+        await uow.points.set_birthday("c_1", (29, 2), NOON)
+        await uow.points.set_birthday("c_2", (1, 3), NOON)
+        await uow.points.set_birthday("c_2", (29, 2), NOON + timedelta(days=1))
+        assert await uow.points.greet("c_1", 2027, NOON) is True
+        assert await uow.points.greet("c_1", 2027, NOON) is False
+        await uow.suggestions.add_line("c_1", "tea", "{}", NOON)
+        await uow.suggestions.add_line("c_2", "tea", "{}", NOON + timedelta(days=1))
+        await uow.points.add_spend("c_1", date(2026, 1, 1), 100)
+        await uow.points.add_spend("c_2", date(2026, 1, 1), 50)
+    async with people.reading() as uow:
+        assert await uow.points.born_on(29, 2) == ["c_1", "c_2"]
+        assert await uow.points.birthday("c_2") == (29, 2) and await uow.points.birthday("c_3") is None
+    async with people() as uow:
+        await uow.points.merge("c_1", "c_2")
+        assert await uow.points.greet("c_2", 2027, NOON) is False  # c_1's greeting of the year came along
+        await uow.points.set_birthday("c_3", (5, 5), NOON)
+        await uow.points.set_birthday("c_3", None, NOON)
+    async with people.reading() as uow:
+        assert await uow.suggestions.usual("c_2", 1, 5) == [("tea", "{}", 2)]
+        assert await uow.suggestions.usual("c_1", 1, 5) == []
+        assert await uow.points.spent("c_2", date(2026, 1, 1)) == 150
+        assert await uow.points.born_on(29, 2) == ["c_2"]
+        assert await uow.points.birthday("c_3") is None
