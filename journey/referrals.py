@@ -88,19 +88,11 @@ def _live(found: list[Referral]) -> Referral | None:
     return next((r for r in found if r.status is not ReferralStatus.VOID), None)
 
 
-async def may_attribute(uow: UnitOfWork, customer: Customer, link: DeepLink | None) -> bool:
-    """Whether ``attribute`` could record anything (read-only, to keep the write lock for those cases)."""
-    return (link is not None and link.kind is LinkKind.REFERRAL and bool(link.code) and not customer.referred_by
-            and not await uow.referrals.for_invitee(customer.id))
-
-
-async def attribute(engine: Engine, uow: UnitOfWork, customer: Customer, link: DeepLink | None) -> Referral | None:
-    """Record that ``customer`` came by a friend's link, if they are new and the friend is someone else.
-
-    New: no inviter yet, never invited before (a voided invitation counts), no order ever placed. The
-    customer's own code, or one of an account linked to them (the same customer), is never accepted, nor
-    the code of someone they invited themselves."""
-    if link is None or not link.code or not await may_attribute(uow, customer, link):
+async def _inviter(uow: UnitOfWork, customer: Customer, link: DeepLink | None) -> Customer | None:
+    """Who invited ``customer`` by ``link``, if the invitation counts (read-only)."""
+    if link is None or link.kind is not LinkKind.REFERRAL or not link.code or customer.referred_by:
+        return None
+    if link.code == customer.referral_code or await uow.referrals.for_invitee(customer.id):
         return None
     referrer = await uow.customers.by_referral_code(link.code)
     if referrer is None or referrer.id == customer.id:
@@ -109,6 +101,23 @@ async def attribute(engine: Engine, uow: UnitOfWork, customer: Customer, link: D
     if theirs is not None and theirs.referrer_id == customer.id:  # two people inviting each other
         return None
     if await uow.orders.for_customer(customer.id, limit=1):
+        return None
+    return referrer
+
+
+async def may_attribute(uow: UnitOfWork, customer: Customer, link: DeepLink | None) -> bool:
+    """Whether ``attribute`` would record anything: read-only, so the write lock is taken only then."""
+    return await _inviter(uow, customer, link) is not None
+
+
+async def attribute(engine: Engine, uow: UnitOfWork, customer: Customer, link: DeepLink | None) -> Referral | None:
+    """Record that ``customer`` came by a friend's link, if they are new and the friend is someone else.
+
+    New: no inviter yet, never invited before (a voided invitation counts), no order ever placed. The
+    customer's own code, or one of an account linked to them (the same customer), is never accepted, nor
+    the code of someone they invited themselves."""
+    referrer = await _inviter(uow, customer, link)
+    if referrer is None or link is None or link.code is None:
         return None
     now = engine.now()
     referral = Referral(new_id("ref"), customer.id, referrer.id, link.code, ReferralStatus.PENDING, now, now)

@@ -115,3 +115,33 @@ async def test_one_cannot_invite_oneself_by_the_header(app, tma):
 
 async def test_referrals_need_launch_data(app):
     assert (await app.get("/api/me/referrals")).status == 401
+
+
+async def test_inviting_ones_own_second_account_is_undone_by_linking(app, tma, staff, order_body):
+    """Anna opens her own invitation in the browser, picks up, then links the browser to her Telegram:
+    one person, so the invitation is void and the bonus paid to both accounts taken back."""
+    inviter, anna_tg = await _inviter(app, tma)
+    anna_web = {"Authorization": "demo anna", START: f"r{inviter['referral_code']}"}
+    await ok(await app.get("/api/me", headers=anna_web))
+    order = await ok(await app.post("/api/orders", json=order_body(), headers=anna_web), 201)
+    await fulfil(app, staff, order)
+    earned = order["total"]["amount"] * 5 // 100
+    code = (await ok(await app.post("/api/link/code", headers=anna_tg)))["code"]
+    linked = await ok(await app.post("/api/link", json={"code": code}, headers=anna_web))
+    assert linked["id"] == inviter["id"] and linked["points"] == earned
+    shown = await ok(await app.get("/api/me/referrals", headers=anna_tg))
+    assert [f["status"] for f in shown["friends"]] == ["void"] and shown["points"] == 0
+    # and linked, her own links count for nothing from either account
+    for headers in (anna_tg, anna_web):
+        await ok(await app.get("/api/me", headers={**headers, START: f"r{inviter['referral_code']}"}))
+    assert [f["status"] for f in (await ok(await app.get("/api/me/referrals", headers=anna_web)))["friends"]] == [
+        "void"]
+
+
+async def test_a_shared_link_with_its_share_tag_counts_the_same(app, tma, staff, order_body):
+    inviter, anna = await _inviter(app, tma)
+    olga = {"Authorization": "demo olga", START: f"r{inviter['referral_code']}-ts"}  # shared to a Telegram story
+    await ok(await app.get("/api/me", headers=olga))
+    await fulfil(app, staff, await ok(await app.post("/api/orders", json=order_body(), headers=olga), 201))
+    shown = await ok(await app.get("/api/me/referrals", headers=anna))
+    assert [f["status"] for f in shown["friends"]] == ["rewarded"]
