@@ -84,12 +84,13 @@ async def profile(self: Engine, ref: CustomerRef, link: DeepLink | None = None) 
     unreachable = False
     async with self.read() as uow:
         customer = await uow.customers.by_account(ref.channel, ref.external_id)
-        if customer is not None and not await referrals.may_attribute(uow, customer, link):
-            found = await _profile(self, uow, customer)
+        if customer is not None:
             unreachable = bool(await uow.reachability.unreachable([ref.key]))
+            if not await referrals.may_attribute(uow, customer, link):
+                found = await _profile(self, uow, customer)
+    if unreachable:  # they wrote or opened the Mini App: they may be told things again
+        await delivery.clear_unreachable(self, ref)
     if found is not None:
-        if unreachable:  # they wrote or opened the Mini App: they may be told things again
-            await delivery.clear_unreachable(self, ref)
         return found
     async with self.uow() as uow:
         return await _profile(self, uow, await find_or_create(self, uow, ref, link))
