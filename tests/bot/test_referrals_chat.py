@@ -11,7 +11,8 @@ from shop_fixtures import BARISTA
 from telegram_harness import telegram_shop
 from vk_harness import vk_shop
 
-from journey.channels import CustomerRef
+from journey.channels import Channel, CustomerRef
+from journey.deeplinks import parse_start
 from journey.engine import Engine
 from journey.model import CartLine
 
@@ -129,6 +130,22 @@ async def test_vk_ref_on_a_first_message_rewards_both(vk, engine):
     assert "Бонус за приглашение" in await until(lambda: vk.fake.next_message(802), "Бонус за приглашение")
     assert f"вам +{bonus} баллов" in await until(lambda: vk.fake.next_message(801), "Ваш друг Ира")
     assert (await engine.profile(anna.ref)).points == bonus
+
+
+async def test_linking_ones_invited_second_account_takes_the_bonus_back_and_says_so(telegram, engine):
+    bonus = (await engine.set_rules()).referral_bonus
+    anna = telegram.chat(751, first_name="Анна")
+    await anna.send("/start")
+    web = CustomerRef(Channel.WEB, "anna")  # her browser, opened from her own link
+    await engine.profile(web, parse_start(f"r{(await engine.profile(anna.ref)).customer.referral_code}"))
+    await pick_up(engine, web)
+    issued = await anna.send("/link")
+    code = re.search(r"\b(\d{6})\b", issued.text)[1]
+    await engine.redeem_link_code(web, code)
+    await telegram.notify()
+    told = await until(lambda: telegram.fake.next_message(anna.user_id), "не засчитывается")
+    assert f"списано {2 * bonus} баллов" in told
+    assert (await engine.profile(anna.ref)).points == (await engine.profile(web)).points < bonus
 
 
 def test_the_referral_poster_promises_points_not_a_discount(tmp_path):
