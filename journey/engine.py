@@ -14,6 +14,7 @@ from . import (
     delivery,
     dialogs,
     expiry,
+    gifts,  # gifts
     groups,
     loyalty,  # suggestions and points
     notices,
@@ -245,6 +246,14 @@ class Engine:
     set_birthday = loyalty.set_birthday
     expire_points = loyalty.expire_points
     greet_birthdays = loyalty.greet_birthdays
+    # --- gifts (journey/gifts.py)
+    gift_offer = gifts.gift_offer
+    buy_gift = gifts.buy_gift
+    gift_view = gifts.gift_view
+    my_gifts = gifts.my_gifts
+    claim_gift = gifts.claim_gift
+    order_gift = gifts.order_gift
+    expire_gifts = gifts.expire_gifts
 
     recipient = notices.recipient
     new_order_notice = notices.new_order_notice

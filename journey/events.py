@@ -48,6 +48,16 @@ class EventType(str, Enum):
     # points and the birthday offer (journey/loyalty.py)
     POINTS_EXPIRED = "points.expired"  # points credited too long ago written off, oldest first
     BIRTHDAY_GREETING = "birthday.greeting"  # the customer's birthday today (once a year, with consent)
+    # gifts (journey/gifts.py)
+    GIFT_BOUGHT = "gift.bought"  # waiting for its online payment
+    GIFT_ACTIVE = "gift.active"  # paid: the giver is sent its link
+    GIFT_FAILED = "gift.failed"  # its payment was refused or abandoned
+    GIFT_CLAIMED = "gift.claimed"  # a friend took it
+    GIFT_ORDERED = "gift.ordered"  # the friend ordered with it
+    GIFT_REDEEMED = "gift.redeemed"  # the friend's order was handed over
+    GIFT_EXPIRED = "gift.expired"  # not redeemed in time: its money goes back to the giver
+    GIFT_REFUNDED = "gift.refunded"  # the giver's money is back (the payment's refund, for a gift)
+    GIFT_REFUND_MANUAL = "gift.refund_manual"  # no provider can give it back: the owner must
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from . import loyalty  # points
+from . import gifts, loyalty  # points; gifts
 from .catalog import OpeningHours
 from .groups import close_due_groups
 from .order_views import _load
@@ -86,4 +86,5 @@ async def expire_due(self: Engine) -> list[str]:
         await give_back(self, order_id)
     await close_due_groups(self)  # group orders whose window ended (journey/groups.py)
     await loyalty.sweep(self)  # points: expired ones written off, birthday greetings (journey/loyalty.py)
+    await gifts.expire_gifts(self)  # gifts: unpaid ones fail, unredeemed ones expire and are refunded
     return expired + await release_stale_holds(self)

@@ -186,6 +186,10 @@ class ShopRules:
     points_expire_days: int = 365  # points expire this long after they were credited, oldest first (0: never)
     birthday_percent: int = 10  # off one order within the birthday's window, once a year (0: off)
     birthday_days: int = 3  # the window: this many days before and after the birthday
+    # gifts (journey/gifts.py): a gift not redeemed in this many days expires and its money goes back;
+    # the amounts a gift of money may be (rubles, comma-separated)
+    gift_days: int = 30
+    gift_amounts: str = "300,500,1000"
 
     @classmethod
     def from_mapping(cls, values: dict[str, str]) -> ShopRules:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from . import (
+    gifts,  # gifts
     loyalty,  # points: tiers, the birthday offer
     pickup,
     pricing,
@@ -126,7 +127,8 @@ async def pickup_slots(self: Engine, point_id: str, now: datetime | None = None)
 
 
 async def _quote(engine: Engine, uow: UnitOfWork, customer_id: str, cart: Sequence[CartLine],
-                 promo_code: str | None, points: int, *, group_percent: int = 0) -> tuple[Quote, ShopRules]:
+                 promo_code: str | None, points: int, *, group_percent: int = 0,
+                 gift_cover: int = 0) -> tuple[Quote, ShopRules]:
     rules = await engine.rules(uow)
     items = await uow.catalog.items_by_id(line.item_id for line in cart)
     promo = None
@@ -137,7 +139,7 @@ async def _quote(engine: Engine, uow: UnitOfWork, customer_id: str, cart: Sequen
     balance = await uow.loyalty.balance(customer_id)
     birthday = await loyalty.birthday_percent(engine, uow, customer_id, rules)  # the birthday offer
     return pricing.quote(items, cart, rules, promo=promo, balance=balance, points=points,
-                         group_percent=group_percent, birthday_percent=birthday), rules
+                         group_percent=group_percent, birthday_percent=birthday, gift_cover=gift_cover), rules
 
 
 async def _within_open_limit(uow: UnitOfWork, customer_id: str, rules: ShopRules) -> None:
@@ -162,7 +164,7 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
                       pickup_at: datetime | None = None, promo_code: str | None = None, points: int = 0,
                       provider: str = "counter", source: str = "", request_id: str | None = None,
                       return_url: str = "", email: str = "", group_percent: int = 0,
-                      link: DeepLink | None = None) -> OrderView:
+                      link: DeepLink | None = None, gift_id: str | None = None) -> OrderView:
     """Price on the server, reserve stock, spend points, create the order and its payment intent; an online
     payment is then started with its provider, and the order waits for it hidden from the staff.
 
@@ -172,6 +174,8 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
     ``group_percent``: a group order's discount, decided by journey/groups.py when the group closed.
     ``link``: the start parameter the Mini App was opened with; a first touch (a friend's referral) is
     recorded with the customer.
+    ``gift_id``: a gift the customer took pays for the cart up to its amount, and the order is the gift's
+    (journey/gifts.py checks it may be used, in the same unit of work).
     """
     from . import paying
 
@@ -185,7 +189,9 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
             return await _view(self, uow, existing.order_id)
         customer = await find_or_create(self, uow, ref, link)
         point = await _point(uow, point_id)
-        q, rules = await _quote(self, uow, customer.id, cart, promo_code, points, group_percent=group_percent)
+        gift = await gifts.gift_for_order(uow, gift_id, customer.id) if gift_id else None  # gifts
+        q, rules = await _quote(self, uow, customer.id, cart, promo_code, points, group_percent=group_percent,
+                                gift_cover=gift.amount.amount if gift else 0)
         await _within_open_limit(uow, customer.id, rules)
         when = _pickup_time(point, rules, now, pickup_at)
         stock = await uow.catalog.stock(point.id)
@@ -213,6 +219,8 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
         intent = PaymentIntent(new_id("pay"), order.id, payment_provider.name, q.total, PaymentStatus.PENDING,
                                key or f"order:{order.id}", "", now, now)
         await uow.payments.add(intent)
+        if gift is not None:  # gifts: the gift is this order's until it is handed over or closes
+            await gifts.ordered(self, uow, gift, order, now)
         await self.emit(uow, _event(EventType.ORDER_PLACED, order, now, **NewOrderNotice.of(order).event_data(),
                                      table=table_of(order), awaiting_payment=payment_provider.online))
     if payment_provider.online:
@@ -253,6 +261,7 @@ async def _close(engine: Engine, uow: UnitOfWork, order: Order, status: OrderSta
         await uow.payments.set_status(intent.id, PaymentStatus.VOIDED, now)
     kind = EventType.ORDER_CANCELLED if status is OrderStatus.CANCELLED else EventType.ORDER_EXPIRED
     await engine.emit(uow, _event(kind, order, now, reason=reason))
+    await gifts.order_closed(engine, uow, order, now)  # gifts: the gift may be ordered with again
 
 
 async def _staff_change(engine: Engine, actor: CustomerRef, order_id: str, target: OrderStatus,
@@ -341,6 +350,7 @@ async def hand_over(self: Engine, actor: CustomerRef, *, order_id: str | None = 
         await self.emit(uow, _event(EventType.ORDER_PICKED_UP, order, now, by=actor.key, points_earned=earned))
         await _earn(self, uow, order, now, rules, earned)
         await regulars.picked_up(self, uow, order, now, rules)  # regulars: the N-th pickup invites
+        await gifts.picked_up(self, uow, order, now)  # gifts: the gift is redeemed
         order.status = OrderStatus.PICKED_UP
     return order
 

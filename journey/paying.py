@@ -14,15 +14,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .audit import require_owner
 from .channels import CustomerRef, InvoicePayment
 from .customers import require_staff
 from .errors import DomainError, ErrorCode
-from .events import EventType
+from .events import DomainEvent, EventType
 from .model import Order, PaymentIntent
 from .money import Money
 from .notices import NewOrderNotice
@@ -50,6 +50,54 @@ class FollowUp(Enum):
     NONE = "none"
     VOID = "void"  # a hold of an order that closed: release it
     REFUND = "refund"  # money taken for an order that closed: give the rest back
+    CAPTURE = "capture"  # a hold of a gift: taken at once (a gift may wait longer than a hold lasts)
+
+
+# --- what a payment pays for: an order, or a gift (journey/gifts.py) ------------------------------
+
+class Subject(Protocol):
+    """What a payment pays for, as ``_apply`` needs it: whether its money goes back, events about it, and
+    what a change of the payment does to it. The payment's ``order_id`` names it."""
+
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def capture_at_once(self) -> bool: ...
+    def event(self, kind: EventType, at: datetime, **extra: object) -> DomainEvent: ...
+    async def changed(self, engine: Engine, uow: UnitOfWork, ours: PaymentStatus, status: PaymentStatus,
+                      now: datetime) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSubject:
+    order: Order
+    capture_at_once = False
+
+    @property
+    def closed(self) -> bool:
+        return _closed(self.order)
+
+    def event(self, kind: EventType, at: datetime, **extra: object) -> DomainEvent:
+        return _event(kind, self.order, at, **extra)
+
+    async def changed(self, engine: Engine, uow: UnitOfWork, ours: PaymentStatus, status: PaymentStatus,
+                      now: datetime) -> None:
+        order = self.order
+        if ours is PaymentStatus.PENDING and status in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED) \
+                and order.status.is_open:  # paid: the staff see it now
+            await engine.emit(uow, _event(EventType.ORDER_PAID, order, now, **NewOrderNotice.of(order).event_data(),
+                                          table=table_of(order)))
+        if status in (PaymentStatus.FAILED, PaymentStatus.VOIDED) and order.status.is_open:
+            reason = "payment_failed" if status is PaymentStatus.FAILED else "payment_released"
+            await _close(engine, uow, order, _closing(order), now, reason)
+
+
+async def _subject(uow: UnitOfWork, payment_for: str) -> Subject:
+    from . import gifts
+
+    if gifts.is_gift(payment_for):
+        return await gifts.payment_subject(uow, payment_for)
+    return OrderSubject(await _load(uow, payment_for))
 
 
 # --- applying what a provider says ----------------------------------------------------------------
@@ -71,6 +119,8 @@ async def _follow_up(engine: Engine, intent: PaymentIntent, follow: FollowUp) ->
     try:
         if follow is FollowUp.VOID:
             result = await provider.void(intent)
+        elif follow is FollowUp.CAPTURE:
+            result = await provider.capture(intent)
         else:
             result = await provider.refund(intent, Money(intent.amount.amount - intent.refunded,
                                                          intent.amount.currency))
@@ -97,11 +147,11 @@ async def _manual_refund(engine: Engine, payment_id: str, due: int) -> PaymentIn
         due = min(due, intent.amount.amount - intent.refunded - intent.manual_refund)
         if due <= 0:
             return intent
-        order = await _load(uow, intent.order_id)
+        subject = await _subject(uow, intent.order_id)
         now = engine.now()
         intent = dataclasses.replace(intent, manual_refund=intent.manual_refund + due, settled=True, updated_at=now)
         await uow.payments.update(intent)
-        await engine.emit(uow, _event(EventType.PAYMENT_REFUND_MANUAL, order, now, provider=intent.provider,
+        await engine.emit(uow, subject.event(EventType.PAYMENT_REFUND_MANUAL, now, provider=intent.provider,
                                       amount=due, charge_id=intent.charge_id,
                                       provider_charge_id=intent.provider_charge_id))
         return intent
@@ -132,18 +182,18 @@ async def _apply(engine: Engine, payment_id: str, said: PaymentResult,
                 if not await uow.updates.claim("telegram-charge", charge.charge_id):
                     return intent, FollowUp.NONE  # told the owner already
                 log.warning("payment %s: a second Telegram charge %s", intent.id, charge.charge_id)
-                order = await _load(uow, intent.order_id)
-                await engine.emit(uow, _event(EventType.PAYMENT_REFUND_MANUAL, order, engine.now(),
+                subject = await _subject(uow, intent.order_id)
+                await engine.emit(uow, subject.event(EventType.PAYMENT_REFUND_MANUAL, engine.now(),
                                               provider=intent.provider, amount=charge.total,
                                               charge_id=charge.charge_id,
                                               provider_charge_id=charge.provider_charge_id))
                 return intent, FollowUp.NONE
             intent = dataclasses.replace(intent, charge_id=charge.charge_id,
                                          provider_charge_id=charge.provider_charge_id)
-        order = await _load(uow, intent.order_id)
+        subject = await _subject(uow, intent.order_id)
         now = engine.now()
         ours, theirs = intent.status, said.status
-        closed = _closed(order)
+        closed = subject.closed
         status, follow = ours, FollowUp.NONE
         if theirs is PaymentStatus.AUTHORIZED:
             if ours is PaymentStatus.PENDING and not closed:
@@ -151,6 +201,8 @@ async def _apply(engine: Engine, payment_id: str, said: PaymentResult,
             elif ours in (PaymentStatus.PENDING, PaymentStatus.VOIDED, PaymentStatus.FAILED) or closed:
                 status = PaymentStatus.VOIDED if ours is PaymentStatus.PENDING else ours
                 follow = FollowUp.VOID  # held for an order that closed meanwhile: release it
+            if status is PaymentStatus.AUTHORIZED and subject.capture_at_once:
+                follow = FollowUp.CAPTURE  # a gift's hold: taken now (again, after a capture that failed)
         elif theirs is PaymentStatus.CAPTURED:
             if ours in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED):
                 status = PaymentStatus.CAPTURED
@@ -185,19 +237,13 @@ async def _apply(engine: Engine, payment_id: str, said: PaymentResult,
         await uow.payments.update(intent)
         if refunded > before.refunded and not (status is PaymentStatus.REFUNDED and ours is not status):
             # a part given back, or money taken after the order closed given back whole
-            await engine.emit(uow, _event(EventType.PAYMENT_REFUNDED, order, now, provider=intent.provider,
+            await engine.emit(uow, subject.event(EventType.PAYMENT_REFUNDED, now, provider=intent.provider,
                                           refunded=refunded, amount=refunded - before.refunded,
                                           partial=refunded < intent.amount.amount))
         if status is not ours:
-            await engine.emit(uow, _event(EVENTS[status], order, now, provider=intent.provider,
-                                          refunded=refunded, amount=refunded - before.refunded))
-            if ours is PaymentStatus.PENDING and status in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED) \
-                    and order.status.is_open:  # paid: the staff see it now
-                await engine.emit(uow, _event(EventType.ORDER_PAID, order, now, **NewOrderNotice.of(order).event_data(),
-                                              table=table_of(order)))
-            if status in (PaymentStatus.FAILED, PaymentStatus.VOIDED) and order.status.is_open:
-                reason = "payment_failed" if status is PaymentStatus.FAILED else "payment_released"
-                await _close(engine, uow, order, _closing(order), now, reason)
+            await engine.emit(uow, subject.event(EVENTS[status], now, provider=intent.provider,
+                                                 refunded=refunded, amount=refunded - before.refunded))
+            await subject.changed(engine, uow, ours, status, now)  # an order paid or lost, a gift active
         return intent, follow
 
 
@@ -286,13 +332,15 @@ async def give_back(engine: Engine, order_id: str) -> None:
 async def release_stale_holds(engine: Engine) -> list[str]:
     """Orders whose money has been held nearly as long as the provider keeps a hold: closed and released,
     never captured late."""
+    from . import gifts
+
     online = [name for name, provider in engine.providers.items() if provider.online and provider.two_stage]
     cutoff = engine.now() - HOLD_LIMIT
     released = []
     async with engine.uow() as uow:
         for intent in await uow.payments.unsettled(online):
             if intent.status is not PaymentStatus.AUTHORIZED or intent.created_at is None \
-                    or intent.created_at > cutoff:
+                    or intent.created_at > cutoff or gifts.is_gift(intent.order_id):  # a gift's is captured
                 continue
             order = await _load(uow, intent.order_id)
             if order.status.is_open:
@@ -338,6 +386,12 @@ async def check_invoice(self: Engine, payment: InvoicePayment) -> None:
         if (payment.currency, payment.total) != (intent.amount.currency, intent.amount.amount):
             raise DomainError(ErrorCode.PAYMENT_FAILED, f"wrong amount: {payment.total} {payment.currency}, "
                                                         f"the order costs {intent.amount.amount}")
+        from . import gifts
+
+        if gifts.is_gift(intent.order_id):  # a gift's invoice: the gift must still wait for it
+            await gifts.check_gift_invoice(uow, intent)
+            await uow.payments.update(dataclasses.replace(intent, updated_at=self.now()))
+            return
         order = await _load(uow, intent.order_id)
         if intent.status is not PaymentStatus.PENDING or order.status is not OrderStatus.PLACED:
             raise DomainError(ErrorCode.INVALID_TRANSITION, f"the order is {order.status.value}, "

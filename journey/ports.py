@@ -18,6 +18,7 @@ from .catalog import Category, Item, PickupPoint
 from .channels import Capabilities, Channel, CustomerRef, LandingLink, Launch, Reply, Route
 from .dialogs import Dialog
 from .events import DomainEvent
+from .gift_model import Gift  # gifts
 from .group_model import Group, GroupMember  # group orders
 from .model import (
     Account,
@@ -470,6 +471,22 @@ class PointsRepository(Protocol):
     async def merge(self, source_id: str, target_id: str) -> None: ...
 
 
+# gifts (journey/gifts.py)
+class GiftRepository(Protocol):
+    async def add(self, gift: Gift) -> None: ...
+    async def get(self, gift_id: str) -> Gift | None: ...
+    async def by_code(self, code: str) -> Gift | None: ...
+    async def by_order(self, order_id: str) -> Gift | None:
+        """The gift an open (or last) order of its friend was placed with."""
+        ...
+    async def update(self, gift: Gift) -> None: ...
+    async def due(self, now: datetime, unpaid_before: datetime) -> list[str]:
+        """Paid gifts past their expiry, expired ones whose money is not back yet, and gifts waiting for
+        their payment since before ``unpaid_before``."""
+        ...
+    async def of_customer(self, customer_id: str, limit: int = 20) -> list[Gift]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow:`` commits on a clean exit and rolls back on an exception."""
 
@@ -529,6 +546,10 @@ class UnitOfWork(Protocol):
     def suggestions(self) -> SuggestionRepository: ...
     @property
     def points(self) -> PointsRepository: ...
+
+    # gifts
+    @property
+    def gifts(self) -> GiftRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type, exc, tb) -> None: ...
@@ -642,7 +663,14 @@ class ChatInvitations(Protocol):
     """A channel's way into the regulars' closed chat (journey/regulars.py): an invitation for one person,
     or None when the channel has no such chat configured or cannot make one now."""
 
-    async def invite_link(self, name: str) -> str | None: ...
+    @property
+    def personal(self) -> bool:
+        """Whether each link lets one person in (Telegram) or is the chat's one link (VK)."""
+        ...
+
+    async def invite_link(self, name: str) -> str | None:
+        """``name`` says whom it is for; ``ConnectionError`` when the platform could not be asked now."""
+        ...
 
 
 class ChartRenderer(Protocol):

@@ -301,6 +301,9 @@ class Referrals(Answer):
     invited: int = Field(description="friends who came by the link (not voided)")
     rewarded: int = Field(description="friends who brought the inviter points")
     points: int = Field(description="points the inviter got for friends")
+    invitation: Literal["pending", "rewarded", "capped"] | None = Field(
+        description="the caller's own invitation by a friend: pending (their first pickup brings the bonus), "
+                    "rewarded or capped (the bonus was paid); null: not invited")
 
 
 # group orders (/api/groups)
@@ -425,3 +428,35 @@ class MyPoints(Answer):
     history: list[PointsMove] = Field(description="newest first")
     more: int | None = Field(description="?before= for the next page; null: this is the last")
     birthday: Birthday
+
+
+# gifts (journey/gifts.py)
+class Gift(Answer):
+    code: str = Field(description="only the giver and the friend who took it see it; anyone else holding the link "
+                                  "sees the gift by it too")
+    start: str = Field(description="the start parameter that opens it: g<code>")
+    link: str = Field(description="<PUBLIC_URL>/go/g<code>: opens the gift in Telegram, VK or the browser")
+    status: Literal["awaiting_payment", "active", "claimed", "redeemed", "failed", "expired", "refunded"]
+    item: str | None = Field(description="the item given (its default options); null: an amount")
+    title: str = Field(description="the item's name, or empty for an amount")
+    amount: Money = Field(description="what was paid, and what the gift pays for")
+    message: str
+    from_name: str = Field(description="the giver's first name")
+    giver: bool = Field(description="the caller bought it")
+    taker: bool = Field(description="the caller took it")
+    claimable: bool = Field(description="the caller may take it now")
+    taken: bool = Field(description="someone took it")
+    expires_at: Time | None = Field(description="when it expires unless redeemed (set once paid)")
+    payment_link: str | None = Field(description="the giver's page (or Telegram invoice) while it waits for payment")
+    order: str | None = Field(description="the taker's open order with it")
+
+
+class Gifts(Answer):
+    gifts: list[Gift] = Field(description="gifts the caller gave or took, newest first")
+
+
+class GiftOffer(Answer):
+    amounts: list[Money] = Field(description="the amounts a gift of money may be")
+    payments: list[str] = Field(description="the online methods a gift may be paid with in the caller's channel")
+    days: int = Field(description="a gift not redeemed in this many days expires and is refunded")
+

@@ -15,6 +15,7 @@ from . import (
     landing,
     openapi,
     views_customer,
+    views_gifts,  # gifts
     views_groups,
     views_loyalty,  # suggestions and points
     views_orders,
@@ -57,7 +58,8 @@ def setup_routes(app: web.Application) -> None:
     for module in (views_customer, views_orders, views_staff, openapi, landing, views_referrals,
                    views_groups,  # group orders
                    views_sharing,  # sharing
-                   views_loyalty):  # suggestions and points
+                   views_loyalty,  # suggestions and points
+                   views_gifts):  # gifts
         app.router.add_routes(module.routes)
 
 

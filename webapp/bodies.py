@@ -134,9 +134,33 @@ class BirthdayBody(Body):
     month: Annotated[int, Field(ge=1, le=12), WHOLE]
 
 
+# gifts (POST /api/gifts, POST /api/gifts/{code}/order)
+class GiftBody(Body):
+    item: Id | None = None  # an item of the menu, with its default options ...
+    amount: Annotated[int, Field(ge=1, le=10_000_000), WHOLE] | None = None  # ... or an amount (minor units)
+    message: Annotated[str, StringConstraints(max_length=140)] = ""
+    payment: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,32}$")]
+    email: Annotated[str, StringConstraints(
+        pattern=r"^[^@\x00-\x20\x7f]{1,64}@[^@\x00-\x20\x7f]{1,190}\.[^@\x00-\x20\x7f]{2,63}$")] | None = None
+
+
+class GiftOrderBody(Body):
+    point: Id
+    pickup_at: AwareDatetime | None = None
+    lines: Annotated[list[CartLineBody], Field(max_length=MAX_LINES)] = []  # more, besides the gift's item
+    payment: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,32}$")] = "counter"  # for what is left
+    request_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    email: Annotated[str, StringConstraints(
+        pattern=r"^[^@\x00-\x20\x7f]{1,64}@[^@\x00-\x20\x7f]{1,190}\.[^@\x00-\x20\x7f]{2,63}$")] | None = None
+
+    def cart(self) -> list[CartLine]:
+        return [line.to_line() for line in self.lines]
+
+
 BODIES: tuple[type[Body], ...] = (CartBody, OrderBody, VisitBody, LanguageBody, ReviewBody, LinkBody, PickupBody,
                                   MessagesBody,
                                   GroupLinesBody, GroupOpenBody,  # group orders
                                   ShareBody,  # sharing
-                                  BirthdayBody)  # the birthday offer
+                                  BirthdayBody,  # the birthday offer
+                                  GiftBody, GiftOrderBody)  # gifts
 

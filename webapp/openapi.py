@@ -17,6 +17,8 @@ from .bodies import (
     BODIES,
     BirthdayBody,  # the birthday offer
     CartBody,
+    GiftBody,  # gifts
+    GiftOrderBody,  # gifts
     GroupLinesBody,
     GroupOpenBody,
     LanguageBody,
@@ -38,7 +40,8 @@ ANSWERS: tuple[type[a.Answer], ...] = (
     a.Referrals,  # referrals that hold
     a.Group,  # group orders
     a.ShareOffer, a.Share,  # sharing
-    a.Suggestions, a.MyPoints)  # suggestions and points
+    a.Suggestions, a.MyPoints,  # suggestions and points
+    a.Gift, a.Gifts, a.GiftOffer)  # gifts
 ID = {"type": "string", "minLength": 1, "maxLength": 64}
 # what any /api call may be refused with; an operation adds what only it can answer
 REFUSALS = {400: "bad input", 401: "bad or stale launch data", 403: "not allowed", 404: "not found",
@@ -136,6 +139,15 @@ PATHS: Json = {
     "/api/me/birthday": {"put": op("Give the birthday (day and month) for the birthday offer", a.MyPoints,
                                    body=BirthdayBody),
                          "delete": op("Withdraw the birthday", a.MyPoints)},
+    # gifts
+    "/api/gifts": {"get": op("Gifts the caller gave or took", a.Gifts),
+                   "post": op("Buy a gift (an item or an amount), paid online", a.Gift, body=GiftBody, status=201)},
+    "/api/gifts/offer": {"get": op("What a gift may be: the amounts, the online methods, its days", a.GiftOffer)},
+    "/api/gifts/{code}": {"get": op("A gift, as the caller sees it", a.Gift, params=("code",))},
+    "/api/gifts/{code}/claim": {"post": op("Take the gift (anyone but its giver; once)", a.Gift,
+                                           params=("code",))},
+    "/api/gifts/{code}/order": {"post": op("Order with the gift taken: its item (and more), at a point and time",
+                                           a.Order, body=GiftOrderBody, status=201, params=("code",))},
 }
 
 

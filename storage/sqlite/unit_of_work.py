@@ -6,6 +6,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Self
 
 from .broadcasts import SqliteBroadcasts
+from .gifts import SqliteGifts  # gifts
 from .groups import SqliteGroups  # group orders
 from .media import SqliteMedia
 from .outbox import SqliteOutbox, SqliteReachability, SqliteUpdates
@@ -97,6 +98,7 @@ class SqliteUnitOfWork:
         self.sharing = SqliteSharing(conn)  # sharing and regulars
         self.suggestions = SqliteSuggestions(conn)  # suggestions and points
         self.points = SqlitePoints(conn)  # suggestions and points
+        self.gifts = SqliteGifts(conn)  # gifts
         self._token = _open.set({**open_now, self._readonly: (task, self)})
         return self
 
