@@ -135,5 +135,6 @@ async def test_public_routes_need_no_launch(client):
                                    "channels": {"telegram": {"scheme": "tma", "bot": "vitrina_test_bot"},
                                                 "vk": {"scheme": "vk", "app_id": 51234567, "group_id": None}},
                                    "public_url": "https://shop.example", "payments": ["counter"],
-                                   "receipt_email": False}
+                                   "receipt_email": False,
+                                   "group": {"min_people": 3, "percent": 10, "minutes": 30}}  # group orders
     assert (await client.get("/api/openapi.json")).status == 200
