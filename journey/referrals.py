@@ -76,6 +76,7 @@ class ReferralSummary:
     invited: int  # friends not voided
     rewarded: int  # friends who brought the inviter points
     points: int  # points the inviter got for friends
+    invitation: ReferralStatus | None = None  # how the customer's own invitation by a friend stands
 
 
 def _change(referral: Referral, status: ReferralStatus, now: datetime, **fields: object) -> Referral:
@@ -223,6 +224,7 @@ async def referral_summary(self: Engine, ref: CustomerRef) -> ReferralSummary:
         rules = await self.rules(uow)
         mine = await uow.referrals.of_referrer(customer.id)
         used = await uow.referrals.rewarded_since(customer.id, month_start(self.now(), rules.timezone))
+        own = _live(await uow.referrals.for_invitee(customer.id))
         friends = []
         for r in mine:
             friend = await uow.customers.get(r.invitee_id)
@@ -232,7 +234,8 @@ async def referral_summary(self: Engine, ref: CustomerRef) -> ReferralSummary:
     counted = [f for f in friends if f.status is not ReferralStatus.VOID]
     return ReferralSummary(customer.referral_code, rules.referral_bonus, cap,
                            max(cap - used, 0) if cap else None, friends, len(counted),
-                           sum(1 for f in counted if f.points), sum(f.points for f in counted))
+                           sum(1 for f in counted if f.points), sum(f.points for f in counted),
+                           own.status if own is not None else None)
 
 
 async def recipient_of(self: Engine, customer_id: str, account: str = "") -> Recipient | None:

@@ -17,7 +17,8 @@ def referrals(summary: ReferralSummary, base_url: str) -> dict:
         monthly_cap=summary.monthly_cap, left_this_month=summary.left_this_month,
         friends=[a.ReferredFriend(name=f.name, joined_at=f.joined_at, status=f.status.value, points=f.points)
                  for f in summary.friends],
-        invited=summary.invited, rewarded=summary.rewarded, points=summary.points).model_dump(mode="json")
+        invited=summary.invited, rewarded=summary.rewarded, points=summary.points,
+        invitation=summary.invitation.value if summary.invitation else None).model_dump(mode="json")
 
 
 @routes.get("/api/me/referrals")

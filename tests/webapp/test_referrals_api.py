@@ -58,6 +58,8 @@ async def test_a_friend_from_any_channel_and_the_inviter_both_get_the_bonus(app,
     assert before == 0
     joined = await ok(await app.get("/api/me/referrals", headers=anna))
     assert [(f["status"], f["points"]) for f in joined["friends"]] == [("pending", 0)]
+    assert (await ok(await app.get("/api/me/referrals", headers=olga)))["invitation"] == "pending"
+    assert joined["invitation"] is None
     order = await ok(await app.post("/api/orders", json=order_body(), headers=olga), 201)
     await fulfil(app, staff, order)
     bonus = joined["bonus"]

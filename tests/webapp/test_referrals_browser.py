@@ -52,6 +52,8 @@ async def test_a_friend_in_the_browser_is_listed_on_the_inviters_profile(demo_se
     after_config = [(path, header) for path, header in calls if not path.startswith("config")]
     assert any(path == "me" for path, _ in after_config)
     assert after_config and all(header == f"r{code}" for _, header in after_config), after_config
+    await olga.goto(f"{demo_server.url}/?start=r{code}#/profile")  # she is told what her first pickup brings
+    assert "10000" in await by(olga, "referral-invited").inner_text()
     await pick_up(demo_server, CustomerRef(Channel.WEB, "olga"))
 
     await anna.goto(f"{demo_server.url}/#/profile")

@@ -45,6 +45,7 @@ const ru = {
   refNone: 'Пока никого. Отправьте другу ссылку выше.', refTotals: 'Пришло друзей: {n}, вам начислено баллов: {points}',
   refPending: 'ждём первый заказ', refRewarded: 'бонус начислен', refCapped: 'другу начислено, вам — лимит месяца',
   refVoid: 'не засчитано', refNoName: 'Друг',
+  refInvited: 'Вас пригласил друг: когда вы заберёте свой первый заказ, вы оба получите {n} баллов ({m}).',
   // group orders
   group: 'Групповой заказ', groupNew: 'Заказ с друзьями', groupStart: 'Собрать с друзьями',
   groupHint: 'Друзья добавят свои позиции по ссылке. Когда наберётся {m} человек, скидка {p}% для всех. Забираете всё в одной точке.',
@@ -68,6 +69,16 @@ const ru = {
   shareText: '{shop}: заказываю заранее и забираю без очереди. Заходи по ссылке — после твоего первого заказа баллы получим оба.',
   share_telegram_story: 'В историю', share_telegram_inline: 'Карточкой в чат', share_vk_story: 'В историю ВКонтакте',
   share_vk_wall: 'На стену', share_link: 'Ссылкой',
+  // suggestions and points
+  suggUsual: 'Ваше обычное', suggNow: 'Сейчас берут', suggTogether: 'Часто берут вместе',
+  tier: 'Уровень', tierEarn: '{p}% баллами', tierNext: 'До уровня «{name}» ({p}%) осталось потратить {left}',
+  pointsExpiring: 'Баллы на {n} сгорят {d}', pointsHistory: 'История баллов', pointsNone: 'Пока ни одного начисления.',
+  pointsMore: 'Показать ещё',
+  pr_earn: 'Начислено за заказ', pr_spend: 'Оплата заказа', pr_refund: 'Возврат баллов', pr_referral: 'Бонус за друга',
+  pr_expire: 'Сгорели', pr_adjust: 'Начисление магазина', pr_stars: 'Куплены за звёзды', pr_stars_refund: 'Возврат звёзд', pr_referral_void: 'Бонус за друга отменён',
+  bdTitle: 'День рождения', bdHint: 'Скидка {p}% на один заказ за {d} дн. до и после дня рождения. Год не нужен.',
+  bdDay: 'День', bdMonth: 'Месяц', bdSave: 'Сохранить', bdSaved: 'Сохранено', bdForget: 'Удалить',
+  birthdayOff: 'Скидка ко дню рождения',
 };
 const en = {
   loading: 'Loading…', back: 'Back', menu: 'Menu', cart: 'Cart', orders: 'Orders', profile: 'Profile',
@@ -115,6 +126,7 @@ const en = {
   refNone: 'Nobody yet. Send a friend the link above.', refTotals: 'Friends who came: {n}, points you got: {points}',
   refPending: 'waiting for the first order', refRewarded: 'bonus paid', refCapped: 'paid to the friend; your monthly limit',
   refVoid: 'not counted', refNoName: 'Friend',
+  refInvited: 'A friend invited you: when you pick up your first order, you both get {n} points ({m}).',
   // group orders
   group: 'Group order', groupNew: 'Order with friends', groupStart: 'Order with friends',
   groupHint: 'Friends add their items by the link. Once {m} people join, {p}% off for everyone. You pick everything up at one point.',
@@ -138,6 +150,16 @@ const en = {
   shareText: '{shop}: I order ahead and skip the queue. Come by this link — after your first order we both get points.',
   share_telegram_story: 'To my story', share_telegram_inline: 'As a card in a chat', share_vk_story: 'To my VK story',
   share_vk_wall: 'To my wall', share_link: 'As a link',
+  // suggestions and points
+  suggUsual: 'Your usual', suggNow: 'Popular right now', suggTogether: 'Often taken together',
+  tier: 'Tier', tierEarn: '{p}% back in points', tierNext: 'Spend {left} more to reach {name} ({p}%)',
+  pointsExpiring: 'Points worth {n} expire {d}', pointsHistory: 'Points history', pointsNone: 'Nothing yet.',
+  pointsMore: 'Show more',
+  pr_earn: 'Earned for an order', pr_spend: 'Paid for an order', pr_refund: 'Points given back', pr_referral: 'Friend bonus',
+  pr_expire: 'Expired', pr_adjust: 'From the shop', pr_stars: 'Bought for Stars', pr_stars_refund: 'Stars refunded', pr_referral_void: 'Friend bonus taken back',
+  bdTitle: 'Birthday', bdHint: '{p}% off one order within {d} days of your birthday. No year needed.',
+  bdDay: 'Day', bdMonth: 'Month', bdSave: 'Save', bdSaved: 'Saved', bdForget: 'Remove',
+  birthdayOff: 'Birthday discount',
 };
 const dicts = { ru, en };
 export let lang = 'ru';

@@ -18,6 +18,8 @@ export async function referrals() {
   try { r = await api('me/referrals'); } catch { return null; }
   const currency = state.cfg.currency || 'RUB';
   return h('section', { class: 'panel', 'data-testid': 'referrals' }, h('h2', {}, t('refFriends')),
+    r.invitation === 'pending' ? h('p', { class: 'ref-invited', 'data-testid': 'referral-invited' },
+      t('refInvited', { n: r.bonus, m: money(r.bonus, currency) })) : null,
     h('p', { 'data-testid': 'referral-terms' }, t('refTerms', { n: r.bonus, m: money(r.bonus, currency) })),
     r.monthly_cap ? h('p', { class: 'hint', 'data-testid': 'referral-cap' },
       t('refCapLeft', { left: r.left_this_month, cap: r.monthly_cap })) : null,
