@@ -40,6 +40,7 @@ TOP_ITEMS = 5
 EXPORT_PAGE = 500
 # every invitation, gift or unreadable link is one person's own: counted together, one row each
 POOLED = {LinkKind.REFERRAL.value: "ref", LinkKind.GIFT.value: "gift", LinkKind.UNKNOWN.value: "unknown"}
+POOLED[LinkKind.GROUP.value] = "group"  # group orders: every group's j<code> link, and the orders it placed
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from journey_support import customer, event_types, refused, stock_of
+from journey_support import OWNER, customer, event_types, refused, stock_of
 
 from journey.channels import Channel
+from journey.deeplinks import parse_start
 from journey.engine import Engine
 from journey.errors import DomainError, ErrorCode
 from journey.events import EventType
@@ -246,3 +247,16 @@ async def test_a_members_order_is_a_normal_order(engine: Engine):
     done = await engine.close_group(ANNA, code)
     mine = await engine.order_view(BORIS, done.members[1].member.order_id or "")
     assert mine.order.status is OrderStatus.PLACED and mine.order.source == f"group:{code}"
+
+
+async def test_the_owners_numbers_count_every_group_in_one_row(engine: Engine):
+    for n in range(2):
+        code = (await engine.open_group(customer(40 + n), [LATTE], "center", payer="each")).group.code
+        friend = customer(50 + n, Channel.VK)
+        await engine.record_visit(parse_start(f"j{code}"), Channel.VK, friend)
+        await engine.join_group(friend, code, [ESPRESSO])
+        await engine.close_group(customer(40 + n), code)
+    stats = await engine.stats(OWNER)
+    row = dict(stats.by_source)["group"]
+    assert (row.visits, row.orders) == (2, 4)
+    assert not [source for source, _ in stats.by_source if source.startswith("group:")]
