@@ -73,3 +73,33 @@ async def test_reassign_moves_both_sides(people):
         assert [r.id for r in await uow.referrals.for_invitee("c_4")] == ["ref_1"]
         assert [r.id for r in await uow.referrals.of_referrer("c_4")] == ["ref_2"]
         assert await uow.referrals.for_invitee("c_2") == [] and await uow.referrals.of_referrer("c_2") == []
+
+
+def test_invitations_made_before_the_table_are_carried_over(tmp_path):
+    """SQLite only (the migration itself): customers.referred_by becomes a row per invitation, rewarded
+    when the friend's bonus reached the ledger, void when the first pickup passed without it."""
+    import sqlite3
+
+    from storage.sqlite.database import _apply_migrations, _migrations
+
+    conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    _apply_migrations(conn, [m for m in _migrations() if m[0] < 11])
+    at = "2026-11-18T09:00:00.000000+00:00"
+    for cid, code, by in (("c_1", "A1", None), ("c_2", "B2", "c_1"), ("c_3", "C3", "c_1"), ("c_4", "D4", "c_1")):
+        conn.execute("INSERT INTO customers (id, referral_code, referred_by, created_at) VALUES (?, ?, ?, ?)",
+                     (cid, code, by, at))
+    for oid, cid in (("o_2", "c_2"), ("o_3", "c_3")):
+        conn.execute("INSERT INTO orders (id, customer_id, point_id, status, lines, currency, subtotal, discount,"
+                     " points_spent, total, payment_provider, short_code, pickup_at, created_at, updated_at)"
+                     " VALUES (?, ?, 'center', 'picked_up', '[]', 'RUB', 100, 0, 0, 100, 'counter', '1', ?, ?, ?)",
+                     (oid, cid, at, at, at))
+    for cid in ("c_2", "c_1"):  # the old reward: both, for the friend's order
+        conn.execute("INSERT INTO ledger (customer_id, delta, reason, order_id, at) VALUES (?, 10000, 'referral',"
+                     " 'o_2', ?)", (cid, at))
+    _apply_migrations(conn, _migrations())
+    found = conn.execute("SELECT invitee_id, referrer_id, code, status, order_id, invitee_points, referrer_points"
+                         " FROM referrals ORDER BY invitee_id").fetchall()
+    assert found == [("c_2", "c_1", "A1", "rewarded", "o_2", 10000, 10000),
+                     ("c_3", "c_1", "A1", "void", None, 0, 0),
+                     ("c_4", "c_1", "A1", "pending", None, 0, 0)]
+    conn.close()
