@@ -44,6 +44,12 @@ add_texts({
     # referrals that hold
     "shop_k_referral_cap": ("Бонусов за друзей одному пригласившему в месяц (0 — без ограничения)",
                             "Friend bonuses per inviter per month (0: no cap)"),
+    # points and the birthday offer
+    "shop_k_tiers": ("Уровни баллов (₽ за 365 дней:%)", "Points tiers (rubles in 365 days:%)"),
+    "shop_k_expire": ("Баллы сгорают через, дней (0 — никогда)", "Points expire after, days (0: never)"),
+    "shop_k_birthday": ("Скидка в день рождения, % (0 — выключена)", "Birthday discount, % (0: off)"),
+    "shop_k_birthday_days": ("Скидка ко дню рождения действует дней до и после", "Birthday discount holds, days "
+                             "before and after"),
     "shop_how": ("Изменить: /shop <настройка> <значение>, например\n/shop name Кофейня на Пушкина\n"
                  "/shop description Варим кофе с 2010 года («-» — без описания)\n/shop zone Europe/Moscow\n"
                  "/shop earn 5 · /shop cap 30 · /shop unpaid 15 · /shop accept 30 · /shop referral 100 · "

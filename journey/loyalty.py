@@ -152,12 +152,16 @@ async def expire_points(self: Engine) -> int:
     Only customers credited between the last cutoff and this one are read (an index on the ledger's credits),
     so a run costs what came due since the previous one, not the whole ledger."""
     now = self.now()
-    async with self.uow() as uow:
+    async with self.read() as uow:  # most runs have nothing to do: they take no write lock
         rules = await self.rules(uow)
-        if not rules.points_expire_days:
-            return 0  # never: the watermark stays where it was, so turning expiry on later catches up
-        cutoff = now - timedelta(days=rules.points_expire_days)
         stored = await uow.settings.get(WATERMARK)
+    if not rules.points_expire_days:
+        return 0  # never: the watermark stays where it was, so turning expiry on later catches up
+    cutoff = now - timedelta(days=rules.points_expire_days)
+    if stored and cutoff < datetime.fromisoformat(stored) + EXPIRE_STEP:
+        return 0
+    async with self.uow() as uow:
+        stored = await uow.settings.get(WATERMARK)  # again, under the write lock: another run may have moved it
         since = datetime.fromisoformat(stored) if stored else None
         if since is not None and cutoff < since + EXPIRE_STEP:
             return 0
@@ -306,10 +310,13 @@ async def greet_birthdays(self: Engine) -> int:
     """Once a day (shop's clock): a greeting event for each customer whose birthday it is and who allows the
     shop's messages, at most once per year whatever runs twice. Returns how many were greeted."""
     now = self.now()
-    async with self.uow() as uow:
+    async with self.read() as uow:  # most runs have nothing to do: they take no write lock
         rules = await self.rules(uow)
         today = shop_day(now, rules)
         if not rules.birthday_percent or await uow.settings.get(GREETED) == today.isoformat():
+            return 0
+    async with self.uow() as uow:
+        if await uow.settings.get(GREETED) == today.isoformat():
             return 0
         dates = [(today.day, today.month)]
         if today.month == 2 and today.day == 28 and not calendar.isleap(today.year):

@@ -3,6 +3,7 @@ import { h } from '../dom.js';
 import { t, money } from '../i18n.js';
 import { state, saveCart, quote } from '../state.js';
 import { stepper } from './item.js';
+import { togetherSuggestions } from './suggestions.js';  // suggestions
 import { rememberedGroup } from './group.js';
 
 // group orders: back to the group being chosen for, or open one with this cart
@@ -15,7 +16,9 @@ export function totals(q) {
     h('span', {}, label), h('span', { 'data-testid': testid }, m.text));
   return h('div', { class: 'totals' },
     row(t('subtotal'), q.subtotal, 'subtotal'),
-    q.discount?.amount ? row(t('discount'), { text: '−' + q.discount.text }, 'discount') : null,
+    q.discount?.amount > (q.birthday?.amount || 0)  // the birthday offer is a part of the discount, shown on its own
+      ? row(t('discount'), { text: '−' + money(q.discount.amount - (q.birthday?.amount || 0), q.discount.currency) }, 'discount') : null,
+    q.birthday ? row(t('birthdayOff'), { text: '−' + q.birthday.text }, 'birthday-discount') : null,
     q.points ? row(t('pointsUsed'), { text: '−' + money(q.points, q.total.currency) }, 'points-used') : null,
     row(t('total'), q.total, 'total', 'grand'));
 }
@@ -52,6 +55,7 @@ export async function render(ctx) {
       stepper(l.quantity, (d) => change(i, d), l.name),
       h('span', { class: 'price' }, l.total.text)))),
     totals(q),
+    togetherSuggestions(lines.map((l) => l.item)),  // suggestions: what is often taken with the cart
     h('button', { type: 'button', class: 'link', 'data-testid': 'clear-cart',
       onclick: () => { lines.length = 0; saveCart(); ctx.refresh(); } }, t('clear')),
     groupLink());  // group orders

@@ -4,6 +4,7 @@ import { t, money, date } from '../i18n.js';
 import { api } from '../api.js';
 import { state, loadMenu, addLine } from '../state.js';
 import { photo } from './menu.js';
+import { togetherSuggestions } from './suggestions.js';  // suggestions
 
 export const stars = (n) => h('span', { class: 'stars', 'aria-label': t('stars', { n: Math.round(n * 10) / 10 }) },
   '★'.repeat(Math.round(n)) + '☆'.repeat(5 - Math.round(n)));
@@ -78,5 +79,6 @@ export async function render(ctx, id) {
       g.options.map((o) => choice(g, o)))),
     h('div', { class: 'row' }, h('span', {}, t('quantity')), qtyBox),
     addBtn,
+    togetherSuggestions([item.id]),  // suggestions: "often taken together"
     revBox);
 }

@@ -2,6 +2,7 @@
 import { h, safeUrl, select, field, toast } from '../dom.js';
 import { t } from '../i18n.js';
 import { state, loadMenu, setPoint, addLine, cartCount } from '../state.js';
+import { menuSuggestions } from './suggestions.js';  // suggestions
 
 // A photo an owner sent from the chat is stored in two widths, "/media/<digest>-<width>.jpg"
 // (adapters/images.py, SIZES): the browser takes the one the slot needs at the screen's density.
@@ -58,5 +59,6 @@ export async function render(ctx) {
         document.getElementById('cat-' + c.id)?.scrollIntoView({ behavior: 'smooth' });
       } }, c.name))) : null,
     pointPicker(ctx),
+    menuSuggestions(() => mainButton(ctx)),  // suggestions: "your usual", "popular right now"
     sections);
 }

@@ -6,6 +6,7 @@ import { store, demoName } from '../platform.js';
 import { state } from '../state.js';
 import { changeLanguage } from '../main.js';
 import { referrals } from './referrals.js';
+import { pointsPanel } from './points.js';  // points: tier, history, birthday
 
 async function copy(text) {
   try { await navigator.clipboard.writeText(text); } catch {
@@ -94,6 +95,7 @@ export async function render(ctx) {
         h('button', { type: 'button', class: 'btn', 'data-testid': 'share-referral', onclick: async () => {
           if (!await state.platform.share(link, state.cfg.shop || '')) copy(link);
         } }, t('share')))) : null,
+    await pointsPanel(currency),  // points: tier, history, birthday
     await referrals(),
     await packs(ctx),
     linking(ctx),
