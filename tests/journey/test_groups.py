@@ -16,6 +16,7 @@ from journey.events import EventType
 from journey.group_model import GROUP_TRANSITIONS, GroupStatus, ensure_group_transition
 from journey.model import CartLine
 from journey.states import OrderStatus
+from storage.sqlite import SqliteDatabase
 
 LATTE = CartLine("latte", 1, {"size": ("m",)})  # 290 ₽
 ESPRESSO = CartLine("espresso", 2)  # 2 x 150 ₽
@@ -260,3 +261,28 @@ async def test_the_owners_numbers_count_every_group_in_one_row(engine: Engine):
     row = dict(stats.by_source)["group"]
     assert (row.visits, row.orders) == (2, 4)
     assert not [source for source, _ in stats.by_source if source.startswith("group:")]
+
+
+@pytest.fixture
+async def twin(db, clock, engine):
+    """A second engine on its own connection to the same database file: another process, in effect."""
+    other = SqliteDatabase(db.path)
+    await other.connect()
+    yield Engine(other.uow, secret=engine.secret, owners=[OWNER], clock=clock, reader=other.reading)
+    await other.close()
+
+
+async def test_two_processes_racing_joins_and_the_close_count_exactly(engine: Engine, twin: Engine):
+    code = (await engine.open_group(ANNA, [LATTE], "center", payer="each")).group.code
+    engines = (engine, twin)
+    friends = [customer(60 + n) for n in range(8)]
+    results = await asyncio.gather(*(engines[n % 2].join_group(f, code, [ESPRESSO]) for n, f in enumerate(friends)),
+                                   twin.close_group(ANNA, code), return_exceptions=True)
+    joins = results[:-1]
+    assert not isinstance(results[-1], BaseException), results[-1]
+    assert all(not isinstance(r, BaseException) or getattr(r, "code", None) is ErrorCode.GROUP_CLOSED for r in joins)
+    got_in = 1 + sum(not isinstance(r, BaseException) for r in joins)
+    done = await engine.group_view(ANNA, code)
+    assert done.joined == got_in and done.group.discounted is (got_in >= 3)
+    assert sum(1 for m in done.members if m.member.order_id) == got_in
+    assert (await event_types(engine)).count(EventType.GROUP_REACHED.value) == (1 if got_in >= 3 else 0)
