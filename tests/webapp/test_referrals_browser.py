@@ -7,7 +7,7 @@ import re
 
 import pytest
 import test_browser
-from test_browser import Browser, Server, by, vk_query
+from test_browser import Browser, Server, by, telegram_init_data, telegram_url, vk_query
 
 from journey.channels import Channel, CustomerRef
 from journey.model import CartLine
@@ -77,3 +77,21 @@ async def test_a_friend_in_the_vk_mini_app_is_attributed_by_the_header(server: S
     await pick_up(server, CustomerRef(Channel.VK, "7101"))
     summary = await server.engine.referral_summary(inviter)
     assert [(f.status.value, f.points) for f in summary.friends] == [("rewarded", summary.bonus)]
+
+
+async def test_a_friend_in_the_telegram_mini_app_sees_her_invitation_on_the_profile(server: Server,
+                                                                                    chromium: Browser):
+    inviter = CustomerRef(Channel.VK, "9002", "Анна")
+    code = (await server.engine.profile(inviter)).customer.referral_code
+    page = await chromium.page(telegram=True)
+    calls = record_api_calls(page)
+    # t.me/<bot>/<app>?startapp=r<code>: Telegram signs it into initData, and the header repeats it
+    init = telegram_init_data(5101, server.now(), first_name="Ольга", start_param=f"r{code}")
+    await page.goto(telegram_url(server.url, init))
+    await by(page, "item-latte").wait_for()
+    assert ("me", f"r{code}") in calls
+    await page.evaluate("location.hash = '#/profile'")
+    assert "10000" in await by(page, "referral-invited").inner_text()
+    await pick_up(server, CustomerRef(Channel.TELEGRAM, "5101"))
+    summary = await server.engine.referral_summary(inviter)
+    assert [(f.name, f.status.value) for f in summary.friends] == [("Ольга", "rewarded")]
