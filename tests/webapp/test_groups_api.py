@@ -7,6 +7,11 @@ import re
 
 import pytest
 
+from adapters.yookassa import YookassaProvider
+from bot.payments import close, routes
+from journey.engine import Engine
+from webapp import create_app
+
 ESPRESSO = [{"item": "espresso", "quantity": 2}]  # 300 ₽
 CROISSANT = [{"item": "croissant", "quantity": 1}]  # 180 ₽
 LATTE = [{"item": "latte", "quantity": 1, "options": {"size": ["m"]}}]  # 290 ₽
@@ -134,3 +139,40 @@ async def test_what_is_refused(shop, tma, vk, clock):
     off = await ok(await shop.post(f"/api/groups/{code}/cancel", headers=tma(5001)))
     assert (off["status"], off["reason"]) == ("cancelled", "organiser")
     await refused(await shop.post(f"/api/groups/{code}/close", headers=anna), 409, "group_closed")
+
+
+@pytest.fixture
+async def card_shop(aiohttp_client, db, clock, engine, config, qr, yookassa):
+    """The Mini App with YooKassa configured (the fake on loopback)."""
+    provider = YookassaProvider(yookassa.shop_id, yookassa.secret_key, yookassa.base_url)
+    paying = Engine(db.uow, secret=engine.secret, owners=engine.owners, clock=clock, reader=db.reading,
+                    providers={"yookassa": provider})
+    app = create_app(paying, config, qr)
+    for route in routes(paying):
+        app.router.add_route(route.method, route.path, route.handler)
+    yield await aiohttp_client(app), paying
+    await close(provider)
+
+
+async def test_the_organiser_pays_by_card_even_when_the_window_closes_the_group(card_shop, tma, vk, clock, yookassa):
+    shop, engine = card_shop
+    anna = tma(5001)
+    group = await open_group(shop, anna, lines=LATTE, payment="yookassa")
+    assert group["payment"] == "yookassa"
+    for n, lines in enumerate((ESPRESSO, CROISSANT)):
+        await ok(await shop.post(f"/api/groups/{group['code']}/lines", json={"lines": lines}, headers=vk(7001 + n)))
+    clock.advance(minutes=30)
+    await engine.expire_due()  # the sweep closes it as the organiser would, nobody present
+    closed = await ok(await shop.get(f"/api/groups/{group['code']}", headers=tma(5001)))
+    assert (closed["status"], closed["reached"]) == ("ordered", True)
+    order = await ok(await shop.get(f"/api/orders/{closed['my_order']}", headers=tma(5001)))
+    assert order["total"]["amount"] == 69300 and order["payment"]["status"] == "pending"  # 770 ₽ less 10 %
+    (created,) = [c for c in yookassa.calls if c.method == "POST" and c.path.endswith("payments")]
+    assert created.json["amount"] == {"value": "693.00", "currency": "RUB"}
+    assert created.json["confirmation"]["return_url"] == f"https://shop.example/paid?order={order['id']}"
+    assert order["payment"]["confirmation_url"]  # paid from the order's screen, like any order
+
+
+async def test_a_payment_method_the_organiser_cannot_use_is_refused(shop, vk):
+    await refused(await shop.post("/api/groups", json={"point": "center", "lines": LATTE, "payment": "telegram"},
+                                  headers=vk(7001)), 409, "payment_provider_unknown")
