@@ -19,7 +19,7 @@ from journey.model import Order
 from journey.money import Money
 from journey.order_views import OrderView
 
-from . import chat
+from . import chat, gift_chat, loyalty_notices  # loyalty_notices: points and tiers; gift_chat: gifts
 from .chat import Route, Turn
 from .referral_notices import greeting, invitation
 from .texts import status, t
@@ -80,6 +80,8 @@ class Conversation:
             lines.append(greeting(lang, link, profile.customer, shop.rules.referral_bonus))
         elif link is not None and link.kind is LinkKind.GROUP:  # group orders: the button opens the group
             lines.append(t(lang, "greet_group"))
+        elif link is not None and link.kind is LinkKind.GIFT:  # gifts: who it is from; the button takes it
+            lines.append(await gift_chat.greeting(self.engine, inbound.sender, lang, link))
         elif link is not None and (link.kind is LinkKind.UNKNOWN or
                                    (link.kind in (LinkKind.POINT, LinkKind.TABLE) and link.point_id not in points)):
             lines.append(t(lang, "greet_unknown"))
@@ -165,7 +167,9 @@ class Conversation:
     async def points(self, turn: Turn) -> list[Reply]:
         link = f"{self.public_url.rstrip('/')}/go/r{turn.profile.customer.referral_code}"
         summary = await self.engine.referral_summary(turn.inbound.sender)
-        text = f"{t(turn.lang, 'points', points=turn.profile.points)}\n{invitation(turn.lang, summary, link)}"
+        tiers = loyalty_notices.tier_lines(turn.lang, await self.engine.points_summary(turn.inbound.sender, limit=1))
+        text = "\n".join((t(turn.lang, 'points', points=turn.profile.points), tiers,  # the tier under the balance
+                          invitation(turn.lang, summary, link)))
         packs = await pay_chat.pack_buttons(self, turn)
         return [Text(f"{text}\n\n{t(turn.lang, 'packs_offer')}" if packs else text, packs)]
 

@@ -145,6 +145,11 @@ async def cmd_qr(engine: Engine, args: argparse.Namespace) -> None:
     from .qr_codes import qr_param
     settings: Settings = args.settings
     param, caption = qr_param(args.kind, args.value, args.table, args.caption)
+    if args.kind == "gift":  # gifts: a real gift's card, or a one-line refusal
+        from .gift_chat import card_caption
+
+        described = await card_caption(engine, args.value)
+        caption = args.caption if args.caption is not None else described
     points = {p.id for p in (await engine.menu()).points}
     if args.kind in ("counter", "table") and param[1:].split("_")[0] not in points:
         raise CommandError(f"unknown pickup point {args.value!r}: see 'vitrina menu export'")

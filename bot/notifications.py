@@ -16,10 +16,10 @@ from journey.engine import Engine
 from journey.events import DomainEvent, EventType
 from journey.money import Money
 from journey.notices import NewOrderNotice, points_earned_in
-from journey.ports import Messenger, QrRenderer
+from journey.ports import ChatInvitations, Messenger, QrRenderer
 from journey.states import OrderStatus
 
-from . import group_notices, referral_notices, staff_chat
+from . import gift_notices, group_notices, loyalty_notices, referral_notices, regulars_chat, staff_chat
 from .texts import add_texts, t
 
 add_texts({
@@ -58,6 +58,9 @@ class Notifier:
     messengers: dict[Channel, Messenger] = field(default_factory=dict)
     staff_chats: list[CustomerRef] = field(default_factory=list)  # Telegram staff chat, VK staff peer
     name: str = "notify"  # the relay's subscriber name: each recipient's progress is recorded under it
+    # regulars: each channel's way into the closed chat (bot/regulars_chat.py tells the customer)
+    invitations: dict[Channel, ChatInvitations] = field(default_factory=dict)
+    public_url: str = ""  # gifts: the giver's message carries the gift's <public_url>/go/g<code> link
 
     async def __call__(self, event: DomainEvent) -> None:
         """Tell everyone concerned, each on their own: a customer who blocked the bot is marked unreachable
@@ -204,4 +207,10 @@ _BUILDERS = {
     EventType.REFERRAL_VOIDED: referral_notices.voided,
     # group orders (bot/group_notices.py)
     **group_notices.BUILDERS,
+    # points and the birthday offer (bot/loyalty_notices.py)
+    **loyalty_notices.BUILDERS,
+    # regulars: the invitation to the closed chat (bot/regulars_chat.py)
+    EventType.REGULAR_REACHED: regulars_chat.invitation,
+    # gifts (bot/gift_notices.py)
+    **gift_notices.BUILDERS,
 }

@@ -19,7 +19,7 @@ from journey.channels import ChannelError
 from journey.engine import Engine
 from journey.outbox import OutboxRelay
 
-from . import channels, payments
+from . import channels, payments, sharing_chat
 from .broadcaster import Broadcaster
 from .conversation import Conversation
 from .failures import ListenError, listen_problem
@@ -72,10 +72,11 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
         print(await seed_demo(engine), flush=True)
     qr = QrcodeRenderer()
     conversation = Conversation(engine, public_url=settings.webapp.base_url)
-    notifier = Notifier(engine, qr)
+    notifier = Notifier(engine, qr, public_url=settings.webapp.base_url)  # gifts: links in the chat
     relay = OutboxRelay(engine.uow, {notifier.name: notifier}, max_attempts=settings.delivery_attempts)
     wiring = channels.Wiring(conversation.handle, engine.claim_update, settings.webapp.base_url,
-                             payments.PaymentDesk(engine))
+                             payments.PaymentDesk(engine),
+                             cards=sharing_chat.card_maker(engine, settings.webapp.base_url))  # sharing
 
     async with contextlib.AsyncExitStack() as resources:
         adapters = []
@@ -89,6 +90,9 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
             if adapter.messenger is not None:
                 notifier.messengers[adapter.channel] = adapter.messenger
             notifier.staff_chats.extend(adapter.staff_chats)
+            invitations = getattr(adapter, "invitations", None)  # regulars: a closed chat is configured
+            if invitations is not None:
+                notifier.invitations[adapter.channel] = invitations
 
         # the channels a broadcast can go through, recorded for the owner's /broadcast (it counts recipients there)
         await engine.set_broadcast_channels(notifier.messengers)

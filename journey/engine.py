@@ -245,11 +245,13 @@ class Engine:
     tier_of = loyalty.tier_of
     set_birthday = loyalty.set_birthday
     expire_points = loyalty.expire_points
+    warn_expiring = loyalty.warn_expiring
     greet_birthdays = loyalty.greet_birthdays
     # --- gifts (journey/gifts.py)
     gift_offer = gifts.gift_offer
     buy_gift = gifts.buy_gift
     gift_view = gifts.gift_view
+    gift_card = gifts.gift_card
     my_gifts = gifts.my_gifts
     claim_gift = gifts.claim_gift
     order_gift = gifts.order_gift

@@ -137,6 +137,12 @@ async def gift_view(self: Engine, ref: CustomerRef, code: str) -> GiftView:
         return await _view(self, uow, gift, customer.id if customer else None)
 
 
+async def gift_card(self: Engine, code: str) -> Gift:
+    """A gift by its code for the shop's own tools (``vitrina qr gift``): no caller, nothing private shown."""
+    async with self.read() as uow:
+        return await _by_code(uow, code)
+
+
 async def my_gifts(self: Engine, ref: CustomerRef) -> list[GiftView]:
     """Gifts the caller gave or took, newest first."""
     async with self.read() as uow:
@@ -152,7 +158,9 @@ def _data(gift: Gift, **extra: object) -> dict[str, object]:
     return {"gift_id": gift.id, "order_id": gift.id, "customer_id": gift.giver_id, "account": gift.giver.key,
             "code": gift.code, "title": gift.title, "total": gift.amount.amount, "currency": gift.amount.currency,
             "giver_name": gift.giver_name, "friend_id": gift.friend_id,
-            "friend": gift.friend.key if gift.friend else "", "short_code": "", **extra}
+            "friend": gift.friend.key if gift.friend else "",
+            "friend_name": (gift.friend.name or "").split(" ")[0][:32] if gift.friend else "",
+            "expires_at": gift.expires_at.isoformat() if gift.expires_at else None, "short_code": "", **extra}
 
 
 def _event(kind: EventType, gift: Gift, at: datetime, **extra: object) -> DomainEvent:
@@ -204,7 +212,8 @@ async def buy_gift(self: Engine, ref: CustomerRef, *, item_id: str | None = None
             title = ""
         customer = await find_or_create(self, uow, ref, link)
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        gift = Gift(new_id(PREFIX), code, customer.id, ref, item_id, title, line.total, message,
+        giver = dataclasses.replace(ref, name=ref.name or customer.name)  # the name the friend sees
+        gift = Gift(new_id(PREFIX), code, customer.id, giver, item_id, title, line.total, message,
                     payment_provider.name, GiftStatus.AWAITING_PAYMENT, now, now)
         await uow.gifts.add(gift)
         intent = PaymentIntent(new_id("pay"), gift.id, payment_provider.name, gift.amount, PaymentStatus.PENDING,
@@ -303,7 +312,7 @@ async def claim_gift(self: Engine, ref: CustomerRef, code: str, link: DeepLink |
         if gift.status is not GiftStatus.ACTIVE or _lapsed(gift, now):
             raise DomainError(ErrorCode.GIFT_UNAVAILABLE, gift.status.value)
         gift = await _move(self, uow, gift, GiftStatus.CLAIMED, now, EventType.GIFT_CLAIMED,
-                           friend_id=customer.id, friend=ref)
+                           friend_id=customer.id, friend=dataclasses.replace(ref, name=ref.name or customer.name))
         return await _view(self, uow, gift, customer.id)
 
 
