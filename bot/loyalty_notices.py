@@ -2,6 +2,7 @@
 year to a customer who allows the shop's messages, and word when points were written off as expired."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from journey.channels import CustomerRef, Reply, Text
@@ -27,6 +28,8 @@ add_texts({
                    "and applies by itself at checkout."),
     "n_birthday_today": ("С днём рождения! Сегодня скидка {percent}% на один заказ применится сама при оформлении.",
                          "Happy birthday! Today {percent}% off one order applies by itself at checkout."),
+    "n_points_expiring": ("{points} баллов сгорят {date}: потратьте их до этого дня.",
+                          "{points} points expire on {date}: spend them before then."),
     "n_points_expired": ("Сгорело {points} баллов: они были начислены больше {days} дн. назад.",
                          "{points} points expired: they were credited more than {days} days ago."),
 })
@@ -65,4 +68,14 @@ async def expired(notifier: Notifier, event: DomainEvent) -> list[tuple[Customer
     return [(who[0], Text(t(who[1], "n_points_expired", points=event.data["points"], days=days)))]
 
 
-BUILDERS = {EventType.BIRTHDAY_GREETING: birthday, EventType.POINTS_EXPIRED: expired}
+async def expiring(notifier: Notifier, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
+    who = await _to(notifier, event.data["customer_id"])
+    if not who:
+        return []
+    zone = (await notifier.engine.shop_view()).zone
+    day = datetime.fromisoformat(event.data["expires_at"]).astimezone(zone).strftime("%d.%m.%Y")
+    return [(who[0], Text(t(who[1], "n_points_expiring", points=event.data["points"], date=day)))]
+
+
+BUILDERS = {EventType.BIRTHDAY_GREETING: birthday, EventType.POINTS_EXPIRED: expired,
+            EventType.POINTS_EXPIRING: expiring}

@@ -48,6 +48,7 @@ class EventType(str, Enum):
     # points and the birthday offer (journey/loyalty.py)
     POINTS_EXPIRED = "points.expired"  # points credited too long ago written off, oldest first
     BIRTHDAY_GREETING = "birthday.greeting"  # the customer's birthday today (once a year, with consent)
+    POINTS_EXPIRING = "points.expiring"  # points that will expire within a week: told once per credit
     # gifts (journey/gifts.py)
     GIFT_BOUGHT = "gift.bought"  # waiting for its online payment
     GIFT_ACTIVE = "gift.active"  # paid: the giver is sent its link

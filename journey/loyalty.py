@@ -41,6 +41,7 @@ SOON = timedelta(days=7)  # "expiring soon" in the profile
 HISTORY_PAGE = 20
 EXPIRE_STEP = timedelta(minutes=10)  # the expiry sweep runs every half minute; it writes at most this often
 WATERMARK = "loyalty.expired_through"  # credits at or before this time have been settled
+WARNED = "loyalty.warned_through"  # credits at or before this time have been warned about
 GREETED = "loyalty.greeted_on"  # the last day (shop's clock) birthday greetings were sent
 
 
@@ -174,6 +175,38 @@ async def expire_points(self: Engine) -> int:
                     "customer_id": customer_id, "points": amount}, now))
                 total += amount
         await uow.settings.set(WATERMARK, cutoff.isoformat())
+    return total
+
+
+async def warn_expiring(self: Engine) -> int:
+    """Tell customers a week ahead which points will expire: each credit once, as it comes within the week
+    (the same watermark scheme as ``expire_points``). Returns the points warned about."""
+    now = self.now()
+    async with self.read() as uow:
+        rules = await self.rules(uow)
+        stored = await uow.settings.get(WARNED)
+    if not rules.points_expire_days:
+        return 0
+    life = timedelta(days=rules.points_expire_days)
+    cutoff = now - life + SOON
+    if stored and cutoff < datetime.fromisoformat(stored) + EXPIRE_STEP:
+        return 0
+    async with self.uow() as uow:
+        stored = await uow.settings.get(WARNED)
+        since = datetime.fromisoformat(stored) if stored else None
+        if since is not None and cutoff < since + EXPIRE_STEP:
+            return 0
+        total = 0
+        for customer_id in await uow.points.credited_between(since, cutoff):
+            coming = [(at, left) for at, left in credits_left(await uow.points.ledger(customer_id))
+                      if (since is None or at > since) and at <= cutoff]
+            amount = sum(left for _, left in coming)
+            if amount > 0:
+                await self.emit(uow, DomainEvent(EventType.POINTS_EXPIRING, {
+                    "customer_id": customer_id, "points": amount,
+                    "expires_at": max(coming[0][0] + life, now).isoformat()}, now))
+                total += amount
+        await uow.settings.set(WARNED, cutoff.isoformat())
     return total
 
 
@@ -337,6 +370,8 @@ async def greet_birthdays(self: Engine) -> int:
 
 
 async def sweep(self: Engine) -> None:
-    """What the expiry sweep does for points: write off what came due, greet today's birthdays."""
+    """What the expiry sweep does for points: write off what came due, warn of what comes due within a week,
+    greet today's birthdays."""
     await expire_points(self)
+    await warn_expiring(self)
     await greet_birthdays(self)

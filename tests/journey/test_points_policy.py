@@ -204,3 +204,23 @@ async def test_the_birthday_greeting_goes_once_a_year_to_those_who_allow_message
         await uow.settings.set("loyalty.greeted_on", "")  # as if the day's mark were lost
     assert await engine.greet_birthdays() == 0  # the year's greeting is recorded per customer
     assert (await event_types(engine)).count("birthday.greeting") == 1
+
+
+async def test_a_week_ahead_each_credit_is_warned_about_once(engine, clock):
+    await engine.set_rules(points_expire_days=30)
+    await give_points(engine, ANNA, 1000)  # day 0
+    clock.advance(days=2)
+    await give_points(engine, ANNA, 500)  # day 2
+    await give_points(engine, OLGA, 300)  # day 2
+    clock.advance(days=20)
+    assert await engine.warn_expiring() == 0  # day 22: nothing within a week yet
+    clock.advance(days=1, minutes=1)  # day 23: day 0's 1000 expire on day 30
+    assert await engine.warn_expiring() == 1000
+    assert await engine.warn_expiring() == 0  # once
+    await pick_up(engine, ANNA, points=300)  # spends the oldest: day 0's
+    clock.advance(days=2)  # day 25: day 2's points come within the week
+    assert await engine.warn_expiring() == 800
+    async with engine.read() as uow:
+        told = [e.data for e in await uow.outbox.pending("test", 100) if e.type.value == "points.expiring"]
+    assert sorted((d["points"], d["expires_at"][:10]) for d in told) == [
+        (300, "2026-12-20"), (500, "2026-12-20"), (1000, "2026-12-18")]
