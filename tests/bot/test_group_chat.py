@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 from telegram_harness import button, telegram_shop
+from vk_harness import APP_ID, vk_shop
+from vk_harness import button as vk_button
 
 from journey.channels import Channel, CustomerRef
 from journey.model import CartLine
@@ -82,3 +84,12 @@ async def test_a_group_called_off_is_told_to_everyone(shop, engine):
     await shop.notify()
     for chat in (anna, boris):
         assert shop.fake.sent(chat.user_id)[-1].text == "Групповой заказ отменён организатором."
+
+
+async def test_a_friend_who_writes_to_the_vk_community_by_the_groups_link_gets_a_button_into_it(engine):
+    code = (await engine.open_group(CustomerRef(Channel.TELEGRAM, "931", "Анна"), LATTE, "center")).group.code
+    async with vk_shop(engine) as shop:
+        hello = await shop.dialogue(7931).send("Привет", ref=f"j{code}")
+    assert "групповой заказ" in hello.text
+    app = vk_button(hello, "Открыть меню")
+    assert (app["type"], app["app_id"], app["hash"]) == ("open_app", APP_ID, f"j{code}")
