@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -125,6 +125,11 @@ async def _view(engine: Engine, uow: UnitOfWork, group: Group, caller_id: str | 
     return GroupView(group, await _point(uow, group.point_id), tuple(views), caller_id, engine.now())
 
 
+def _named(ref: CustomerRef, name: str) -> CustomerRef:
+    """The account as members will see it: VK's launch data carries no name, the customer may have one."""
+    return ref if ref.name else replace(ref, name=name)
+
+
 async def _caller_id(uow: UnitOfWork, ref: CustomerRef) -> str | None:
     customer = await uow.customers.by_account(ref.channel, ref.external_id)
     return customer.id if customer else None
@@ -158,7 +163,7 @@ async def open_group(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], p
         await uow.groups.add(group)
         await self.emit(uow, _event(EventType.GROUP_OPENED, group, now, closes_at=group.closes_at.isoformat()))
         if cart:
-            await _save_lines(self, uow, group, customer.id, ref, cart, now)
+            await _save_lines(self, uow, group, customer.id, _named(ref, customer.name), cart, now)
         return await _view(self, uow, group, customer.id)
 
 
@@ -195,7 +200,7 @@ async def join_group(self: Engine, ref: CustomerRef, code: str, cart: Sequence[C
             raise DomainError(ErrorCode.GROUP_CLOSED)
         await _check_lines(self, uow, cart)
         customer = await find_or_create(self, uow, ref)
-        await _save_lines(self, uow, group, customer.id, ref, cart, now)
+        await _save_lines(self, uow, group, customer.id, _named(ref, customer.name), cart, now)
         return await _view(self, uow, group, customer.id)
 
 
@@ -327,7 +332,7 @@ async def _finish(engine: Engine, group_id: str) -> None:
             else:
                 await uow.groups.set_member_order(group.id, member.customer_id, order_id)
         ensure_group_transition(group.status, GroupStatus.ORDERED)
-        group.status = GroupStatus.ORDERED
+        group.status, group.pickup_at = GroupStatus.ORDERED, pickup or group.pickup_at
         await uow.groups.update(group)
         told: list[dict[str, str | None]] = [
             {"customer_id": m.customer_id if m else group.organiser_id,

@@ -398,7 +398,8 @@ class GroupRepository(Protocol):
     async def get(self, group_id: str) -> Group | None: ...
     async def by_code(self, code: str) -> Group | None: ...
     async def update(self, group: Group) -> None:
-        """Write its status, when and why it closed, whether it was discounted, the organiser's order."""
+        """Write its status, when and why it closed, whether it was discounted, the organiser's order and
+        the pickup time its orders got."""
         ...
     async def members(self, group_id: str) -> list[GroupMember]:
         """In the order they first joined."""

@@ -55,8 +55,9 @@ class SqliteGroups(_Repo):
         return _group(r) if r else None
 
     async def update(self, g: Group) -> None:
-        self._write("UPDATE group_orders SET status = ?, closed_at = ?, reason = ?, discounted = ?, order_id = ?"
-                    " WHERE id = ?", (g.status.value, ts(g.closed_at), g.reason, int(g.discounted), g.order_id, g.id))
+        self._write("UPDATE group_orders SET status = ?, closed_at = ?, reason = ?, discounted = ?, order_id = ?,"
+                    " pickup_at = ? WHERE id = ?", (g.status.value, ts(g.closed_at), g.reason, int(g.discounted),
+                                                   g.order_id, ts(g.pickup_at), g.id))
 
     async def members(self, group_id: str) -> list[GroupMember]:
         cur = self._c.execute(f"SELECT {_MEMBER} FROM group_members WHERE group_id = ?"

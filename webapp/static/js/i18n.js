@@ -63,6 +63,7 @@ const ru = {
   groupPickup: 'Забрать: {point}, {t}', groupOrganiserPays: 'платит организатор', groupEachPays: 'каждый платит за себя на кассе',
   gst_open: 'Идёт сбор', gst_closed: 'Закрыт, заказы оформляются', gst_ordered: 'Заказ оформлен', gst_cancelled: 'Отменён',
   gst_expired: 'Никто не добавил позиций',
+  groupGuest: 'Гость',
   // sharing
   shareTitle: 'Расскажите друзьям', shareAfter: 'Понравилось? Поделитесь',
   shareHint: 'Друг, который придёт по вашей ссылке, и вы получите баллы, когда он заберёт свой первый заказ.',
@@ -79,6 +80,17 @@ const ru = {
   bdTitle: 'День рождения', bdHint: 'Скидка {p}% на один заказ за {d} дн. до и после дня рождения. Год не нужен.',
   bdDay: 'День', bdMonth: 'Месяц', bdSave: 'Сохранить', bdSaved: 'Сохранено', bdForget: 'Удалить',
   birthdayOff: 'Скидка ко дню рождения',
+  // gifts
+  gift: 'Подарок', giftNew: 'Подарить другу', giftGive: 'Подарить', giftPay: 'Оплатить подарок',
+  giftHint: 'Друг заберёт подарок в любой точке по ссылке — в Telegram, ВКонтакте или в браузере. Не заберёт за {days} дн. — деньги вернутся вам.',
+  giftAmount: 'Сумма', giftMessage: 'Пожелание (необязательно)', giftMessageHint: 'С днём рождения!',
+  giftNoPay: 'Подарок оплачивается онлайн, а онлайн-оплата здесь недоступна.',
+  giftOf: 'подарок на {amount}', giftShareText: 'Тебе подарок: {what}!', giftSendHint: 'Отправьте ссылку другу:',
+  giftYours: 'Ваш подарок: {what}', giftFrom: 'Подарок от {name}: {what}', giftUntil: 'Действует до {at}',
+  giftTake: 'Забрать подарок', giftOrder: 'Заказать подарок', giftMyOrder: 'Мой заказ с подарком',
+  giftTaken: 'Этот подарок уже забрал другой человек.', giftAmountHint: 'Подарок оплатит корзину до {amount}: добавьте позиции в корзину.',
+  giftStatus_awaiting_payment: 'ждёт оплаты', giftStatus_active: 'оплачен — можно забрать', giftStatus_claimed: 'принят',
+  giftStatus_redeemed: 'получен', giftStatus_failed: 'не оплачен', giftStatus_expired: 'истёк', giftStatus_refunded: 'истёк, деньги возвращены',
 };
 const en = {
   loading: 'Loading…', back: 'Back', menu: 'Menu', cart: 'Cart', orders: 'Orders', profile: 'Profile',
@@ -144,6 +156,7 @@ const en = {
   groupPickup: 'Pickup: {point}, {t}', groupOrganiserPays: 'the organiser pays', groupEachPays: 'everyone pays their own at the counter',
   gst_open: 'Gathering', gst_closed: 'Closed, placing the orders', gst_ordered: 'Ordered', gst_cancelled: 'Cancelled',
   gst_expired: 'Nobody added anything',
+  groupGuest: 'Guest',
   // sharing
   shareTitle: 'Tell your friends', shareAfter: 'Enjoyed it? Share it',
   shareHint: 'A friend who comes by your link and you both get points once they pick up their first order.',
@@ -160,6 +173,17 @@ const en = {
   bdTitle: 'Birthday', bdHint: '{p}% off one order within {d} days of your birthday. No year needed.',
   bdDay: 'Day', bdMonth: 'Month', bdSave: 'Save', bdSaved: 'Saved', bdForget: 'Remove',
   birthdayOff: 'Birthday discount',
+  // gifts
+  gift: 'Gift', giftNew: 'Gift it to a friend', giftGive: 'Gift it', giftPay: 'Pay for the gift',
+  giftHint: 'Your friend picks it up at any point by the link — in Telegram, VK or the browser. Not picked up within {days} days, the money comes back to you.',
+  giftAmount: 'Amount', giftMessage: 'A message (optional)', giftMessageHint: 'Happy birthday!',
+  giftNoPay: 'A gift is paid online, and no online payment works here.',
+  giftOf: 'a gift of {amount}', giftShareText: 'A gift for you: {what}!', giftSendHint: 'Send your friend the link:',
+  giftYours: 'Your gift: {what}', giftFrom: 'A gift from {name}: {what}', giftUntil: 'Valid until {at}',
+  giftTake: 'Take the gift', giftOrder: 'Order the gift', giftMyOrder: 'My order with the gift',
+  giftTaken: 'Someone else has already taken this gift.', giftAmountHint: 'The gift pays for a cart up to {amount}: add items to the cart.',
+  giftStatus_awaiting_payment: 'awaiting payment', giftStatus_active: 'paid — ready to take', giftStatus_claimed: 'taken',
+  giftStatus_redeemed: 'picked up', giftStatus_failed: 'not paid', giftStatus_expired: 'expired', giftStatus_refunded: 'expired, money back',
 };
 const dicts = { ru, en };
 export let lang = 'ru';

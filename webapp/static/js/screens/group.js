@@ -91,7 +91,7 @@ function progress(g) {
 function members(g) {
   return h('ul', { class: 'lines', 'data-testid': 'group-members' }, g.members.map((m) => h('li', { class: 'line', 'data-testid': 'group-member' },
     h('div', { class: 'grow' },
-      h('b', {}, m.name || '—', m.me ? ' (' + t('groupYou') + ')' : '', m.organiser ? ' · ' + t('groupOrganiser') : ''),
+      h('b', {}, m.name || t('groupGuest'), m.me ? ' (' + t('groupYou') + ')' : '', m.organiser ? ' · ' + t('groupOrganiser') : ''),
       ...m.lines.map((l) => h('small', {}, l.name + (l.options.length ? ' (' + l.options.join(', ') + ')' : '') + ' × ' + l.quantity))),
     m.total ? h('span', { class: 'price', 'data-testid': 'member-total' },
       m.discount?.amount ? h('s', { class: 'hint' }, m.subtotal.text) : null, ' ', m.total.text) : null)));
@@ -150,10 +150,23 @@ async function live(ctx, code) {
     const s = Math.max(0, Math.round((deadline - Date.now()) / 1000));
     left.textContent = g.joinable && s > 0 ? t('groupLeft', { t: clock(s) }) : g.status === 'open' ? t('groupTimeUp') : '';
   };
+  const share = () => h('section', { class: 'panel' }, h('h2', {}, t('groupInvite')),
+    h('input', { readonly: true, value: link, 'aria-label': t('groupInvite'), 'data-testid': 'group-link', onfocus: (e) => e.target.select() }),
+    h('div', { class: 'row' },
+      h('button', { type: 'button', class: 'btn', 'data-testid': 'group-copy', onclick: () => copy(link) }, t('copy')),
+      h('button', { type: 'button', class: 'btn', 'data-testid': 'group-share', onclick: async () => {
+        if (!await state.platform.share(link, t('groupShareText', { p: g.percent }))) copy(link);
+      } }, t('share'))));
+  const panel = share();
+  let seen = '';
   const draw = (next) => {
     g = next;
     deadline = Date.now() + g.seconds_left * 1000;
     tick();
+    const now = JSON.stringify({ ...g, seconds_left: 0, cart: state.cart.lines.length });
+    if (now === seen) return;  // redrawn only when something changed: a tap or a selection is not lost
+    seen = now;
+    panel.hidden = !g.joinable;  // nobody more can join a group that is closed or past its window
     box.replaceChildren(
       h('p', { class: 'group-progress' + (g.reached ? ' reached' : ''), 'data-testid': 'group-progress', 'data-reached': String(g.reached) },
         progress(g)),
@@ -161,23 +174,18 @@ async function live(ctx, code) {
       h('p', { class: 'hint' }, t('groupPickup', { point: g.point.name, t: g.pickup_at ? when(g.pickup_at) : t('groupAsap') }),
         ' · ', t(g.payer === 'each' ? 'groupEachPays' : 'groupOrganiserPays')),
       members(g),
-      ...actions(ctx, g, draw));
+      ...actions(ctx, g, draw),
+      left,
+      panel);
   };
   draw(g);
-  const share = g.status === 'open' ? h('section', { class: 'panel' }, h('h2', {}, t('groupInvite')),
-    h('input', { readonly: true, value: link, 'aria-label': t('groupInvite'), 'data-testid': 'group-link', onfocus: (e) => e.target.select() }),
-    h('div', { class: 'row' },
-      h('button', { type: 'button', class: 'btn', 'data-testid': 'group-copy', onclick: () => copy(link) }, t('copy')),
-      h('button', { type: 'button', class: 'btn', 'data-testid': 'group-share', onclick: async () => {
-        if (!await state.platform.share(link, t('groupShareText', { p: g.percent }))) copy(link);
-      } }, t('share')))) : null;
   const ticker = setInterval(tick, 1000);
   const poll = setInterval(async () => {
     if (!ctx.alive() || !['open', 'closed'].includes(g.status)) return;
     try { draw(await api('groups/' + encodeURIComponent(code))); } catch { /* the next poll tries again */ }
   }, POLL);
   ctx.onLeave(() => { clearInterval(ticker); clearInterval(poll); });
-  return h('div', { class: 'group' }, box, left, share);
+  return h('div', { class: 'group' }, box);
 }
 
 export async function render(ctx, code) {
