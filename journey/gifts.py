@@ -178,7 +178,8 @@ async def buy_gift(self: Engine, ref: CustomerRef, *, item_id: str | None = None
                    message: str = "", provider: str, return_url: str = "", email: str = "",
                    link: DeepLink | None = None) -> GiftView:
     """A gift of an item (its default options, priced now) or of one of the shop's amounts, waiting for its
-    online payment; the provider's page (or Telegram invoice) is started at once."""
+    online payment; the provider's page (or Telegram invoice) is started at once. ``return_url`` (the gift's
+    code is appended) is where the provider's page sends the giver back."""
     from . import paying
 
     payment_provider = check_method(self, ref, provider)
@@ -224,7 +225,8 @@ async def buy_gift(self: Engine, ref: CustomerRef, *, item_id: str | None = None
     english = ref.language.startswith("en")
     description = f"{'Gift' if english else 'Подарок'}: {line.name} — {shop}"
     try:
-        result = await payment_provider.start(intent, Checkout(_stand_in(gift, line), description, return_url,
+        back = return_url + gift.code if return_url else ""  # the gift's screen (or the page into the messenger)
+        result = await payment_provider.start(intent, Checkout(_stand_in(gift, line), description, back,
                                                                ref.language, email))
     except Exception as e:  # the gateway is down or refused: the gift fails, nothing was taken
         log.warning("payment provider %s failed to start a gift: %r", payment_provider.name, e)

@@ -35,7 +35,7 @@ def _back(request: web.Request) -> str:
     """Where the giver comes back from the payment page: the gift's screen in the browser; in Telegram and
     VK the Mini App is still open behind (the page that says so)."""
     base = config(request).base_url
-    return f"{base}/#/gifts" if caller(request).channel == Channel.WEB else f"{base}/paid?order="
+    return f"{base}/#/gift/" if caller(request).channel == Channel.WEB else f"{base}/paid?order="
 
 
 @routes.get("/api/gifts/offer")

@@ -13,12 +13,15 @@ import * as orders from './screens/orders.js';
 import * as profile from './screens/profile.js';
 import * as staff from './screens/staff.js';
 import * as group from './screens/group.js';  // group orders
+import * as gift from './screens/gift.js';  // gifts
 
 const routes = { menu, item, cart, checkout, order, orders, profile, staff,
-  group };  // group orders
+  group,  // group orders
+  gift };  // gifts
 const parents = { item: '#/menu', cart: '#/menu', checkout: '#/cart', order: '#/orders', orders: '#/menu',
   profile: '#/menu', staff: '#/menu',
-  group: '#/cart' };  // group orders
+  group: '#/cart',  // group orders
+  gift: '#/menu' };  // gifts
 
 let seq = 0;
 let leave = [];
@@ -114,6 +117,8 @@ async function boot() {
   const start = /^[pt]([a-z0-9]+)/.exec(p.start || '');
   const join = /^j([A-Za-z0-9_-]{1,63})$/.exec(p.start || '');  // group orders: a friend's j<code> link
   if (join && !location.hash.startsWith('#/')) history.replaceState(null, '', location.pathname + location.search + '#/group/' + join[1]);
+  const present = /^g([A-Za-z0-9]{8,63})$/.exec(p.start || '');  // gifts: a friend's g<code> link
+  if (present && !location.hash.startsWith('#/')) history.replaceState(null, '', location.pathname + location.search + '#/gift/' + present[1]);
   if (!location.hash.startsWith('#/')) history.replaceState(null, '', location.pathname + location.search + '#/menu');
   try {
     const [me, pts] = await Promise.all([api('me'), api('points')]);

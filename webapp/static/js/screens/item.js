@@ -5,6 +5,7 @@ import { api } from '../api.js';
 import { state, loadMenu, addLine } from '../state.js';
 import { photo } from './menu.js';
 import { togetherSuggestions } from './suggestions.js';  // suggestions
+import { giftable } from './gift.js';  // gifts
 
 export const stars = (n) => h('span', { class: 'stars', 'aria-label': t('stars', { n: Math.round(n * 10) / 10 }) },
   '★'.repeat(Math.round(n)) + '☆'.repeat(5 - Math.round(n)));
@@ -79,6 +80,8 @@ export async function render(ctx, id) {
       g.options.map((o) => choice(g, o)))),
     h('div', { class: 'row' }, h('span', {}, t('quantity')), qtyBox),
     addBtn,
+    giftable() && !item.sold_out ? h('a', { class: 'btn wide', href: '#/gift/new/' + encodeURIComponent(item.id),
+      'data-testid': 'gift-item' }, '🎁 ' + t('giftGive')) : null,  // gifts
     togetherSuggestions([item.id]),  // suggestions: "often taken together"
     revBox);
 }
