@@ -92,3 +92,16 @@ async def test_the_profile_shows_the_tier_the_history_and_the_birthday(demo_serv
     await by(anna, "bd-forget").wait_for()
     assert (await demo_server.engine.points_summary(ANNA)).birthday == (29, 2)
     await chromium.shot(anna, "profile")
+
+
+async def test_the_cart_shows_the_birthday_discount_on_its_own_line(demo_server: Server, chromium: Browser):
+    await demo_server.engine.set_birthday(ANNA, 19, 11)  # tomorrow on the test clock: within the window
+    anna = await demo_page(chromium, "anna")
+    await anna.add_init_script("localStorage.setItem('vitrina.cart', JSON.stringify("
+                               "{lines: [{item: 'croissant', quantity: 1, options: {}}], promo: null}))")
+    await anna.goto(f"{demo_server.url}/#/cart")
+    line = by(anna, "birthday-discount")
+    await line.wait_for()
+    assert "18" in await line.inner_text() and await by(anna, "discount").count() == 0  # 10 % of 180 ₽
+    assert "162" in await by(anna, "total").inner_text()
+    await chromium.shot(anna, "cart")
