@@ -286,3 +286,24 @@ async def test_two_processes_racing_joins_and_the_close_count_exactly(engine: En
     assert done.joined == got_in and done.group.discounted is (got_in >= 3)
     assert sum(1 for m in done.members if m.member.order_id) == got_in
     assert (await event_types(engine)).count(EventType.GROUP_REACHED.value) == (1 if got_in >= 3 else 0)
+
+
+async def test_groups_closing_at_once_with_other_buyers_sell_exactly_the_stock(engine: Engine):
+    async with engine.uow() as uow:
+        await uow.catalog.set_stock("center", "croissant", 3)
+    codes = []
+    for g in range(2):
+        code = (await engine.open_group(customer(70 + g), [CROISSANT], "center", payer="each")).group.code
+        await engine.join_group(customer(80 + g, Channel.VK), code, [CROISSANT])
+        codes.append(code)
+    await asyncio.gather(*(engine.close_group(customer(70 + g), code) for g, code in enumerate(codes)),
+                         *(engine.place_order(customer(90 + n), [CROISSANT], "center") for n in range(2)),
+                         return_exceptions=True)
+    sold = 0
+    async with engine.read() as uow:
+        for ref in [customer(n) for n in (70, 71, 90, 91)] + [customer(n, Channel.VK) for n in (80, 81)]:
+            found = await uow.customers.by_account(ref.channel, ref.external_id)
+            sold += sum(o.lines[0].quantity for o in await uow.orders.for_customer(found.id)) if found else 0
+    assert sold == 3 and await stock_of(engine) == 0
+    for code in codes:  # each group ordered what it could, and said who was refused
+        assert (await engine.group_view(ANNA, code)).group.status in (GroupStatus.ORDERED, GroupStatus.CANCELLED)
