@@ -58,7 +58,7 @@ class SqliteGifts(_Repo):
     async def of_customer(self, customer_id: str, limit: int = 20) -> list[Gift]:
         """Gifts the customer gave or took, newest first."""
         cur = self._c.execute(f"SELECT {_COLUMNS} FROM gifts WHERE (giver_id = ? OR friend_id = ?)"
-                              " AND status != 'awaiting_payment' ORDER BY created_at DESC, id LIMIT ?",
+                              " AND status != 'awaiting_payment' ORDER BY created_at DESC, id DESC LIMIT ?",
                               (customer_id, customer_id, limit))
         return [_gift(r) for r in cur]
 
