@@ -8,7 +8,7 @@ import pytest
 from storage_data import NOON, add_customer
 
 from journey.errors import DomainError
-from journey.model import LedgerEntry
+from journey.model import CartLine, LedgerEntry
 
 
 @pytest.fixture
@@ -98,3 +98,47 @@ async def test_birthdays_their_yearly_greeting_and_merging(people):
         assert await uow.points.spent("c_2", date(2026, 1, 1)) == 150
         assert await uow.points.born_on(29, 2) == ["c_2"]
         assert await uow.points.birthday("c_3") is None
+
+
+async def test_the_migrations_backfill_counts_past_pickups_as_pickups_count_them(tmp_path):
+    """SQLite only: orders picked up before migration 0015 are counted by its backfill exactly as a hand-over
+    counts them (the hour of day aside), options key included."""
+    from pathlib import Path
+
+    from shop_fixtures import BARISTA, FakeClock, customer, seed
+
+    from journey.engine import Engine
+    from storage.sqlite import SqliteDatabase
+
+    db = SqliteDatabase(tmp_path / "backfill.db")
+    await db.connect()
+    try:
+        engine = Engine(db.uow, clock=FakeClock(), reader=db.reading)
+        await engine.start()
+        await seed(engine)
+        carts = [[CartLine("latte", 2, {"milk": ("oat",), "syrup": ("vanilla", "caramel")}), CartLine("croissant")],
+                 [CartLine("latte", 1, {"syrup": ("caramel", "vanilla"), "milk": ("oat",)})],
+                 [CartLine("espresso"), CartLine("croissant"), CartLine("espresso")], [CartLine("eclair")]]
+        for n, cart in enumerate(carts * 2):
+            order = (await engine.place_order(customer(n % 3), cart, "center")).order
+            if n == 7:
+                continue  # never picked up: not counted
+            for step in (engine.accept, engine.mark_ready):
+                await step(BARISTA, order.id)
+            await engine.hand_over(BARISTA, order_id=order.id)
+        tables = {"usual_lines": "customer_id, item_id, options, times, last_at",
+                  "item_pairs": "item_id, other_id, orders", "customer_spend": "customer_id, day, amount"}
+
+        def snapshot() -> dict[str, list]:
+            return {t: sorted(db.writer.execute(f"SELECT {c} FROM {t}").fetchall()) for t, c in tables.items()}
+
+        counted = snapshot()
+        assert counted["usual_lines"] and counted["item_pairs"] and counted["customer_spend"]
+        sql = (Path(__file__).resolve().parents[2] / "storage/sqlite/migrations/0015_loyalty.sql").read_text()
+        backfill = sql.split("-- backfill", 1)[1].split("\n", 1)[1]
+        for table in tables:
+            db.writer.execute(f"DELETE FROM {table}")
+        db.writer.executescript(backfill)
+        assert snapshot() == counted
+    finally:
+        await db.close()

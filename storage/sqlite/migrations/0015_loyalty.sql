@@ -64,3 +64,31 @@ CREATE TABLE birthday_greetings (
 -- Expiry finds the credits that came due since its last run, and the profile pages the history newest first.
 CREATE INDEX ledger_credits_at ON ledger(at) WHERE delta > 0;
 CREATE INDEX ledger_customer_id ON ledger(customer_id, id);
+
+-- backfill: orders picked up before this migration count as if each had been counted at its pickup (the
+-- hour of day is left out: it needs the shop's time zone; it fills from the next pickups). A line's options
+-- key is the canonical JSON of journey/suggestions.py options_key: groups by name, ids sorted, empty left out.
+INSERT INTO customer_spend (customer_id, day, amount)
+SELECT customer_id, substr(updated_at, 1, 10), SUM(total) FROM orders WHERE status = 'picked_up'
+GROUP BY customer_id, substr(updated_at, 1, 10);
+
+INSERT INTO item_pairs (item_id, other_id, orders)
+SELECT a.item_id, b.item_id, COUNT(*)
+FROM (SELECT DISTINCT o.id AS order_id, json_extract(l.value, '$.item') AS item_id
+      FROM orders o, json_each(o.lines) l WHERE o.status = 'picked_up') a
+JOIN (SELECT DISTINCT o.id AS order_id, json_extract(l.value, '$.item') AS item_id
+      FROM orders o, json_each(o.lines) l WHERE o.status = 'picked_up') b
+  ON b.order_id = a.order_id AND b.item_id <> a.item_id
+GROUP BY a.item_id, b.item_id;
+
+INSERT INTO usual_lines (customer_id, item_id, options, times, last_at)
+SELECT customer_id, item_id, options, COUNT(*), MAX(updated_at)
+FROM (SELECT o.customer_id, o.updated_at, json_extract(l.value, '$.item') AS item_id,
+             (SELECT json_group_object(g.name, json(g.ids))
+              FROM (SELECT k.key AS name,
+                           (SELECT json_group_array(v.value) FROM (SELECT value FROM json_each(k.value) ORDER BY value) v)
+                             AS ids
+                    FROM json_each(json_extract(l.value, '$.option_ids')) k
+                    WHERE json_array_length(k.value) > 0 ORDER BY k.key) g) AS options
+      FROM orders o, json_each(o.lines) l WHERE o.status = 'picked_up') picked
+GROUP BY customer_id, item_id, options;
