@@ -33,7 +33,8 @@ class SqliteSuggestions(_Repo):
 
     async def usual(self, customer_id: str, at_least: int, limit: int) -> list[tuple[str, str, int]]:
         cur = self._c.execute("SELECT item_id, options, times FROM usual_lines WHERE customer_id = ? AND times >= ?"
-                              " ORDER BY times DESC, last_at DESC, item_id, options LIMIT ?", (customer_id, at_least, limit))
+                              " ORDER BY times DESC, last_at DESC, item_id, options LIMIT ?",
+                              (customer_id, at_least, limit))
         return [(i, o, n) for i, o, n in cur]
 
     async def together(self, item_ids: Sequence[str], at_least: int, limit: int) -> list[tuple[str, int]]:
