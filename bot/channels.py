@@ -12,7 +12,16 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-from journey.channels import Channel, ChannelError, Inbound, InvoiceDesk, Reply, register_channel
+from journey.channels import (
+    Channel,
+    ChannelError,
+    CustomerRef,
+    Inbound,
+    InvoiceDesk,
+    Reply,
+    ShareCard,
+    register_channel,
+)
 from journey.ports import ChannelAdapter
 
 from .settings import PREFIX, Settings
@@ -26,6 +35,8 @@ class Wiring:
     claim: Callable[[Channel, str], Awaitable[bool]]
     public_url: str
     desk: InvoiceDesk | None = None  # payments collected inside a messenger (Telegram invoices)
+    # sharing: the shop's card a messenger's inline mode answers with (bot/sharing_chat.py)
+    cards: Callable[[CustomerRef], Awaitable[ShareCard | None]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +96,8 @@ def _telegram(settings: Settings, wiring: Wiring) -> ChannelAdapter:
         claim=lambda update_id: wiring.claim(Channel.TELEGRAM, update_id), api_base=tg.api_base,
         mini_app_url=wiring.public_url + "/", webhook_url=tg.webhook_url, webhook_secret=_secret(tg.webhook_secret),
         staff_chat_id=tg.staff_chat_id, desk=wiring.desk, provider_token=_secret(tg.provider_token) or "",
-        receipt_vat_code=settings.yookassa.vat_code if settings.yookassa.receipts else None)
+        receipt_vat_code=settings.yookassa.vat_code if settings.yookassa.receipts else None,
+        cards=wiring.cards, regulars_chat_id=tg.regulars_chat_id)  # sharing and regulars
 
 
 def _vk(settings: Settings, wiring: Wiring) -> ChannelAdapter:
@@ -96,7 +108,8 @@ def _vk(settings: Settings, wiring: Wiring) -> ChannelAdapter:
         _secret(vk.token), vk.group_id, handle=wiring.handle,
         claim=lambda event_id: wiring.claim(Channel.VK, event_id), api_base=vk.api_base, app_id=vk.app_id,
         app_secret=_secret(vk.app_secret), callback_secret=_secret(vk.callback_secret),
-        confirmation_code=vk.confirmation_code, staff_peer_id=vk.staff_peer_id)
+        confirmation_code=vk.confirmation_code, staff_peer_id=vk.staff_peer_id,
+        regulars_chat_link=vk.regulars_chat_link)  # regulars
 
 
 register(ChannelKind("telegram", "telegram", lambda s: s.telegram.token is not None, _telegram))

@@ -39,6 +39,9 @@ class TelegramSettings(BaseModel):
     webhook_secret: SecretStr | None = None
     provider_token: SecretStr | None = None
     staff_chat_id: int | None = None
+    # regulars: the closed chat (a group or supergroup where the bot is an admin allowed to invite) a
+    # regular is invited to with a one-person link (createChatInviteLink, member_limit=1)
+    regulars_chat_id: int | None = None
 
     @field_validator("webhook_url")
     @classmethod
@@ -57,6 +60,16 @@ class VkSettings(BaseModel):
     callback_secret: SecretStr | None = None
     confirmation_code: str = ""
     staff_peer_id: int | None = None
+    # regulars: the closed chat's invitation link (vk.me/join/...), the same for everyone invited: VK has
+    # no link limited to one person
+    regulars_chat_link: str = ""
+
+    @field_validator("regulars_chat_link")
+    @classmethod
+    def _regulars_link(cls, value: str) -> str:
+        if value and not value.startswith(("https://vk.me/", "https://vk.com/")):
+            raise ValueError("must be the chat's invitation link, https://vk.me/join/...")
+        return value
 
 
 class YookassaSettings(BaseModel):

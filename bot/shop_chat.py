@@ -50,6 +50,14 @@ add_texts({
     "shop_k_birthday": ("Скидка в день рождения, % (0 — выключена)", "Birthday discount, % (0: off)"),
     "shop_k_birthday_days": ("Скидка ко дню рождения действует дней до и после", "Birthday discount holds, days "
                              "before and after"),
+    # regulars
+    "shop_k_regulars": ("Приглашение в чат постоянных гостей после выданных заказов (0 — выключено)",
+                        "Regulars' chat invitation after picked-up orders (0: off)"),
+    # gifts
+    "shop_k_gift_days": ("Подарок можно забрать, дней (потом деньги возвращаются)",
+                         "A gift may be picked up for, days (then the money goes back)"),
+    "shop_k_gift_amounts": ("Суммы подарков, ₽ («-» — только позиции меню)", "Gift amounts, rubles ('-': menu items "
+                            "only)"),
     "shop_how": ("Изменить: /shop <настройка> <значение>, например\n/shop name Кофейня на Пушкина\n"
                  "/shop description Варим кофе с 2010 года («-» — без описания)\n/shop zone Europe/Moscow\n"
                  "/shop earn 5 · /shop cap 30 · /shop unpaid 15 · /shop accept 30 · /shop referral 100 · "

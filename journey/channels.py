@@ -266,3 +266,19 @@ class DeliveryError(Exception):
     @classmethod
     def unreachable(cls, message: str, reason: str) -> DeliveryError:
         return cls(message, permanent=True, reason=reason)
+
+
+# --- sharing: the shop's card in a messenger's inline mode --------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ShareCard:
+    """The shop's card a customer sends into any chat through the bot's inline mode (Telegram's
+    ``inline_query``): the adapter makes it a result whose button opens the shop with ``start``, the
+    sharer's referral code tagged as shared by card (``r<code>-ti``, journey/sharing.py)."""
+
+    title: str
+    description: str
+    text: str  # the message the card puts in the chat
+    button: str  # the label of the button that opens the shop
+    start: str  # the start parameter the button opens the shop with
+    picture: str = ""  # an https address of the card's picture; "" for none

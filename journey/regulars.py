@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .events import DomainEvent, EventType
 from .model import Order, ShopRules
+from .referrals import first_name
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -30,6 +31,7 @@ async def picked_up(engine: Engine, uow: UnitOfWork, order: Order, now: datetime
     if pickups < rules.regulars_after or await uow.sharing.regular_since(order.customer_id) is not None:
         return
     await uow.sharing.add_regular(order.customer_id, order.id, pickups, now)
+    customer = await uow.customers.get(order.customer_id)
     await engine.emit(uow, DomainEvent(EventType.REGULAR_REACHED, {
-        "customer_id": order.customer_id, "account": order.account, "order_id": order.id,
-        "pickups": pickups}, now))
+        "customer_id": order.customer_id, "account": order.account, "order_id": order.id, "pickups": pickups,
+        "name": first_name(customer.name) if customer else ""}, now))

@@ -29,6 +29,8 @@ from aiogram.types import (
     BotCommand,
     BotCommandScopeDefault,
     CallbackQuery,
+    InlineQuery,
+    InlineQueryResultUnion,
     MenuButtonWebApp,
     Message,
     PreCheckoutQuery,
@@ -48,19 +50,22 @@ from journey.channels import (
     InvoicePayment,
     Reply,
     Route,
+    ShareCard,
 )
 from journey.customers import language_of
 from journey.photos import MAX_BYTES, PhotoRefused
 
 from ..download import TIMEOUT, read_capped
+from .invitations import TelegramInvitations  # regulars
 from .launch import TelegramMiniApp
 from .messenger import TelegramMessenger
-from .translate import CAPABILITIES, from_callback, from_message, sender
+from .translate import CAPABILITIES, from_callback, from_message, inline_card, sender
 from .webhook import TelegramWebhook
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
-UPDATES = ["message", "callback_query", "pre_checkout_query"]
+UPDATES = ["message", "callback_query", "pre_checkout_query", "inline_query"]
+CARD_SECONDS = 300  # Telegram may keep one person's card this long (it is personal: it carries their code)
 CHECK_SECONDS = 8.0  # Telegram cancels a payment whose pre-checkout is not answered within 10 seconds
 PAY_REFUSED = {
     "ru": ("Магазин не успел проверить заказ. Попробуйте оплатить ещё раз.",
@@ -86,10 +91,14 @@ class TelegramChannel:
                  claim: Callable[[str], Awaitable[bool]], api_base: str = "https://api.telegram.org",
                  mini_app_url: str = "", webhook_url: str = "", webhook_secret: str | None = None,
                  staff_chat_id: int | None = None, desk: InvoiceDesk | None = None, provider_token: str = "",
-                 receipt_vat_code: int | None = None) -> None:
+                 receipt_vat_code: int | None = None,
+                 cards: Callable[[CustomerRef], Awaitable[ShareCard | None]] | None = None,
+                 regulars_chat_id: int | None = None) -> None:
         """``desk`` answers payments in the chat (none: every pre-checkout is refused); ``provider_token`` is
         BotFather's payment provider token for invoices in roubles; ``receipt_vat_code`` (YooKassa's VAT
-        code) adds a 54-FZ receipt's data to them when YooKassa is that provider."""
+        code) adds a 54-FZ receipt's data to them when YooKassa is that provider. ``cards`` makes the shop's
+        card the inline mode answers with (sharing; none: inline queries get no results);
+        ``regulars_chat_id`` the closed chat regulars are invited to, one person per link."""
         try:
             validate_token(token)
         except TokenValidationError:
@@ -103,6 +112,9 @@ class TelegramChannel:
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.desk = desk
+        self.cards = cards  # sharing
+        # regulars: one-person invitations to the closed chat, for the notifier (ports.ChatInvitations)
+        self.invitations = TelegramInvitations(self.bot, regulars_chat_id) if regulars_chat_id else None
         self.check_budget = CHECK_SECONDS
         self.messenger = TelegramMessenger(self.bot, mini_app_url, provider_token=provider_token,
                                            receipt_vat_code=receipt_vat_code)
@@ -114,6 +126,7 @@ class TelegramChannel:
         router.message.register(self._on_message)
         router.callback_query.register(self._on_callback)
         router.pre_checkout_query.register(self._on_pre_checkout)
+        router.inline_query.register(self._on_inline_query)  # sharing
         self.dispatcher.include_router(router)
         self.webhook = TelegramWebhook(self.dispatcher, self.bot, webhook_secret) if webhook_url else None
 
@@ -205,6 +218,21 @@ class TelegramChannel:
                 await self.messenger.send(to, reply)
             except DeliveryError as e:
                 log.warning("the reply to payment %s did not reach %s: %s", payment.payload, to.key, e)
+
+    async def _on_inline_query(self, query: InlineQuery) -> None:
+        """Sharing: whatever was typed after the bot's name, the answer is the sharer's card of the shop
+        (personal, as it carries their referral code); no card, no results."""
+        card = None
+        if self.cards is not None and self.username:
+            try:
+                card = await self.cards(sender(query.from_user))
+            except Exception:
+                log.exception("the shop's card for inline query %s could not be made", query.id)
+        results: list[InlineQueryResultUnion] = [inline_card(card, self.username)] if card is not None else []
+        try:
+            await self.bot.answer_inline_query(query.id, results, cache_time=CARD_SECONDS, is_personal=True)
+        except (TelegramAPIError, ClientError, TimeoutError, OSError) as e:
+            log.warning("answerInlineQuery %s failed: %r", query.id, e)
 
     async def _serve(self, inbound: Inbound, chat_id: int) -> None:
         if not await self.claim(inbound.update_id):

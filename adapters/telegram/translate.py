@@ -5,9 +5,18 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, User, WebAppInfo
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    User,
+    WebAppInfo,
+)
 
-from journey.channels import Button, Capabilities, Channel, CustomerRef, Inbound
+from journey.channels import Button, Capabilities, Channel, CustomerRef, Inbound, ShareCard
 
 CAPABILITIES = Capabilities(inline_buttons=True, mini_app_buttons=True, photos=True, invoices=True, max_text=4096)
 
@@ -85,3 +94,15 @@ def keyboard(rows: tuple[tuple[Button, ...], ...], mini_app_url: str) -> InlineK
         if buttons:
             out.append(buttons)
     return InlineKeyboardMarkup(inline_keyboard=out) if out else None
+
+
+def inline_card(card: ShareCard, bot_username: str) -> InlineQueryResultArticle:
+    """The shop's card as an inline result (sharing): its button opens the bot with the sharer's start
+    parameter (``t.me/<bot>?start=r<code>-ti``): a friend in Telegram lands in the shop's chat, which
+    records the visit and the invitation. Inline results cannot carry Mini App buttons."""
+    url = f"https://t.me/{bot_username}?start={card.start}"
+    return InlineQueryResultArticle(
+        id=card.start[:64], title=card.title, description=card.description,
+        input_message_content=InputTextMessageContent(message_text=card.text),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=card.button, url=url)]]),
+        thumbnail_url=card.picture or None)

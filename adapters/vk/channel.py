@@ -22,6 +22,7 @@ from journey.channels import Channel, ChannelError, CustomerRef, Inbound, Reply,
 
 from ..download import fetch
 from .callback import VkCallback
+from .invitations import VkInvitations  # regulars
 from .launch import VkMiniApp
 from .messenger import VkMessenger
 from .translate import CAPABILITIES, from_message_event, from_message_new
@@ -48,7 +49,7 @@ class VkChannel:
                  handle: Callable[[Inbound], Awaitable[list[Reply]]], claim: Callable[[str], Awaitable[bool]],
                  api_base: str = "https://api.vk.com/method/", app_id: int | None = None,
                  app_secret: str | None = None, callback_secret: str | None = None, confirmation_code: str = "",
-                 staff_peer_id: int | None = None) -> None:
+                 staff_peer_id: int | None = None, regulars_chat_link: str = "") -> None:
         API.API_URL = api_base if api_base.endswith("/") else api_base + "/"
         self.api_base = api_base
         self.group_id = group_id
@@ -60,6 +61,8 @@ class VkChannel:
         self.polling = _Polling(self.api, group_id) if self.api and not self.callback else None
         self.mini_app = VkMiniApp(app_id, app_secret, group_id) if app_secret else None
         self.staff_chats = (CustomerRef(Channel.VK, str(staff_peer_id)),) if staff_peer_id and self.api else ()
+        # regulars: the closed chat's link, for the notifier to send (ports.ChatInvitations)
+        self.invitations = VkInvitations(regulars_chat_link) if regulars_chat_link and self.api else None
         self._tasks: set[asyncio.Task] = set()
 
     def describe(self) -> str:

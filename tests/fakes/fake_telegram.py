@@ -157,6 +157,11 @@ class FakeTelegram:
         self.payments: list[PaymentOutcome] = []  # what users paid, in order
         self.star_transactions: list[dict] = []  # the bot's Stars history, oldest first (getStarTransactions)
         self._star_charges: dict[str, dict] = {}  # charge id -> {"user_id", "amount", "payload", "refunded"}
+        # sharing and regulars
+        self.inline_answers: dict[str, dict | None] = {}  # inline query id -> answerInlineQuery's parameters
+        self.admin_of: set[int] = set()  # chats where the bot may make invite links
+        self.invite_links: list[tuple[int, dict]] = []  # (chat id, ChatInviteLink) made, in order
+        self._invite_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._closing = False
@@ -633,6 +638,59 @@ class FakeTelegram:
 
     _api_answer_callback_query = _api_set_my_commands = _api_set_chat_menu_button = _accept
     _api_send_chat_action = _api_delete_my_commands = _accept
+
+    # -- sharing: inline mode (the shop's card) -------------------------------------------------------
+
+    def inline_query(self, user_id: int, query: str = "", *, first_name: str | None = None,
+                     language_code: str | None = None, chat_type: str = "sender") -> dict:
+        """The user types ``@<bot> <query>`` in a chat (or the Mini App's switchInlineQuery put it there)."""
+        inline = {"id": str(next(self._query_ids)), "from": self._user(user_id, first_name, language_code),
+                  "query": query, "offset": "", "chat_type": chat_type}
+        self.inline_answers.setdefault(inline["id"], None)
+        return self.push_update({"inline_query": inline})
+
+    async def inline_answer(self, query_id: str, timeout: float = 5) -> dict:
+        """What the bot answered to an inline query: ``answerInlineQuery``'s parameters."""
+        async with asyncio.timeout(timeout):
+            while self.inline_answers.get(query_id) is None:
+                await asyncio.sleep(0.01)
+        answer = self.inline_answers[query_id]
+        assert answer is not None
+        return answer
+
+    async def _api_answer_inline_query(self, p: dict) -> bool:
+        query_id = str(p["inline_query_id"])  # a form field that looks like a number arrives as one
+        if query_id not in self.inline_answers or self.inline_answers[query_id] is not None:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        results = p["results"]
+        if not isinstance(results, list) or len(results) > 50:
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        for result in results:
+            if result.get("type") not in ("article", "photo") or not 1 <= len(str(result.get("id", ""))) <= 64:
+                raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+            if result["type"] == "article" and not (result.get("title") and result.get("input_message_content")):
+                raise ApiError(400, "Bad Request: RESULT_TYPE_INVALID")
+        self.inline_answers[query_id] = p
+        return True
+
+    # -- regulars: one-person invite links to a closed chat -----------------------------------------
+
+    async def _api_create_chat_invite_link(self, p: dict) -> dict:
+        chat_id = int(p["chat_id"])
+        if chat_id not in self.admin_of:
+            raise ApiError(400, "Bad Request: not enough rights to manage chat invite links")
+        limit = p.get("member_limit")
+        if limit is not None and not 1 <= int(limit) <= 99999:
+            raise ApiError(400, "Bad Request: member limit is invalid")
+        if limit is not None and p.get("creates_join_request"):
+            raise ApiError(400, "Bad Request: member limit can't be specified for links requiring administrator "
+                                "approval")
+        link = {"invite_link": f"https://t.me/+fake{next(self._invite_ids)}", "creator": self.bot_user,
+                "creates_join_request": bool(p.get("creates_join_request")), "is_primary": False,
+                "is_revoked": False, **({"name": p["name"]} if p.get("name") else {}),
+                **({"member_limit": int(limit)} if limit is not None else {})}
+        self.invite_links.append((chat_id, link))
+        return link
 
     # -- building results --------------------------------------------------------------------------
 
