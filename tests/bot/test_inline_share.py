@@ -15,6 +15,7 @@ from adapters.story import PillowStories
 from adapters.telegram import TelegramChannel
 from bot.conversation import Conversation
 from bot.sharing_chat import card_maker
+from bot.stats_chat import summary
 from journey.channels import Channel, CustomerRef
 from journey.engine import Engine
 
@@ -88,6 +89,9 @@ async def test_a_friend_by_the_card_is_invited_and_counted_as_its_visit(shop):
     stats = await shop.stats(OWNER, 1)
     assert stats.share_visits == (("telegram_inline", 1),)
     assert dict(stats.by_source)["ref"].visits == 1
+    await shop.record_share(CustomerRef(Channel.TELEGRAM, "5001"), "telegram_inline")  # as the Mini App does
+    text = summary("ru", await shop.stats(OWNER, 1))
+    assert "Репосты: карточка в Telegram 1. Визиты по ним: карточка в Telegram 1." in text
 
 
 async def test_no_card_no_results_and_no_crash(shop):
