@@ -91,7 +91,8 @@ async def failed(notifier: Notifier, event: DomainEvent) -> Replies:
 async def expired(notifier: Notifier, event: DomainEvent) -> Replies:
     """Both are told: the giver that the money comes back, the friend who took it that it is gone."""
     d = event.data
-    replies = await _giver(notifier, event, "gift_n_expired_giver")
+    # refunded by the owner: the giver hears of the money (gift.refunded), not of an expiry
+    replies = [] if d.get("reason") == "refunded" else await _giver(notifier, event, "gift_n_expired_giver")
     if d.get("friend_id") and d.get("friend"):
         who = await notifier.engine.recipient(d["friend_id"], d["friend"])
         if who is not None:

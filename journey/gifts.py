@@ -49,14 +49,32 @@ def is_gift(payment_for: str) -> bool:
     return payment_for.startswith(PREFIX + "_")
 
 
+MAX_AMOUNTS = 6
+
+
+def parse_amounts(text: str) -> list[int]:
+    """``300, 500, 1000`` (rubles) -> the amounts, sorted; ``-`` or empty: none (only items are gifted).
+    ``ValueError`` says what is wrong."""
+    text = text.strip()
+    if text in ("", "-"):
+        return []
+    found = set()
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or not 0 < int(part) * 100 <= MAX_AMOUNT:
+            raise ValueError(f"{part!r}: a whole number of rubles from 1 to {MAX_AMOUNT // 100}")
+        found.add(int(part))
+    if len(found) > MAX_AMOUNTS:
+        raise ValueError(f"at most {MAX_AMOUNTS} amounts")
+    return sorted(found)
+
+
 def amounts(rules: ShopRules, currency: str = "RUB") -> list[Money]:
     """The amounts a gift of money may be (the rule is in rubles)."""
-    found = []
-    for part in rules.gift_amounts.split(","):
-        part = part.strip()
-        if part.isdigit() and 0 < int(part) * 100 <= MAX_AMOUNT:
-            found.append(Money(int(part) * 100, currency))
-    return sorted(set(found), key=lambda m: m.amount)
+    try:
+        return [Money(rubles * 100, currency) for rubles in parse_amounts(rules.gift_amounts)]
+    except ValueError:  # stored before it was checked: no amounts rather than wrong ones
+        return []
 
 
 def online_methods(engine: Engine, ref: CustomerRef) -> list[str]:
@@ -268,6 +286,9 @@ class GiftSubject:
         elif status in (PaymentStatus.FAILED, PaymentStatus.VOIDED) and gift.status is GiftStatus.AWAITING_PAYMENT:
             await _move(engine, uow, gift, GiftStatus.FAILED, now, EventType.GIFT_FAILED, reason="payment_failed")
         elif status in (PaymentStatus.REFUNDED, PaymentStatus.VOIDED) and gift.status is GiftStatus.EXPIRED:
+            await _move(engine, uow, gift, GiftStatus.REFUNDED, now, None)
+        elif status is PaymentStatus.REFUNDED and gift.status.usable:  # the owner gave the money back: it ends
+            gift = await _move(engine, uow, gift, GiftStatus.EXPIRED, now, EventType.GIFT_EXPIRED, reason="refunded")
             await _move(engine, uow, gift, GiftStatus.REFUNDED, now, None)
 
 

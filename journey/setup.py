@@ -127,6 +127,19 @@ def parse_tiers(text: str) -> str:
     return ",".join(f"{format_rubles(t.threshold)}:{t.percent}" for t in tiers)
 
 
+def parse_gift_amounts(text: str) -> str:
+    """Gifts' amounts in rubles (journey/gifts.py), kept as typed once checked: ``300,500,1000`` or ``-``."""
+    from .gifts import parse_amounts
+
+    try:
+        found = parse_amounts(str(text))
+    except ValueError as e:
+        raise Refusal(ErrorCode.SETTING_INVALID, f"Суммы подарков: {e}. Пример: 300,500,1000 (рублей), «-» — "
+                      "дарить только позиции меню.", f"Gift amounts: {e}. Example: 300,500,1000 (rubles), '-' for "
+                      "items of the menu only.") from None
+    return ",".join(str(n) for n in found) or "-"
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
     """One thing the owner may set: the word they type, where it is kept, and how its value is read."""
@@ -183,6 +196,11 @@ SETTINGS = (
     Setting("birthday_days", "birthday_days",
             _whole(0, 30, "Дней до и после дня рождения, когда действует скидка",
                    "Days before and after the birthday the discount holds")),
+    # gifts (journey/gifts.py)
+    Setting("gift_days", "gift_days",
+            _whole(1, 365, "Дней, пока подарок можно забрать (потом деньги возвращаются)",
+                   "Days a gift may be picked up (then its money goes back)")),
+    Setting("gift_amounts", "gift_amounts", parse_gift_amounts),
 )
 _BY_NAME = {s.key: s for s in SETTINGS} | {s.field: s for s in SETTINGS} | {"timezone": SETTINGS[2]}
 

@@ -4,6 +4,8 @@ outage between the provider and our commit losing nothing), who may take it (not
 linked account, not a second person), the order it pays for, and expiry with the giver's money back."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from journey_support import OWNER, customer, event_types, fulfil, refused
 
@@ -259,3 +261,25 @@ async def test_an_order_left_open_does_not_outlive_the_gift(shop, gateway):
     async with shop.read() as uow:
         assert (await uow.orders.get(order.order.id)).status is OrderStatus.EXPIRED
     assert await status_of(shop, code) is GiftStatus.REFUNDED
+
+
+async def test_the_owner_sets_the_amounts_and_days_and_may_refund_a_gift(shop, gateway):
+    await shop.change_shop(OWNER, "gift_amounts", "700, 200")
+    await shop.change_shop(OWNER, "gift_days", "7")
+    offer = await shop.gift_offer(ANNA)
+    assert [m.amount for m in offer.amounts] == [20000, 70000] and offer.days == 7 and offer.methods == ["fakepay"]
+    for wrong in ("abc", "0", "100001", "1,2,3,4,5,6,7"):
+        with refused(ErrorCode.SETTING_INVALID):
+            await shop.change_shop(OWNER, "gift_amounts", wrong)
+    with refused(ErrorCode.BAD_INPUT):
+        await shop.buy_gift(ANNA, amount=30000, provider="fakepay")  # no longer offered
+    code = await paid_gift(shop, gateway, amount=70000, item_id=None)
+    gift = await shop.gift_card(code)
+    assert gift.amount == Money(70000) and gift.expires_at == shop.now() + timedelta(days=7)
+    with refused(ErrorCode.NOT_OWNER):
+        await shop.refund(BORIS, gift.id)
+    await shop.refund(OWNER, gift.id)  # the owner gives the money back: the gift ends
+    assert await status_of(shop, code) is GiftStatus.REFUNDED
+    with refused(ErrorCode.GIFT_UNAVAILABLE):
+        await shop.claim_gift(BORIS, code)
+
