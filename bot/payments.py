@@ -188,6 +188,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(fn=cmd_reconcile)
     p = payments.add_parser("refund", help="give back all or part of an order's captured payment",
                             description="give back all or part of an order's captured payment")
-    p.add_argument("order", help="the order id (o_...), or a points pack purchase (pack_...)")
+    p.add_argument("order", help="the order id (o_...), a gift (gift_...), or a points pack purchase (pack_...)")
     p.add_argument("amount", nargs="?", default=None, help="how much, e.g. 150 or 99.50 (default: all that is left)")
     p.set_defaults(fn=cmd_refund)
