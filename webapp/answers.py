@@ -348,6 +348,7 @@ ShareKindName = Literal["telegram_story", "telegram_inline", "vk_story", "vk_wal
 
 class ShareLink(Answer):
     kind: ShareKindName
+    start: str = Field(description="the start parameter r<code>-<via> (a VK share opens vk.com/app<id>#<start>)")
     link: str = Field(description="<PUBLIC_URL>/go/r<code>-<via>: the caller's referral link tagged with how it "
                                   "is shared (via: ts, ti, vs, vw, l)")
 

@@ -22,7 +22,8 @@ def base(request: web.Request) -> str:
 
 
 def links(offer: ShareOffer, base_url: str) -> list[a.ShareLink]:
-    return [a.ShareLink(kind=kind.value, link=share_link(base_url, offer, kind)) for kind in ShareKind]
+    return [a.ShareLink(kind=kind.value, start=offer.start(kind), link=share_link(base_url, offer, kind))
+            for kind in ShareKind]
 
 
 @routes.get("/api/share")

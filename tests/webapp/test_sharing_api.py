@@ -38,8 +38,9 @@ async def test_every_link_offered_carries_the_referral_code_and_how_it_is_shared
     me = await ok(await app.get("/api/me", headers=tma(7001)))
     offer = await ok(await app.get("/api/share", headers=tma(7001)))
     assert offer["code"] == me["referral_code"]
-    assert {x["kind"]: x["link"] for x in offer["links"]} == {
-        kind: f"https://shop.example/go/r{me['referral_code']}-{via}" for kind, via in VIAS.items()}
+    assert {x["kind"]: (x["start"], x["link"]) for x in offer["links"]} == {
+        kind: (f"r{me['referral_code']}-{via}", f"https://shop.example/go/r{me['referral_code']}-{via}")
+        for kind, via in VIAS.items()}
     assert offer["story"].startswith("https://shop.example/share/story.jpg?v=")
     assert offer["inline_query"]
 

@@ -11,7 +11,7 @@ import re
 import pytest
 import test_browser
 from PIL import Image
-from test_browser import Browser, Server, by, telegram_init_data, telegram_url, vk_answer, vk_query
+from test_browser import VK_APP_ID, Browser, Server, by, telegram_init_data, telegram_url, vk_answer, vk_query
 
 from adapters.story import PillowStories
 from journey.channels import Channel, CustomerRef
@@ -128,14 +128,16 @@ async def test_vk_story_and_wall_post_after_pickup(server: Server, chromium: Bro
     story = [m["params"] for m in await page.evaluate("window.__vk") if m["handler"] == "VKWebAppShowStoryBox"][-1]
     assert story["background_type"] == "image"
     assert re.fullmatch(re.escape(server.url) + r"/share/story\.jpg\?v=[0-9a-f]{16}", story["url"])
-    assert story["attachment"] == {"text": "go_to", "type": "url", "url": f"{server.url}/go/r{code}-vs"}
+    # a friend in VK stays in VK: the VK Mini App's link with the tagged start parameter as its hash
+    assert story["attachment"] == {"text": "go_to", "type": "url",
+                                   "url": f"https://vk.com/app{VK_APP_ID}#r{code}-vs"}
 
     async with page.expect_response(lambda r: r.url.endswith("/api/shares")) as answer:
         await by(page, "share-vk_wall").click()
         await vk_answer(page, "VKWebAppShowWallPostBox", {"post_id": 1})
     assert (await answer.value).request.post_data_json == {"kind": "vk_wall", "order_id": order_id}
     wall = [m["params"] for m in await page.evaluate("window.__vk") if m["handler"] == "VKWebAppShowWallPostBox"][-1]
-    assert wall["attachments"] == f"{server.url}/go/r{code}-vw" and "Кофейня «Витрина»" in wall["message"]
+    assert wall["attachments"] == f"https://vk.com/app{VK_APP_ID}#r{code}-vw" and "Кофейня «Витрина»" in wall["message"]
     assert await shares(server) == {"vk_story": 1, "vk_wall": 1}
 
 

@@ -29,8 +29,11 @@ export function ways(offer) {
 }
 
 async function share(kind, offer, order) {
-  const link = offer.links.find((l) => l.kind === kind)?.link;
-  if (!link) return;
+  const shared = offer.links.find((l) => l.kind === kind);
+  if (!shared) return;
+  // inside VK a friend stays in VK: the VK Mini App's own link, its hash the start parameter
+  const vkApp = state.cfg.channels?.vk?.app_id;
+  const link = kind.startsWith('vk_') && vkApp ? `https://vk.com/app${vkApp}#${shared.start}` : shared.link;
   const text = t('shareText', { shop: offer.shop });
   let opened;
   try {
