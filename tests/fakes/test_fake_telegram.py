@@ -318,3 +318,35 @@ async def test_a_broken_method_fails_then_recovers(fake, bot):
     with pytest.raises(TelegramServerError):
         await bot.get_star_transactions()
     assert (await bot.get_star_transactions()).transactions == []
+
+
+# --- sharing and regulars: inline queries and invite links ------------------------------------------------
+
+async def test_an_inline_query_is_answered_once_and_an_unknown_one_refused(fake):
+    from aiogram.types import InlineQueryResultArticle, InputTextMessageContent
+
+    bot = client(fake)
+    card = InlineQueryResultArticle(id="r1", title="Shop", input_message_content=InputTextMessageContent(
+        message_text="Come"))
+    query = fake.inline_query(USER, "shop")["inline_query"]
+    assert await bot.answer_inline_query(query["id"], [card], is_personal=True)
+    assert (await fake.inline_answer(query["id"]))["results"][0]["title"] == "Shop"
+    for query_id in (query["id"], "999"):  # answered already, never asked
+        with pytest.raises(TelegramBadRequest, match="query is too old"):
+            await bot.answer_inline_query(query_id, [card])
+    await bot.session.close()
+
+
+async def test_invite_links_need_admin_rights_and_a_sane_limit(fake):
+    bot = client(fake)
+    with pytest.raises(TelegramBadRequest, match="not enough rights"):
+        await bot.create_chat_invite_link(-100, member_limit=1)
+    fake.admin_of.add(-100)
+    link = await bot.create_chat_invite_link(-100, name="Анна", member_limit=1)
+    assert link.member_limit == 1 and link.name == "Анна" and link.invite_link.startswith("https://t.me/+")
+    with pytest.raises(TelegramBadRequest, match="member limit"):
+        await bot.create_chat_invite_link(-100, member_limit=1, creates_join_request=True)
+    with pytest.raises(TelegramBadRequest, match="member limit is invalid"):
+        await bot.create_chat_invite_link(-100, member_limit=0)
+    assert [chat for chat, _ in fake.invite_links] == [-100]
+    await bot.session.close()
