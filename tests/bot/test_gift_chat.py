@@ -14,6 +14,8 @@ from fake_telegram import FakeTelegram
 from PIL import Image
 from shop_fixtures import OWNER
 from telegram_harness import PROVIDER_TOKEN, telegram_shop
+from vk_harness import button as vk_button
+from vk_harness import vk_shop
 
 from adapters.telegram.invoices import TelegramInvoiceProvider
 from bot.payments import close
@@ -21,6 +23,7 @@ from journey.channels import Channel, CustomerRef
 from journey.engine import Engine
 from journey.gift_model import GiftStatus
 from journey.model import PaymentIntent
+from journey.money import Money
 from journey.ports import Checkout, PaymentResult
 from journey.states import PaymentStatus
 from storage.sqlite import SqliteDatabase
@@ -108,6 +111,30 @@ class PaidAtOnce:
 
     async def status(self, intent: PaymentIntent) -> PaymentResult:
         return PaymentResult(intent.status, f"fake-{intent.id}")
+
+    async def refund(self, intent: PaymentIntent, amount: Money) -> PaymentResult:
+        return PaymentResult(PaymentStatus.REFUNDED, f"fake-{intent.id}", refunded=intent.amount.amount)
+
+
+async def test_a_friend_in_vk_opens_the_gift_and_hears_of_its_expiry(db, clock, engine):
+    shop = Engine(db.uow, secret=engine.secret, owners=[OWNER], clock=clock, reader=db.reading,
+                  providers={"fakepay": PaidAtOnce()})  # type: ignore[dict-item]
+    gift = (await shop.buy_gift(ANNA, item_id="latte", provider="fakepay")).gift
+    async with vk_shop(shop) as vk:
+        vk.fake.users[7001] = ("Борис", "Иванов")
+        boris = vk.dialogue(7001)
+        hello = await boris.send("Привет", ref=f"g{gift.code}")
+        assert "Вам подарок от Анна: Латте" in hello.text
+        app = vk_button(hello, "Открыть меню")
+        assert (app["type"], app["hash"]) == ("open_app", f"g{gift.code}")  # the Mini App opens the gift
+        await shop.claim_gift(boris.ref, gift.code)
+        taken = await boris.send("Привет", ref=f"g{gift.code}")
+        assert "ваш. Откройте приложение" in taken.text
+        clock.advance(days=31)
+        await shop.expire_due()
+        await vk.notify()
+        assert "Подарок от Анна (Латте) истёк" in (await vk.fake.next_message(7001)).text
+        assert (await shop.gift_card(gift.code)).status is GiftStatus.REFUNDED
 
 
 @pytest.mark.slow
