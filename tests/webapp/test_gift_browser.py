@@ -11,10 +11,13 @@ from urllib.parse import quote
 import launch_data
 import pytest
 import test_payment_browser
+from fake_telegram import FakeTelegram
 from shop_fixtures import OWNER
-from test_payment_browser import BOT_TOKEN, VK_APP_ID, VK_SECRET, WEBHOOK, Browser, by, serve
+from test_payment_browser import BOT_TOKEN, PROVIDER_TOKEN, VK_APP_ID, VK_SECRET, WEBHOOK, Browser, by, serve
 
-from journey.channels import Channel, CustomerRef
+from adapters.telegram.invoices import TelegramInvoiceProvider
+from bot.payments import close
+from journey.channels import Channel, CustomerRef, InvoicePayment
 from journey.gift_model import GiftStatus
 
 pytestmark = pytest.mark.browser
@@ -76,3 +79,39 @@ async def test_a_gift_bought_in_telegram_is_taken_and_ordered_in_vk(db, clock, e
         assert given.id == order_id
         view = await shop.engine.gift_view(CustomerRef(Channel.VK, "7101"), code)
         assert view.gift.status is GiftStatus.REDEEMED and view.taker
+
+
+async def test_a_gift_is_paid_by_telegram_invoice_inside_telegram(db, clock, engine, yookassa, chromium: Browser):
+    async with FakeTelegram(BOT_TOKEN) as telegram:
+        invoices = TelegramInvoiceProvider(telegram.token, telegram.base_url, PROVIDER_TOKEN)
+        try:
+            async with serve(db, clock, engine, yookassa, demo=False, more={"telegram": invoices}) as shop:
+                now = int(shop.engine.now().timestamp())
+                init = launch_data.telegram_init_data(5102, now, token=BOT_TOKEN, first_name="Анна",
+                                                      language_code="ru")
+                anna = await chromium.page(telegram=init)
+                await anna.goto(f"{shop.url}/#tgWebAppData={quote(init, safe='')}&tgWebAppVersion=8.0"
+                                "&tgWebAppPlatform=android")
+                await by(anna, "item-latte").wait_for()
+                await anna.evaluate("location.hash = '#/gift/new'")  # a gift of money
+                await by(anna, "gift-amount-50000").check()
+                await by(anna, "gift-pay-telegram").check()
+                await chromium.shot(anna, "amount")
+                # Telegram's main button (not awaited: the page waits for the invoice's answer)
+                await anna.evaluate("() => { window.__tg.main(); }")
+                await anna.wait_for_function("() => window.__tg.invoices.length === 1")
+                (link,) = await anna.evaluate("window.__tg.invoices")
+                invoice = telegram.invoice_by_link(link)
+                assert (invoice.currency, invoice.amount) == ("RUB", 50000)
+                # Telegram's pre-checkout, its successful_payment, and the client's answer to the page
+                paid = InvoicePayment(invoice.payload, "RUB", 50000, "ch-g1", "pc-g1")
+                await shop.engine.check_invoice(paid)
+                await shop.engine.invoice_paid(paid)
+                await anna.evaluate("window.__tg.answer('paid')")
+                await anna.wait_for_url(re.compile(r"#/gift/[A-Za-z0-9]+$"))
+                await by(anna, "gift-send").wait_for()
+                assert "подарок на 500" in await by(anna, "gift-from").inner_text()
+                assert shop.yookassa.payments == {}  # nothing went to the card page
+        finally:
+            await close(invoices)
+
