@@ -115,3 +115,31 @@ async def test_a_gift_is_paid_by_telegram_invoice_inside_telegram(db, clock, eng
         finally:
             await close(invoices)
 
+
+async def test_a_gift_of_money_pays_for_the_friends_cart_in_the_browser(db, clock, engine, yookassa,
+                                                                       chromium: Browser):
+    async with serve(db, clock, engine, yookassa) as shop:
+        bought = await shop.engine.buy_gift(CustomerRef(Channel.TELEGRAM, "5103", "Анна"), amount=30000,
+                                            provider="yookassa", return_url=f"{shop.url}/#/gift/")
+        (ref,) = shop.yookassa.payments
+        shop.yookassa.pay(ref)
+        await shop.engine.payment_notice("yookassa", ref)
+        code = bought.gift.code
+        vera = await chromium.page(demo="vera")
+        await vera.goto(f"{shop.url}/?start=g{code}")  # the landing page's "open in the browser"
+        await by(vera, "gift-from").filter(has_text="Подарок от Анна: подарок на 300").wait_for()
+        await by(vera, "gift-take").click()
+        await by(vera, "gift-to-menu").click()  # a gift of money: the friend fills the cart first
+        for _ in range(3):
+            await by(vera, "quick-add-espresso").click()  # 3 x 150 ₽
+        await by(vera, "tab-cart").click()
+        await by(vera, "to-gift").click()
+        await by(vera, "gift-cart").filter(has_text="3 шт.").wait_for()
+        await chromium.shot(vera, "cart")
+        await by(vera, "gift-place").click()
+        await vera.wait_for_url(re.compile(r"#/order/[^/]+$"))
+        assert re.sub(r"\s", "", await by(vera, "total").inner_text()) == "150₽"  # 450 ₽, 300 ₽ of it the gift's
+        assert await by(vera, "tab-cart").inner_text() == "Корзина"  # the cart went into the order
+        view = await shop.engine.gift_view(CustomerRef(Channel.WEB, "vera"), code)
+        assert view.gift.status is GiftStatus.CLAIMED and view.gift.order_id
+

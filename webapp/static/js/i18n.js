@@ -88,7 +88,7 @@ const ru = {
   giftOf: 'подарок на {amount}', giftShareText: 'Тебе подарок: {what}!', giftSendHint: 'Отправьте ссылку другу:',
   giftYours: 'Ваш подарок: {what}', giftFrom: 'Подарок от {name}: {what}', giftUntil: 'Действует до {at}',
   giftTake: 'Забрать подарок', giftOrder: 'Заказать подарок', giftMyOrder: 'Мой заказ с подарком',
-  giftTaken: 'Этот подарок уже забрал другой человек.', giftAmountHint: 'Подарок оплатит корзину до {amount}: добавьте позиции в корзину.',
+  giftTaken: 'Этот подарок уже забрал другой человек.', giftAmountHint: 'Подарок оплатит корзину до {amount}: добавьте позиции в корзину.', giftCartCovered: 'Ваша корзина ({n} шт.): подарок оплатит до {amount}, остальное — на кассе.', giftToGift: 'К подарку',
   giftStatus_awaiting_payment: 'ждёт оплаты', giftStatus_active: 'оплачен — можно забрать', giftStatus_claimed: 'принят',
   giftStatus_redeemed: 'получен', giftStatus_failed: 'не оплачен', giftStatus_expired: 'истёк', giftStatus_refunded: 'истёк, деньги возвращены',
 };
@@ -181,7 +181,7 @@ const en = {
   giftOf: 'a gift of {amount}', giftShareText: 'A gift for you: {what}!', giftSendHint: 'Send your friend the link:',
   giftYours: 'Your gift: {what}', giftFrom: 'A gift from {name}: {what}', giftUntil: 'Valid until {at}',
   giftTake: 'Take the gift', giftOrder: 'Order the gift', giftMyOrder: 'My order with the gift',
-  giftTaken: 'Someone else has already taken this gift.', giftAmountHint: 'The gift pays for a cart up to {amount}: add items to the cart.',
+  giftTaken: 'Someone else has already taken this gift.', giftAmountHint: 'The gift pays for a cart up to {amount}: add items to the cart.', giftCartCovered: 'Your cart ({n} pcs): the gift pays up to {amount}, the rest at the counter.', giftToGift: 'To the gift',
   giftStatus_awaiting_payment: 'awaiting payment', giftStatus_active: 'paid — ready to take', giftStatus_claimed: 'taken',
   giftStatus_redeemed: 'picked up', giftStatus_failed: 'not paid', giftStatus_expired: 'expired', giftStatus_refunded: 'expired, money back',
 };

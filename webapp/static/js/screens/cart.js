@@ -5,6 +5,7 @@ import { state, saveCart, quote } from '../state.js';
 import { stepper } from './item.js';
 import { togetherSuggestions } from './suggestions.js';  // suggestions
 import { rememberedGroup } from './group.js';
+import { giftLink } from './gift.js';  // gifts
 
 // group orders: back to the group being chosen for, or open one with this cart
 const groupLink = () => (rememberedGroup()
@@ -58,5 +59,6 @@ export async function render(ctx) {
     togetherSuggestions(lines.map((l) => l.item)),  // suggestions: what is often taken with the cart
     h('button', { type: 'button', class: 'link', 'data-testid': 'clear-cart',
       onclick: () => { lines.length = 0; saveCart(); ctx.refresh(); } }, t('clear')),
-    groupLink());  // group orders
+    groupLink(),  // group orders
+    giftLink());  // gifts: back to a gift of money the cart is for
 }

@@ -6,8 +6,8 @@
 import { h, toast } from '../dom.js';
 import { t, when, date } from '../i18n.js';
 import { api, post } from '../api.js';
-import { webUrl } from '../platform.js';
-import { state, loadMenu } from '../state.js';
+import { store, webUrl } from '../platform.js';
+import { state, loadMenu, saveCart, cartCount } from '../state.js';
 import { pointPicker } from './menu.js';
 
 const CODE = /^[A-Za-z0-9]{8,64}$/;
@@ -20,6 +20,12 @@ const usable = (offer) => (offer?.payments || []).filter((m) => LABELS[m] && (m 
 
 // Whether the item screen offers "Gift it": some online method works here.
 export const giftable = () => (state.cfg.payments || []).some((m) => m === 'yookassa' || (m === 'telegram' && state.platform.openInvoice));
+
+// A gift of money the taker fills the cart for: the cart leads back to it.
+const KEY = 'vitrina.gift';
+export const giftLink = () => (CODE.test(store.get(KEY) || '')
+  ? h('a', { class: 'btn wide', href: '#/gift/' + encodeURIComponent(store.get(KEY)), 'data-testid': 'to-gift' }, '🎁 ' + t('giftToGift'))
+  : null);
 
 async function copy(text) {
   try { await navigator.clipboard.writeText(text); } catch { /* the field stays selectable */ }
@@ -100,11 +106,24 @@ async function ordering(ctx, g) {
   slots && !slots.asap ? null : h('option', { value: '' }, t('asap')),
   ...(slots?.slots || []).map((at) => h('option', { value: at }, when(at))));
   if (slots && !slots.asap && slots.slots.length) pickupAt = slots.slots[0];
+  // a gift of money pays for the cart (up to its amount; the rest at the counter); an item's gift is the item
+  const lines = g.item ? [] : state.cart.lines;
+  if (!g.item) store.set(KEY, g.code);
+  if (!g.item && !cartCount()) {
+    return h('div', { class: 'gift-order', 'data-testid': 'gift-order' },
+      h('p', { class: 'hint' }, t('giftAmountHint', { amount: g.amount.text })),
+      h('a', { class: 'btn primary wide', href: '#/menu', 'data-testid': 'gift-to-menu' }, t('menu')));
+  }
   const place = async () => {
     if (busy) return;
     busy = true;
     try {
-      const o = await post('gifts/' + encodeURIComponent(g.code) + '/order', { point: state.point, pickup_at: pickupAt });
+      const o = await post('gifts/' + encodeURIComponent(g.code) + '/order', { point: state.point, pickup_at: pickupAt, lines });
+      if (lines.length) {
+        state.cart = { lines: [], promo: null, points: 0 };
+        saveCart();
+      }
+      store.set(KEY, '');
       ctx.go('#/order/' + encodeURIComponent(o.id));
     } catch (e) {
       busy = false;
@@ -115,7 +134,7 @@ async function ordering(ctx, g) {
   return h('div', { class: 'gift-order', 'data-testid': 'gift-order' },
     pointPicker({ refresh: () => ctx.refresh() }, 'gift-point'),
     h('label', { class: 'field' }, h('span', {}, t('when')), slotSel),
-    g.item ? null : h('p', { class: 'hint' }, t('giftAmountHint', { amount: g.amount.text })),
+    g.item ? null : h('p', { class: 'hint', 'data-testid': 'gift-cart' }, t('giftCartCovered', { amount: g.amount.text, n: cartCount() })),
     h('button', { type: 'button', class: 'btn primary wide', 'data-testid': 'gift-place', onclick: place }, t('giftOrder')));
 }
 
