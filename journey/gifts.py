@@ -178,7 +178,8 @@ def _data(gift: Gift, **extra: object) -> dict[str, object]:
             "giver_name": gift.giver_name, "friend_id": gift.friend_id,
             "friend": gift.friend.key if gift.friend else "",
             "friend_name": (gift.friend.name or "").split(" ")[0][:32] if gift.friend else "",
-            "expires_at": gift.expires_at.isoformat() if gift.expires_at else None, "short_code": "", **extra}
+            "expires_at": gift.expires_at.isoformat() if gift.expires_at else None, "reason": gift.reason,
+            "short_code": "", **extra}
 
 
 def _event(kind: EventType, gift: Gift, at: datetime, **extra: object) -> DomainEvent:
@@ -429,17 +430,25 @@ async def expire_gifts(engine: Engine) -> list[str]:
                 refund.append(gift.id)  # its money did not come back last time: asked again
     for gift_id in refund:
         await give_back(engine, gift_id)
-        await _refunded_by_hand(engine, gift_id)
+        await refunded_by_hand(engine, gift_id)
     return refund
 
 
-async def _refunded_by_hand(engine: Engine, gift_id: str) -> None:
-    """An expired gift whose money the owner was told to give back (or that was never taken) is done."""
+async def refunded_by_hand(engine: Engine, gift_id: str) -> None:
+    """A gift whose money the owner gives back by hand (no provider could), or that was never taken, is
+    done: an expired one refunded, a usable one (the owner's refund) expired and refunded."""
     async with engine.uow() as uow:
         gift = await uow.gifts.get(gift_id)
         intent = await uow.payments.for_order(gift_id)
-        if gift is None or intent is None or gift.status is not GiftStatus.EXPIRED:
+        if gift is None or intent is None or not (gift.status is GiftStatus.EXPIRED or gift.status.usable):
             return
         owed = intent.amount.amount - intent.refunded - intent.manual_refund
-        if intent.status in (PaymentStatus.VOIDED, PaymentStatus.FAILED) or (intent.settled and owed <= 0):
-            await _move(engine, uow, gift, GiftStatus.REFUNDED, engine.now(), None)
+        never_taken = intent.status in (PaymentStatus.VOIDED, PaymentStatus.FAILED)
+        if gift.status.usable and (never_taken or owed > 0):
+            return  # a part given back: the gift stands
+        if never_taken or (intent.settled and owed <= 0):
+            now = engine.now()
+            if gift.status.usable:
+                gift = await _move(engine, uow, gift, GiftStatus.EXPIRED, now, EventType.GIFT_EXPIRED,
+                                   reason="refunded")
+            await _move(engine, uow, gift, GiftStatus.REFUNDED, now, None)

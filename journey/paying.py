@@ -430,7 +430,12 @@ async def refund(self: Engine, actor: CustomerRef, order_id: str, amount: Money 
     except PaymentUnavailable as e:
         raise DomainError(ErrorCode.PAYMENT_FAILED, f"the payment provider cannot be reached: {e}") from None
     if result.error == "manual":
-        return await _manual_refund(self, intent.id, wanted)
+        done = await _manual_refund(self, intent.id, wanted)
+        from . import gifts
+
+        if gifts.is_gift(order_id):  # a gift whose money the owner gives back by hand ends too
+            await gifts.refunded_by_hand(self, order_id)
+        return done
     if result.error:
         raise DomainError(ErrorCode.PAYMENT_FAILED, result.error)
     return await apply(self, intent.id, result) or intent

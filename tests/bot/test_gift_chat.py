@@ -97,6 +97,22 @@ async def test_a_gift_paid_by_invoice_is_announced_claimed_and_refunded_by_hand_
         assert (await _events(tg.engine)).count("gift.refund_manual") == 1
 
 
+async def test_the_owner_refunds_a_telegram_gift_by_hand_and_it_ends(db, clock, engine):
+    async with paying_shop(db, clock, engine) as tg:
+        bought = await tg.engine.buy_gift(ANNA, item_id="latte", provider="telegram")
+        paid = await tg.fake.pay_invoice_link(int(ANNA.external_id), bought.payment_link)
+        assert paid.approved, paid.error_message
+        await tg.desk.handled(1)
+        intent = await tg.engine.refund(OWNER, bought.gift.id)  # no provider can: the owner gives it back
+        assert intent.manual_refund == bought.gift.amount.amount
+        assert (await tg.engine.gift_card(bought.gift.code)).status is GiftStatus.REFUNDED
+        await tg.notify()
+        sent = [m.text for m in tg.fake.sent(int(OWNER.external_id))]
+        assert any("Верните деньги вручную" in text and bought.gift.code in text for text in sent), sent
+        told = [m.text for m in tg.fake.sent(int(ANNA.external_id))]
+        assert not any("никто не забрал" in text for text in told), told  # not an expiry to the giver
+
+
 class PaidAtOnce:
     """An online provider whose customer has paid by the time it answers (for a gift in the database)."""
 
