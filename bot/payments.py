@@ -168,6 +168,11 @@ async def cmd_refund(engine: Engine, args: argparse.Namespace) -> None:
         purchase = await engine.refund_pack(CLI, args.order)
         print(f"{args.order}: {purchase.stars} Stars refunded, {purchase.points} points taken back")
         return
+    if args.order.startswith("g") and not args.order.startswith("gift_"):  # gifts: g<code>, as in its link
+        try:
+            args.order = (await engine.gift_card(args.order[1:])).id
+        except DomainError:
+            raise CommandError(f"no gift {args.order!r}: give g<code> as in its link, or its id gift_...") from None
     try:
         intent = await engine.refund(CLI, args.order, amount)
     except PaymentUnavailable as e:
@@ -188,6 +193,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(fn=cmd_reconcile)
     p = payments.add_parser("refund", help="give back all or part of an order's captured payment",
                             description="give back all or part of an order's captured payment")
-    p.add_argument("order", help="the order id (o_...), a gift (gift_...), or a points pack purchase (pack_...)")
+    p.add_argument("order", help="the order id (o_...), a gift (g<code> as in its link, or gift_...), or a points "
+                                 "pack purchase (pack_...)")
     p.add_argument("amount", nargs="?", default=None, help="how much, e.g. 150 or 99.50 (default: all that is left)")
     p.set_defaults(fn=cmd_refund)

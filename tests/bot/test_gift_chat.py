@@ -178,3 +178,5 @@ async def test_qr_gift_prints_a_real_gift_and_refuses_an_unknown_code(tmp_path):
     assert refused.returncode == 1 and "no gift with the code 'NoSuchGift123456'" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
     assert not list(tmp_path.glob("qr-g*"))
+    unknown = vitrina(tmp_path, "payments", "refund", "gNoSuchGift123456", check=False)
+    assert unknown.returncode == 1 and "no gift 'gNoSuchGift123456'" in unknown.stderr
