@@ -5,7 +5,7 @@ they share from fixtures here rather than by importing this module.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from html import escape
 
 import launch_data
@@ -13,6 +13,8 @@ import pytest
 
 from adapters.telegram.launch import TelegramMiniApp
 from adapters.vk.launch import VkMiniApp
+from adapters.yookassa import YookassaProvider
+from bot.payments import close, routes
 from journey.engine import Engine
 from journey.ports import MiniApp
 from webapp import WebappConfig, create_app
@@ -122,3 +124,23 @@ def order_body(cart) -> Callable[..., dict]:
     def body(**changes: object) -> dict:
         return {**cart, "pickup_at": None, "payment": "counter", **changes}
     return body
+
+
+# --- YooKassa through the Mini App API and its webhook (the fake YooKassa: tests/conftest.py) ----------
+@pytest.fixture
+async def paying(db, clock, engine, yookassa) -> AsyncIterator[Engine]:
+    """The shop with YooKassa configured."""
+    provider = YookassaProvider(yookassa.shop_id, yookassa.secret_key, yookassa.base_url)
+    shop = Engine(db.uow, secret=engine.secret, owners=engine.owners, clock=clock, reader=db.reading,
+                  providers={"yookassa": provider})
+    yield shop
+    await close(provider)
+
+
+@pytest.fixture
+async def api(aiohttp_client, paying, config, qr):
+    """A client of the Mini App with the payment webhooks mounted, as `vitrina run` does."""
+    app = create_app(paying, config, qr)
+    for route in routes(paying):
+        app.router.add_route(route.method, route.path, route.handler)
+    return await aiohttp_client(app)

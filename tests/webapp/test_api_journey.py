@@ -2,17 +2,13 @@
 from __future__ import annotations
 
 import pytest
+from api_support import ok
 
 from journey.channels import Channel, CustomerRef
 from journey.errors import ErrorCode
 
 CART_TOTAL = 2 * (25000 + 4000 + 6000) + 18000  # the ``cart`` fixture: 880 ₽
 EARNED = CART_TOTAL * 5 // 100  # ShopRules.earn_percent
-
-
-async def ok(response, status: int = 200) -> dict:
-    assert response.status == status, await response.text()
-    return await response.json()
 
 
 async def refused(response, status: int, code: ErrorCode, language: str = "ru") -> dict:

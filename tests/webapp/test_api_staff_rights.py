@@ -6,17 +6,9 @@ the customer at the counter and after cancelling.
 """
 from __future__ import annotations
 
+from api_support import ok, refused
+
 from journey.errors import ErrorCode
-
-
-async def ok(response, status: int = 200) -> dict:
-    assert response.status == status, await response.text()
-    return await response.json()
-
-
-async def refused(response, status: int, code: ErrorCode) -> None:
-    assert response.status == status, await response.text()
-    assert (await response.json())["error"] == code.value
 
 
 async def test_non_staff_are_refused_before_the_order_is_looked_for(client, tma, staff, order_body):

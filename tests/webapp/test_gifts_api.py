@@ -4,48 +4,12 @@ giver's own gift, a second taker, an unpaid or expired gift, a double hand-over)
 notification changes nothing, and an unredeemed gift expires with its money back to the giver."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
+from api_support import ok, refused
 from fake_yookassa import FakeYookassa
 
-from adapters.yookassa import YookassaProvider
-from bot.payments import close, routes
-from journey.engine import Engine
 from journey.events import EventType
-from webapp import create_app
 
 WEBHOOK = "/webhooks/yookassa"
-
-
-@pytest.fixture
-async def paying(db, clock, engine, yookassa) -> AsyncIterator[Engine]:
-    provider = YookassaProvider(yookassa.shop_id, yookassa.secret_key, yookassa.base_url)
-    shop = Engine(db.uow, secret=engine.secret, owners=engine.owners, clock=clock, reader=db.reading,
-                  providers={"yookassa": provider})
-    yield shop
-    await close(provider)
-
-
-@pytest.fixture
-async def api(aiohttp_client, paying, config, qr):
-    app = create_app(paying, config, qr)
-    for route in routes(paying):
-        app.router.add_route(route.method, route.path, route.handler)
-    return await aiohttp_client(app)
-
-
-async def ok(response, status: int = 200) -> dict:
-    data = await response.json()
-    assert response.status == status, data
-    return data
-
-
-async def refused(response, status: int, code: str) -> dict:
-    data = await response.json()
-    assert (response.status, data["error"]) == (status, code), data
-    assert data["message"]
-    return data
 
 
 def captures(fake: FakeYookassa, ref: str) -> list:

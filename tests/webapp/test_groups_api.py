@@ -6,6 +6,7 @@ import asyncio
 import re
 
 import pytest
+from api_support import ok, refused
 
 from adapters.yookassa import YookassaProvider
 from bot.payments import close, routes
@@ -21,19 +22,6 @@ LATTE = [{"item": "latte", "quantity": 1, "options": {"size": ["m"]}}]  # 290 â‚
 async def shop(make_client):
     """The Mini App with Telegram and VK configured, and the browser's demo launch too."""
     return await make_client(demo=True)
-
-
-async def ok(response, status: int = 200) -> dict:
-    data = await response.json()
-    assert response.status == status, data
-    return data
-
-
-async def refused(response, status: int, code: str) -> dict:
-    data = await response.json()
-    assert (response.status, data["error"]) == (status, code), data
-    assert data["message"]
-    return data
 
 
 async def open_group(shop, headers, lines=LATTE, **body) -> dict:

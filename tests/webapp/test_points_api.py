@@ -3,17 +3,13 @@ points expiring soon, the history paged newest first; a birthday given, refused 
 the birthday discount as its own line of the quote."""
 from __future__ import annotations
 
+from api_support import ok
 from shop_fixtures import OWNER
 
 from journey.errors import ErrorCode
 from journey.setup import Refusal
 
 CROISSANT = [{"item": "croissant", "quantity": 1}]
-
-
-async def ok(response, status: int = 200) -> dict:
-    assert response.status == status, await response.text()
-    return await response.json()
 
 
 async def picked_up(client, headers, staff, lines=CROISSANT, points: int = 0) -> dict:

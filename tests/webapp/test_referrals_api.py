@@ -3,15 +3,11 @@ the inviter, whichever call the Mini App makes first (``GET /api/me`` or ``POST 
 from __future__ import annotations
 
 import pytest
+from api_support import ok
 
 from journey.channels import Channel, CustomerRef
 
 START = "X-Vitrina-Start"
-
-
-async def ok(response, status: int = 200) -> dict:
-    assert response.status == status, await response.text()
-    return await response.json()
 
 
 async def fulfil(client, staff, order: dict) -> None:

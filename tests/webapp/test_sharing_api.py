@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from api_support import ok
 from PIL import Image
 from shop_fixtures import OWNER
 
@@ -13,11 +14,6 @@ from adapters.story import PillowStories
 from journey.sharing import ShareKind
 
 VIAS = {"telegram_story": "ts", "telegram_inline": "ti", "vk_story": "vs", "vk_wall": "vw", "link": "l"}
-
-
-async def ok(response, status: int = 200) -> dict:
-    assert response.status == status, await response.text()
-    return await response.json()
 
 
 @pytest.fixture

@@ -122,7 +122,7 @@ async def test_vk_story_and_wall_post_after_pickup(server: Server, chromium: Bro
                                                     "error_data": {"error_code": 4, "error_reason": "User denied"}})
     async with page.expect_response(lambda r: r.url.endswith("/api/shares")) as answer:
         await by(page, "share-vk_story").click()
-        await page.wait_for_function("window.__vk.filter(m => m.handler === 'VKWebAppShowStoryBox').length === 2")
+        await page.wait_for_function("() => window.__vk.filter(m => m.handler === 'VKWebAppShowStoryBox').length === 2")
         await vk_answer(page, "VKWebAppShowStoryBox", {"result": True})
     assert (await answer.value).request.post_data_json == {"kind": "vk_story", "order_id": order_id}
     story = [m["params"] for m in await page.evaluate("window.__vk") if m["handler"] == "VKWebAppShowStoryBox"][-1]

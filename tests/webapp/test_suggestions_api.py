@@ -3,15 +3,12 @@
 at all for someone new in a shop without history."""
 from __future__ import annotations
 
+from api_support import ok
+
 from journey.errors import ErrorCode
 
 LATTE = {"item": "latte", "quantity": 1, "options": {"size": ["m"], "milk": ["oat"]}}
 CROISSANT = {"item": "croissant", "quantity": 1}
-
-
-async def ok(response, status: int = 200) -> dict:
-    assert response.status == status, await response.text()
-    return await response.json()
 
 
 async def picked_up(client, headers, staff, lines) -> dict:

@@ -7,36 +7,17 @@ duplicated notification changes nothing it should not, and a lost one is recover
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from decimal import Decimal
 
-import pytest
 from fake_yookassa import FakeYookassa
 
 from adapters.yookassa import YookassaProvider
-from bot.payments import close, routes
+from bot.payments import close
 from journey.engine import Engine
 from webapp import create_app
 
 WEBHOOK = "/webhooks/yookassa"
-
-
-@pytest.fixture
-async def paying(db, clock, engine, yookassa) -> AsyncIterator[Engine]:
-    provider = YookassaProvider(yookassa.shop_id, yookassa.secret_key, yookassa.base_url)
-    shop = Engine(db.uow, secret=engine.secret, owners=engine.owners, clock=clock, reader=db.reading,
-                  providers={"yookassa": provider})
-    yield shop
-    await close(provider)
-
-
-@pytest.fixture
-async def api(aiohttp_client, paying, config, qr):
-    app = create_app(paying, config, qr)
-    for route in routes(paying):
-        app.router.add_route(route.method, route.path, route.handler)
-    return await aiohttp_client(app)
 
 
 def captures(fake: FakeYookassa, payment_id: str) -> list[dict]:
