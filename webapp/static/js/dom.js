@@ -44,6 +44,18 @@ export function toast(text, error) {
   toastTimer = setTimeout(() => { el.hidden = true; }, error ? 4000 : 2000);
 }
 
+// Put text on the clipboard (a hidden field where the Clipboard API is refused) and say so.
+export async function copyText(text, said) {
+  try { await navigator.clipboard.writeText(text); } catch {
+    const ta = h('textarea', { value: text });
+    document.body.append(ta);
+    ta.select();
+    document.execCommand('copy');
+    ta.remove();
+  }
+  toast(said);
+}
+
 // A <select> over [{id, name}] calling onChange(id).
 export const select = (items, value, onChange, attrs) =>
   h('select', { ...attrs, onchange: (e) => onChange(e.target.value) },

@@ -3,7 +3,7 @@
 // link to send (the platform's share and a copy button), to anyone else who it is from and what, "Take it",
 // then a point and a time to order it. A friend arrives here from a g<code> link (main.js reads the launch's
 // start parameter). Every amount comes from the server; the client sends ids only.
-import { h, toast } from '../dom.js';
+import { h, toast, copyText } from '../dom.js';
 import { t, when, date } from '../i18n.js';
 import { api, post } from '../api.js';
 import { store, webUrl } from '../platform.js';
@@ -27,10 +27,7 @@ export const giftLink = () => (CODE.test(store.get(KEY) || '')
   ? h('a', { class: 'btn wide', href: '#/gift/' + encodeURIComponent(store.get(KEY)), 'data-testid': 'to-gift' }, '🎁 ' + t('giftToGift'))
   : null);
 
-async function copy(text) {
-  try { await navigator.clipboard.writeText(text); } catch { /* the field stays selectable */ }
-  toast(t('copied'));
-}
+const copy = (text) => copyText(text, t('copied'));
 
 // --- buying ---------------------------------------------------------------------------------------
 

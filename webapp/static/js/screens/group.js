@@ -2,7 +2,7 @@
 // link to share, everyone's first name and lines, the time left, "N of M joined — X% off for everyone".
 // A friend arrives here from a j<code> link (main.js reads the launch's start parameter). Every amount shown
 // comes from the server; the client sends ids and quantities only.
-import { h, toast } from '../dom.js';
+import { h, toast, copyText } from '../dom.js';
 import { t, when } from '../i18n.js';
 import { api, post } from '../api.js';
 import { store } from '../platform.js';
@@ -18,10 +18,7 @@ const LABELS = { counter: 'counter', yookassa: 'card', telegram: 'payTelegram' }
 
 export const rememberedGroup = () => (CODE.test(store.get(KEY) || '') ? store.get(KEY) : '');
 
-async function copy(text) {
-  try { await navigator.clipboard.writeText(text); } catch { /* the field stays selectable */ }
-  toast(t('copied'));
-}
+const copy = (text) => copyText(text, t('copied'));
 
 function clearCart() {
   state.cart = { lines: [], promo: null, points: 0 };

@@ -1,5 +1,5 @@
 // Profile: points, referral link, account linking, language, and the demo's staff switch.
-import { h, field, select, toast } from '../dom.js';
+import { h, field, select, toast, copyText } from '../dom.js';
 import { t, money, date, lang } from '../i18n.js';
 import { api, post } from '../api.js';
 import { store, demoName } from '../platform.js';
@@ -8,16 +8,7 @@ import { changeLanguage } from '../main.js';
 import { referrals } from './referrals.js';
 import { pointsPanel } from './points.js';  // points: tier, history, birthday
 
-async function copy(text) {
-  try { await navigator.clipboard.writeText(text); } catch {
-    const ta = h('textarea', { value: text });
-    document.body.append(ta);
-    ta.select();
-    document.execCommand('copy');
-    ta.remove();
-  }
-  toast(t('copied'));
-}
+const copy = (text) => copyText(text, t('copied'));
 
 function linking(ctx) {
   const out = h('p', { class: 'code', 'aria-live': 'polite', 'data-testid': 'link-code' });

@@ -2,7 +2,7 @@
 // a VK story and wall post where the platform offers them, and a plain link everywhere. Every link carries
 // the customer's referral code tagged with the way it was shared (GET /api/share); a share is recorded
 // (POST /api/shares) once the platform's dialog was opened, so the owner's numbers count it.
-import { h, toast } from '../dom.js';
+import { h, copyText } from '../dom.js';
 import { t } from '../i18n.js';
 import { api, post } from '../api.js';
 import { state } from '../state.js';
@@ -11,16 +11,7 @@ const ORDER = ['telegram_story', 'telegram_inline', 'vk_story', 'vk_wall', 'link
 const STORIES = ['telegram_story', 'vk_story'];  // need the server's story picture
 let offered = null;  // GET /api/share, once per launch
 
-async function copy(text) {
-  try { await navigator.clipboard.writeText(text); } catch {
-    const ta = h('textarea', { value: text });
-    document.body.append(ta);
-    ta.select();
-    document.execCommand('copy');
-    ta.remove();
-  }
-  toast(t('copied'));
-}
+const copy = (text) => copyText(text, t('copied'));
 
 // The ways offered here, in order: what the platform can do, a story only with a picture, a link always.
 export function ways(offer) {
