@@ -80,6 +80,13 @@ async def test_a_gift_bought_in_telegram_is_taken_and_ordered_in_vk(db, clock, e
         view = await shop.engine.gift_view(CustomerRef(Channel.VK, "7101"), code)
         assert view.gift.status is GiftStatus.REDEEMED and view.taker
 
+        # each finds it in their profile, the giver's way and the friend's, as picked up
+        for page, line in ((anna, "Ваш подарок: Латте · получен"), (boris, "Подарок от Анна: Латте · получен")):
+            await page.evaluate("location.hash = '#/profile'")
+            await by(page, "my-gift").filter(has_text=line).wait_for()
+        await by(boris, "my-gift").locator("a").click()
+        await boris.wait_for_url(re.compile(rf"#/gift/{code}$"))
+
 
 async def test_a_gift_is_paid_by_telegram_invoice_inside_telegram(db, clock, engine, yookassa, chromium: Browser):
     async with FakeTelegram(BOT_TOKEN) as telegram:

@@ -81,7 +81,7 @@ const ru = {
   bdDay: 'День', bdMonth: 'Месяц', bdSave: 'Сохранить', bdSaved: 'Сохранено', bdForget: 'Удалить',
   birthdayOff: 'Скидка ко дню рождения',
   // gifts
-  gift: 'Подарок', giftNew: 'Подарить другу', giftGive: 'Подарить', giftPay: 'Оплатить подарок',
+  gift: 'Подарок', giftsMine: 'Мои подарки', giftNew: 'Подарить другу', giftGive: 'Подарить', giftPay: 'Оплатить подарок',
   giftHint: 'Друг заберёт подарок в любой точке по ссылке — в Telegram, ВКонтакте или в браузере. Не заберёт за {days} дн. — деньги вернутся вам.',
   giftAmount: 'Сумма', giftMessage: 'Пожелание (необязательно)', giftMessageHint: 'С днём рождения!',
   giftNoPay: 'Подарок оплачивается онлайн, а онлайн-оплата здесь недоступна.',
@@ -174,7 +174,7 @@ const en = {
   bdDay: 'Day', bdMonth: 'Month', bdSave: 'Save', bdSaved: 'Saved', bdForget: 'Remove',
   birthdayOff: 'Birthday discount',
   // gifts
-  gift: 'Gift', giftNew: 'Gift it to a friend', giftGive: 'Gift it', giftPay: 'Pay for the gift',
+  gift: 'Gift', giftsMine: 'My gifts', giftNew: 'Gift it to a friend', giftGive: 'Gift it', giftPay: 'Pay for the gift',
   giftHint: 'Your friend picks it up at any point by the link — in Telegram, VK or the browser. Not picked up within {days} days, the money comes back to you.',
   giftAmount: 'Amount', giftMessage: 'A message (optional)', giftMessageHint: 'Happy birthday!',
   giftNoPay: 'A gift is paid online, and no online payment works here.',

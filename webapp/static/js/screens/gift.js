@@ -83,6 +83,19 @@ async function openPayment(g, method) {
 
 const what = (g) => g.title || t('giftOf', { amount: g.amount.text });
 
+// The profile's list of gifts the customer gave or took, newest first, each opening its screen; nothing
+// at all for someone who never gave or took one.
+export async function myGifts() {
+  let found;
+  try { found = (await api('gifts')).gifts; } catch { return null; }
+  if (!found.length) return null;
+  return h('section', { class: 'panel', 'data-testid': 'my-gifts' }, h('h2', {}, t('giftsMine')),
+    ...found.map((g) => h('p', { 'data-testid': 'my-gift' },
+      h('a', { href: '#/gift/' + encodeURIComponent(g.code) },
+        g.giver ? t('giftYours', { what: what(g) }) : t('giftFrom', { name: g.from_name || '—', what: what(g) })),
+      h('span', { class: 'hint' }, ' · ' + t('giftStatus_' + g.status)))));
+}
+
 function sending(g) {
   const text = t('giftShareText', { what: what(g) });
   return h('div', { class: 'gift-send', 'data-testid': 'gift-send' },

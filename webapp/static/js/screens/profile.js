@@ -7,6 +7,7 @@ import { state } from '../state.js';
 import { changeLanguage } from '../main.js';
 import { referrals } from './referrals.js';
 import { pointsPanel } from './points.js';  // points: tier, history, birthday
+import { myGifts } from './gift.js';
 
 const copy = (text) => copyText(text, t('copied'));
 
@@ -88,6 +89,7 @@ export async function render(ctx) {
         } }, t('share')))) : null,
     await pointsPanel(currency),  // points: tier, history, birthday
     await referrals(),
+    await myGifts(),
     await packs(ctx),
     linking(ctx),
     h('section', { class: 'panel' }, field(t('language'), select([{ id: 'ru', name: 'Русский' }, { id: 'en', name: 'English' }],
