@@ -10,8 +10,8 @@ from datetime import datetime
 
 from journey.broadcasts import AudienceMember, Broadcast, BroadcastRecipient, BroadcastStatus
 
+from ..rows import at, dt, ts
 from .repositories import _Repo
-from .rows import at, dt, ts
 
 _COLUMNS = "id, status, text, author, language, channels, created_at, started_at, finished_at, reported"
 _FINISHED = (BroadcastStatus.DONE, BroadcastStatus.STOPPED, BroadcastStatus.CANCELLED)

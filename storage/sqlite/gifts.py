@@ -7,8 +7,8 @@ from datetime import datetime
 from journey.gift_model import Gift, GiftStatus, account_of
 from journey.money import Money
 
+from ..rows import at, dt, ts
 from .repositories import _Repo
-from .rows import at, dt, ts
 
 _COLUMNS = ("id, code, giver_id, giver_channel, giver_external, giver_name, giver_language, item_id, title, amount,"
             " currency, message, provider, status, created_at, updated_at, expires_at, friend_id, friend_channel,"

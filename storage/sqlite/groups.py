@@ -8,8 +8,8 @@ from datetime import datetime
 from journey.group_model import Group, GroupMember, GroupStatus, Payer, account_of
 from journey.model import CartLine
 
+from ..rows import at, dt, ts
 from .repositories import _Repo
-from .rows import at, dt, ts
 
 _COLUMNS = ("id, code, organiser_id, organiser_channel, organiser_external, organiser_name, organiser_language,"
             " point_id, pickup_at, payer, payment, min_people, percent, status, created_at, closes_at, closed_at,"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from journey.photos import Media
 
+from ..rows import at, ts
 from .repositories import _Repo
-from .rows import at, ts
 
 
 class SqliteMedia(_Repo):

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from journey.events import DomainEvent, EventType
 from journey.ports import DeliveryFailure
 
+from ..rows import dt, ts
 from .repositories import _Repo
-from .rows import dt, ts
 
 
 def _event(i: int, t: str, d: str, at: str) -> DomainEvent:

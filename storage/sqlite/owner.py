@@ -6,8 +6,8 @@ import json
 from journey.audit import Change
 from journey.dialogs import Dialog
 
+from ..rows import at, ts
 from .repositories import _Repo
-from .rows import at, ts
 
 
 def _json(value: object) -> str | None:

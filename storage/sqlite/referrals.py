@@ -5,8 +5,8 @@ from datetime import datetime
 
 from journey.referrals import Referral, ReferralStatus
 
+from ..rows import at, dt, ts
 from .repositories import _Repo
-from .rows import at, dt, ts
 
 _COLUMNS = ("id, invitee_id, referrer_id, code, status, order_id, invitee_points, referrer_points, created_at,"
             " updated_at, rewarded_at")

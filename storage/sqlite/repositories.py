@@ -8,6 +8,7 @@ from datetime import datetime
 
 from journey.catalog import Category, Item, PickupPoint
 from journey.channels import Channel, CustomerRef
+from journey.errors import DomainError, ErrorCode
 from journey.model import (
     Account,
     Customer,
@@ -22,11 +23,21 @@ from journey.model import (
 )
 from journey.states import OPEN_ORDER_STATUSES, OrderStatus, PackStatus, PaymentStatus
 
-from . import rows
-from .rows import dt, ts
+from .. import rows
+from ..rows import dt, ts
 
 _OPEN = tuple(s.value for s in OPEN_ORDER_STATUSES)
 _OPEN_SQL = "(" + ",".join(f"'{s}'" for s in _OPEN) + ")"
+
+
+def integrity_error(e: sqlite3.IntegrityError) -> DomainError:
+    """A constraint the engine should have kept itself: say which, as a domain refusal."""
+    text = str(e)
+    if "points_insufficient" in text:
+        return DomainError(ErrorCode.POINTS_INSUFFICIENT)
+    if "quantity >= 0" in text:
+        return DomainError(ErrorCode.OUT_OF_STOCK)
+    return DomainError(ErrorCode.CONFLICT, text)
 
 
 class _Repo:
@@ -37,7 +48,7 @@ class _Repo:
         try:
             return self._c.execute(sql, params)
         except sqlite3.IntegrityError as e:
-            raise rows.integrity_error(e) from e
+            raise integrity_error(e) from e
 
 
 class SqliteCatalog(_Repo):

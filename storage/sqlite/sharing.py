@@ -6,8 +6,8 @@ from datetime import datetime
 from journey.deeplinks import SHARE_VIAS
 from journey.sharing import Share, ShareCount, ViaCount
 
+from ..rows import dt, ts
 from .repositories import _Repo
-from .rows import dt, ts
 
 # the tag of a shared link, read from the visit's parameter r<code>-<via> (codes are alphanumeric)
 _VIA = "CASE " + " ".join(f"WHEN param LIKE '%-{via}' THEN '{via}'" for via in SHARE_VIAS) + " END"

@@ -13,9 +13,9 @@ from itertools import pairwise
 from journey.model import Order
 from journey.stats import POOLED, CustomerTotal, OrderCount, TopItem, VisitCount
 
-from . import rows
+from .. import rows
+from ..rows import at, ts
 from .repositories import _Repo
-from .rows import at, ts
 
 _POOLED_KINDS = ", ".join(f"'{kind}'" for kind in POOLED)
 # an order's source label pooled like its visit's (``stats.source_group`` does the rest)

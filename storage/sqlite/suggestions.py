@@ -7,9 +7,9 @@ from datetime import date, datetime
 
 from journey.loyalty import PointsMove
 
+from ..rows import at as at_
+from ..rows import ts
 from .repositories import _Repo
-from .rows import at as at_
-from .rows import ts
 
 
 class SqliteSuggestions(_Repo):

@@ -4,19 +4,18 @@ The ``uow_factory`` fixture yields a connected database object of one backend: c
 read-write unit of work (it is a ``journey.ports.UnitOfWorkFactory``), ``.reading()`` opens a read-only
 one on a snapshot. A backend that cannot run here (no server, no driver) is skipped with the reason.
 
-Adding PostgreSQL: append ``"postgres"`` to ``BACKENDS`` and give ``_open_backend`` a branch that
-connects (e.g. to ``VITRINA_TEST_POSTGRES_URL``), creates a fresh schema for the test and drops it after.
+PostgreSQL runs on the server named by ``VITRINA_TEST_POSTGRES_URL`` (tests/pg_support.py), each test in
+a schema of its own that is dropped after it.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
-BACKENDS = ["sqlite"]  # + "postgres" once storage/postgres exists
+BACKENDS = ["sqlite", "postgres"]
 
 
 @asynccontextmanager
@@ -31,14 +30,10 @@ async def _open_backend(name: str, tmp_path: Path) -> AsyncIterator[object]:
         finally:
             await db.close()
     elif name == "postgres":
-        url = os.environ.get("VITRINA_TEST_POSTGRES_URL")
-        if not url:
-            pytest.skip("postgres backend: set VITRINA_TEST_POSTGRES_URL to a disposable database to run it")
-        try:
-            import storage.postgres  # noqa: F401
-        except ImportError as e:
-            pytest.skip(f"postgres backend not available: {e}")
-        pytest.skip("postgres backend: no test wiring yet (see tests/storage/conftest.py)")
+        from pg_support import fresh_schema
+
+        async with fresh_schema() as pg:
+            yield pg
     else:
         pytest.skip(f"unknown storage backend {name!r}")
 

@@ -1,13 +1,12 @@
-"""Conversions between rows and the journey's dataclasses."""
+"""Conversions between rows and the journey's dataclasses, shared by both backends (the same columns and
+representations: times as ISO text in UTC, JSON as text, flags as 0/1)."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 
 from journey.catalog import Item, OpeningHours, Option, OptionGroup, PickupPoint
 from journey.channels import Channel
-from journey.errors import DomainError, ErrorCode
 from journey.model import Customer, Order, OrderLine, PaymentIntent, Promo, PromoKind
 from journey.money import Money
 from journey.states import OrderStatus, PaymentStatus
@@ -28,16 +27,6 @@ def dt(value: str | None) -> datetime | None:
 def at(value: str) -> datetime:
     """A ``NOT NULL`` time column."""
     return datetime.fromisoformat(value)
-
-
-def integrity_error(e: sqlite3.IntegrityError) -> DomainError:
-    """A constraint the engine should have kept itself: say which, as a domain refusal."""
-    text = str(e)
-    if "points_insufficient" in text:
-        return DomainError(ErrorCode.POINTS_INSUFFICIENT)
-    if "quantity >= 0" in text:
-        return DomainError(ErrorCode.OUT_OF_STOCK)
-    return DomainError(ErrorCode.CONFLICT, text)
 
 
 def groups_to_json(groups: tuple[OptionGroup, ...]) -> str:

@@ -1,0 +1,3 @@
+from .database import PostgresDatabase
+
+__all__ = ["PostgresDatabase"]
