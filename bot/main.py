@@ -12,6 +12,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from journey.audit import CLI
 from journey.channels import Channel, CustomerRef
@@ -32,20 +33,8 @@ async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
     from adapters.chart import PillowCharts
     from adapters.images import PillowPhotos
     from adapters.story import PillowStories  # sharing
-    from storage.sqlite import SqliteDatabase
 
-    path = settings.sqlite_path()
-    if path is None:
-        raise CommandError("VITRINA_DATABASE_URL: PostgreSQL is not supported yet; use sqlite:///vitrina.db")
-    problem = not_a_database(path) if path != Path(":memory:") else None
-    if problem:
-        raise CommandError(f"VITRINA_DATABASE_URL: {problem}")
-    db = SqliteDatabase(path)
-    try:
-        await db.connect()
-    except (OSError, sqlite3.Error) as e:
-        await db.close()
-        raise CommandError(f"VITRINA_DATABASE_URL: cannot open the database: {path_problem(path, e)}") from None
+    db = await open_database(settings)
     gateways, stars = {}, None
     try:
         gateways, stars = payments.providers(settings), payments.stars(settings)
@@ -62,6 +51,47 @@ async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
         await db.close()
 
 
+async def open_database(settings: Settings) -> Any:
+    """The database the settings name, connected and migrated: SQLite by default, PostgreSQL for several
+    instances. A database that cannot be opened ends the command with one line naming the setting."""
+    path = settings.sqlite_path()
+    if path is None:
+        return await open_postgres(settings.database_url)
+    from storage.sqlite import SqliteDatabase
+
+    problem = not_a_database(path) if path != Path(":memory:") else None
+    if problem:
+        raise CommandError(f"VITRINA_DATABASE_URL: {problem}")
+    db = SqliteDatabase(path)
+    try:
+        await db.connect()
+    except (OSError, sqlite3.Error) as e:
+        await db.close()
+        raise CommandError(f"VITRINA_DATABASE_URL: cannot open the database: {path_problem(path, e)}") from None
+    return db
+
+
+async def open_postgres(url: str) -> Any:
+    import asyncpg
+
+    from storage.postgres import PostgresDatabase
+
+    db = PostgresDatabase(url)
+    try:
+        await db.connect()
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+        raise CommandError(f"VITRINA_DATABASE_URL: cannot open the PostgreSQL database: {postgres_problem(e)}"
+                           ) from None
+    return db
+
+
+def postgres_problem(e: Exception) -> str:
+    """What went wrong connecting, without the password the URL may carry."""
+    if isinstance(e, ConnectionRefusedError | OSError) and not hasattr(e, "sqlstate"):
+        return f"the server does not answer ({e.strerror or e})"
+    return str(e).splitlines()[0] or type(e).__name__
+
+
 # --- commands ---------------------------------------------------------------------------------------
 
 async def cmd_db_migrate(engine: Engine, args: argparse.Namespace) -> None:
@@ -70,6 +100,8 @@ async def cmd_db_migrate(engine: Engine, args: argparse.Namespace) -> None:
 
 
 async def cmd_db_backup(engine: Engine, args: argparse.Namespace) -> None:
+    if not hasattr(engine.database, "backup"):  # type: ignore[attr-defined]
+        raise CommandError("db backup copies a SQLite file; back PostgreSQL up with pg_dump (docs/DEPLOY.md)")
     try:
         await engine.database.backup(args.file)  # type: ignore[attr-defined]
     except (OSError, sqlite3.Error) as e:

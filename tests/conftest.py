@@ -1,6 +1,11 @@
-"""Shared fixtures: a real SQLite database per test, an engine with a clock the test controls."""
+"""Shared fixtures: a real database per test, an engine with a clock the test controls.
+
+The database is SQLite; with ``VITRINA_TEST_BACKEND=postgres`` every test that takes ``db`` (the journey's
+and the Mini App's among them) runs on PostgreSQL instead, in a schema of its own (tests/pg_support.py).
+"""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -24,6 +29,12 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def db(tmp_path):
+    if os.environ.get("VITRINA_TEST_BACKEND") == "postgres":
+        from pg_support import fresh_schema
+
+        async with fresh_schema() as pg:
+            yield pg
+        return
     database = SqliteDatabase(tmp_path / "shop.db")
     await database.connect()
     yield database

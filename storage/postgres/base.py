@@ -5,6 +5,9 @@ import asyncpg
 
 from journey.errors import DomainError, ErrorCode
 
+# what a repository runs its statements on: a pooled connection (the pool hands out proxies) or a plain one
+Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+
 
 def integrity_error(e: asyncpg.IntegrityConstraintViolationError) -> DomainError:
     """A constraint the engine should have kept itself: say which, as a domain refusal (as on SQLite)."""
@@ -32,7 +35,7 @@ class PgRepo:
     at a time does on SQLite.
     """
 
-    def __init__(self, conn: asyncpg.Connection, *, writable: bool) -> None:
+    def __init__(self, conn: Conn, *, writable: bool) -> None:
         self._c = conn
         self._writable = writable
         self._lock = " FOR UPDATE" if writable else ""

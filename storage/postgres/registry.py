@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
-
+from .base import Conn
 from .broadcasts import PgBroadcasts
 from .gifts import PgGifts
 from .groups import PgGroups
@@ -58,5 +57,5 @@ REPOSITORIES = {
 }
 
 
-def repositories(conn: asyncpg.Connection, *, writable: bool) -> dict[str, Any]:
+def repositories(conn: Conn, *, writable: bool) -> dict[str, Any]:
     return {name: cls(conn, writable=writable) for name, cls in REPOSITORIES.items()}
