@@ -177,6 +177,13 @@ async def claim_update(self: Engine, channel: Channel, update_id: str) -> bool:
         return await uow.updates.claim(channel.value, str(update_id))
 
 
+async def release_update(self: Engine, channel: Channel, update_id: str) -> None:
+    """Forget a claimed update whose handling failed: the channel is told so (a 5xx to its webhook) and
+    sends it again, to this instance or another, which then handles it."""
+    async with self.uow() as uow:
+        await uow.updates.release(channel.value, str(update_id))
+
+
 def is_owner(self: Engine, ref: CustomerRef) -> bool:
     return CustomerRef(ref.channel, ref.external_id) in self.owners
 

@@ -117,6 +117,7 @@ class Engine:
     redeem_link_code = customers.redeem_link_code
     is_owner = customers.is_owner
     claim_update = customers.claim_update
+    release_update = customers.release_update  # a webhook's failed handling, to be redelivered
     language = queries.language
     balance = queries.balance
 

@@ -185,6 +185,9 @@ class SettingsRepository(Protocol):
     async def get(self, key: str) -> str | None: ...
     async def set(self, key: str, value: str) -> None: ...
     async def all(self) -> dict[str, str]: ...
+    async def setdefault(self, key: str, value: str) -> str:
+        """Store ``value`` unless the key has one; return the one stored (instances starting together agree)."""
+        ...
 
 
 class VisitRepository(Protocol):
@@ -324,6 +327,10 @@ class MediaRepository(Protocol):
 class UpdateLog(Protocol):
     async def claim(self, channel: str, update_id: str) -> bool:
         """True the first time an update is seen; False for a redelivery."""
+        ...
+
+    async def release(self, channel: str, update_id: str) -> None:
+        """Forget a claim whose handling failed, so the channel's redelivery is handled after all."""
         ...
 
     async def prune(self, before: datetime) -> int:

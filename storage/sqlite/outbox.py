@@ -23,6 +23,9 @@ class SqliteUpdates(_Repo):
                           (channel, update_id, ts(datetime.now(UTC))))
         return cur.rowcount == 1
 
+    async def release(self, channel: str, update_id: str) -> None:
+        self._write("DELETE FROM processed_updates WHERE channel = ? AND update_id = ?", (channel, update_id))
+
     async def prune(self, before: datetime) -> int:
         return self._write("DELETE FROM processed_updates WHERE at < ?", (ts(before),)).rowcount
 

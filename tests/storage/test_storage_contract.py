@@ -533,6 +533,19 @@ async def test_updates_are_claimed_once(uow_factory):
         assert await uow.updates.claim("telegram", "1002") is True
 
 
+async def test_a_released_update_is_claimed_again(uow_factory):
+    """A webhook's handling failed after its claim was committed: released, the redelivery is handled."""
+    async with uow_factory() as uow:
+        assert await uow.updates.claim("telegram", "2001") is True
+        assert await uow.updates.claim("vk", "2001") is True
+    async with uow_factory() as uow:
+        await uow.updates.release("telegram", "2001")
+        await uow.updates.release("telegram", "never-seen")  # nothing to forget: no error
+    async with uow_factory() as uow:
+        assert await uow.updates.claim("telegram", "2001") is True
+        assert await uow.updates.claim("vk", "2001") is False  # the other channel's claim stays
+
+
 # ------------------------------------------------------------------------------------------------- outbox
 
 async def test_outbox_pending_and_mark_handled(uow_factory):
