@@ -4,10 +4,17 @@ Each entry says whether the settings configure it and builds its ``ChannelAdapte
 (the runner, the Mini App's launch checks, the landing page, notifications) iterates over what was
 built. A third messenger is one folder in ``adapters/`` plus one ``register`` call, here or in a
 deployment's own start-up code, before ``vitrina run`` builds the channels.
+
+How a channel receives follows its settings: Telegram by webhook when ``VITRINA_TELEGRAM__WEBHOOK_URL`` is
+set, else by long polling; VK by the Callback API when ``VITRINA_VK__CALLBACK_SECRET`` is set, else by Bots
+Long Poll. Several instances behind one load balancer receive by webhook and callback (any instance may get
+any update; the claim in the database makes a repeat a no-op); polling is for one instance, the others
+running ``vitrina run --only webapp`` (``Wiring.receive`` false: the adapters check their tokens for the
+Mini App and receive nothing). ``polling`` names the channels that would poll.
 """
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from pydantic import SecretStr
@@ -37,6 +44,10 @@ class Wiring:
     desk: InvoiceDesk | None = None  # payments collected inside a messenger (Telegram invoices)
     # sharing: the shop's card a messenger's inline mode answers with (bot/sharing_chat.py)
     cards: Callable[[CustomerRef], Awaitable[ShareCard | None]] | None = None
+    # a claimed update whose handling failed, forgotten so that the channel's redelivery is handled
+    release: Callable[[Channel, str], Awaitable[None]] | None = None
+    # false for ``vitrina run --only webapp``: serve the Mini App, receive no updates, set no webhook
+    receive: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +94,22 @@ def build(settings: Settings, wiring: Wiring) -> list[tuple[ChannelKind, Channel
     return built
 
 
+def polling(adapters: Iterable[ChannelAdapter]) -> list[ChannelAdapter]:
+    """The adapters that receive by polling: one instance at a time may (a third channel that says
+    nothing is taken to receive through its routes)."""
+    return [a for a in adapters if getattr(a, "polls", False)]
+
+
+def _release(wiring: Wiring, channel: Channel) -> Callable[[str], Awaitable[None]] | None:
+    release = wiring.release
+    if release is None:
+        return None
+
+    async def forget(update_id: str) -> None:
+        await release(channel, update_id)
+    return forget
+
+
 def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
 
@@ -93,7 +120,8 @@ def _telegram(settings: Settings, wiring: Wiring) -> ChannelAdapter:
     tg = settings.telegram
     return TelegramChannel(
         _secret(tg.token) or "", handle=wiring.handle,
-        claim=lambda update_id: wiring.claim(Channel.TELEGRAM, update_id), api_base=tg.api_base,
+        claim=lambda update_id: wiring.claim(Channel.TELEGRAM, update_id),
+        release=_release(wiring, Channel.TELEGRAM), receive=wiring.receive, api_base=tg.api_base,
         mini_app_url=wiring.public_url + "/", webhook_url=tg.webhook_url, webhook_secret=_secret(tg.webhook_secret),
         staff_chat_id=tg.staff_chat_id, desk=wiring.desk, provider_token=_secret(tg.provider_token) or "",
         receipt_vat_code=settings.yookassa.vat_code if settings.yookassa.receipts else None,
@@ -106,7 +134,8 @@ def _vk(settings: Settings, wiring: Wiring) -> ChannelAdapter:
     vk = settings.vk
     return VkChannel(
         _secret(vk.token), vk.group_id, handle=wiring.handle,
-        claim=lambda event_id: wiring.claim(Channel.VK, event_id), api_base=vk.api_base, app_id=vk.app_id,
+        claim=lambda event_id: wiring.claim(Channel.VK, event_id), release=_release(wiring, Channel.VK),
+        receive=wiring.receive, api_base=vk.api_base, app_id=vk.app_id,
         app_secret=_secret(vk.app_secret), callback_secret=_secret(vk.callback_secret),
         confirmation_code=vk.confirmation_code, staff_peer_id=vk.staff_peer_id,
         regulars_chat_link=vk.regulars_chat_link)  # regulars

@@ -1,8 +1,18 @@
 """The Telegram channel: aiogram's dispatcher feeding the channel-neutral conversation, its Mini App check,
 its messenger and its webhook, behind the one ``ChannelAdapter`` shape.
 
-``handle`` (the conversation), ``claim`` (update de-duplication) and ``desk`` (payments collected in the
-chat) are injected by the composition root, so this adapter knows nothing of ``bot`` or ``storage``.
+``handle`` (the conversation), ``claim`` and ``release`` (update de-duplication) and ``desk`` (payments
+collected in the chat) are injected by the composition root, so this adapter knows nothing of ``bot`` or
+``storage``.
+
+Several instances: with a webhook every instance sets the same address and secret at start (Telegram takes
+that as often as it comes) and none deletes it on stop, so starting or stopping one leaves the others
+receiving; any of them may get any update, the claim makes a repeat a no-op answered 200, and an update
+whose handling failed is released and answered 500 (``TelegramWebhook``) for Telegram to send again. Long
+polling is for one instance only (Telegram answers a second ``getUpdates`` with 409 Conflict, and polling
+deletes the webhook). Built with ``receive=False`` (``vitrina run --only webapp``) the channel serves the
+Mini App only: it checks the token and learns the bot's name, and neither sets, deletes nor polls for
+anything.
 
 Payments: a ``pre_checkout_query`` is checked by the desk within ``check_budget`` seconds (Telegram waits
 10) and answered yes or no; a message with ``successful_payment`` goes to the desk, never to the
@@ -88,7 +98,8 @@ class TelegramChannel:
     capabilities = CAPABILITIES
 
     def __init__(self, token: str, *, handle: Callable[[Inbound], Awaitable[list[Reply]]],
-                 claim: Callable[[str], Awaitable[bool]], api_base: str = "https://api.telegram.org",
+                 claim: Callable[[str], Awaitable[bool]], release: Callable[[str], Awaitable[None]] | None = None,
+                 receive: bool = True, api_base: str = "https://api.telegram.org",
                  mini_app_url: str = "", webhook_url: str = "", webhook_secret: str | None = None,
                  staff_chat_id: int | None = None, desk: InvoiceDesk | None = None, provider_token: str = "",
                  receipt_vat_code: int | None = None,
@@ -108,6 +119,8 @@ class TelegramChannel:
         self.bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_base)))
         self.handle = handle
         self.claim = claim
+        self.release = release
+        self.receive = receive
         self.mini_app_url = mini_app_url
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
@@ -128,10 +141,15 @@ class TelegramChannel:
         router.pre_checkout_query.register(self._on_pre_checkout)
         router.inline_query.register(self._on_inline_query)  # sharing
         self.dispatcher.include_router(router)
-        self.webhook = TelegramWebhook(self.dispatcher, self.bot, webhook_secret) if webhook_url else None
+        self.webhook = TelegramWebhook(self.dispatcher, self.bot, webhook_secret) if webhook_url and receive else None
 
     def describe(self) -> str:
         return f"Telegram @{self.username}"
+
+    @property
+    def polls(self) -> bool:
+        """Receives updates by long polling (one instance at a time), not through the webhook."""
+        return self.receive and not self.webhook_url
 
     # --- updates -----------------------------------------------------------------------------------
 
@@ -209,9 +227,9 @@ class TelegramChannel:
         try:
             replies = await self.desk.paid(sender(message.from_user), payment)
         except Exception:
-            log.exception("payment %s (charge %s) could not be recorded: Telegram may say it again, else "
-                          "look it up by the charge id", payment.payload, payment.charge_id)
-            return
+            log.exception("payment %s (charge %s) could not be recorded: Telegram may say it again (a webhook "
+                          "answers 500 for it), else look it up by the charge id", payment.payload, payment.charge_id)
+            raise
         to = CustomerRef(Channel.TELEGRAM, str(message.chat.id))
         for reply in replies:
             try:
@@ -235,11 +253,28 @@ class TelegramChannel:
             log.warning("answerInlineQuery %s failed: %r", query.id, e)
 
     async def _serve(self, inbound: Inbound, chat_id: int) -> None:
+        """Claim, handle, reply. A failure to handle releases the claim and raises (the webhook answers 500 and
+        Telegram sends the update again); a reply that cannot be delivered is logged, as the update was
+        handled and handling it again would do its deed twice."""
         if not await self.claim(inbound.update_id):
             log.info("telegram update %s seen before: skipped", inbound.update_id)
             return
-        for reply in await self.handle(inbound):
-            await self.messenger.send(CustomerRef(Channel.TELEGRAM, str(chat_id)), reply)
+        try:
+            replies = await self.handle(inbound)
+        except BaseException:  # a stopping instance's cancellation too: another instance gets the repeat
+            if self.release is not None:
+                try:
+                    await self.release(inbound.update_id)
+                except Exception:
+                    log.exception("telegram update %s could not be released: its repeat will be skipped",
+                                  inbound.update_id)
+            raise
+        to = CustomerRef(Channel.TELEGRAM, str(chat_id))
+        for reply in replies:
+            try:
+                await self.messenger.send(to, reply)
+            except DeliveryError as e:
+                log.warning("the reply to telegram update %s did not reach %s: %s", inbound.update_id, to.key, e)
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -249,7 +284,7 @@ class TelegramChannel:
 
     async def start(self) -> None:
         """Who we are (which checks the token), the command list in Russian and English, the menu button
-        opening the Mini App, and the webhook when one is configured."""
+        opening the Mini App, and the webhook when one is configured; only who we are when not receiving."""
         try:
             me = await self.bot.get_me()
         except TelegramUnauthorizedError:
@@ -263,6 +298,8 @@ class TelegramChannel:
         except TelegramAPIError as e:
             raise ChannelError(f"the Bot API at {self.api_base} refused getMe: {e.message}", "api_base") from None
         self.username = me.username or ""
+        if not self.receive:  # the Mini App's instance: the bot's face and its webhook are the receivers' to set
+            return
         for language, commands in COMMANDS.items():
             await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands],
                                            scope=BotCommandScopeDefault(),
@@ -279,8 +316,9 @@ class TelegramChannel:
                 raise ChannelError(f"Telegram refused the webhook address: {e.message}", "webhook_url") from None
 
     async def run(self) -> None:
-        """Long polling until ``stop``; with a webhook the updates arrive through ``routes`` instead."""
-        if self.webhook_url:
+        """Long polling until ``stop``; with a webhook the updates arrive through ``routes`` instead, and an
+        instance that does not receive returns at once (it never deletes the webhook others rely on)."""
+        if not self.polls:
             return
         await self.bot.delete_webhook(drop_pending_updates=False)
         await self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False,
@@ -289,9 +327,7 @@ class TelegramChannel:
     async def stop(self) -> None:
         with contextlib.suppress(RuntimeError):  # "Polling is not started"
             await self.dispatcher.stop_polling()
-        if self.webhook:
-            await self.webhook.close()
-        await self.bot.session.close()
+        await self.bot.session.close()  # the webhook stays set: other instances may be receiving through it
 
 
 def _cause(error: TelegramNetworkError) -> str:

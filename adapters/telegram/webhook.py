@@ -3,13 +3,17 @@
 aiogram's ``SimpleRequestHandler`` answers 500 to a secret header with non-ASCII characters (its
 ``compare_digest`` on ``str``) and to any body that is not a valid update; here every such call is a 4xx:
 401 for a missing or wrong ``X-Telegram-Bot-Api-Secret-Token``, 413 for a body over the cap, 400 for an
-empty, cut, non-UTF-8, non-JSON or too deeply nested body or one that is not an ``Update``. A good update is
-answered 200 at once and fed to the dispatcher in the background, as ``SimpleRequestHandler`` does, so a
-slow reply never makes Telegram send the update again.
+empty, cut, non-UTF-8, non-JSON or too deeply nested body or one that is not an ``Update``.
+
+A good update is fed to the dispatcher before the answer (``SimpleRequestHandler`` with
+``handle_in_background=False``): 200 once it is handled, or a repeat this or another instance already
+handled; 500 when handling failed, after the channel released the update's claim, so Telegram sends it again
+(to this instance or, behind a load balancer, another) rather than the update being lost with a 200. An
+instance stopping finishes the calls in flight (the server's shutdown waits for them); one cut off
+mid-way is released the same way and never answered, so Telegram sends it again too.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -25,7 +29,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 class TelegramWebhook:
-    """``handle`` is the aiohttp handler for ``POST /telegram/webhook``; ``close`` on stop."""
+    """``handle`` is the aiohttp handler for ``POST /telegram/webhook``."""
 
     def __init__(self, dispatcher: Dispatcher, bot: Bot, secret: str | None, *, max_bytes: int = MAX_BODY,
                  max_depth: int = MAX_DEPTH) -> None:
@@ -34,7 +38,6 @@ class TelegramWebhook:
         self.secret = secret  # without one every call is refused: settings require it with a webhook
         self.max_bytes = max_bytes
         self.max_depth = max_depth
-        self._tasks: set[asyncio.Task[None]] = set()
 
     async def handle(self, request: web.Request) -> web.Response:
         try:
@@ -42,9 +45,13 @@ class TelegramWebhook:
         except Refusal as refusal:
             log.warning("telegram webhook call refused (%d): %s", refusal.status, refusal)
             return refusal.response()
-        task = asyncio.create_task(self._feed(update))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        try:
+            await self.dispatcher.feed_update(self.bot, update)
+        except Exception:
+            log.exception("telegram update %s failed: answered 500 for Telegram to send it again",
+                          update.update_id)
+            return web.json_response({"error": "failed", "message": "the update was not handled: send it again"},
+                                     status=500)
         return web.json_response({})
 
     async def check(self, request: web.Request) -> Update:
@@ -54,18 +61,6 @@ class TelegramWebhook:
             raise Refusal(401, "unauthorized", f"missing or wrong {SECRET_HEADER}")
         data = await read_object(request, max_bytes=self.max_bytes, max_depth=self.max_depth)
         return parse_update(data, self.bot)
-
-    async def _feed(self, update: Update) -> None:
-        try:
-            await self.dispatcher.feed_update(self.bot, update)
-        except Exception:
-            log.exception("telegram update %s failed", update.update_id)
-
-    async def close(self) -> None:
-        """Stop the updates still being handled (the conversation is left where a retry resumes it)."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 def parse_update(data: dict[str, Any], bot: Bot) -> Update:

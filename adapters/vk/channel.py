@@ -1,9 +1,16 @@
 """The VK channel: the community bot (Bots Long Poll or the Callback API) feeding the channel-neutral
 conversation, its messenger, and the VK Mini App check, behind the one ``ChannelAdapter`` shape.
 
-``handle`` (the conversation) and ``claim`` (de-duplication by ``event_id``) are injected by the
-composition root. vkbottle reads its API address from the class attribute ``API.API_URL``. A shop may
+``handle`` (the conversation), ``claim`` and ``release`` (de-duplication by ``event_id``) are injected by
+the composition root. vkbottle reads its API address from the class attribute ``API.API_URL``. A shop may
 run the VK Mini App alone (an app secret, no community token): then there is no bot and no messenger.
+
+Several instances: with the Callback API (``callback_secret`` set) any instance may get any event and
+answer VK's server confirmation with the same code; an event is handled before the answer, "ok" once it is
+handled or was before (the claim makes a repeat a no-op), 500 after its claim was released when handling
+failed, so VK sends it again, perhaps to another instance. Long polling is for one instance: every
+instance polling the community would get every event. Built with ``receive=False`` (``vitrina run --only
+webapp``) the channel checks the token and neither polls nor serves the callback.
 """
 from __future__ import annotations
 
@@ -18,7 +25,7 @@ from vkbottle import API
 from vkbottle.exception_factory import VKAPIError
 from vkbottle.polling import BotPolling
 
-from journey.channels import Channel, ChannelError, CustomerRef, Inbound, Reply, Route
+from journey.channels import Channel, ChannelError, CustomerRef, DeliveryError, Inbound, Reply, Route
 
 from ..download import fetch
 from .callback import VkCallback
@@ -47,6 +54,7 @@ class VkChannel:
 
     def __init__(self, token: str | None, group_id: int | None, *,
                  handle: Callable[[Inbound], Awaitable[list[Reply]]], claim: Callable[[str], Awaitable[bool]],
+                 release: Callable[[str], Awaitable[None]] | None = None, receive: bool = True,
                  api_base: str = "https://api.vk.com/method/", app_id: int | None = None,
                  app_secret: str | None = None, callback_secret: str | None = None, confirmation_code: str = "",
                  staff_peer_id: int | None = None, regulars_chat_link: str = "") -> None:
@@ -55,10 +63,13 @@ class VkChannel:
         self.group_id = group_id
         self.handle = handle
         self.claim = claim
-        self.callback = VkCallback(group_id, callback_secret, confirmation_code) if callback_secret else None
+        self.release = release
+        self.receive = receive
+        self.callback = VkCallback(group_id, callback_secret, confirmation_code) \
+            if callback_secret and receive else None
         self.api = API(token) if token else None
         self.messenger = VkMessenger(self.api, app_id, group_id) if self.api else None
-        self.polling = _Polling(self.api, group_id) if self.api and not self.callback else None
+        self.polling = _Polling(self.api, group_id) if self.api and receive and not callback_secret else None
         self.mini_app = VkMiniApp(app_id, app_secret, group_id) if app_secret else None
         self.staff_chats = (CustomerRef(Channel.VK, str(staff_peer_id)),) if staff_peer_id and self.api else ()
         # regulars: the closed chat's link, for the notifier to send (ports.ChatInvitations)
@@ -68,16 +79,24 @@ class VkChannel:
     def describe(self) -> str:
         return f"VK club{self.group_id}" if self.api else "VK Mini App"
 
+    @property
+    def polls(self) -> bool:
+        """Receives events by Bots Long Poll (one instance at a time), not through the Callback API."""
+        return self.polling is not None
+
     # --- events ------------------------------------------------------------------------------------
 
     async def handle_event(self, event: dict[str, Any]) -> None:
-        """One community event, from long poll or the Callback API. Never raises."""
+        """One community event from long poll. Never raises."""
         try:
             await self._handle_event(event)
         except Exception:
             log.exception("VK event %s failed", event.get("event_id"))
 
     async def _handle_event(self, event: dict[str, Any]) -> None:
+        """Claim, handle, reply. A failure before the replies releases the claim and raises (the callback
+        answers 500 and VK sends the event again); a reply that cannot be delivered is logged, as the event
+        was handled and handling it again would do its deed twice."""
         assert self.api is not None and self.messenger is not None, "events come only to a community bot"
         kind = event.get("type")
         obj = event.get("object") or {}
@@ -96,13 +115,30 @@ class VkChannel:
         if not await self.claim(inbound.update_id):
             log.info("VK event %s seen before: skipped", inbound.update_id)
             return
-        if kind == "message_event":  # stop the button's spinner at once (once: a redelivery was answered)
-            await self.api.request("messages.sendMessageEventAnswer", {
-                "event_id": obj.get("event_id"), "user_id": obj.get("user_id"), "peer_id": peer})
-        if inbound.command == "start":
-            inbound = await self._with_name(inbound)
-        for n, reply in enumerate(await self.handle(inbound)):
-            await self.messenger.send(CustomerRef(Channel.VK, str(peer)), reply, key=f"{inbound.update_id}:{n}")
+        try:
+            if kind == "message_event":  # stop the button's spinner at once (once: a redelivery was answered)
+                await self.api.request("messages.sendMessageEventAnswer", {
+                    "event_id": obj.get("event_id"), "user_id": obj.get("user_id"), "peer_id": peer})
+            if inbound.command == "start":
+                inbound = await self._with_name(inbound)
+            replies = await self.handle(inbound)
+        except BaseException:  # a stopping instance's cancellation too: another instance gets the repeat
+            await self._release(inbound.update_id)
+            raise
+        to = CustomerRef(Channel.VK, str(peer))
+        for n, reply in enumerate(replies):
+            try:
+                await self.messenger.send(to, reply, key=f"{inbound.update_id}:{n}")
+            except DeliveryError as e:
+                log.warning("the reply to VK event %s did not reach %s: %s", inbound.update_id, to.key, e)
+
+    async def _release(self, event_id: str) -> None:
+        if self.release is None:
+            return
+        try:
+            await self.release(event_id)
+        except Exception:
+            log.exception("VK event %s could not be released: its repeat will be skipped", event_id)
 
     async def _with_name(self, inbound: Inbound) -> Inbound:
         assert self.api is not None
@@ -124,7 +160,8 @@ class VkChannel:
         return (Route("POST", CALLBACK_PATH, self._callback),) if self.api and self.callback else ()
 
     async def start(self) -> None:
-        """Check the community token against the community id (nothing to check for the Mini App alone)."""
+        """Check the community token against the community id (nothing to check for the Mini App alone).
+        Nothing is set at VK: the Callback API's server is confirmed by whichever instance VK asks."""
         if self.api is None:
             return
         try:
@@ -162,10 +199,14 @@ class VkChannel:
 
     async def _callback(self, request: web.Request) -> web.Response:
         """Confirm the server, check the secret in constant time (``VkCallback``: any malformed call is a
-        4xx), answer "ok" at once and work after."""
+        4xx), handle the event, then answer "ok"; 500 when handling failed, for VK to send it again."""
         assert self.callback is not None
         event = await self.callback.check(request)
         if isinstance(event, web.Response):
             return event
-        self._spawn(event)
+        try:
+            await self._handle_event(event)
+        except Exception:
+            log.exception("VK event %s failed: answered 500 for VK to send it again", event.get("event_id"))
+            return web.Response(status=500, text="the event was not handled: send it again")
         return web.Response(text="ok")
