@@ -1,5 +1,11 @@
 """A fake Telegram Bot API server that the real aiogram ``Bot`` talks to over loopback HTTP.
 
+With ``push=True`` the fake delivers updates the way Telegram does to a webhook: once ``setWebhook`` names an
+address, every update is POSTed there (with ``X-Telegram-Bot-Api-Secret-Token`` when a secret was set), the
+updates of one chat one at a time in order, and anything but a 2xx answer (a 5xx, a refused or dropped
+connection, a timeout) is tried again after a growing pause until it is taken; ``deliveries`` records every
+attempt. A client may call the API under ``/via/<name>/`` to be told apart (``Call.via``, ``Sent.via``).
+
 Tests play the user's side (``send_message``, ``send_photo``, ``send_document``, ``press_button``,
 ``push_update``, and paying: ``pay_invoice``, ``pay_invoice_link``, ``resend_successful_payment``) and read
 what the bot did (``calls``, ``sent``, ``next_message``, ``wait_for``). Results follow https://core.telegram.org/bots/api
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import itertools
 import json
 import math
@@ -25,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 # Free-text fields stay strings even when they look like JSON ("42", "true"); everything else is
@@ -36,6 +44,7 @@ TEXT_FIELDS = frozenset({"text", "caption", "data", "url", "title", "description
 # Telegram's flood limits count messages, not every request.
 LIMITED = re.compile(r"^(send(?!ChatAction)|edit|copy|forward)")
 COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]+(?:@\w+)?")
+_VIA: contextvars.ContextVar[str] = contextvars.ContextVar("via", default="")  # the /via/<name>/ of a request
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ class Call:
     method: str
     params: dict[str, Any]
     status: int = 200  # the HTTP status the fake answered with
+    via: str = ""  # the client's /via/<name>/ prefix, if it used one
 
 
 @dataclass
@@ -66,6 +76,7 @@ class Sent:
     edit_date: int | None = None
     deleted: bool = False
     invoice: FakeInvoice | None = None  # what sendInvoice asked the user to pay
+    via: str = ""  # the /via/<name>/ prefix of the client that sent it
 
 
 @dataclass
@@ -95,6 +106,14 @@ class PaymentOutcome:
     successful_payment: dict | None = None
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One attempt at POSTing an update to the webhook (push mode)."""
+    update_id: int
+    status: int  # the HTTP status answered; 0 when the connection was refused, dropped or timed out
+    error: str = ""
+
+
 class ApiError(Exception):
     """An answer with ``ok: false``; raised by method handlers, turned into the error envelope."""
 
@@ -107,6 +126,19 @@ class ApiError(Exception):
         if self.parameters:
             body["parameters"] = self.parameters
         return web.json_response(body, status=self.code)
+
+
+def _chat_of(update: dict) -> Any:
+    """The chat an update belongs to, for keeping its order: the message's chat, else who sent it."""
+    for value in update.values():
+        if isinstance(value, dict):
+            if isinstance(value.get("chat"), dict):
+                return value["chat"].get("id")
+            if isinstance(value.get("message"), dict) and isinstance(value["message"].get("chat"), dict):
+                return value["message"]["chat"].get("id")
+            if isinstance(value.get("from"), dict):
+                return value["from"].get("id")
+    return update.get("update_id")
 
 
 def _utf16_len(text: str) -> int:
@@ -122,7 +154,8 @@ def _command_entities(text: str) -> list[dict]:
 class FakeTelegram:
     """An in-process Bot API on 127.0.0.1, free port. Use as ``async with`` or ``start()``/``stop()``."""
 
-    def __init__(self, token: str = "123:ABC", bot_username: str = "vitrina_demo_bot") -> None:
+    def __init__(self, token: str = "123:ABC", bot_username: str = "vitrina_demo_bot", *, push: bool = False,
+                 retry_delay: float = 0.05, max_retry_delay: float = 1.0, max_connections: int = 40) -> None:
         self.token = token
         bot_id = token.split(":")[0]
         self.bot_user = {"id": int(bot_id) if bot_id.isdigit() else 1, "is_bot": True,
@@ -165,6 +198,17 @@ class FakeTelegram:
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._closing = False
+        # push mode: updates POSTed to the webhook
+        self.push = push
+        self.webhook_secret = ""
+        self.deliveries: list[Delivery] = []
+        self.retry_delay, self.max_retry_delay = retry_delay, max_retry_delay
+        self._connections = asyncio.Semaphore(max_connections)  # setWebhook's max_connections
+        self._pushing: set[Any] = set()  # chats with an update on its way
+        self._push_wakeup = asyncio.Event()
+        self._pusher: asyncio.Task | None = None
+        self._push_tasks: set[asyncio.Task] = set()
+        self._http: aiohttp.ClientSession | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -172,15 +216,26 @@ class FakeTelegram:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
+        app.router.add_route("*", "/via/{via}/bot{token}/{method}", self._handle)
+        app.router.add_get("/via/{via}/file/bot{token}/{path:.+}", self._file)
         # a long poll left open by a stopped client must not hold up shutdown
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         self._port = self._runner.addresses[0][1]
+        if self.push:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+            self._pusher = asyncio.create_task(self._push_updates())
 
     async def stop(self) -> None:
         self._closing = True
         self._new_update.set()
+        self._push_wakeup.set()
+        for task in [*self._push_tasks, *([self._pusher] if self._pusher else [])]:
+            task.cancel()
+        await asyncio.gather(*self._push_tasks, *([self._pusher] if self._pusher else []), return_exceptions=True)
+        if self._http is not None:
+            await self._http.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -204,7 +259,68 @@ class FakeTelegram:
         update.setdefault("update_id", next(self._update_ids))
         self._updates.append(update)
         self._new_update.set()
+        self._push_wakeup.set()
         return update
+
+    def base_url_via(self, name: str) -> str:
+        """The Bot API's address for a client to be told apart by: its calls and messages carry ``via``."""
+        return f"{self.base_url}/via/{name}"
+
+    # -- push mode: the webhook --------------------------------------------------------------------
+
+    def pending(self) -> list[dict]:
+        """Updates not yet taken: not confirmed by an offset (polling) or a 2xx answer (webhook)."""
+        return list(self._updates)
+
+    def answered(self, update_id: int) -> list[int]:
+        """The statuses the webhook answered for an update, attempt by attempt (0: no answer)."""
+        return [d.status for d in self.deliveries if d.update_id == update_id]
+
+    async def _push_updates(self) -> None:
+        """Start delivering every update whose chat has none on its way, oldest first; one chat's updates
+        go one after another, as Telegram keeps their order."""
+        while not self._closing:
+            self._push_wakeup.clear()
+            if self.webhook_url:
+                waiting: set[Any] = set()
+                for update in list(self._updates):
+                    key = _chat_of(update)
+                    if key in self._pushing or key in waiting:
+                        waiting.add(key)
+                        continue
+                    waiting.add(key)
+                    self._pushing.add(key)
+                    task = asyncio.create_task(self._push_one(update, key))
+                    self._push_tasks.add(task)
+                    task.add_done_callback(self._push_tasks.discard)
+            await self._push_wakeup.wait()
+
+    async def _push_one(self, update: dict, key: Any) -> None:
+        delay = self.retry_delay
+        try:
+            while not self._closing:
+                status, error = await self._post_update(update)
+                self.deliveries.append(Delivery(update["update_id"], status, error))
+                if 200 <= status < 300:
+                    with contextlib.suppress(ValueError):
+                        self._updates.remove(update)
+                    return
+                await asyncio.sleep(delay)  # Telegram tries again later, and later still
+                delay = min(delay * 2, self.max_retry_delay)
+        finally:
+            self._pushing.discard(key)
+            self._push_wakeup.set()
+
+    async def _post_update(self, update: dict) -> tuple[int, str]:
+        assert self._http is not None
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret} if self.webhook_secret else {}
+        async with self._connections:
+            try:
+                async with self._http.post(self.webhook_url, json=update, headers=headers) as answer:
+                    await answer.read()
+                    return answer.status, "" if answer.status < 300 else (await answer.text())[:200]
+            except (aiohttp.ClientError, TimeoutError, OSError) as e:
+                return 0, f"{type(e).__name__}: {e}"[:200]
 
     def send_message(self, user_id: int, text: str, *, first_name: str | None = None,
                      language_code: str | None = None) -> dict:
@@ -430,7 +546,8 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return ApiError(401, "Unauthorized").response()
         name = request.match_info["method"]
-        call = Call(name, await self._params(request))
+        _VIA.set(request.match_info.get("via", ""))  # each request is a task of its own
+        call = Call(name, await self._params(request), via=_VIA.get())
         self.calls.append(call)
         handler = getattr(self, "_api_" + re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(), None)
         try:
@@ -545,6 +662,8 @@ class FakeTelegram:
 
     async def _api_set_webhook(self, p: dict) -> bool:
         self.webhook_url = p["url"]
+        self.webhook_secret = str(p.get("secret_token") or "")
+        self._push_wakeup.set()
         return True
 
     async def _api_delete_webhook(self, p: dict) -> bool:
@@ -713,7 +832,7 @@ class FakeTelegram:
                 if len(button.get("callback_data", "").encode()) > 64:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
         sent = Sent(chat_id, next(self._message_ids[chat_id]), text, p.get("reply_markup"), photo, photo_id,
-                    int(time.time()))
+                    int(time.time()), via=_VIA.get())
         self._messages[chat_id].append(sent)
         return sent
 

@@ -8,11 +8,19 @@ answers with VK's envelopes: ``{"response": ...}``, ``{"error": {"error_code", "
 "request_params"}}``, ``{"ts", "updates"}`` and ``{"failed": n, "ts"}``. Everything is recorded so a
 test can assert on what the bot really sent, and failures (rate limit, one-shot errors, a broken upload
 node, a lost long-poll key) can be switched on to exercise the unhappy paths.
+
+The Callback API: ``await fake.set_callback(url, secret, confirmation_code)`` adds a server as a community's
+settings do (VK first posts a ``confirmation`` event and expects the code in answer); from then on every
+event is POSTed there with the secret, one peer's events one at a time in order, and an answer other than
+"ok" (a 5xx, a refused or dropped connection, a timeout) is tried again after a growing pause until it is
+taken; ``deliveries`` records every attempt. A client may call the API under ``/via/<name>/method/`` to be
+told apart (``Call.via``, ``Message.via``).
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import itertools
 import json
 import secrets
@@ -22,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 API_VERSION = "5.199"
@@ -34,6 +43,7 @@ ERRORS = {3: "Unknown method passed", 5: "User authorization failed: invalid acc
           902: "Can't send messages to this user due to their privacy settings", 911: "Keyboard format is invalid"}
 # Parameters VK takes as JSON strings; the record holds them decoded.
 JSON_PARAMS = ("keyboard", "payload", "template", "forward", "content_source", "event_data")
+_VIA: contextvars.ContextVar[str] = contextvars.ContextVar("via", default="")  # the /via/<name>/ of a request
 BUTTON_ACTIONS = ["text", "vkpay", "open_app", "location", "open_link", "callback",
                   "intent_subscribe", "intent_unsubscribe"]
 
@@ -49,6 +59,7 @@ class Call:
     method: str
     params: dict[str, Any]
     error: int | None = None  # the VK error code the call was answered with, if any
+    via: str = ""  # the client's /via/<name>/ prefix, if it used one
 
 
 @dataclass
@@ -63,6 +74,15 @@ class Message:
     random_id: int = 0
     params: dict[str, Any] = field(default_factory=dict)
     edited: bool = False
+    via: str = ""  # the /via/<name>/ prefix of the client that sent it
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One attempt at POSTing an event to the Callback API server."""
+    event_id: str
+    status: int  # the HTTP status answered; 0 when the connection was refused, dropped or timed out
+    body: str = ""  # what was answered ("ok" takes the event), or the error
 
 
 @dataclass(frozen=True)
@@ -107,11 +127,23 @@ class FakeVK:
         self._closing = False
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        # the Callback API (set_callback)
+        self.callback_url = ""
+        self.callback_secret = ""
+        self.deliveries: list[Delivery] = []
+        self.retry_delay, self.max_retry_delay = 0.05, 1.0
+        self._unsent: list[dict[str, Any]] = []  # events not yet taken by the callback server
+        self._pushing: set[Any] = set()
+        self._push_wakeup = asyncio.Event()
+        self._pusher: asyncio.Task | None = None
+        self._push_tasks: set[asyncio.Task] = set()
+        self._http: aiohttp.ClientSession | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> FakeVK:
         app = web.Application()
         app.router.add_route("*", "/method/{method}", self._method)
+        app.router.add_route("*", "/via/{via}/method/{method}", self._method)
         app.router.add_route("*", "/longpoll", self._longpoll)
         app.router.add_post("/upload", self._upload)
         app.router.add_get("/photo/{name}", self._photo_file)
@@ -125,6 +157,13 @@ class FakeVK:
     async def stop(self) -> None:
         self._closing = True  # lets hanging long polls return at once
         self._notify()
+        self._push_wakeup.set()
+        tasks = [*self._push_tasks, *([self._pusher] if self._pusher else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._http is not None:
+            await self._http.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -139,6 +178,75 @@ class FakeVK:
     def api_url(self) -> str:
         """What to assign to vkbottle's ``API.API_URL``."""
         return self.base_url + "/method/"
+
+    def api_url_via(self, name: str) -> str:
+        """The API's address for a client to be told apart by: its calls and messages carry ``via``."""
+        return f"{self.base_url}/via/{name}/method/"
+
+    # --- the Callback API ------------------------------------------------------------------------
+    async def set_callback(self, url: str, secret: str, confirmation_code: str) -> None:
+        """Add a Callback API server, as the community's settings do: VK posts a ``confirmation`` event and
+        the server must answer the code; then every event (those already waiting too) is POSTed there."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        async with self._http.post(url, json={"type": "confirmation", "group_id": self.group_id}) as answer:
+            body = await answer.text()
+        if answer.status != 200 or body != confirmation_code:
+            raise AssertionError(f"the server at {url} did not confirm: {answer.status} {body[:200]!r}")
+        self.callback_url, self.callback_secret = url, secret
+        if self._pusher is None:
+            self._pusher = asyncio.create_task(self._push_events())
+        self._push_wakeup.set()
+
+    def undelivered(self) -> list[dict[str, Any]]:
+        """Events the callback server has not taken yet (answered "ok")."""
+        return list(self._unsent)
+
+    def answered(self, event_id: str) -> list[int]:
+        """The statuses the callback server answered for an event, attempt by attempt (0: no answer)."""
+        return [d.status for d in self.deliveries if d.event_id == event_id]
+
+    async def _push_events(self) -> None:
+        while not self._closing:
+            self._push_wakeup.clear()
+            waiting: set[Any] = set()
+            for event in list(self._unsent):
+                key = _peer_of(event)
+                if key in self._pushing or key in waiting:
+                    waiting.add(key)
+                    continue
+                waiting.add(key)
+                self._pushing.add(key)
+                task = asyncio.create_task(self._push_one(event, key))
+                self._push_tasks.add(task)
+                task.add_done_callback(self._push_tasks.discard)
+            await self._push_wakeup.wait()
+
+    async def _push_one(self, event: dict[str, Any], key: Any) -> None:
+        delay = self.retry_delay
+        try:
+            while not self._closing:
+                status, body = await self._post_event(event)
+                self.deliveries.append(Delivery(event["event_id"], status, body))
+                if status == 200 and body == "ok":
+                    with contextlib.suppress(ValueError):
+                        self._unsent.remove(event)
+                    self._notify()
+                    return
+                self._notify()
+                await asyncio.sleep(delay)  # VK sends the event again, later each time
+                delay = min(delay * 2, self.max_retry_delay)
+        finally:
+            self._pushing.discard(key)
+            self._push_wakeup.set()
+
+    async def _post_event(self, event: dict[str, Any]) -> tuple[int, str]:
+        assert self._http is not None
+        try:
+            async with self._http.post(self.callback_url, json={**event, "secret": self.callback_secret}) as answer:
+                return answer.status, (await answer.text())[:200]
+        except (aiohttp.ClientError, TimeoutError, OSError) as e:
+            return 0, f"{type(e).__name__}: {e}"[:200]
 
     # --- switches --------------------------------------------------------------------------------
     def limit(self, per_second: int | None = 20) -> None:
@@ -168,6 +276,8 @@ class FakeVK:
     # --- events ----------------------------------------------------------------------------------
     def push_event(self, event: dict[str, Any]) -> dict[str, Any]:
         self.events.append(event)
+        self._unsent.append(event)
+        self._push_wakeup.set()
         self._notify()
         return event
 
@@ -261,6 +371,8 @@ class FakeVK:
 
     async def _method(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        via = request.match_info.get("via", "")
+        _VIA.set(via)  # each request is a task of its own
         params = await self._params(request)
         token = params.pop("access_token", None)
         params.pop("v", None)
@@ -286,9 +398,9 @@ class FakeVK:
             if handler is None:
                 raise VKError(3)
             body: dict[str, Any] = {"response": handler(params)}
-            self.calls.append(Call(method, params))
+            self.calls.append(Call(method, params, via=via))
         except VKError as e:
-            self.calls.append(Call(method, params, e.code))
+            self.calls.append(Call(method, params, e.code, via))
             echoed = {"method": method, "oauth": "1", **params}
             body = {"error": {"error_code": e.code, "error_msg": str(e), "request_params": [
                 {"key": k, "value": v if isinstance(v, str) else json.dumps(v)} for k, v in echoed.items()]}}
@@ -382,7 +494,7 @@ class FakeVK:
         if random_id and (peer_id, random_id) in self._by_random_id:  # VK drops the resend
             return self._by_random_id[(peer_id, random_id)]
         message = Message(next(self._ids), peer_id, next(self._cmids[peer_id]), params.get("message", ""),
-                          params.get("keyboard"), params.get("attachment"), random_id, params)
+                          params.get("keyboard"), params.get("attachment"), random_id, params, via=_VIA.get())
         self.messages.append(message)
         if random_id:
             self._by_random_id[(peer_id, random_id)] = message
@@ -420,6 +532,13 @@ class FakeVK:
         size = {"type": "x", "url": f"{self.base_url}/photo/{photo.id}.jpg", "width": 604, "height": 604}
         return [{"id": photo.id, "owner_id": photo.owner_id, "access_key": photo.access_key, "album_id": -3,
                  "date": int(time.time()), "text": "", "has_tags": False, "sizes": [size]}]
+
+
+def _peer_of(event: dict[str, Any]) -> Any:
+    """The conversation an event belongs to, for keeping its order."""
+    obj = event.get("object") or {}
+    message = obj.get("message") if isinstance(obj.get("message"), dict) else {}
+    return message.get("peer_id") or obj.get("peer_id") or obj.get("user_id") or event.get("event_id")
 
 
 def _check_keyboard(keyboard: Any) -> None:

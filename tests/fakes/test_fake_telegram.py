@@ -10,6 +10,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramBadRequest,
+    TelegramConflictError,
     TelegramRetryAfter,
     TelegramServerError,
     TelegramUnauthorizedError,
@@ -350,3 +351,88 @@ async def test_invite_links_need_admin_rights_and_a_sane_limit(fake):
         await bot.create_chat_invite_link(-100, member_limit=0)
     assert [chat for chat, _ in fake.invite_links] == [-100]
     await bot.session.close()
+
+
+# -- push mode: updates POSTed to the webhook ------------------------------------------------------
+
+class Receiver:
+    """A webhook on loopback that answers a chat's updates from a script of statuses (then 200), recording
+    what came."""
+
+    def __init__(self, statuses: dict[int, list[int]] | None = None) -> None:
+        self.statuses = statuses or {}
+        self.got: list[tuple[dict, str | None]] = []
+        self.runner: aiohttp.web.AppRunner | None = None
+        self.url = ""
+
+    async def handle(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        body = await request.json()
+        self.got.append((body, request.headers.get("X-Telegram-Bot-Api-Secret-Token")))
+        if script := self.statuses.get(body["message"]["chat"]["id"]):
+            return aiohttp.web.Response(status=script.pop(0))
+        await asyncio.sleep(0.02)  # a second update of the chat must wait for this answer
+        return aiohttp.web.json_response({})
+
+    async def __aenter__(self) -> Receiver:
+        app = aiohttp.web.Application()
+        app.router.add_post("/hook", self.handle)
+        self.runner = aiohttp.web.AppRunner(app)
+        await self.runner.setup()
+        await aiohttp.web.TCPSite(self.runner, "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}/hook"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+
+async def test_push_mode_posts_updates_to_the_webhook_with_the_secret_and_retries_until_taken():
+    async with FakeTelegram(push=True, retry_delay=0.01) as fake, Receiver({USER: [500, 502]}) as hook:
+        bot = client(fake)
+        try:
+            first = fake.send_message(USER, "/start")  # waits for the webhook to be set
+            second = fake.send_message(USER, "ещё")
+            other = fake.send_message(USER + 1, "привет")
+            await asyncio.sleep(0.05)
+            assert hook.got == [] and len(fake.pending()) == 3
+            await bot.set_webhook(hook.url, secret_token="s3cret")
+            await fake.wait_for(lambda _: not fake.pending())
+        finally:
+            await bot.session.close()
+        # the first update of the chat was answered 500 and 502 and tried again; the chat's second waited
+        assert fake.answered(first["update_id"]) == [500, 502, 200]
+        assert fake.answered(second["update_id"]) == fake.answered(other["update_id"]) == [200]
+        chat = [body["update_id"] for body, _ in hook.got if body["message"]["chat"]["id"] == USER]
+        assert chat == [first["update_id"]] * 3 + [second["update_id"]]
+        assert {secret for _, secret in hook.got} == {"s3cret"}
+        with pytest.raises(TelegramConflictError):  # getUpdates is refused while the webhook is set
+            await client(fake).get_updates()
+
+
+async def test_push_mode_retries_a_refused_connection_until_the_webhook_listens():
+    async with FakeTelegram(push=True, retry_delay=0.01) as fake:
+        bot = client(fake)
+        try:
+            async with Receiver() as gone:
+                url = gone.url
+            await bot.set_webhook(url)  # nobody listens there any more
+            update = fake.send_message(USER, "/start")
+            await fake.wait_for(lambda _: len(fake.answered(update["update_id"])) >= 2)
+            assert set(fake.answered(update["update_id"])) == {0} and fake.pending() == [update]
+            async with Receiver() as hook:
+                await bot.set_webhook(hook.url)
+                await fake.wait_for(lambda _: not fake.pending())
+            assert [body for body, _ in hook.got] == [update]
+        finally:
+            await bot.session.close()
+
+
+async def test_a_client_under_via_is_told_apart():
+    async with FakeTelegram() as fake:
+        bot = Bot(fake.token, session=AiohttpSession(api=TelegramAPIServer.from_base(fake.base_url_via("a"))))
+        try:
+            await bot.send_message(USER, "из первого")
+        finally:
+            await bot.session.close()
+        assert [c.via for c in fake.calls] == ["a"] and fake.sent(USER)[0].via == "a"

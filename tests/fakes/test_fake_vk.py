@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 
 import pytest
+from aiohttp import web
 from fake_vk import FakeVK
 from vkbottle import API, Bot, Callback, GroupEventType, Keyboard, OpenLink, PhotoMessageUploader, VKAPIError
 from vkbottle.bot import Message, MessageEvent
@@ -174,3 +175,78 @@ async def test_users_and_a_keyboard_over_vk_limits(vk):
     assert vk.calls[-1].error == 911 and len(vk.calls[-1].params["keyboard"]["buttons"][0]) == 6
     with pytest.raises(TimeoutError):
         await vk.next_message(42, timeout=0.1)
+
+
+# --- the Callback API: events POSTed to the community's server -----------------------------------
+
+class CallbackServer:
+    """A community's Callback API server on loopback: confirms with the code, then answers a peer's events
+    from a script (then "ok"), recording what came."""
+
+    def __init__(self, code: str, script: dict[int, list[tuple[int, str]]] | None = None) -> None:
+        self.code, self.script = code, script or {}
+        self.got: list[dict] = []
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        event = await request.json()
+        if event["type"] == "confirmation":
+            return web.Response(text=self.code)
+        self.got.append(event)
+        if answers := self.script.get(event["object"]["message"]["peer_id"]):
+            status, text = answers.pop(0)
+            return web.Response(status=status, text=text)
+        await asyncio.sleep(0.02)  # the peer's next event must wait for this answer
+        return web.Response(text="ok")
+
+    async def __aenter__(self) -> CallbackServer:
+        app = web.Application()
+        app.router.add_post("/vk", self.handle)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}/vk"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+
+async def test_callback_events_are_posted_with_the_secret_in_order_and_retried_until_ok():
+    async with FakeVK(group_id=7) as fake, CallbackServer("c0de", {100: [(500, "boom"), (200, "not ok")]}) as server:
+        fake.retry_delay = 0.01
+        first = fake.message_new(100, "Привет")  # waits for a server to be added
+        second = fake.message_new(100, "Меню")
+        other = fake.message_new(200, "Привет")
+        with pytest.raises(AssertionError, match="did not confirm"):
+            await fake.set_callback(server.url, "s3cret", "wrong code")
+        await fake.set_callback(server.url, "s3cret", "c0de")
+        await fake.wait_for(lambda: not fake.undelivered() and len(server.got) == 5, 5)
+        assert fake.answered(first["event_id"]) == [500, 200, 200]  # "not ok" is not taken either
+        assert fake.answered(second["event_id"]) == fake.answered(other["event_id"]) == [200]
+        assert [e["event_id"] for e in server.got if e["object"]["message"]["peer_id"] == 100] == \
+            [first["event_id"]] * 3 + [second["event_id"]]
+        assert {e["secret"] for e in server.got} == {"s3cret"} and {e["group_id"] for e in server.got} == {7}
+
+
+async def test_callback_events_wait_out_a_server_that_refuses_connections():
+    async with FakeVK(group_id=7) as fake:
+        fake.retry_delay = 0.01
+        async with CallbackServer("c0de") as server:
+            await fake.set_callback(server.url, "s3cret", "c0de")
+        event = fake.message_new(100, "Привет")  # nobody listens at the address now
+        await fake.wait_for(lambda: len(fake.answered(event["event_id"])) >= 2, 5)
+        assert set(fake.answered(event["event_id"])) == {0} and fake.undelivered() == [event]
+        async with CallbackServer("c0de") as server:
+            fake.callback_url = server.url  # the server is back at a new address
+            await fake.wait_for(lambda: not fake.undelivered(), 5)
+        assert [e["event_id"] for e in server.got] == [event["event_id"]]
+
+
+async def test_a_client_under_via_is_told_apart(vk):
+    api = API("vk-token")
+    api.API_URL = vk.api_url_via("b")
+    await api.messages.send(peer_id=100, message="из второго", random_id=1)
+    assert [c.via for c in vk.calls] == ["b"] and vk.sent(100)[0].via == "b"
