@@ -93,7 +93,8 @@ class PgCatalog(PgRepo):
         await self._write("UPDATE items SET available = $1 WHERE id = $2", int(available), item_id)
 
     async def points(self) -> list[PickupPoint]:
-        return [rows.point(_tup(r)) for r in await self._c.fetch(f"SELECT {rows.POINT_COLUMNS} FROM points ORDER BY id")]
+        found = await self._c.fetch(f"SELECT {rows.POINT_COLUMNS} FROM points ORDER BY id")
+        return [rows.point(_tup(r)) for r in found]
 
     async def point(self, point_id: str) -> PickupPoint | None:
         r = await self._c.fetchrow(f"SELECT {rows.POINT_COLUMNS} FROM points WHERE id = $1", point_id)
@@ -418,7 +419,8 @@ class PgPromos(PgRepo):
         return rows.promo(_tup(r)) if r else None
 
     async def all(self) -> list[Promo]:
-        return [rows.promo(_tup(r)) for r in await self._c.fetch(f"SELECT {rows.PROMO_COLUMNS} FROM promos ORDER BY code")]
+        found = await self._c.fetch(f"SELECT {rows.PROMO_COLUMNS} FROM promos ORDER BY code")
+        return [rows.promo(_tup(r)) for r in found]
 
     async def save(self, promo: Promo) -> None:
         await self._write(
