@@ -22,7 +22,7 @@ from journey.audit import CLI
 from journey.broadcasts import MILESTONES, Broadcast, BroadcastRecipient, BroadcastStatus, Progress
 from journey.channels import Button, Channel, DeliveryError, Reply, Text
 from journey.engine import Engine
-from journey.ports import Messenger
+from journey.ports import JobLocks, Messenger, ProcessLocks
 
 from .texts import add_texts, t
 
@@ -103,6 +103,9 @@ class Broadcaster:
     interval: float = 2.0  # seconds between looks for a broadcast to send, in ``run``
     on_progress: Callable[[Progress], None] | None = None  # called after every batch (the CLI's progress bar)
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    # several instances: one sends broadcasts at a time, so a broadcast takes its share of a channel's rate
+    # (``rates``) once, not once per instance, and the bot's answers keep the rest of the shared budget
+    locks: JobLocks = field(default_factory=ProcessLocks)
 
     def bucket(self, channel: str) -> TokenBucket:
         if channel not in self.buckets:
@@ -113,8 +116,9 @@ class Broadcaster:
         """Send every broadcast that is being sent, until ``stop``; a new one is found within ``interval``."""
         while not stop.is_set():
             try:
-                for broadcast in await self.engine.sending_broadcasts():
-                    await self.send(broadcast.id, stop)
+                async with self.locks.hold("broadcasts") as held:
+                    for broadcast in await self.engine.sending_broadcasts() if held else []:
+                        await self.send(broadcast.id, stop)
             except Exception:
                 log.exception("broadcast round failed")
             with contextlib.suppress(TimeoutError):

@@ -15,7 +15,7 @@ from journey.engine import Engine
 from journey.errors import DomainError, ErrorCode
 from journey.packs import PREFIX as PACK
 from journey.paying import Reconciled
-from journey.ports import PaymentProvider, PaymentUnavailable, StarsGateway
+from journey.ports import JobLocks, PaymentProvider, PaymentUnavailable, ProcessLocks, StarsGateway
 
 from .failures import CommandError
 from .settings import Settings
@@ -123,12 +123,16 @@ def _reason(error: DomainError, language: str) -> str:
     return error.message(language).rstrip(".").lower()
 
 
-async def reconcile_now_and_then(engine: Engine, seconds: float, stop: asyncio.Event) -> None:
-    """``vitrina run``'s periodic reconcile: a lost notification is found within ``seconds``."""
+async def reconcile_now_and_then(engine: Engine, seconds: float, stop: asyncio.Event,
+                                 locks: JobLocks | None = None) -> None:
+    """``vitrina run``'s periodic reconcile: a lost notification is found within ``seconds``. With several
+    instances one asks at a time, about once per period across them (90 %: see bot/runner.py, ``once_per``)."""
+    locks = locks or ProcessLocks()
     while not stop.is_set():
         try:
-            done = await engine.reconcile()
-            if done.changed or done.unavailable:
+            async with locks.hold("reconcile", every=seconds * 0.9) as held:
+                done = await engine.reconcile() if held else None
+            if done and (done.changed or done.unavailable):
                 log.info("reconcile: %s", _said(done))
         except Exception:
             log.exception("reconcile failed")

@@ -12,12 +12,14 @@ import gc
 import logging
 import signal
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 
 from journey.channels import ChannelError
 from journey.engine import Engine
 from journey.outbox import OutboxRelay
+from journey.ports import ChannelAdapter, JobLocks, ProcessLocks, SendBudget
 
 from . import channels, payments, sharing_chat
 from .broadcaster import Broadcaster
@@ -31,11 +33,21 @@ SWEEP_SECONDS = 30.0
 PRUNE_SECONDS = 6 * 3600.0
 
 
-async def sweep(engine: Engine, stop: asyncio.Event) -> None:
-    """Expire unpaid and uncollected orders now and then."""
+def once_per(seconds: float) -> float:
+    """Several instances: a periodic job's round is skipped when any instance began one less than 90 % of its
+    period ago (``JobLocks.hold(every=...)``), so across instances it runs about once per period, and a timer
+    that fires a hair early does not make a whole period go by without it."""
+    return seconds * 0.9
+
+
+async def sweep(engine: Engine, stop: asyncio.Event, locks: JobLocks | None = None) -> None:
+    """Expire unpaid and uncollected orders now and then, and what ``expire_due`` sweeps with them (groups
+    whose window ended, points written off, birthday greetings, gifts); one instance at a time, once a period."""
+    locks = locks or ProcessLocks()
     while not stop.is_set():
         try:
-            expired = await engine.expire_due()
+            async with locks.hold("expiry", every=once_per(SWEEP_SECONDS)) as held:
+                expired = await engine.expire_due() if held else []
             if expired:
                 log.info("expired %d orders", len(expired))
         except Exception:
@@ -44,18 +56,51 @@ async def sweep(engine: Engine, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
 
 
-async def prune(engine: Engine, retention_days: int, stop: asyncio.Event) -> None:
+async def prune(engine: Engine, retention_days: int, stop: asyncio.Event, locks: JobLocks | None = None) -> None:
     """Forget old bookkeeping now and then: delivered outbox events, processed update ids, wrong link codes."""
+    locks = locks or ProcessLocks()
     while not stop.is_set():
         try:
-            pruned = await engine.prune(timedelta(days=retention_days))
-            if pruned.events or pruned.updates or pruned.link_failures:
+            async with locks.hold("prune", every=once_per(PRUNE_SECONDS)) as held:
+                pruned = await engine.prune(timedelta(days=retention_days)) if held else None
+            if pruned and (pruned.events or pruned.updates or pruned.link_failures):
                 log.info("pruned %d outbox events, %d update ids, %d link failures older than %d days",
                          pruned.events, pruned.updates, pruned.link_failures, retention_days)
         except Exception:
             log.exception("pruning failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), PRUNE_SECONDS)
+
+
+def job_locks(engine: Engine) -> JobLocks:
+    """The database's job locks (``vitrina run`` opened it: bot/main.py); alone in the process without one."""
+    database: Any = getattr(engine, "database", None)
+    return database.job_locks() if hasattr(database, "job_locks") else ProcessLocks()
+
+
+async def share_send_budget(settings: Settings, engine: Engine, adapters: list[ChannelAdapter],
+                            resources: contextlib.AsyncExitStack) -> SendBudget | None:
+    """Pace each bot's sends in a budget every instance shares: Redis when VITRINA_REDIS_URL is set, else the
+    PostgreSQL database; on SQLite (one machine) each process paces its own."""
+    from adapters.ratelimit import RateLimiter
+
+    budget: SendBudget | None
+    if settings.redis_url:
+        from adapters.redis_budget import RedisSendBudget
+
+        redis_budget = RedisSendBudget(settings.redis_url)
+        resources.push_async_callback(redis_budget.close)
+        budget = redis_budget
+    else:
+        database: Any = getattr(engine, "database", None)
+        budget = database.send_budget() if hasattr(database, "send_budget") else None
+    if budget is None:
+        return None
+    for adapter in adapters:
+        limiter = getattr(adapter.messenger, "limiter", None)
+        if isinstance(limiter, RateLimiter):
+            limiter.share(budget, f"{adapter.channel}:{adapter.describe()}")  # the bot: "telegram:Telegram @shop"
+    return budget
 
 
 async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -73,7 +118,9 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
     qr = QrcodeRenderer()
     conversation = Conversation(engine, public_url=settings.webapp.base_url)
     notifier = Notifier(engine, qr, public_url=settings.webapp.base_url)  # gifts: links in the chat
-    relay = OutboxRelay(engine.uow, {notifier.name: notifier}, max_attempts=settings.delivery_attempts)
+    locks = job_locks(engine)  # several instances: each background job runs at one of them at a time
+    relay = OutboxRelay(engine.uow, {notifier.name: notifier}, max_attempts=settings.delivery_attempts,
+                        locks=locks)
     wiring = channels.Wiring(conversation.handle, engine.claim_update, settings.webapp.base_url,
                              payments.PaymentDesk(engine),
                              cards=sharing_chat.card_maker(engine, settings.webapp.base_url))  # sharing
@@ -96,7 +143,8 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
 
         # the channels a broadcast can go through, recorded for the owner's /broadcast (it counts recipients there)
         await engine.set_broadcast_channels(notifier.messengers)
-        broadcaster = Broadcaster(engine, notifier.messengers)
+        broadcaster = Broadcaster(engine, notifier.messengers, locks=locks)
+        await share_send_budget(settings, engine, adapters, resources)  # several instances: one pace per bot
 
         config = WebappConfig(demo=demo, mini_apps=[a.mini_app for a in adapters if a.mini_app is not None],
                               auth_max_age=settings.webapp.auth_max_age, public_url=settings.webapp.base_url,
@@ -123,11 +171,11 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
         except OSError as e:  # the port is taken, privileged, or the host is no address of this machine
             raise ListenError(listen_problem(settings.webapp.host, settings.webapp.port, e)) from None
         receivers = [asyncio.create_task(a.run()) for a in adapters]
-        workers = [asyncio.create_task(relay.run(stop=stop)), asyncio.create_task(sweep(engine, stop)),
-                   asyncio.create_task(prune(engine, settings.retention_days, stop))]
+        workers = [asyncio.create_task(relay.run(stop=stop)), asyncio.create_task(sweep(engine, stop, locks)),
+                   asyncio.create_task(prune(engine, settings.retention_days, stop, locks))]
         if any(provider.online for provider in engine.providers.values()):
             workers.append(asyncio.create_task(
-                payments.reconcile_now_and_then(engine, settings.reconcile_seconds, stop)))
+                payments.reconcile_now_and_then(engine, settings.reconcile_seconds, stop, locks)))
         if broadcaster.messengers:
             workers.append(asyncio.create_task(broadcaster.run(stop)))
         names = ", ".join(a.describe() for a in adapters) or "no bots"

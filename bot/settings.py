@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     delivery_attempts: int = Field(10, ge=1, le=100)
     # seconds between asking the payment providers about every payment still pending or held
     reconcile_seconds: int = Field(300, ge=10)
+    # several instances: the send-rate budget they share in Redis (redis://host:6379/0) instead of PostgreSQL
+    redis_url: str | None = None
 
     @field_validator("owners", mode="before")
     @classmethod

@@ -12,6 +12,18 @@ event as handled (the handler has marked the account unreachable).
 
 Where each subscriber has read up to is kept in the database with the failures waiting for another
 attempt, so a restart goes on from there instead of scanning the outbox from the start.
+
+Several instances on one database each run a relay, and a subscriber's round runs only where its job lock
+(``JobLocks``, "outbox:<subscriber>") is held: one instance delivers, and the round reads the cursor and
+the failures from the database afresh, since another instance may have moved them since. So an event
+reaches a subscriber once; an instance killed mid-round leaves its lock free (at once on PostgreSQL,
+after the lease on SQLite) and the next holder does the round again from the stored cursor: the event it
+was sending may go twice, none is lost. Why a lock per subscriber rather than each instance claiming rows
+with ``FOR UPDATE SKIP LOCKED``: a customer must hear of an order's events in the order they happened,
+and rows claimed by two relays at once are sent in whatever order the two finish ("ready" before
+"accepted"); keeping them in order across relays needs a lock per order, held across the send, with the
+same failures and backoff bookkeeping. And it would not deliver faster: the channel's send budget is
+shared by the instances (adapters/ratelimit.py), so one relay already sends as fast as the platform allows.
 """
 from __future__ import annotations
 
@@ -24,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 
 from .channels import DeliveryError
 from .events import DomainEvent
-from .ports import DeliveryFailure, UnitOfWorkFactory
+from .ports import DeliveryFailure, JobLocks, ProcessLocks, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 Handler = Callable[[DomainEvent], Awaitable[None]]
@@ -60,8 +72,8 @@ class OutboxRelay:
     delay: Callable[[int], float] = backoff
     clock: Callable[[], datetime] = _utcnow
     key: Callable[[DomainEvent], str | None] = order_key
-    # per subscriber, the last event id read (a cache of what is stored, read once after a start)
-    cursors: dict[str, int] = field(default_factory=dict)
+    # which instance runs a subscriber's round now (``db.job_locks()``; alone in its process by default)
+    locks: JobLocks = field(default_factory=ProcessLocks)
 
     def subscribe(self, name: str, handler: Handler) -> None:
         self.subscribers[name] = handler
@@ -77,18 +89,21 @@ class OutboxRelay:
             return await uow.outbox.mark_handled(name, event.id)
 
     async def run_once(self) -> int:
-        """One round over every subscriber; returns how many deliveries were made."""
+        """One round over every subscriber whose lock this instance takes (the others' rounds run where their
+        lock is held); returns how many deliveries were made."""
         delivered = 0
         for name in list(self.subscribers):
-            delivered += await self._round(name)
+            async with self.locks.hold(f"outbox:{name}") as held:
+                if held:
+                    delivered += await self._round(name)
         return delivered
 
     async def _round(self, name: str) -> int:
         async with self.uow() as uow:
-            if name not in self.cursors:
-                self.cursors[name] = await uow.outbox.cursor(name)
+            # read afresh every round: while this instance did not hold the lock another may have delivered
+            cursor = await uow.outbox.cursor(name)
             waiting = await uow.outbox.failures(name)
-            fresh = await uow.outbox.pending(name, self.batch, after=self.cursors[name])
+            fresh = await uow.outbox.pending(name, self.batch, after=cursor)
         now = self.clock()
         blocked: set[str] = set()  # orders with an earlier event still owed: later ones wait
         delivered = 0
@@ -140,8 +155,6 @@ class OutboxRelay:
             await uow.outbox.clear_failure(name, event.id)
             if fresh:
                 await uow.outbox.set_cursor(name, event.id)
-        if fresh:
-            self.cursors[name] = max(self.cursors.get(name, 0), event.id)
 
     async def _failed(self, name: str, event: DomainEvent, attempts: int, error: str, *, fresh: bool) -> str:
         assert event.id is not None
@@ -164,8 +177,6 @@ class OutboxRelay:
             await uow.outbox.record_failure(failure)
             if fresh:
                 await uow.outbox.set_cursor(name, event.id)
-        if fresh:
-            self.cursors[name] = max(self.cursors.get(name, 0), event.id)
 
     async def run(self, interval: float = 0.5, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()

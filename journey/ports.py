@@ -7,7 +7,10 @@ implementation may buffer writes and send them at commit.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol, Self
@@ -565,6 +568,67 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+
+# several instances: the background work that runs once across them, and the send-rate budget they share
+class JobLocks(Protocol):
+    """Which instance runs a background job now (the outbox relay's round for a subscriber, the expiry sweep,
+    the reconcile, the broadcaster): each round is run inside ``async with locks.hold(name) as held:`` and only
+    when ``held`` is True; a round already running elsewhere is skipped, not waited for.
+
+    ``every`` (seconds) also skips the round when any instance began one of that job less than that long ago,
+    so a periodic job runs about once per period however many instances wake for it. A holder that dies
+    (killed, its connection gone) frees the job for another: at once on PostgreSQL, after a lease expires on
+    SQLite. The storage implementations keep it in the database (``db.job_locks()``)."""
+
+    def hold(self, name: str, every: float = 0.0) -> AbstractAsyncContextManager[bool]: ...
+
+
+class ProcessLocks:
+    """``JobLocks`` for a process alone (no database at hand: the tests, a relay built by hand): one holder
+    per name within this process; ``every`` is kept by this process's clock."""
+
+    def __init__(self) -> None:
+        self._held: set[str] = set()
+        self._started: dict[str, float] = {}
+
+    @asynccontextmanager
+    async def hold(self, name: str, every: float = 0.0) -> AsyncIterator[bool]:
+        now = time.monotonic()
+        if name in self._held or (every > 0 and now - self._started.get(name, -math.inf) < every):
+            yield False
+            return
+        self._held.add(name)
+        self._started[name] = now
+        try:
+            yield True
+        finally:
+            self._held.discard(name)
+
+
+@dataclass(frozen=True, slots=True)
+class SendCell:
+    """One pace a send must keep, as a cell of the generic cell rate algorithm: sends under ``key`` are due
+    ``interval`` seconds apart, and may come up to ``tolerance`` seconds early (a burst of
+    ``tolerance / interval + 1``). A bot's overall rate is one cell (tolerance 0), a chat's spacing another."""
+
+    key: str
+    interval: float
+    tolerance: float = 0.0
+
+
+class SendBudget(Protocol):
+    """A send-rate budget shared by every instance (in PostgreSQL, or Redis): each reservation books the first
+    moment all its cells allow one more send, by the budget's own clock, so the instances' clocks do not matter.
+    """
+
+    async def reserve(self, cells: Sequence[SendCell]) -> float:
+        """Book one send under every cell at once; the seconds to wait before sending (0 when due now)."""
+        ...
+
+    async def pause(self, key: str, seconds: float) -> None:
+        """The platform said "too many": nothing under ``key`` is due for ``seconds``, for every instance."""
+        ...
 
 
 class Messenger(Protocol):

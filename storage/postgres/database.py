@@ -11,6 +11,7 @@ from importlib import resources
 
 import asyncpg
 
+from .jobs import PgJobLocks, PgSendBudget
 from .unit_of_work import PostgresUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ class PostgresDatabase:
         self.schema = schema
         self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
+        self._job_locks: PgJobLocks | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -70,6 +72,16 @@ class PostgresDatabase:
         return PostgresUnitOfWork(self, readonly=True)
 
     __call__ = uow  # a database is a UnitOfWorkFactory
+
+    def job_locks(self) -> PgJobLocks:
+        """Background jobs run by one instance at a time (advisory locks, storage/postgres/jobs.py)."""
+        if self._job_locks is None:
+            self._job_locks = PgJobLocks(self)
+        return self._job_locks
+
+    def send_budget(self) -> PgSendBudget:
+        """The send-rate budget every instance on this database shares."""
+        return PgSendBudget(self)
 
     # --- schema ----------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from .jobs import SqliteJobLocks
 from .unit_of_work import SqliteUnitOfWork
 
 T = TypeVar("T")
@@ -43,6 +44,7 @@ class SqliteDatabase:
         self._checkpointer: aiosqlite.Connection | None = None
         self._checkpoint: asyncio.Task | None = None
         self._commits = 0
+        self._job_locks: SqliteJobLocks | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -175,6 +177,16 @@ class SqliteDatabase:
         return SqliteUnitOfWork(self, readonly=True)
 
     __call__ = uow  # a database is a UnitOfWorkFactory
+
+    def job_locks(self) -> SqliteJobLocks:
+        """Background jobs run at one place at a time across the processes on this file (leases)."""
+        if self._job_locks is None:
+            self._job_locks = SqliteJobLocks(self)
+        return self._job_locks
+
+    def send_budget(self) -> None:
+        """No shared send budget: one machine, and each process paces its own sends (adapters/ratelimit.py)."""
+        return None
 
     # --- schema ----------------------------------------------------------------------------------
 
