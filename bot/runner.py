@@ -11,6 +11,8 @@ import contextlib
 import gc
 import logging
 import signal
+import sys
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +23,7 @@ from journey.engine import Engine
 from journey.outbox import OutboxRelay
 from journey.ports import ChannelAdapter, JobLocks, ProcessLocks, SendBudget
 
-from . import channels, payments, sharing_chat
+from . import channels, observability, payments, sharing_chat
 from .broadcaster import Broadcaster
 from .conversation import Conversation
 from .failures import ListenError, listen_problem
@@ -103,15 +105,81 @@ async def share_send_budget(settings: Settings, engine: Engine, adapters: list[C
     return budget
 
 
-async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Serve until ``stop`` is set; without one, until Ctrl-C or SIGTERM."""
+def closing(runner: web.AppRunner) -> Callable[[], Awaitable[None]]:
+    """Stop the server once: no new connections, idle ones closed, the requests in flight finished within
+    the runner's shutdown timeout."""
+    closed = False
+
+    async def close() -> None:
+        nonlocal closed
+        if not closed:
+            closed = True
+            await runner.cleanup()
+
+    return close
+
+
+async def drain(close_server: Callable[[], Awaitable[None]], tasks: list[asyncio.Task], seconds: float) -> None:
+    """Graceful shutdown: the server stops taking connections and finishes its requests while the workers
+    finish the round they are in (they see ``stop`` set); whatever still runs after ``seconds`` is cancelled."""
+    server = asyncio.ensure_future(close_server())
+    _, late = await asyncio.wait([server, *tasks], timeout=seconds)
+    for task in late:
+        if task is not server:  # the server cancels its own late requests (shutdown_timeout)
+            log.warning("stopping: %s did not finish within VITRINA_SHUTDOWN_SECONDS=%s: cancelled",
+                        task.get_name(), seconds)
+            task.cancel()
+    await asyncio.gather(server, *tasks, return_exceptions=True)
+
+
+WEBAPP = "webapp"  # vitrina run --only webapp
+
+
+def warn_of_polling(settings: Settings, adapters: list[ChannelAdapter]) -> None:
+    """On PostgreSQL several instances may run, and a channel that polls must be polled by one alone
+    (Telegram answers a second poller 409 Conflict; every VK long poll gets every event): say so."""
+    if settings.sqlite_path() is not None:
+        return
+    for adapter in channels.polling(adapters):
+        print(f"warning: {adapter.describe()} receives by long polling: run this one instance so and the others "
+              f"with 'vitrina run --only webapp', or receive by webhook (VITRINA_TELEGRAM__WEBHOOK_URL, "
+              f"VITRINA_VK__CALLBACK_SECRET) on every instance", file=sys.stderr, flush=True)
+
+
+async def serve_webapp_only(adapters: list[ChannelAdapter], settings: Settings, demo: bool,
+                            stop: asyncio.Event) -> None:
+    """``vitrina run --only webapp``: the server already serves the Mini App's API and pages, the landing
+    pages, /media and the payment providers' webhooks (a YooKassa notification may reach any instance);
+    the channels were built for their Mini App checks and the calls it makes at once (an invoice link).
+    Nothing else runs here: no updates are received (no polling, no webhook or callback routes, the
+    webhook neither set nor deleted) and no background work (the outbox relay, the expiry sweep,
+    pruning, the payments' reconcile, broadcasts), which the instances receiving the chats do."""
+    names = ", ".join(a.describe() for a in adapters) or "no bots"
+    print(f"Vitrina ({'demo' if demo else 'shop'}, only the Mini App for {names}: no chats, no background "
+          f"jobs) is running at http://{settings.webapp.host}:{settings.webapp.port}/ — press Ctrl-C to stop",
+          flush=True)
+    try:
+        await stop.wait()
+    finally:
+        print("stopping…", flush=True)
+
+
+async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = None, *,
+              only: str | None = None) -> None:
+    """Serve until ``stop`` is set; without one, until Ctrl-C or SIGTERM. ``only="webapp"``: the Mini App
+    alone (``serve_webapp_only``)."""
     from adapters.qr import QrcodeRenderer
     from webapp.app import create_app
     from webapp.config import WebappConfig
 
     from .seed import seed_demo
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # operations: JSON or plain logs without secrets or personal data, the numbers of /metrics, /readyz
+    observability.setup_logging(settings, key=engine.secret)
+    metrics = observability.PrometheusMetrics()
+    engine.metrics = metrics
+    own_signals = stop is None
+    stop = stop or asyncio.Event()  # set: stop taking work; /readyz answers 503 from then on
     demo = channels.is_demo(settings)
     if demo:
         print(await seed_demo(engine), flush=True)
@@ -119,11 +187,13 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
     conversation = Conversation(engine, public_url=settings.webapp.base_url)
     notifier = Notifier(engine, qr, public_url=settings.webapp.base_url)  # gifts: links in the chat
     locks = job_locks(engine)  # several instances: each background job runs at one of them at a time
-    relay = OutboxRelay(engine.uow, {notifier.name: notifier}, max_attempts=settings.delivery_attempts,
-                        locks=locks)
-    wiring = channels.Wiring(conversation.handle, engine.claim_update, settings.webapp.base_url,
+    relay = OutboxRelay(engine.uow, {notifier.name: observability.counting_events(notifier, metrics)},
+                        max_attempts=settings.delivery_attempts, locks=locks)
+    wiring = channels.Wiring(conversation.handle, observability.counting_claims(engine.claim_update, metrics),
+                             settings.webapp.base_url,
                              payments.PaymentDesk(engine),
-                             cards=sharing_chat.card_maker(engine, settings.webapp.base_url))  # sharing
+                             cards=sharing_chat.card_maker(engine, settings.webapp.base_url),  # sharing
+                             release=engine.release_update, receive=only != WEBAPP)  # several instances
 
     async with contextlib.AsyncExitStack() as resources:
         adapters = []
@@ -135,7 +205,7 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
                 raise channels.start_error(kind, e) from None
             adapters.append(adapter)
             if adapter.messenger is not None:
-                notifier.messengers[adapter.channel] = adapter.messenger
+                notifier.messengers[adapter.channel] = observability.CountingMessenger(adapter.messenger, metrics)
             notifier.staff_chats.extend(adapter.staff_chats)
             invitations = getattr(adapter, "invitations", None)  # regulars: a closed chat is configured
             if invitations is not None:
@@ -148,21 +218,26 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
 
         config = WebappConfig(demo=demo, mini_apps=[a.mini_app for a in adapters if a.mini_app is not None],
                               auth_max_age=settings.webapp.auth_max_age, public_url=settings.webapp.base_url,
-                              receipt_email=settings.yookassa.configured and settings.yookassa.receipts)
+                              receipt_email=settings.yookassa.configured and settings.yookassa.receipts,
+                              ready=observability.readiness(getattr(engine, "database", None), stop),
+                              metrics_page=lambda: observability.metrics_page(engine, metrics, relay.subscribers),
+                              metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token
+                              else "")
         app = create_app(engine, config, qr)
         for route in [*(r for adapter in adapters for r in adapter.routes()), *payments.routes(engine)]:
             app.router.add_route(route.method, route.path, route.handler)
 
-        if stop is None:
-            stop = asyncio.Event()
+        if own_signals:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError):
                     loop.add_signal_handler(sig, stop.set)
 
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        # stopping, requests in flight get VITRINA_SHUTDOWN_SECONDS to finish (then are cancelled)
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=settings.shutdown_seconds)
         await runner.setup()
-        resources.push_async_callback(runner.cleanup)
+        close_server = closing(runner)
+        resources.push_async_callback(close_server)
         # What start-up built (imports, the SDKs' models) lives as long as the process: keep the full garbage
         # collections from walking it again and again under load (bench/webapp.py: p99 136 -> 28 ms).
         gc.freeze()
@@ -170,6 +245,10 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
             await web.TCPSite(runner, settings.webapp.host, settings.webapp.port).start()
         except OSError as e:  # the port is taken, privileged, or the host is no address of this machine
             raise ListenError(listen_problem(settings.webapp.host, settings.webapp.port, e)) from None
+        if only == WEBAPP:
+            await serve_webapp_only(adapters, settings, demo, stop)
+            return
+        warn_of_polling(settings, adapters)
         receivers = [asyncio.create_task(a.run()) for a in adapters]
         workers = [asyncio.create_task(relay.run(stop=stop)), asyncio.create_task(sweep(engine, stop, locks)),
                    asyncio.create_task(prune(engine, settings.retention_days, stop, locks))]
@@ -188,4 +267,4 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
             stop.set()
             for task in receivers:  # a long poll may be waiting on the server: do not wait for it
                 task.cancel()
-            await asyncio.gather(*receivers, *workers, return_exceptions=True)
+            await drain(close_server, [*receivers, *workers], settings.shutdown_seconds)

@@ -6,7 +6,7 @@ at import time: call ``load_settings()``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -105,6 +105,12 @@ class Settings(BaseSettings):
     reconcile_seconds: int = Field(300, ge=10)
     # several instances: the send-rate budget they share in Redis (redis://host:6379/0) instead of PostgreSQL
     redis_url: str | None = None
+    # operations (docs/DEPLOY.md, "Operations"): logs as JSON lines ("json") or plain text ("plain"); seconds
+    # `vitrina run` gives in-flight requests and the current relay and job rounds after SIGTERM; the bearer
+    # token /metrics asks for (without one /metrics is open: keep it behind the proxy, which refuses it)
+    log_format: Literal["plain", "json"] = "plain"
+    shutdown_seconds: float = Field(10.0, gt=0, le=600)
+    metrics_token: SecretStr | None = None
 
     @field_validator("owners", mode="before")
     @classmethod

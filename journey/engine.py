@@ -18,6 +18,7 @@ from . import (
     groups,
     loyalty,  # suggestions and points
     notices,
+    operations,  # operations: what /metrics reads
     order_views,
     ordering,
     packs,
@@ -42,6 +43,8 @@ from .payments import CounterProvider
 from .ports import (
     ChartRenderer,
     Clock,
+    Metrics,
+    NoMetrics,
     PaymentProvider,
     PhotoProcessor,
     StarsGateway,
@@ -70,6 +73,7 @@ class Engine:
     reader: UnitOfWorkFactory | None = None  # read-only snapshots; falls back to ``uow``
     charts: ChartRenderer | None = None  # draws the owner's /stats picture; without it /stats answers in text
     stories: StoryRenderer | None = None  # sharing: draws the story picture; without it no story is offered
+    metrics: Metrics = field(default_factory=NoMetrics)  # operations: counted for /metrics (bot/observability.py)
 
     def __post_init__(self) -> None:
         # the account alone decides (not the name or language a ref may carry): ``is_owner`` looks it up
@@ -257,6 +261,10 @@ class Engine:
     claim_gift = gifts.claim_gift
     order_gift = gifts.order_gift
     expire_gifts = gifts.expire_gifts
+
+    # --- operations: read at /metrics (journey/operations.py)
+    open_order_counts = operations.open_order_counts
+    outbox_backlog = operations.outbox_backlog
 
     recipient = notices.recipient
     new_order_notice = notices.new_order_notice

@@ -832,3 +832,34 @@ class StarsGateway(Protocol):
         """True when refunded now or before; ``PaymentUnavailable`` when Telegram cannot be reached."""
         ...
     async def incoming(self, since: datetime | None) -> list[StarPayment]: ...
+
+
+# operations: what an operator watches (bot/observability.py keeps it in Prometheus' registry)
+class Metrics(Protocol):
+    """Operational numbers by name and labels. The names and their label names are fixed by the
+    implementation (bot/observability.py lists them); a name it does not know is a bug and raises."""
+
+    def count(self, name: str, amount: float = 1.0, **labels: str) -> None:
+        """Add to a counter: something happened ``amount`` times."""
+        ...
+
+    def observe(self, name: str, value: float, **labels: str) -> None:
+        """Record one measurement (e.g. the seconds a request took)."""
+        ...
+
+    def set(self, name: str, value: float, **labels: str) -> None:
+        """Set a gauge to what it is now."""
+        ...
+
+
+class NoMetrics:
+    """The engine's default: counts nothing (tests, commands other than ``vitrina run``)."""
+
+    def count(self, name: str, amount: float = 1.0, **labels: str) -> None:
+        pass
+
+    def observe(self, name: str, value: float, **labels: str) -> None:
+        pass
+
+    def set(self, name: str, value: float, **labels: str) -> None:
+        pass

@@ -23,6 +23,7 @@ from . import (
     views_sharing,  # sharing
     views_staff,
 )
+from . import ops as operations  # /healthz, /readyz, /metrics
 from .auth import authenticate, with_start
 from .config import CONFIG, ENGINE, MENU_CACHE, QR, WebappConfig
 from .views import LAUNCH, START_HEADER, error, internal_error
@@ -59,12 +60,14 @@ def setup_routes(app: web.Application) -> None:
                    views_groups,  # group orders
                    views_sharing,  # sharing
                    views_loyalty,  # suggestions and points
-                   views_gifts):  # gifts
+                   views_gifts,  # gifts
+                   operations):
         app.router.add_routes(module.routes)
 
 
 def setup_middlewares(app: web.Application) -> None:
-    app.middlewares.extend([errors_middleware, compression_middleware, auth_middleware])
+    app.middlewares.extend([operations.metrics_middleware,  # outermost: sees the status the client gets
+                            errors_middleware, compression_middleware, auth_middleware])
     app.on_response_prepare.append(security_headers)
 
 

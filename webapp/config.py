@@ -1,7 +1,7 @@
 """What the Mini App server is given by the composition root: its settings and the typed app keys."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +23,11 @@ class WebappConfig:
     public_url: str = ""  # e.g. https://coffee.example; "" means links are relative to this server
     receipt_email: bool = False  # online payments send 54-FZ receipts: the checkout asks for an e-mail
     static_dir: Path = field(default=STATIC_DIR)
+    # operations (webapp/ops.py): why this instance should get no traffic now (None: ready), the /metrics page,
+    # and the bearer token /metrics asks for ("" : none, the page is open; keep it behind the proxy)
+    ready: Callable[[], Awaitable[str | None]] | None = None
+    metrics_page: Callable[[], Awaitable[bytes]] | None = None
+    metrics_token: str = ""
 
     @property
     def base_url(self) -> str:

@@ -198,6 +198,16 @@ class SqliteDatabase:
     async def schema_version(self) -> int:
         return self.writer.execute("PRAGMA user_version").fetchone()[0]
 
+    @staticmethod
+    def latest_version() -> int:
+        """The version this code's migrations bring the schema to."""
+        return max(v for v, _ in _migrations())
+
+    async def ping(self) -> None:
+        """A cheap check that the file still answers (``/readyz``): the file header read on the reader connection,
+        inline (under WAL a read never waits for a lock). Raises when it does not."""
+        self.reader.execute("PRAGMA schema_version").fetchone()
+
     async def backup(self, target: str | Path) -> None:
         """An online backup (SQLite's backup API): consistent even while the shop is taking orders."""
         target = Path(target)
