@@ -109,6 +109,12 @@ async def cmd_db_backup(engine: Engine, args: argparse.Namespace) -> None:
     print(f"backup written to {args.file}")
 
 
+async def cmd_db_copy(args: argparse.Namespace) -> None:
+    from .db_copy import copy_shop
+
+    await copy_shop(args.source, args.target)
+
+
 async def cmd_menu_import(engine: Engine, args: argparse.Namespace) -> None:
     from .menu_file import read_menu
 
@@ -221,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="sub", required=True, metavar="SUB")
     add(db, "migrate", cmd_db_migrate, "apply pending migrations")
     add(db, "backup", cmd_db_backup, "write an online backup, safe while the shop runs").add_argument("file")
+    p = db.add_parser("copy", help="copy a SQLite shop into an empty PostgreSQL database, safe while the shop runs",
+                      description="copy a SQLite shop into an empty PostgreSQL database, safe while the shop runs; "
+                                  "both are migrated first, and the row counts are compared before committing")
+    p.add_argument("source", help="the shop's SQLite file, sqlite:///shop.db")
+    p.add_argument("target", help="an empty PostgreSQL database, postgresql://user@host:5432/database")
+    p.set_defaults(alone=cmd_db_copy)  # opens the two databases it names, not the settings' one
 
     menu = sub.add_parser("menu", help="the menu file (CSV or YAML)").add_subparsers(dest="sub", required=True,
                                                                                       metavar="SUB")
@@ -264,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "alone", None):  # db copy: needs no settings and no engine
+            asyncio.run(args.alone(args))
+            return 0
         settings = load_settings()
         for warning in settings.warnings():
             print(f"warning: {warning}", file=sys.stderr)
