@@ -205,7 +205,7 @@ async def cmd_qr(engine: Engine, args: argparse.Namespace) -> None:
 async def cmd_run(engine: Engine, args: argparse.Namespace) -> None:
     from .runner import run
 
-    await run(engine, args.settings)
+    await run(engine, args.settings, only=args.only)
 
 
 # --- the parser -------------------------------------------------------------------------------------
@@ -222,7 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(fn=fn)
         return p
 
-    add(sub, "run", cmd_run, "serve the Mini App and the configured bots (the demo when no token is set)")
+    run = add(sub, "run", cmd_run, "serve the Mini App and the configured bots (the demo when no token is set)")
+    run.add_argument("--only", choices=["webapp"], default=None,
+                     help="webapp: serve the Mini App, its pages and the payment webhooks alone, for instances "
+                          "beside the ones that receive the chats and run the background jobs")
 
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="sub", required=True, metavar="SUB")
     add(db, "migrate", cmd_db_migrate, "apply pending migrations")
