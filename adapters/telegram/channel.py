@@ -185,7 +185,10 @@ class TelegramChannel:
             raise ConnectionError(f"cannot download the file: {e!r}") from e
 
     async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
-        await query.answer()
+        try:  # stops the button's spinner; a repeat of the update finds the query answered already
+            await query.answer()
+        except (TelegramAPIError, ClientError, TimeoutError, OSError) as e:
+            log.warning("answerCallbackQuery %s failed: %r", query.id, e)
         chat_id = query.message.chat.id if query.message else query.from_user.id
         await self._serve(from_callback(query, event_update.update_id), chat_id)
 

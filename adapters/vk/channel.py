@@ -117,8 +117,7 @@ class VkChannel:
             return
         try:
             if kind == "message_event":  # stop the button's spinner at once (once: a redelivery was answered)
-                await self.api.request("messages.sendMessageEventAnswer", {
-                    "event_id": obj.get("event_id"), "user_id": obj.get("user_id"), "peer_id": peer})
+                await self._answer_button(obj, peer)
             if inbound.command == "start":
                 inbound = await self._with_name(inbound)
             replies = await self.handle(inbound)
@@ -131,6 +130,15 @@ class VkChannel:
                 await self.messenger.send(to, reply, key=f"{inbound.update_id}:{n}")
             except DeliveryError as e:
                 log.warning("the reply to VK event %s did not reach %s: %s", inbound.update_id, to.key, e)
+
+    async def _answer_button(self, obj: dict[str, Any], peer: int) -> None:
+        """Stop the pressed button's spinner; VK stops it itself after a while, so a failure is only logged."""
+        assert self.api is not None
+        try:
+            await self.api.request("messages.sendMessageEventAnswer", {
+                "event_id": obj.get("event_id"), "user_id": obj.get("user_id"), "peer_id": peer})
+        except (VKAPIError, ClientError, TimeoutError, OSError) as e:
+            log.warning("messages.sendMessageEventAnswer for %s failed: %r", obj.get("event_id"), e)
 
     async def _release(self, event_id: str) -> None:
         if self.release is None:
