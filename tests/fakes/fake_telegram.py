@@ -371,17 +371,19 @@ class FakeTelegram:
         self.files[file_id] = (path.format(n=n), data)
         return file_id, f"u{n}"
 
-    def press_button(self, user_id: int, message_id: int, data: str) -> dict:
-        """The user presses the inline button carrying ``data`` under a message the bot sent them."""
-        sent = next((s for s in self._messages[user_id] if s.message_id == message_id and not s.deleted), None)
+    def press_button(self, user_id: int, message_id: int, data: str, *, chat_id: int | None = None) -> dict:
+        """The user presses the inline button carrying ``data`` under a message the bot sent them (or sent
+        to the group ``chat_id`` the user is in)."""
+        chat = user_id if chat_id is None else chat_id
+        sent = next((s for s in self._messages[chat] if s.message_id == message_id and not s.deleted), None)
         if sent is None:
-            raise LookupError(f"chat {user_id} shows no message {message_id}")
+            raise LookupError(f"chat {chat} shows no message {message_id}")
         buttons = [b.get("callback_data") for row in (sent.reply_markup or {}).get("inline_keyboard", [])
                    for b in row]
         if data not in buttons:
             raise AssertionError(f"message {message_id} has no button {data!r}; it has {buttons}")
         query = {"id": str(next(self._callback_ids)), "from": self._user(user_id), "data": data,
-                 "chat_instance": str(user_id), "message": self._message_json(sent)}
+                 "chat_instance": str(chat), "message": self._message_json(sent)}
         return self.push_update({"callback_query": query})
 
     # -- paying --------------------------------------------------------------------------------------

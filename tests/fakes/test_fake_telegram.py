@@ -436,3 +436,13 @@ async def test_a_client_under_via_is_told_apart():
         finally:
             await bot.session.close()
         assert [c.via for c in fake.calls] == ["a"] and fake.sent(USER)[0].via == "a"
+
+
+async def test_a_member_presses_a_button_under_a_group_message(fake, bot):
+    keyboard = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="Принять", callback_data="ok")]])
+    sent = await bot.send_message(-100777, "Новый заказ", reply_markup=keyboard)
+    update = fake.press_button(USER, sent.message_id, "ok", chat_id=-100777)
+    query = update["callback_query"]
+    assert query["from"]["id"] == USER and query["message"]["chat"]["id"] == -100777
+    with pytest.raises(LookupError):  # not in the member's own chat
+        fake.press_button(USER, sent.message_id, "ok")

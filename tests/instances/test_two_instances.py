@@ -1,0 +1,141 @@
+"""One shop on two ``vitrina run`` instances sharing one PostgreSQL database, behind a round-robin balancer,
+with Telegram and VK pushing their updates to it (tests/instances/harness.py):
+
+- every update is handled once and every notification sent once, whichever instance gets what;
+- buyers racing for the last units through both instances buy exactly the stock;
+- an instance killed with SIGKILL mid-load loses no journey: the balancer sends everything to the other, the
+  platforms send again what was cut off, and every order is picked up with every notification delivered.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+from harness import (
+    ECLAIRS,
+    Cluster,
+    Customer,
+    Order,
+)
+
+pytestmark = pytest.mark.slow
+
+# who does the barista's steps for the n-th customer: a button in a staff chat, or the Mini App's staff screen
+STAFF_WAYS = [("chat", "telegram"), ("chat", "vk"), ("app", "telegram"), ("app", "vk")]
+
+
+async def journey(c: Cluster, customer: Customer, n: int, placed: list[Order] | None = None) -> Order:
+    """Hello in the chat, an order in the Mini App, the barista accepts and readies it (in a staff chat or
+    the Mini App), hands it over, and the customer asks the chat for their orders."""
+    hello = customer.say("start")
+    await customer.reply(hello, "Здравствуйте", "the greeting")
+    status, answer = await customer.order("latte", f"{customer.channel}-{customer.user_id}")
+    assert status == 201, (customer, status, answer)
+    order = Order(answer["id"], answer["short_code"])
+    if placed is not None:
+        placed.append(order)
+    way, staff = STAFF_WAYS[n % len(STAFF_WAYS)]
+    if way == "chat":
+        pressed = await c.press_in_staff_chat(staff, order.code, "Новый заказ", "Принять")
+        await c.reply_to(staff, pressed, lambda: _has(c.staff_texts(staff), f"Заказ № {order.code} принят."),
+                         f"the barista's 'accepted' for {order.code} in the {staff} staff chat")
+        pressed = await c.press_in_staff_chat(staff, order.code, f"Заказ № {order.code} принят.", "Готов")
+        await c.reply_to(staff, pressed, lambda: _has(c.staff_texts(staff), f"Заказ № {order.code} готов, "),
+                         f"the barista's 'ready' for {order.code} in the {staff} staff chat")
+    else:
+        await c.staff_step(order, "accept", staff)
+        await c.staff_step(order, "ready", staff)
+    await customer.expect(f"Заказ № {order.code} принят и готовится", "the order accepted")
+    await customer.expect(f"Заказ № {order.code} готов!", "the order ready")
+    await c.hand_over(order, staff)
+    await customer.expect("Начислено баллов", "the order picked up")
+    asked = customer.say("orders")
+    await customer.reply(asked, "выдан", "the list of orders")
+    return order
+
+
+def _has(texts: list[str], text: str) -> bool:
+    return any(text in t for t in texts)
+
+
+def _count(texts: list[str], text: str) -> int:
+    return sum(text in t for t in texts)
+
+
+def people(c: Cluster, telegram: int, vk: int, first: int) -> list[Customer]:
+    """Customers alternating between the channels."""
+    tg = [Customer(c, "telegram", first + i) for i in range(telegram)]
+    vks = [Customer(c, "vk", first + 500 + i) for i in range(vk)]
+    mixed = [who for pair in zip(tg, vks, strict=False) for who in pair]
+    return mixed + tg[len(vks):] + vks[len(tg):]
+
+
+async def test_both_instances_handle_every_update_once_and_send_every_notification_once(cluster):
+    c = cluster
+    customers = people(c, telegram=4, vk=4, first=1000)
+    orders = await asyncio.gather(*(journey(c, who, n) for n, who in enumerate(customers)))
+    await c.settled("every journey's updates and notifications")
+
+    # each customer heard each thing once: the greeting, accepted, ready, picked up, their orders
+    for who, order in zip(customers, orders, strict=True):
+        texts = who.texts()
+        assert _count(texts, "Здравствуйте") == 1, texts
+        assert _count(texts, f"Заказ № {order.code} принят и готовится") == 1, texts
+        assert _count(texts, f"Заказ № {order.code} готов!") == 1, texts
+        assert _count(texts, "Начислено баллов") == 1, texts
+        assert _count(texts, "выдан") == 1, texts
+        assert len(texts) == 5, texts
+    # each staff chat was told of each order once, and answered each press once
+    for channel in ("telegram", "vk"):
+        staff = c.staff_texts(channel)
+        pressed_here = [o for n, o in enumerate(orders) if STAFF_WAYS[n % 4] == ("chat", channel)]
+        for order in orders:
+            assert _count(staff, f"Новый заказ № {order.code}") == 1, (channel, order, staff)
+            here = order in pressed_here
+            assert _count(staff, f"Заказ № {order.code} принят.") == here, (channel, order, staff)
+            assert _count(staff, f"Заказ № {order.code} готов, ") == here, (channel, order, staff)
+        assert len(staff) == len(orders) + 2 * len(pressed_here), staff
+
+    # every update and event was taken at the first call: nothing failed, nothing was handled twice
+    assert [d for d in c.telegram.deliveries if d.status != 200] == []
+    assert [d for d in c.vk.deliveries if (d.status, d.body) != (200, "ok")] == []
+    assert len(c.telegram.deliveries) == len({d.update_id for d in c.telegram.deliveries})
+    # and both instances served both channels and the Mini App, and answered in the chats
+    for name in ("a", "b"):
+        assert c.balancer.served(name, "/telegram/webhook") and c.balancer.served(name, "/vk/callback")
+        assert c.balancer.served(name, "/api/")
+    replies = [m for who in customers if who.channel == "telegram" for m in c.telegram.sent(who.user_id)
+               if "Здравствуйте" in (m.text or "") or "выдан" in (m.text or "")]
+    assert {m.via for m in replies} == {"a", "b"}, Counter(m.via for m in replies)
+    assert {m.via for m in c.vk.messages} == {"a", "b"}
+
+
+async def test_buyers_racing_through_both_instances_buy_exactly_the_last_units(cluster):
+    c = cluster
+    buyers = people(c, telegram=8, vk=8, first=3000)
+    for buyer in buyers:  # everyone has the Mini App open: the race is for the eclairs alone
+        status, _ = await c.api("GET", "/api/me", buyer.auth)
+        assert status == 200
+    assert c.stock("eclair") == ECLAIRS
+    before = len(c.balancer.log)
+
+    results = await asyncio.gather(*(buyer.order("eclair", f"race-{buyer.user_id}") for buyer in buyers))
+
+    sold = [answer for status, answer in results if status == 201]
+    refused = [(status, answer) for status, answer in results if status != 201]
+    assert len(sold) == ECLAIRS, results
+    assert {(status, answer["error"]) for status, answer in refused} == {(409, "out_of_stock")}, refused
+    assert c.stock("eclair") == 0
+    raced = [p for p in c.balancer.log[before:] if p.path == "/api/orders"]
+    assert {p.backend for p in raced} == {"a", "b"} and all(p.status in (201, 409) for p in raced), raced
+    # the one who comes after is refused too, and the count stays at zero
+    late = Customer(c, "telegram", 3999)
+    status, answer = await late.order("eclair", "late")
+    assert (status, answer["error"]) == (409, "out_of_stock")
+    assert c.stock("eclair") == 0
+    # the staff chats heard of exactly the orders sold, once each
+    await c.settled("the orders' notices")
+    for channel in ("telegram", "vk"):
+        staff = c.staff_texts(channel)
+        assert len(staff) == ECLAIRS and all(_count(staff, f"№ {o['short_code']}") == 1 for o in sold), staff
