@@ -185,6 +185,16 @@ async def pg_counts(url: str) -> dict[str, int]:
         await conn.close()
 
 
+async def pg_meta(url: str) -> dict[str, str]:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        return dict(await conn.fetch("SELECT key, value FROM meta"))  # type: ignore[arg-type]
+    finally:
+        await conn.close()
+
+
 def printed_counts(stdout: str) -> dict[str, tuple[int, int]]:
     rows = {}
     for line in stdout.splitlines():
@@ -210,6 +220,8 @@ async def test_a_running_shop_moves_to_postgresql_and_goes_on_there(tmp_path):
         writer = sqlite3.connect(shop, isolation_level=None)
         writer.execute("BEGIN IMMEDIATE")
         writer.execute("INSERT INTO outbox (type, data, created_at) VALUES ('order.placed', '{}', '2026-11-18')")
+        # the owner tried the new database first: that made it a secret of its own, which gives way to the shop's
+        vitrina(tmp_path, "db", "migrate", VITRINA_DATABASE_URL=pg_url)
         copied = vitrina(tmp_path, "db", "copy", sqlite_url, pg_url)
         writer.execute("COMMIT")
         writer.close()
@@ -222,6 +234,7 @@ async def test_a_running_shop_moves_to_postgresql_and_goes_on_there(tmp_path):
         assert "the counts agree on both sides" in copied.stdout
         after = await pg_counts(pg_url)
         assert {t: after[t] for t in shared} == {t: before[t] for t in shared}
+        assert await pg_meta(pg_url) == dict(sqlite3.connect(shop).execute("SELECT key, value FROM meta").fetchall())
 
         # the commands see the same shop on PostgreSQL as on the file
         owners = {"VITRINA_OWNERS": "telegram:1"}
@@ -310,6 +323,18 @@ async def test_what_cannot_be_copied_is_refused_in_one_line_with_nothing_copied(
             one_line_refusal(vitrina(tmp_path, "db", "copy", *args, check=False), words)
         assert not (tmp_path / "missing.db").exists()
         assert all(n == 0 for t, n in (await pg_counts(pg_url)).items() if t != "schema_migrations")
+
+        # points below zero (which SQLite's trigger would have refused, were it there): nothing is copied
+        conn = sqlite3.connect(shop, isolation_level=None)
+        conn.execute("DROP TRIGGER ledger_never_negative")
+        conn.execute("INSERT INTO customers (id, referral_code, created_at) VALUES ('c-minus', 'RMINUS', 'now')")
+        conn.execute("INSERT INTO ledger (customer_id, delta, reason, at) VALUES ('c-minus', -5, 'spend', 'now')")
+        conn.close()
+        one_line_refusal(vitrina(tmp_path, "db", "copy", sqlite_url, pg_url, check=False),
+                         "ledger: points below zero for customer c-minus", "nothing was copied")
+        conn = sqlite3.connect(shop, isolation_level=None)
+        conn.execute("DELETE FROM ledger WHERE customer_id = 'c-minus'")
+        conn.close()
 
         # a value PostgreSQL cannot take, in the last table copied: the whole copy is rolled back
         conn = sqlite3.connect(shop, isolation_level=None)
