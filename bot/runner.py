@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -29,6 +29,9 @@ from .conversation import Conversation
 from .failures import ListenError, listen_problem
 from .notifications import Notifier
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from webapp.ops import Traffic
 
 log = logging.getLogger("vitrina")
 SWEEP_SECONDS = 30.0
@@ -105,16 +108,28 @@ async def share_send_budget(settings: Settings, engine: Engine, adapters: list[C
     return budget
 
 
-def closing(runner: web.AppRunner) -> Callable[[], Awaitable[None]]:
-    """Stop the server once: no new connections, idle ones closed, the requests in flight finished within
-    the runner's shutdown timeout."""
+LATE_SECONDS = 1.0  # a response still being written when the shutdown timeout is over gets this much more
+
+
+def closing(runner: web.AppRunner, traffic: Traffic, seconds: float) -> Callable[[], Awaitable[None]]:
+    """Stop the server once: close the listening socket (no new connections), let the requests in flight
+    finish within ``seconds`` (a body still on its way is read: aiohttp's own shutdown would stop reading
+    it), then close the connections, cutting off what is still running."""
     closed = False
 
     async def close() -> None:
         nonlocal closed
-        if not closed:
-            closed = True
-            await runner.cleanup()
+        if closed:
+            return
+        closed = True
+        for site in list(runner.sites):
+            await site.stop()
+        try:
+            await asyncio.wait_for(traffic.drain(), seconds)
+        except TimeoutError:
+            log.warning("stopping: %d requests did not finish within VITRINA_SHUTDOWN_SECONDS=%s: cut off",
+                        traffic.active, seconds)
+        await runner.cleanup()
 
     return close
 
@@ -154,8 +169,8 @@ async def serve_webapp_only(adapters: list[ChannelAdapter], settings: Settings, 
     Nothing else runs here: no updates are received (no polling, no webhook or callback routes, the
     webhook neither set nor deleted) and no background work (the outbox relay, the expiry sweep,
     pruning, the payments' reconcile, broadcasts), which the instances receiving the chats do."""
-    names = ", ".join(a.describe() for a in adapters) or "no bots"
-    print(f"Vitrina ({'demo' if demo else 'shop'}, only the Mini App for {names}: no chats, no background "
+    names = " for " + ", ".join(a.describe() for a in adapters) if adapters else ""
+    print(f"Vitrina ({'demo' if demo else 'shop'}, only the Mini App{names}: no chats, no background "
           f"jobs) is running at http://{settings.webapp.host}:{settings.webapp.port}/ — press Ctrl-C to stop",
           flush=True)
     try:
@@ -171,6 +186,7 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
     from adapters.qr import QrcodeRenderer
     from webapp.app import create_app
     from webapp.config import WebappConfig
+    from webapp.ops import TRAFFIC
 
     from .seed import seed_demo
 
@@ -234,9 +250,9 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
                     loop.add_signal_handler(sig, stop.set)
 
         # stopping, requests in flight get VITRINA_SHUTDOWN_SECONDS to finish (then are cancelled)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=settings.shutdown_seconds)
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=LATE_SECONDS)
         await runner.setup()
-        close_server = closing(runner)
+        close_server = closing(runner, app[TRAFFIC], settings.shutdown_seconds)
         resources.push_async_callback(close_server)
         # What start-up built (imports, the SDKs' models) lives as long as the process: keep the full garbage
         # collections from walking it again and again under load (bench/webapp.py: p99 136 -> 28 ms).

@@ -49,6 +49,7 @@ def create_app(engine: Engine, config: WebappConfig, qr: QrRenderer) -> web.Appl
     app[CONFIG] = config
     app[QR] = qr
     app[MENU_CACHE] = {}
+    app[operations.TRAFFIC] = operations.Traffic()  # what stopping waits for
     setup_middlewares(app)
     setup_routes(app)
     setup_static(app)
@@ -66,7 +67,7 @@ def setup_routes(app: web.Application) -> None:
 
 
 def setup_middlewares(app: web.Application) -> None:
-    app.middlewares.extend([operations.metrics_middleware,  # outermost: sees the status the client gets
+    app.middlewares.extend([operations.traffic_middleware, operations.metrics_middleware,  # outermost
                             errors_middleware, compression_middleware, auth_middleware])
     app.on_response_prepare.append(security_headers)
 

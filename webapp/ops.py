@@ -6,6 +6,7 @@ What readiness means and what the metrics are is given by the composition root (
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,50 @@ METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # Prometheus' text ex
 NO_STORE = {"Cache-Control": "no-store"}
 
 routes = web.RouteTableDef()
+
+
+class Traffic:
+    """The requests this server is handling now, so that stopping can wait for them (``vitrina run`` on
+    SIGTERM: the listening socket is closed first, then the requests in flight finish, bodies still being
+    uploaded included, then the connections close)."""
+
+    def __init__(self) -> None:
+        self.active = 0
+        self.stopping = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def enter(self) -> None:
+        self.active += 1
+        self._idle.clear()
+
+    def leave(self) -> None:
+        self.active -= 1
+        if not self.active:
+            self._idle.set()
+
+    async def drain(self) -> None:
+        """From now on every answer closes its connection; returns once no request is in flight."""
+        self.stopping = True
+        await self._idle.wait()
+
+
+TRAFFIC = web.AppKey("traffic", Traffic)
+
+
+@web.middleware
+async def traffic_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Counts the request in flight; once stopping, its answer closes the connection (a keep-alive client
+    reconnects, to another instance: this one no longer listens)."""
+    traffic = request.app[TRAFFIC]
+    traffic.enter()
+    try:
+        response = await handler(request)
+        if traffic.stopping:
+            response.force_close()
+        return response
+    finally:
+        traffic.leave()
 
 
 @routes.get("/healthz")
