@@ -125,3 +125,16 @@ async def test_a_mini_app_instance_serves_the_mini_app_and_leaves_the_chats_to_t
                     assert missing.status == 404
 
         assert await mini_app.stop() == 0 and "stopping…" in "".join(mini_app.output)
+
+
+async def test_the_demo_runs_as_a_mini_app_instance_and_only_webapp_is_a_choice(tmp_path):
+    port = free_port()
+    env = {"VITRINA_WEBAPP__PORT": str(port), "VITRINA_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}
+    async with Running(VITRINA, "run", "--only", "webapp", cwd=tmp_path, env=env) as demo, \
+            aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+        assert "Vitrina (demo, only the Mini App: no chats, no background jobs) is running at" in demo.output[-1]
+        async with http.get("/api/menu?point=center", headers={"Authorization": "demo guest"}) as menu:
+            assert menu.status == 200 and len((await menu.json())["items"]) >= 12
+
+    refused = await asyncio.to_thread(cli, tmp_path, "run", "--only", "bots", check=False, **env)
+    assert refused.returncode == 2 and "invalid choice: 'bots' (choose from 'webapp')" in refused.stderr
