@@ -222,6 +222,14 @@ async def _copy(src: sqlite3.Connection, conn: Any, out: Any) -> dict[str, int]:
             tables = _compare(_sqlite_tables(src), pg)
             await _refuse_a_shop(conn, tables)
             order = await _foreign_key_order(conn, tables)
+            # the foreign keys are taken off while the rows go in and put back after: put back, each is checked
+            # over its whole table in one pass, where COPY would check (and lock) the parent row of every row
+            keys = await conn.fetch(
+                "SELECT c.conrelid::regclass::text AS child, c.conname, pg_get_constraintdef(c.oid) AS definition"
+                " FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace"
+                " WHERE c.contype = 'f' AND n.nspname = current_schema() ORDER BY c.conrelid::regclass::text, c.conname")
+            for key in keys:
+                await conn.execute(f'ALTER TABLE {key["child"]} DROP CONSTRAINT {_quoted(key["conname"])}')
             counts = {}
             for table in order:
                 deferred = DEFERRED_TRIGGERS.get(table)
@@ -234,6 +242,9 @@ async def _copy(src: sqlite3.Connection, conn: Any, out: Any) -> dict[str, int]:
                     if broken is not None:
                         raise CommandError(f"db copy: {table}: {deferred[2].format(broken)} in the SQLite file; "
                                            f"nothing was copied")
+            for key in keys:
+                await conn.execute(f'ALTER TABLE {key["child"]} ADD CONSTRAINT {_quoted(key["conname"])} '
+                                   f'{key["definition"]}')
             await _move_sequences(src, conn, tables)
             await _verify(src, conn, tables, counts, out)
     except asyncpg.PostgresError as e:
