@@ -227,7 +227,7 @@ async def _copy(src: sqlite3.Connection, conn: Any, out: Any) -> dict[str, int]:
             keys = await conn.fetch(
                 "SELECT c.conrelid::regclass::text AS child, c.conname, pg_get_constraintdef(c.oid) AS definition"
                 " FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace"
-                " WHERE c.contype = 'f' AND n.nspname = current_schema() ORDER BY c.conrelid::regclass::text, c.conname")
+                " WHERE c.contype = 'f' AND n.nspname = current_schema() ORDER BY 1, 2")
             for key in keys:
                 await conn.execute(f'ALTER TABLE {key["child"]} DROP CONSTRAINT {_quoted(key["conname"])}')
             counts = {}
