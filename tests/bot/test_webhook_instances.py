@@ -114,6 +114,11 @@ class Instance:
             return answer.status, await answer.text()
 
 
+def logs(*started: Instance) -> str:
+    """What the instances printed, for a failing assertion."""
+    return "\n".join(f"--- instance {n}:\n" + "".join(i.running.output) for n, i in enumerate(started))
+
+
 @asynccontextmanager
 async def instances(tmp_path: Path, env: dict[str, str], count: int = 2) -> AsyncIterator[list[Instance]]:
     """``count`` instances on ``env``'s database, each on its own port, started one after the other."""
@@ -160,7 +165,7 @@ async def test_two_telegram_instances_share_one_webhook_and_handle_each_update_o
 
         # the same update at both instances at once (a retry reaching the other one): one reply
         hello = telegram_update(1001, 300, "/help")
-        assert await asyncio.gather(deliver(a, hello), deliver(b, hello)) == [200, 200]
+        assert await asyncio.gather(deliver(a, hello), deliver(b, hello)) == [200, 200], logs(a, b)
         assert len(fake.sent(300)) == 1 and "Что я умею" in fake.sent(300)[0].text
         assert await deliver(a, hello) == 200 and len(fake.sent(300)) == 1  # and later again: still one
 
