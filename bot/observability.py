@@ -67,7 +67,7 @@ class Redactor(logging.Filter):
         self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
         self.key = key
         channels = "|".join(re.escape(c.value) for c in registered_channels())
-        self._account = re.compile(rf"\b({channels}):(-?[A-Za-z0-9_.-]+)")
+        self._account = re.compile(rf"\b({channels}):(-?[\w.-]+)")
 
     def pseudonym(self, match: re.Match[str]) -> str:
         digest = hmac.new(self.key, f"{match[1]}:{match[2]}".encode(), hashlib.sha256).hexdigest()

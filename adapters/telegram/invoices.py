@@ -193,10 +193,10 @@ class TelegramStars:
         except TelegramBadRequest as e:
             if "CHARGE_ALREADY_REFUNDED" in e.message.upper():
                 return True
-            log.warning("Telegram refused to refund Stars charge %s of %s: %s", charge_id, user_id, e.message)
+            log.warning("Telegram refused to refund Stars charge %s: %s", charge_id, e.message)
             return False
         except REFUSED as e:
-            log.warning("Telegram refused to refund Stars charge %s of %s: %s", charge_id, user_id, e.message)
+            log.warning("Telegram refused to refund Stars charge %s: %s", charge_id, e.message)
             return False
         except UNREACHABLE as e:
             raise _unavailable("refundStarPayment failed", e) from e

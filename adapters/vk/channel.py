@@ -110,7 +110,9 @@ class VkChannel:
         else:
             return
         if inbound is None or not isinstance(peer, int):
-            log.warning("VK %s event not understood, ignored: %.200r", kind, event)
+            # its fields' names only: the event carries what the person wrote, and who they are
+            log.warning("VK %s event %s not understood, ignored (fields: %s)", kind, event.get("event_id"),
+                        ", ".join(sorted(event.get("object") or {})) if isinstance(event.get("object"), dict) else "-")
             return
         if not await self.claim(inbound.update_id):
             log.info("VK event %s seen before: skipped", inbound.update_id)
