@@ -494,6 +494,15 @@ class Customer:
         return await self.cluster.api("POST", "/api/orders", self.auth, body)
 
 
+def seed(tmp: Path, database_url: str) -> None:
+    """The shop as its owner sets it up: the menu file, then a barista in each messenger."""
+    env = {"VITRINA_DATABASE_URL": database_url}
+    (tmp / "shop.yaml").write_text(MENU, encoding="utf-8")
+    cli(tmp, env, "menu", "import", "shop.yaml")
+    cli(tmp, env, "staff", "add", f"telegram:{BARISTA_TG}", "--point", POINT)
+    cli(tmp, env, "staff", "add", f"vk:{BARISTA_VK}", "--point", POINT)
+
+
 def instance_env(name: str, port: int, database_url: str, telegram: FakeTelegram, vk: FakeVK,
                  balancer_url: str) -> dict[str, str]:
     return {
@@ -513,11 +522,6 @@ def instance_env(name: str, port: int, database_url: str, telegram: FakeTelegram
 @contextlib.asynccontextmanager
 async def two_instances(tmp: Path, database_url: str) -> AsyncIterator[Cluster]:
     """The seeded shop served by instances ``a`` and ``b`` behind the balancer, both channels pushing to it."""
-    seed_env = {"VITRINA_DATABASE_URL": database_url}
-    (tmp / "shop.yaml").write_text(MENU, encoding="utf-8")
-    cli(tmp, seed_env, "menu", "import", "shop.yaml")
-    cli(tmp, seed_env, "staff", "add", f"telegram:{BARISTA_TG}", "--point", POINT)
-    cli(tmp, seed_env, "staff", "add", f"vk:{BARISTA_VK}", "--point", POINT)
     ports = {"a": free_port(), "b": free_port()}
     async with contextlib.AsyncExitStack() as stack:
         telegram = await stack.enter_async_context(FakeTelegram(token=TOKEN, push=True))
@@ -528,7 +532,8 @@ async def two_instances(tmp: Path, database_url: str) -> AsyncIterator[Cluster]:
                                     tmp) for name, port in ports.items()}
         for instance in instances.values():
             stack.push_async_callback(instance.stop)
-        await asyncio.gather(*(i.start() for i in instances.values()))  # both migrate-check at once
+        # the owner seeds the shop while the instances start (all three apply migrations, one at a time)
+        await asyncio.gather(asyncio.to_thread(seed, tmp, database_url), *(i.start() for i in instances.values()))
         assert telegram.webhook_url == balancer.url + "/telegram/webhook" and telegram.webhook_secret == WEBHOOK_SECRET
         await vk.set_callback(balancer.url + "/vk/callback", VK_SECRET, VK_CODE)
         http = await stack.enter_async_context(aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)))

@@ -139,3 +139,64 @@ async def test_buyers_racing_through_both_instances_buy_exactly_the_last_units(c
     for channel in ("telegram", "vk"):
         staff = c.staff_texts(channel)
         assert len(staff) == ECLAIRS and all(_count(staff, f"№ {o['short_code']}") == 1 for o in sold), staff
+
+
+NOTIFICATIONS = ("Заказ № {code} принят и готовится", "Заказ № {code} готов!", "Начислено баллов")
+
+
+async def test_an_instance_killed_mid_load_loses_no_journey(cluster):
+    """What is allowed after the kill, and why: a Telegram message the killed instance sent from the outbox
+    but had not recorded as sent may be sent once more by the survivor (Telegram has no idempotency key; the
+    relay sends, then records) — so a notification may come twice in Telegram only as a copy from ``a``
+    followed by one from ``b``. Nothing else: VK drops a resend with the same ``random_id``, so VK gets every
+    notification once; a chat reply is not in the outbox, so it comes exactly once (the survivor either
+    handles a cut-off update or, when the killed instance finished it before dying, skips the repeat);
+    every update is taken in the end, every order picked up."""
+    c = cluster
+    customers = people(c, telegram=6, vk=6, first=5000)
+    placed: list[Order] = []
+    seen: dict[str, int] = {}
+
+    async def kill_a_mid_load() -> None:
+        await c.until(lambda: len(placed) >= 4 and c.balancer.in_flight["a", "webhook"] > 0,
+                      "instance a handling a webhook call with journeys under way", poll=0.002)
+        seen.update(log=len(c.balancer.log), placed=len(placed))  # no await between the check and the kill
+        await c.instances["a"].kill()
+
+    killing = asyncio.create_task(kill_a_mid_load())
+    orders = await asyncio.gather(*(journey(c, who, n, placed) for n, who in enumerate(customers)))
+    await killing
+    assert seen["placed"] < len(customers), "the journeys ended before the kill"
+    await c.settled("every journey's updates and notifications after the kill")
+
+    after = c.balancer.log[seen["log"]:]
+    assert {p.backend for p in after if p.status} == {"b"}, "only the survivor answers after the kill"
+    resent: list[str] = []
+
+    def once(copies: list, what: str, channel: str) -> None:
+        vias = [m.via for m in copies]
+        if len(copies) == 2 and channel == "telegram" and vias == ["a", "b"]:
+            resent.append(what)
+            return
+        assert len(copies) == 1, (what, vias, [getattr(m, "text", "") for m in copies])
+
+    for who, order in zip(customers, orders, strict=True):
+        messages = who.messages()
+        for text in NOTIFICATIONS:
+            wanted = text.format(code=order.code)
+            once([m for m in messages if wanted in (m.text or "")], f"{wanted} to {who.channel}:{who.user_id}",
+                 who.channel)
+        for reply in ("Здравствуйте", "выдан"):  # replies to what they wrote: exactly once
+            assert _count(who.texts(), reply) == 1, (who.channel, who.user_id, who.texts())
+    for channel in ("telegram", "vk"):
+        sent = c.telegram.sent(-100777) if channel == "telegram" else c.vk.sent(2000000001)
+        for n, order in enumerate(orders):
+            once([m for m in sent if f"Новый заказ № {order.code}" in (m.text or "")],
+                 f"new order {order.code} in the {channel} staff chat", channel)
+            here = STAFF_WAYS[n % 4] == ("chat", channel)
+            for reply in (f"Заказ № {order.code} принят.", f"Заказ № {order.code} готов, "):
+                assert _count(c.staff_texts(channel), reply) == here, (channel, reply, c.staff_texts(channel))
+    cut = c.balancer.cut_off("a")
+    print(f"\nkilled a after {seen['placed']} orders were placed; calls cut off at a: "
+          f"{[(p.method, p.path, p.update) for p in cut]}; Telegram resends allowed and seen: {resent}; "
+          f"Mini App calls tried again: {len(c.notes)}")
