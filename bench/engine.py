@@ -2,6 +2,10 @@
 
     python bench/engine.py [--journeys 3000] [--concurrency 50] [--warmup 200] [--hops] [--profile]
                            [--keep DIR]
+    python bench/engine.py --database postgresql://... [--concurrency 50] [--pool 10] [--duration 5] [--rounds 3]
+
+(``--database``: the same journeys on PostgreSQL, with one and two processes, against raw asyncpg; see
+bench/engine_postgres.py.)
 
 A journey is what happens at the counter for one order paid at the counter: ``place_order`` (two
 lines of latte with options) -> ``accept`` -> ``mark_ready`` -> ``hand_over`` by the short code (the
@@ -401,7 +405,19 @@ async def main() -> None:
     parser.add_argument("--hops", action="store_true", help="also measure one thread hop vs an inline statement")
     parser.add_argument("--profile", action="store_true", help="profile the engine run with cProfile")
     parser.add_argument("--keep", metavar="DIR", help="keep the databases in DIR instead of a temporary folder")
+    parser.add_argument("--database", metavar="URL", help="postgresql://...: a server where the run may create (and "
+                        "drop) a database of its own; runs bench/engine_postgres.py (default: SQLite files)")
+    parser.add_argument("--pool", type=int, default=10, help="PostgreSQL: connections per process (default 10)")
+    parser.add_argument("--duration", type=float, default=5.0, help="PostgreSQL: seconds per round (default 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="PostgreSQL: rounds of each configuration (default 3)")
     args = parser.parse_args()
+    if args.database:
+        if not args.database.startswith(("postgresql://", "postgres://")):
+            parser.error("--database takes a postgresql:// URL (SQLite is the default, on temporary files)")
+        import engine_postgres  # bench/engine_postgres.py
+
+        await engine_postgres.run(args)
+        return
 
     folder = Path(args.keep or tempfile.mkdtemp(prefix="vitrina-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
