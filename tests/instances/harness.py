@@ -304,13 +304,12 @@ class Cluster:
 
     async def reply_to(self, channel: str, update: str, condition: Callable[[], T], what: str) -> T:
         """Wait for the reply to an update: fail at once when the update was taken without it."""
-        found = await self.until(lambda: condition() or self.taken(channel, update), what)
+        await self.until(lambda: condition() or self.taken(channel, update), what)
         if not (result := condition()):
             attempts = (self.telegram.answered(int(update)) if channel == "telegram" else self.vk.answered(update))
             passed = [(p.backend, p.status) for p in self.balancer.log if p.update == update]
             raise AssertionError(f"{channel} update {update} was taken without {what}: the platform's attempts "
                                  f"were answered {attempts}, through the balancer {passed}\n{self.diagnosis()}")
-        del found
         return result
 
     def diagnosis(self) -> str:
