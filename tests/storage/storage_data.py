@@ -52,3 +52,44 @@ async def add_customer(factory, n: int, channel: Channel = Channel.TELEGRAM, **o
         await uow.customers.add_account(Account(channel, str(1000 + n), customer.id, customer.name))
     return customer
 
+
+
+async def race(factory, first, second):
+    """Two read-write units of work on one thing at once: ``first(uow)`` runs and its unit of work stays open
+    until ``second(uow)``, begun on another connection, is waiting for it; then it commits. Returns what
+    each returned or raised. What several instances do at once on PostgreSQL; SQLite, one writer at a
+    time, runs them one after the other anyway."""
+    import asyncio
+
+    held = asyncio.Event()
+
+    async def one():
+        async with factory() as uow:
+            result = await first(uow)
+            held.set()
+            await _until_waited_for(factory, uow)
+            return result
+
+    async def two():
+        await held.wait()
+        async with factory() as uow:
+            return await second(uow)
+
+    return await asyncio.gather(one(), two(), return_exceptions=True)
+
+
+async def _until_waited_for(factory, uow) -> None:
+    """Return once another transaction waits for the one of ``uow`` (PostgreSQL: a backend blocked by its
+    process; SQLite: the other task queued on the write lock)."""
+    import asyncio
+
+    pool = getattr(factory, "pool", None)
+    if pool is None:  # SQLite: the other task reaches the write lock within a few turns of the loop
+        for _ in range(10):
+            await asyncio.sleep(0)
+        return
+    pid = uow._conn.get_server_pid()
+    async with pool.acquire() as watcher:
+        while not await watcher.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)))", pid):
+            await asyncio.sleep(0.005)  # polled until it waits; the suite's timeout bounds a lock never taken

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, timedelta
 
 import pytest
-from storage_data import CATEGORIES, ITEMS, NOON, POINTS, add_customer, make_customer, seed_catalog
+from storage_data import CATEGORIES, ITEMS, NOON, POINTS, add_customer, make_customer, race, seed_catalog
 
 from journey.catalog import Category, OpeningHours, PickupPoint
 from journey.channels import Channel, CustomerRef
@@ -20,6 +20,7 @@ from journey.model import (
     LinkCode,
     Order,
     OrderLine,
+    PackPurchase,
     PaymentIntent,
     Promo,
     PromoKind,
@@ -28,7 +29,8 @@ from journey.model import (
 )
 from journey.money import Money
 from journey.ports import DeliveryFailure
-from journey.states import OrderStatus, PaymentStatus
+from journey.pricing import check_promo
+from journey.states import OPEN_ORDER_STATUSES, OrderStatus, PackStatus, PaymentStatus
 
 
 @pytest.fixture
@@ -775,3 +777,169 @@ async def test_points_are_validated_by_storage_too(uow_factory):
     with pytest.raises(DomainError):
         async with uow_factory() as uow:
             await uow.catalog.save_point(PickupPoint("Bad Id", "x", hours=OpeningHours()))
+
+
+# ------------------------------------------------------------------------------- two at once (several instances)
+# Each reads, decides and writes as the engine does, in two units of work on two connections at once: the
+# second waits for the first and decides on what the first wrote.
+
+async def test_one_order_is_handed_over_once(shop):
+    ann = await add_customer(shop, 1)
+    async with shop() as uow:
+        await uow.orders.add(make_order(1, ann.id, status=OrderStatus.READY))
+
+    async def hand_over(uow):
+        order = await uow.orders.get("o_1")
+        if order.status is not OrderStatus.READY:
+            return order.status
+        await uow.orders.set_status("o_1", OrderStatus.PICKED_UP, NOON + timedelta(minutes=5))
+        return "handed over"
+
+    assert await race(shop, hand_over, hand_over) == ["handed over", OrderStatus.PICKED_UP]
+    async with shop.reading() as uow:
+        history = (await uow.orders.get("o_1")).history
+        assert [s for s, _ in history] == [OrderStatus.READY, OrderStatus.PICKED_UP]
+
+
+async def test_a_payment_is_captured_once(shop):
+    ann = await add_customer(shop, 1)
+    async with shop() as uow:
+        await uow.orders.add(make_order(1, ann.id))
+        await uow.payments.add(make_intent(1, "o_1", status=PaymentStatus.AUTHORIZED))
+
+    def capture(find):
+        async def step(uow):
+            intent = await find(uow)
+            if intent.status is not PaymentStatus.AUTHORIZED:
+                return intent.status
+            await uow.payments.set_status(intent.id, PaymentStatus.CAPTURED, NOON + timedelta(minutes=5))
+            return "captured"
+        return step
+
+    # the counter by the order, the provider's notice by the payment: either way one capture
+    first, second = capture(lambda uow: uow.payments.for_order("o_1")), capture(lambda uow: uow.payments.get("pay_1"))
+    assert await race(shop, first, second) == ["captured", PaymentStatus.CAPTURED]
+
+
+async def test_the_last_use_of_a_promo_goes_to_one_order(shop):
+    ann, bob = await add_customer(shop, 1), await add_customer(shop, 2)
+    async with shop() as uow:
+        await uow.promos.save(Promo("LAST", PromoKind.FIXED, 1000, max_uses=1, once_per_customer=False))
+
+    def place(n, customer_id):
+        async def step(uow):
+            check_promo(await uow.promos.get("LAST"), "LAST", NOON, await uow.promos.uses_by("LAST", customer_id))
+            await uow.orders.add(make_order(n, customer_id, promo_code="LAST"))
+            await uow.promos.record_use("LAST", customer_id, f"o_{n}")
+            return "placed"
+        return step
+
+    first, second = await race(shop, place(1, ann.id), place(2, bob.id))
+    assert first == "placed"
+    assert isinstance(second, DomainError) and second.code is ErrorCode.PROMO_EXHAUSTED
+    async with shop.reading() as uow:
+        assert (await uow.promos.get("LAST")).used == 1
+        assert await uow.promos.uses_by("LAST", bob.id) == 0 and await uow.orders.get("o_2") is None
+
+
+async def test_a_promo_once_per_customer_is_used_once_from_two_places(shop):
+    ann = await add_customer(shop, 1)
+    async with shop() as uow:
+        await uow.promos.save(Promo("ONCE", PromoKind.PERCENT, 10))
+
+    def place(n):
+        async def step(uow):
+            check_promo(await uow.promos.get("ONCE"), "ONCE", NOON, await uow.promos.uses_by("ONCE", ann.id))
+            await uow.orders.add(make_order(n, ann.id, promo_code="ONCE"))
+            await uow.promos.record_use("ONCE", ann.id, f"o_{n}")
+            return "placed"
+        return step
+
+    first, second = await race(shop, place(1), place(2))
+    assert first == "placed"
+    assert isinstance(second, DomainError) and second.code is ErrorCode.PROMO_ALREADY_USED
+    async with shop.reading() as uow:
+        assert (await uow.promos.get("ONCE")).used == 1 and await uow.promos.uses_by("ONCE", ann.id) == 1
+
+
+async def test_points_are_spent_once(shop):
+    ann = await add_customer(shop, 1)
+    async with shop() as uow:
+        await uow.loyalty.add(LedgerEntry(ann.id, 500, "earn", None, NOON))
+
+    async def spend(uow):
+        if await uow.loyalty.balance(ann.id) < 500:
+            raise DomainError(ErrorCode.POINTS_INSUFFICIENT)
+        await uow.loyalty.add(LedgerEntry(ann.id, -500, "spend", None, NOON))
+        return "spent"
+
+    first, second = await race(shop, spend, spend)
+    assert first == "spent"
+    assert isinstance(second, DomainError) and second.code is ErrorCode.POINTS_INSUFFICIENT
+    async with shop.reading() as uow:
+        assert await uow.loyalty.balance(ann.id) == 0
+
+
+async def test_the_open_orders_limit_holds_for_orders_placed_at_once(shop):
+    ann = await add_customer(shop, 1)
+
+    def place(n):
+        async def step(uow):
+            held = sum([await uow.orders.count_for_customer(ann.id, s) for s in OPEN_ORDER_STATUSES])
+            if held >= 1:
+                raise DomainError(ErrorCode.TOO_MANY_OPEN_ORDERS)
+            await uow.orders.add(make_order(n, ann.id))
+            return "placed"
+        return step
+
+    first, second = await race(shop, place(1), place(2))
+    assert first == "placed"
+    assert isinstance(second, DomainError) and second.code is ErrorCode.TOO_MANY_OPEN_ORDERS
+
+
+async def test_a_pack_is_credited_once_for_a_charge_told_twice(shop):
+    ann = await add_customer(shop, 1)
+    async with shop() as uow:
+        await uow.packs.add(PackPurchase("pk_1", ann.id, "telegram:1001", 300, 50, PackStatus.PENDING, "", NOON, NOON))
+
+    async def paid(uow):
+        if (done := await uow.packs.by_charge_id("ch_1")) is not None:
+            return f"told again: {done.status.value}"
+        purchase = await uow.packs.get("pk_1")
+        if purchase.status is not PackStatus.PENDING:
+            return "refund the Stars"  # what the engine does for a purchase paid by another charge
+        await uow.packs.update(replace(purchase, status=PackStatus.PAID, charge_id="ch_1", updated_at=NOON))
+        await uow.loyalty.add(LedgerEntry(ann.id, purchase.points, "stars", None, NOON))
+        return "credited"
+
+    assert await race(shop, paid, paid) == ["credited", "told again: paid"]
+    async with shop.reading() as uow:
+        assert await uow.loyalty.balance(ann.id) == 300
+
+
+async def test_a_link_code_is_used_once(shop):
+    ann = await add_customer(shop, 1)
+    async with shop() as uow:
+        await uow.customers.add_link_code(LinkCode("123456", ann.id, NOON + timedelta(minutes=10)))
+
+    async def redeem(uow):
+        link = await uow.customers.link_code("123456")
+        if link.used:
+            return "used already"
+        await uow.customers.use_link_code("123456")
+        return "linked"
+
+    assert await race(shop, redeem, redeem) == ["linked", "used already"]
+
+
+async def test_a_new_account_met_twice_at_once_becomes_one_customer(shop):
+    def first_contact(n):
+        async def step(uow):
+            if (found := await uow.customers.by_account(Channel.VK, "777")) is not None:
+                return found.id
+            await uow.customers.add(make_customer(n))
+            await uow.customers.add_account(Account(Channel.VK, "777", f"c_{n}"))
+            return "created"
+        return step
+
+    assert await race(shop, first_contact(1), first_contact(2)) == ["created", "c_1"]
