@@ -194,7 +194,6 @@ class PrometheusMetrics:
                                 " yet (0 when none)", ["subscriber"], registry=r),
             "outbox_dead": Gauge("vitrina_outbox_dead", "Events a subscriber gave up (vitrina outbox failed)",
                                  ["subscriber"], registry=r),
-            "ready": Gauge("vitrina_ready", "1 while this instance takes traffic, 0 once it is stopping", registry=r),
         }
 
     def _pick(self, kind: dict[str, Any], name: str, labels: dict[str, str]) -> Any:

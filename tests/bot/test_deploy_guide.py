@@ -106,3 +106,49 @@ async def test_the_guide_takes_a_fresh_database_to_a_working_shop(tmp_path):
                 visible = {i for i, row in menu_rows(tmp_path / menu_file).items() if row[2]}
                 assert served == visible
         assert await running.stop() == 0
+
+
+# --- the guide's sections on containers and operations ----------------------------------------------
+
+def test_the_guide_names_only_real_settings_services_and_metrics():
+    import yaml
+
+    from bot.observability import PrometheusMetrics
+    from bot.settings import Settings
+
+    text = GUIDE.read_text(encoding="utf-8")
+    settings = set()
+
+    def names(model, prefix="VITRINA_"):
+        for name, field in model.model_fields.items():
+            kind = field.annotation
+            if isinstance(kind, type) and hasattr(kind, "model_fields"):
+                names(kind, f"{prefix}{name.upper()}__")
+            else:
+                settings.add(prefix + name.upper())
+    names(Settings)
+    for named in set(re.findall(r"\bVITRINA_[A-Z_]*[A-Z]\b", text)):
+        # "VITRINA_WEBAPP__HOST`/`PORT" and "_WEBHOOK_SECRET" are written short; a whole name must be a setting
+        assert named in settings or any(s.startswith(named) for s in settings), named
+    for setting in ("VITRINA_LOG_FORMAT", "VITRINA_SHUTDOWN_SECONDS", "VITRINA_METRICS_TOKEN"):
+        assert f"`{setting}" in text, f"the guide does not explain {setting}"
+
+    services = set(yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))["services"])
+    used = set()
+    for block in re.findall(r"^```[^\n]*\n(.*?)^```", text, re.S | re.M):
+        for line in block.splitlines():
+            words = shlex.split(line.split("<")[0], comments=True)
+            if words[:2] != ["docker", "compose"]:
+                continue
+            rest = [w for w in words[3:] if not w.startswith("-")]
+            if words[2] == "exec":
+                used.add(rest[0])
+            elif words[2] in ("stop", "start", "restart"):
+                used.update(rest)
+    assert used and used <= services, used - services
+
+    declared = {m.name for m in PrometheusMetrics().registry.collect()}
+    for name in declared:  # each metric the code serves is explained (counters as name_total)
+        assert re.search(rf"`{name}(_total)?[{{`]", text), f"the guide does not explain {name}"
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert f"`GET {path}`" in text
