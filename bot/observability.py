@@ -28,6 +28,7 @@ from pydantic import SecretStr
 from journey.channels import Channel, CustomerRef, DeliveryError, Reply, registered_channels
 from journey.engine import Engine
 from journey.events import DomainEvent
+from journey.operations import Backlog
 from journey.ports import Messenger
 
 from .settings import Settings
@@ -212,21 +213,41 @@ class PrometheusMetrics:
     def set(self, name: str, value: float, **labels: str) -> None:
         self._pick(self._gauges, name, labels).set(value)
 
+    def forget(self, *names: str) -> None:
+        """Drop every labelled value of these gauges: absent until set again."""
+        for name in names:
+            self._gauges[name].clear()
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
 
+DATABASE_GAUGES = ("orders", "outbox_depth", "outbox_lag", "outbox_dead")
+
+
 async def metrics_page(engine: Engine, metrics: PrometheusMetrics, subscribers: Iterable[str]) -> bytes:
-    """``/metrics``: the gauges read from the database now, then everything in the text format."""
-    for status, count in (await engine.open_order_counts()).items():
+    """``/metrics``: the gauges read from the database now, then everything in the text format. When the
+    database cannot be read (within a few seconds) the page still comes, without those gauges rather than
+    with stale numbers (Prometheus sees them absent; /readyz says why)."""
+    try:
+        orders, backlogs = await asyncio.wait_for(_database_numbers(engine, list(subscribers)), READY_CHECK_SECONDS)
+    except Exception as e:
+        log.warning("metrics: the database numbers could not be read (%s)", type(e).__name__)
+        metrics.forget(*DATABASE_GAUGES)
+        return metrics.render()
+    for status, count in orders.items():
         metrics.set("orders", count, status=status)
     now = engine.now()
-    for name, backlog in (await engine.outbox_backlog(list(subscribers))).items():
+    for name, backlog in backlogs.items():
         metrics.set("outbox_depth", backlog.depth, subscriber=name)
         lag = (now - backlog.oldest).total_seconds() if backlog.oldest is not None else 0.0
         metrics.set("outbox_lag", max(lag, 0.0), subscriber=name)
         metrics.set("outbox_dead", backlog.dead, subscriber=name)
     return metrics.render()
+
+
+async def _database_numbers(engine: Engine, subscribers: list[str]) -> tuple[dict[str, int], dict[str, Backlog]]:
+    return await engine.open_order_counts(), await engine.outbox_backlog(subscribers)
 
 
 def counting_claims(claim: Callable[[Channel, str], Awaitable[bool]],

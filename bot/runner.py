@@ -142,7 +142,7 @@ async def drain(close_server: Callable[[], Awaitable[None]], tasks: list[asyncio
     for task in late:
         if task is not server:  # the server cancels its own late requests (shutdown_timeout)
             log.warning("stopping: %s did not finish within VITRINA_SHUTDOWN_SECONDS=%s: cancelled",
-                        task.get_name(), seconds)
+                        getattr(task.get_coro(), "__qualname__", task.get_name()), seconds)
             task.cancel()
     await asyncio.gather(server, *tasks, return_exceptions=True)
 
@@ -205,11 +205,12 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
     locks = job_locks(engine)  # several instances: each background job runs at one of them at a time
     relay = OutboxRelay(engine.uow, {notifier.name: observability.counting_events(notifier, metrics)},
                         max_attempts=settings.delivery_attempts, locks=locks)
-    wiring = channels.Wiring(conversation.handle, observability.counting_claims(engine.claim_update, metrics),
+    wiring = channels.Wiring(conversation.handle, observability.counting_claims(engine.begin_update, metrics),
                              settings.webapp.base_url,
                              payments.PaymentDesk(engine),
                              cards=sharing_chat.card_maker(engine, settings.webapp.base_url),  # sharing
-                             release=engine.release_update, receive=only != WEBAPP)  # several instances
+                             release=engine.release_update, finish=engine.finish_update,  # several instances
+                             receive=only != WEBAPP)
 
     async with contextlib.AsyncExitStack() as resources:
         adapters = []

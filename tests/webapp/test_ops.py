@@ -157,6 +157,23 @@ async def test_metrics_count_api_requests_and_read_orders_and_the_outbox_from_th
     assert value(page, "vitrina_outbox_dead", subscriber="notify") == 0
 
 
+async def test_metrics_still_answer_without_the_database_numbers_when_it_cannot_be_read(
+        make_client, tmp_path, clock, tma):
+    db = await SqliteDatabase(tmp_path / "gone.db").connect()
+    engine = Engine(db.uow, owners=[OWNER], clock=clock, reader=db.reading)
+    await engine.start()
+    await seed(engine)
+    http = await make_client(engine, **ops_config(engine, db))
+    await ok(await http.get("/api/menu?point=center", headers=tma(5001)))
+    assert "vitrina_orders{" in await (await http.get("/metrics")).text()
+    await db.close()
+    answer = await http.get("/metrics")
+    assert answer.status == 200
+    page = await answer.text()
+    assert value(page, "vitrina_api_requests_total", channel="telegram", route="/api/menu", status="200") == 1
+    assert "vitrina_orders{" not in page and "vitrina_outbox_depth{" not in page  # absent, not stale
+
+
 async def test_metrics_ask_for_the_bearer_token_when_one_is_set(make_client, engine, db):
     http = await make_client(engine, **ops_config(engine, db, token="s3cret-metrics-token"))
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic s3cret-metrics-token"},
