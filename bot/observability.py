@@ -136,23 +136,26 @@ def setting_secrets(settings: Settings) -> list[str]:
     return found
 
 
-def setup_logging(settings: Settings, key: bytes = b"", stream: Any = None) -> Redactor:
+class _Handler(logging.StreamHandler):
+    """The handler ``setup_logging`` installs (a second call replaces it, and nobody else's)."""
+
+
+def setup_logging(settings: Settings, key: bytes = b"", stream: Any = None) -> logging.Handler:
     """The root logger writes to stderr: JSON lines with ``VITRINA_LOG_FORMAT=json``, else plain lines; every
     record passes the redactor first (a filter on the handler, so the libraries' records pass it too)."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = _Handler(stream or sys.stderr)
     if settings.log_format == "json":
         handler.setFormatter(JsonLines())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    redactor = Redactor(setting_secrets(settings), key)
-    handler.addFilter(redactor)
+    handler.addFilter(Redactor(setting_secrets(settings), key))
     root = logging.getLogger()
-    for old in list(root.handlers):
+    for old in [h for h in root.handlers if isinstance(h, _Handler)]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     logging.captureWarnings(True)
-    return redactor
+    return handler
 
 
 # --- metrics ---------------------------------------------------------------------------------------

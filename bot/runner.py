@@ -191,10 +191,11 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
     from .seed import seed_demo
 
     # operations: JSON or plain logs without secrets or personal data, the numbers of /metrics, /readyz
-    observability.setup_logging(settings, key=engine.secret)
+    own_signals = stop is None  # run as the process (vitrina run), not inside another program or a test
+    if own_signals:  # the process's logging is its own to set; a host program keeps its handlers
+        observability.setup_logging(settings, key=engine.secret)
     metrics = observability.PrometheusMetrics()
     engine.metrics = metrics
-    own_signals = stop is None
     stop = stop or asyncio.Event()  # set: stop taking work; /readyz answers 503 from then on
     demo = channels.is_demo(settings)
     if demo:

@@ -79,7 +79,7 @@ def test_accounts_become_pseudonyms_stable_per_secret():
 def test_a_traceback_is_redacted_too_and_json_lines_parse():
     stream = io.StringIO()
     settings = load_settings(telegram={"token": TOKEN}, log_format="json", metrics_token="m3trics-token")
-    setup_logging(settings, key=b"k", stream=stream)
+    handler = setup_logging(settings, key=b"k", stream=stream)
     log = logging.getLogger("vitrina.test")
     try:
         raise RuntimeError(f"https://api.telegram.org/bot{TOKEN}/getMe answered 502 for telegram:42")
@@ -95,7 +95,7 @@ def test_a_traceback_is_redacted_too_and_json_lines_parse():
     for text in (first["message"], first["exception"]):
         assert TOKEN not in text and "telegram:42" not in text and "m3trics-token" not in text
     assert second["message"] == "line\nwith a break and \"quotes\"" and "exception" not in second
-    logging.getLogger().handlers.clear()
+    logging.getLogger().removeHandler(handler)
 
 
 def test_every_secret_of_the_settings_is_known_to_the_redactor():
@@ -110,11 +110,11 @@ def test_every_secret_of_the_settings_is_known_to_the_redactor():
 
 def test_plain_logs_stay_plain_lines():
     stream = io.StringIO()
-    setup_logging(load_settings(), stream=stream)
+    handler = setup_logging(load_settings(), stream=stream)
     logging.getLogger("vitrina").warning("telegram:5 cannot be messaged")
+    logging.getLogger().removeHandler(handler)
     line = stream.getvalue().strip()
     assert " WARNING vitrina: telegram:~" in line and not line.startswith("{")
-    logging.getLogger().handlers.clear()
 
 
 def test_json_lines_formatter_keeps_unicode_readable():
