@@ -106,9 +106,10 @@ class PostgresDatabase:
                 await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
         return applied
 
-    async def ping(self) -> None:
-        """A cheap check that the server answers (``/readyz``): one round trip on a pooled connection."""
-        await self.pool.fetchval("SELECT 1")
+    async def ping(self) -> int:
+        """A cheap check that the server answers (``/readyz``): one round trip on a pooled connection, which
+        reads the schema version (returned)."""
+        return await self.pool.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
 
     async def schema_version(self) -> int:
         return await self.pool.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")

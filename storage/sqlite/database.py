@@ -203,10 +203,14 @@ class SqliteDatabase:
         """The version this code's migrations bring the schema to."""
         return max(v for v, _ in _migrations())
 
-    async def ping(self) -> None:
-        """A cheap check that the file still answers (``/readyz``): the file header read on the reader connection,
-        inline (under WAL a read never waits for a lock). Raises when it does not."""
-        self.reader.execute("PRAGMA schema_version").fetchone()
+    async def ping(self) -> int:
+        """A cheap check that the file still answers (``/readyz``); returns the schema version it read. A
+        connection of its own, in a thread: the shop's connections may be busy in their threads (a backup, a
+        wait for another process's write lock), and waiting for them would hold up the event loop. Opened
+        read-only, so a file that is gone is an error rather than a new empty one. Raises when it fails."""
+        if self.path == ":memory:":
+            return await self.schema_version()
+        return await asyncio.to_thread(_read_version, self.path)
 
     async def backup(self, target: str | Path) -> None:
         """An online backup (SQLite's backup API): consistent even while the shop is taking orders."""
@@ -228,6 +232,14 @@ class SqliteDatabase:
         async with self.read_lock:
             await self._reader._execute(copy, self.reader)  # type: ignore[union-attr]
         tmp.replace(target)
+
+
+def _read_version(path: str) -> int:
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_WAIT_SECONDS)
+    try:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()
 
 
 def _begin_waiting(conn: sqlite3.Connection) -> None:

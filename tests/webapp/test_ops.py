@@ -45,8 +45,9 @@ def ops_config(engine: Engine, db, *, stopping: asyncio.Event | None = None, tok
 
 # --- /healthz and /readyz ---------------------------------------------------------------------------
 
-async def ready_then_not(make_client, engine: Engine, db, set_version) -> None:
-    """Ready on a current schema; 503 with the reason on an older or a newer one, and once closed."""
+async def ready_then_not(make_client, engine: Engine, db, set_version, lose) -> None:
+    """Ready on a current schema; 503 with the reason on an older or a newer one, and once the database is
+    lost (``lose``)."""
     http = await make_client(engine, **ops_config(engine, db))
     assert await ok(await http.get("/healthz")) == {"status": "alive"}
     assert await ok(await http.get("/readyz")) == {"status": "ready"}
@@ -62,7 +63,7 @@ async def ready_then_not(make_client, engine: Engine, db, set_version) -> None:
     await set_version(latest)
     assert (await http.get("/readyz")).status == 200
 
-    await db.close()  # the database is gone: alive still (no database call), not ready
+    await lose()  # the database is gone: alive still (no database call), not ready
     assert await ok(await http.get("/healthz")) == {"status": "alive"}
     answer = await http.get("/readyz")
     assert answer.status == 503 and (await answer.json())["reason"].startswith("the database failed")
@@ -76,7 +77,11 @@ async def test_readyz_follows_the_sqlite_database_and_its_schema(make_client, tm
     async def set_version(version: int) -> None:
         db.writer.execute(f"PRAGMA user_version = {version}")
 
-    await ready_then_not(make_client, engine, db, set_version)
+    async def lose() -> None:  # the file moved away under the running shop
+        (tmp_path / "ready.db").rename(tmp_path / "elsewhere.db")
+
+    await ready_then_not(make_client, engine, db, set_version, lose)
+    await db.close()
 
 
 async def test_readyz_follows_the_postgres_database_and_its_schema(make_client, clock):
@@ -91,7 +96,7 @@ async def test_readyz_follows_the_postgres_database_and_its_schema(make_client, 
                                   version)
             assert await db.schema_version() == version
 
-        await ready_then_not(make_client, engine, db, set_version)
+        await ready_then_not(make_client, engine, db, set_version, db.close)  # its connections gone
 
 
 async def test_readyz_is_503_once_the_instance_is_stopping(make_client, engine, db):
