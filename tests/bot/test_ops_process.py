@@ -9,7 +9,9 @@ import json
 import os
 import signal
 
+import aiohttp
 import pytest
+from pg_support import fresh_database
 from process import Running, free_port
 
 ORDER = json.dumps({"point": "center", "lines": [{"item": "cappuccino", "quantity": 1, "options": {}}],
@@ -103,3 +105,18 @@ async def test_sigterm_on_an_idle_shop_exits_0_at_once_with_the_workers_stopped(
         terminate(running)
         assert await exit_status(running) == 0
     assert not any("did not finish" in line for line in running.output)
+
+
+@pytest.mark.slow
+async def test_on_postgresql_an_instance_is_ready_and_says_so_until_it_stops(tmp_path):
+    async with fresh_database() as url:
+        port = free_port()
+        env = {"VITRINA_WEBAPP__PORT": str(port), "VITRINA_DATABASE_URL": url}
+        async with Running(cwd=tmp_path, env=env) as running:
+            async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+                async with http.get("/readyz") as ready:
+                    assert ready.status == 200 and await ready.json() == {"status": "ready"}
+                async with http.get("/healthz") as alive:
+                    assert alive.status == 200
+            terminate(running)
+            assert await exit_status(running) == 0
