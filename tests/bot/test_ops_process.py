@@ -120,3 +120,31 @@ async def test_on_postgresql_an_instance_is_ready_and_says_so_until_it_stops(tmp
                     assert alive.status == 200
             terminate(running)
             assert await exit_status(running) == 0
+
+
+async def test_stopping_lets_a_workers_round_finish_and_cancels_what_outlasts_the_timeout():
+    from bot.runner import drain
+
+    stop, round_may_end, closed = asyncio.Event(), asyncio.Event(), []
+    finished: list[str] = []
+
+    async def worker() -> None:  # a relay: rounds until stop, the round in progress completes
+        while not stop.is_set():
+            await round_may_end.wait()
+            finished.append("round")
+
+    async def stuck() -> None:  # a job that does not notice stop
+        await asyncio.Event().wait()
+
+    async def close_server() -> None:
+        closed.append(True)
+
+    tasks = [asyncio.create_task(worker()), asyncio.create_task(stuck())]
+    await asyncio.sleep(0)
+    stop.set()
+    ending = asyncio.create_task(drain(close_server, tasks, seconds=0.2))
+    await asyncio.sleep(0)
+    round_may_end.set()  # the round in flight ends after the stop began: it is waited for
+    await asyncio.wait_for(ending, GUARD)
+    assert finished == ["round"] and not tasks[0].cancelled()
+    assert tasks[1].cancelled() and closed == [True]
