@@ -44,8 +44,10 @@ class Wiring:
     desk: InvoiceDesk | None = None  # payments collected inside a messenger (Telegram invoices)
     # sharing: the shop's card a messenger's inline mode answers with (bot/sharing_chat.py)
     cards: Callable[[CustomerRef], Awaitable[ShareCard | None]] | None = None
-    # a claimed update whose handling failed, forgotten so that the channel's redelivery is handled
+    # several instances: ``claim`` takes an update under a lease (``Engine.begin_update``), ``finish`` marks
+    # it handled, ``release`` gives up one whose handling failed so that the channel's redelivery is handled
     release: Callable[[Channel, str], Awaitable[None]] | None = None
+    finish: Callable[[Channel, str], Awaitable[None]] | None = None
     # false for ``vitrina run --only webapp``: serve the Mini App, receive no updates, set no webhook
     receive: bool = True
 
@@ -100,14 +102,15 @@ def polling(adapters: Iterable[ChannelAdapter]) -> list[ChannelAdapter]:
     return [a for a in adapters if getattr(a, "polls", False)]
 
 
-def _release(wiring: Wiring, channel: Channel) -> Callable[[str], Awaitable[None]] | None:
-    release = wiring.release
-    if release is None:
+def _for(channel: Channel, step: Callable[[Channel, str], Awaitable[None]] | None
+         ) -> Callable[[str], Awaitable[None]] | None:
+    """``finish`` or ``release`` for one channel's adapter."""
+    if step is None:
         return None
 
-    async def forget(update_id: str) -> None:
-        await release(channel, update_id)
-    return forget
+    async def bound(update_id: str) -> None:
+        await step(channel, update_id)
+    return bound
 
 
 def _secret(value: SecretStr | None) -> str | None:
@@ -121,7 +124,8 @@ def _telegram(settings: Settings, wiring: Wiring) -> ChannelAdapter:
     return TelegramChannel(
         _secret(tg.token) or "", handle=wiring.handle,
         claim=lambda update_id: wiring.claim(Channel.TELEGRAM, update_id),
-        release=_release(wiring, Channel.TELEGRAM), receive=wiring.receive, api_base=tg.api_base,
+        release=_for(Channel.TELEGRAM, wiring.release), finish=_for(Channel.TELEGRAM, wiring.finish),
+        receive=wiring.receive, api_base=tg.api_base,
         mini_app_url=wiring.public_url + "/", webhook_url=tg.webhook_url, webhook_secret=_secret(tg.webhook_secret),
         staff_chat_id=tg.staff_chat_id, desk=wiring.desk, provider_token=_secret(tg.provider_token) or "",
         receipt_vat_code=settings.yookassa.vat_code if settings.yookassa.receipts else None,
@@ -134,8 +138,8 @@ def _vk(settings: Settings, wiring: Wiring) -> ChannelAdapter:
     vk = settings.vk
     return VkChannel(
         _secret(vk.token), vk.group_id, handle=wiring.handle,
-        claim=lambda event_id: wiring.claim(Channel.VK, event_id), release=_release(wiring, Channel.VK),
-        receive=wiring.receive, api_base=vk.api_base, app_id=vk.app_id,
+        claim=lambda event_id: wiring.claim(Channel.VK, event_id), release=_for(Channel.VK, wiring.release),
+        finish=_for(Channel.VK, wiring.finish), receive=wiring.receive, api_base=vk.api_base, app_id=vk.app_id,
         app_secret=_secret(vk.app_secret), callback_secret=_secret(vk.callback_secret),
         confirmation_code=vk.confirmation_code, staff_peer_id=vk.staff_peer_id,
         regulars_chat_link=vk.regulars_chat_link)  # regulars

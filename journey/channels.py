@@ -239,6 +239,11 @@ class InvoiceDesk(Protocol):
         ...
 
 
+class UpdateBusy(Exception):
+    """Another instance is handling this update now (its lease is fresh): the webhook answers 503, and the
+    platform sends the update again later, when it is handled or its holder's lease has lapsed."""
+
+
 # --- delivery failures -------------------------------------------------------------------------------
 
 class DeliveryError(Exception):

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from . import delivery, referrals
-from .channels import Channel, CustomerRef
+from .channels import Channel, CustomerRef, UpdateBusy
 from .deeplinks import DeepLink, LinkKind
 from .errors import DomainError, ErrorCode
 from .events import DomainEvent, EventType
@@ -177,9 +177,31 @@ async def claim_update(self: Engine, channel: Channel, update_id: str) -> bool:
         return await uow.updates.claim(channel.value, str(update_id))
 
 
+# How long an instance's hold on an update it is handling keeps the others off it. An instance killed
+# mid-way leaves its lease, and the platform's repeat is taken over once the lease is older than this: longer
+# than any handling takes (an owner's photo: up to 30 s of download).
+UPDATE_LEASE_SECONDS = 60.0
+
+
+async def begin_update(self: Engine, channel: Channel, update_id: str) -> bool:
+    """Take an update to handle now under a lease (then ``finish_update`` or ``release_update``): True,
+    or False when it was handled before. ``UpdateBusy`` while another instance is handling it."""
+    async with self.uow() as uow:
+        got = await uow.updates.begin(channel.value, str(update_id), UPDATE_LEASE_SECONDS)
+    if got == "busy":
+        raise UpdateBusy(f"{channel.value} update {update_id} is being handled by another instance")
+    return got == "taken"
+
+
+async def finish_update(self: Engine, channel: Channel, update_id: str) -> None:
+    """The update taken by ``begin_update`` is handled: its repeats are skipped from now on."""
+    async with self.uow() as uow:
+        await uow.updates.finish(channel.value, str(update_id))
+
+
 async def release_update(self: Engine, channel: Channel, update_id: str) -> None:
-    """Forget a claimed update whose handling failed: the channel is told so (a 5xx to its webhook) and
-    sends it again, to this instance or another, which then handles it."""
+    """Give up an update taken by ``begin_update`` whose handling failed: the channel is told so (a 5xx to
+    its webhook) and sends it again, to this instance or another, which then handles it."""
     async with self.uow() as uow:
         await uow.updates.release(channel.value, str(update_id))
 

@@ -121,6 +121,8 @@ class Engine:
     redeem_link_code = customers.redeem_link_code
     is_owner = customers.is_owner
     claim_update = customers.claim_update
+    begin_update = customers.begin_update  # several instances: an update handled under a lease
+    finish_update = customers.finish_update
     release_update = customers.release_update  # a webhook's failed handling, to be redelivered
     language = queries.language
     balance = queries.balance

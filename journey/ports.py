@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import TYPE_CHECKING, Literal, Protocol, Self
 
 from .audit import Change
 from .broadcasts import AudienceMember, Broadcast, BroadcastRecipient, BroadcastStatus
@@ -327,13 +327,28 @@ class MediaRepository(Protocol):
     async def get(self, name: str) -> Media | None: ...
 
 
+UpdateClaim = Literal["taken", "done", "busy"]  # UpdateLog.begin
+
+
 class UpdateLog(Protocol):
+    """Which updates were handled, and which are being handled by which instance's lease.
+
+    ``claim`` marks an update handled at once. ``begin`` takes a lease instead ("taken"), unless the update
+    was handled ("done") or another instance's lease on it is younger than ``lease_seconds`` ("busy": the
+    platform is told to send it again later); an older lease is taken over, as its holder died mid-way.
+    ``finish`` turns the lease into "handled"; ``release`` gives it up, so a repeat is handled after all.
+    """
+
     async def claim(self, channel: str, update_id: str) -> bool:
         """True the first time an update is seen; False for a redelivery."""
         ...
 
+    async def begin(self, channel: str, update_id: str, lease_seconds: float) -> UpdateClaim: ...
+
+    async def finish(self, channel: str, update_id: str) -> None: ...
+
     async def release(self, channel: str, update_id: str) -> None:
-        """Forget a claim whose handling failed, so the channel's redelivery is handled after all."""
+        """Give up the lease on an update whose handling failed, so the channel's redelivery is handled."""
         ...
 
     async def prune(self, before: datetime) -> int:

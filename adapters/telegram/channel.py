@@ -1,14 +1,17 @@
 """The Telegram channel: aiogram's dispatcher feeding the channel-neutral conversation, its Mini App check,
 its messenger and its webhook, behind the one ``ChannelAdapter`` shape.
 
-``handle`` (the conversation), ``claim`` and ``release`` (update de-duplication) and ``desk`` (payments
-collected in the chat) are injected by the composition root, so this adapter knows nothing of ``bot`` or
-``storage``.
+``handle`` (the conversation), ``claim``, ``finish`` and ``release`` (update de-duplication) and ``desk``
+(payments collected in the chat) are injected by the composition root, so this adapter knows nothing of
+``bot`` or ``storage``.
 
 Several instances: with a webhook every instance sets the same address and secret at start (Telegram takes
 that as often as it comes) and none deletes it on stop, so starting or stopping one leaves the others
-receiving; any of them may get any update, the claim makes a repeat a no-op answered 200, and an update
-whose handling failed is released and answered 500 (``TelegramWebhook``) for Telegram to send again. Long
+receiving; any of them may get any update. ``claim`` takes it under a lease and ``finish`` marks it handled
+once the conversation has answered: a repeat of a handled update is a no-op answered 200, one arriving while
+another instance holds the lease is answered 503 (``UpdateBusy``), and an update whose handling failed is
+released and answered 500 (``TelegramWebhook``) for Telegram to send again. An instance killed mid-way
+leaves its lease, and the repeat is taken over when it lapses. Long
 polling is for one instance only (Telegram answers a second ``getUpdates`` with 409 Conflict, and polling
 deletes the webhook). Built with ``receive=False`` (``vitrina run --only webapp``) the channel serves the
 Mini App only: it checks the token and learns the bot's name, and neither sets, deletes nor polls for
@@ -61,6 +64,7 @@ from journey.channels import (
     Reply,
     Route,
     ShareCard,
+    UpdateBusy,
 )
 from journey.customers import language_of
 from journey.photos import MAX_BYTES, PhotoRefused
@@ -99,7 +103,7 @@ class TelegramChannel:
 
     def __init__(self, token: str, *, handle: Callable[[Inbound], Awaitable[list[Reply]]],
                  claim: Callable[[str], Awaitable[bool]], release: Callable[[str], Awaitable[None]] | None = None,
-                 receive: bool = True, api_base: str = "https://api.telegram.org",
+                 finish: Callable[[str], Awaitable[None]] | None = None, receive: bool = True, api_base: str = "https://api.telegram.org",
                  mini_app_url: str = "", webhook_url: str = "", webhook_secret: str | None = None,
                  staff_chat_id: int | None = None, desk: InvoiceDesk | None = None, provider_token: str = "",
                  receipt_vat_code: int | None = None,
@@ -120,6 +124,7 @@ class TelegramChannel:
         self.handle = handle
         self.claim = claim
         self.release = release
+        self.finish = finish
         self.receive = receive
         self.mini_app_url = mini_app_url
         self.webhook_url = webhook_url
@@ -198,12 +203,17 @@ class TelegramChannel:
         payer = sender(query.from_user)
         payment = InvoicePayment(query.invoice_payload, query.currency, query.total_amount)
         slow, closed = PAY_REFUSED[language_of(query.from_user.language_code)]
+        claimed = False
         try:
             async with asyncio.timeout(self.check_budget):
                 if not await self.claim(str(event_update.update_id)):
                     log.info("telegram pre-checkout %s seen before: skipped", event_update.update_id)
                     return
+                claimed = True
                 refusal = closed if self.desk is None else await self.desk.check(payer, payment)
+        except UpdateBusy:  # another instance is checking it and answers
+            log.info("telegram pre-checkout %s is being checked by another instance", event_update.update_id)
+            return
         except TimeoutError:
             log.warning("pre-checkout of %s not checked within %ss: refused", payment.payload, self.check_budget)
             refusal = slow
@@ -214,6 +224,8 @@ class TelegramChannel:
             await self.bot.answer_pre_checkout_query(query.id, ok=refusal is None, error_message=refusal)
         except (TelegramAPIError, ClientError, TimeoutError, OSError) as e:
             log.warning("answerPreCheckoutQuery for %s failed: %r", payment.payload, e)
+        if claimed:
+            await self._finish(str(event_update.update_id))
 
     async def _on_paid(self, message: Message) -> None:
         """The money is taken. Not claimed by update id: Telegram says it again under new ids, and a claim
@@ -256,9 +268,10 @@ class TelegramChannel:
             log.warning("answerInlineQuery %s failed: %r", query.id, e)
 
     async def _serve(self, inbound: Inbound, chat_id: int) -> None:
-        """Claim, handle, reply. A failure to handle releases the claim and raises (the webhook answers 500 and
-        Telegram sends the update again); a reply that cannot be delivered is logged, as the update was
-        handled and handling it again would do its deed twice."""
+        """Claim, handle, mark handled, reply. A failure to handle releases the claim and raises (the webhook
+        answers 500 and Telegram sends the update again); a reply that cannot be delivered is logged, as the
+        update was handled and handling it again would do its deed twice. ``UpdateBusy`` from the claim
+        passes on (503)."""
         if not await self.claim(inbound.update_id):
             log.info("telegram update %s seen before: skipped", inbound.update_id)
             return
@@ -269,15 +282,24 @@ class TelegramChannel:
                 try:
                     await self.release(inbound.update_id)
                 except Exception:
-                    log.exception("telegram update %s could not be released: its repeat will be skipped",
+                    log.exception("telegram update %s could not be released: its repeat waits for the lease",
                                   inbound.update_id)
             raise
+        await self._finish(inbound.update_id)
         to = CustomerRef(Channel.TELEGRAM, str(chat_id))
         for reply in replies:
             try:
                 await self.messenger.send(to, reply)
             except DeliveryError as e:
                 log.warning("the reply to telegram update %s did not reach %s: %s", inbound.update_id, to.key, e)
+
+    async def _finish(self, update_id: str) -> None:
+        if self.finish is None:
+            return
+        try:
+            await self.finish(update_id)
+        except Exception:  # handled all the same: answered 200, so no repeat comes to be handled twice
+            log.exception("telegram update %s handled but not recorded so", update_id)
 
     # --- lifecycle ---------------------------------------------------------------------------------
 

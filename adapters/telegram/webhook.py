@@ -7,10 +7,12 @@ empty, cut, non-UTF-8, non-JSON or too deeply nested body or one that is not an 
 
 A good update is fed to the dispatcher before the answer (``SimpleRequestHandler`` with
 ``handle_in_background=False``): 200 once it is handled, or a repeat this or another instance already
-handled; 500 when handling failed, after the channel released the update's claim, so Telegram sends it again
-(to this instance or, behind a load balancer, another) rather than the update being lost with a 200. An
-instance stopping finishes the calls in flight (the server's shutdown waits for them); one cut off
-mid-way is released the same way and never answered, so Telegram sends it again too.
+handled; 503 while another instance handles it; 500 when handling failed, after the channel released the
+update's claim, so Telegram sends it again (to this instance or, behind a load balancer, another) rather
+than the update being lost with a 200. An instance stopping finishes the calls in flight (the server's
+shutdown waits for them); one cut off mid-way is released the same way and never answered, so Telegram
+sends it again too. One killed outright leaves its lease on the update, which a repeat takes over once it
+lapses.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
+
+from journey.channels import UpdateBusy
 
 from ..webhook_guard import MAX_BODY, MAX_DEPTH, Refusal, read_object, secret_matches
 
@@ -47,6 +51,10 @@ class TelegramWebhook:
             return refusal.response()
         try:
             await self.dispatcher.feed_update(self.bot, update)
+        except UpdateBusy as busy:
+            log.info("telegram update %s: %s; answered 503", update.update_id, busy)
+            return web.json_response({"error": "busy", "message": "being handled: send it again later"},
+                                     status=503)
         except Exception:
             log.exception("telegram update %s failed: answered 500 for Telegram to send it again",
                           update.update_id)

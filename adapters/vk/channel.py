@@ -1,14 +1,15 @@
 """The VK channel: the community bot (Bots Long Poll or the Callback API) feeding the channel-neutral
 conversation, its messenger, and the VK Mini App check, behind the one ``ChannelAdapter`` shape.
 
-``handle`` (the conversation), ``claim`` and ``release`` (de-duplication by ``event_id``) are injected by
-the composition root. vkbottle reads its API address from the class attribute ``API.API_URL``. A shop may
+``handle`` (the conversation), ``claim``, ``finish`` and ``release`` (de-duplication by ``event_id``) are
+injected by the composition root. vkbottle reads its API address from the class attribute ``API.API_URL``. A shop may
 run the VK Mini App alone (an app secret, no community token): then there is no bot and no messenger.
 
 Several instances: with the Callback API (``callback_secret`` set) any instance may get any event and
 answer VK's server confirmation with the same code; an event is handled before the answer, "ok" once it is
-handled or was before (the claim makes a repeat a no-op), 500 after its claim was released when handling
-failed, so VK sends it again, perhaps to another instance. Long polling is for one instance: every
+handled or was before (the claim makes a repeat a no-op), 503 while another instance handles it (its lease
+is fresh: ``UpdateBusy``), 500 after its claim was released when handling failed, so VK sends it again,
+perhaps to another instance. Long polling is for one instance: every
 instance polling the community would get every event. Built with ``receive=False`` (``vitrina run --only
 webapp``) the channel checks the token and neither polls nor serves the callback.
 """
@@ -25,7 +26,7 @@ from vkbottle import API
 from vkbottle.exception_factory import VKAPIError
 from vkbottle.polling import BotPolling
 
-from journey.channels import Channel, ChannelError, CustomerRef, DeliveryError, Inbound, Reply, Route
+from journey.channels import Channel, ChannelError, CustomerRef, DeliveryError, Inbound, Reply, Route, UpdateBusy
 
 from ..download import fetch
 from .callback import VkCallback
@@ -54,7 +55,8 @@ class VkChannel:
 
     def __init__(self, token: str | None, group_id: int | None, *,
                  handle: Callable[[Inbound], Awaitable[list[Reply]]], claim: Callable[[str], Awaitable[bool]],
-                 release: Callable[[str], Awaitable[None]] | None = None, receive: bool = True,
+                 release: Callable[[str], Awaitable[None]] | None = None,
+                 finish: Callable[[str], Awaitable[None]] | None = None, receive: bool = True,
                  api_base: str = "https://api.vk.com/method/", app_id: int | None = None,
                  app_secret: str | None = None, callback_secret: str | None = None, confirmation_code: str = "",
                  staff_peer_id: int | None = None, regulars_chat_link: str = "") -> None:
@@ -64,6 +66,7 @@ class VkChannel:
         self.handle = handle
         self.claim = claim
         self.release = release
+        self.finish = finish
         self.receive = receive
         self.callback = VkCallback(group_id, callback_secret, confirmation_code) \
             if callback_secret and receive else None
@@ -94,9 +97,10 @@ class VkChannel:
             log.exception("VK event %s failed", event.get("event_id"))
 
     async def _handle_event(self, event: dict[str, Any]) -> None:
-        """Claim, handle, reply. A failure before the replies releases the claim and raises (the callback
-        answers 500 and VK sends the event again); a reply that cannot be delivered is logged, as the event
-        was handled and handling it again would do its deed twice."""
+        """Claim, handle, mark handled, reply. A failure before the replies releases the claim and raises (the
+        callback answers 500 and VK sends the event again); a reply that cannot be delivered is logged, as
+        the event was handled and handling it again would do its deed twice. ``UpdateBusy`` from the claim
+        passes on (503)."""
         assert self.api is not None and self.messenger is not None, "events come only to a community bot"
         kind = event.get("type")
         obj = event.get("object") or {}
@@ -126,6 +130,11 @@ class VkChannel:
         except BaseException:  # a stopping instance's cancellation too: another instance gets the repeat
             await self._release(inbound.update_id)
             raise
+        if self.finish is not None:
+            try:
+                await self.finish(inbound.update_id)
+            except Exception:  # handled all the same: answered "ok", so no repeat comes to be handled twice
+                log.exception("VK event %s handled but not recorded so", inbound.update_id)
         to = CustomerRef(Channel.VK, str(peer))
         for n, reply in enumerate(replies):
             try:
@@ -148,7 +157,7 @@ class VkChannel:
         try:
             await self.release(event_id)
         except Exception:
-            log.exception("VK event %s could not be released: its repeat will be skipped", event_id)
+            log.exception("VK event %s could not be released: its repeat waits for the lease", event_id)
 
     async def _with_name(self, inbound: Inbound) -> Inbound:
         assert self.api is not None
@@ -216,6 +225,9 @@ class VkChannel:
             return event
         try:
             await self._handle_event(event)
+        except UpdateBusy as busy:
+            log.info("VK event %s: %s; answered 503", event.get("event_id"), busy)
+            return web.Response(status=503, text="being handled: send it again later")
         except Exception:
             log.exception("VK event %s failed: answered 500 for VK to send it again", event.get("event_id"))
             return web.Response(status=500, text="the event was not handled: send it again")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from journey.events import DomainEvent, EventType
-from journey.ports import DeliveryFailure
+from journey.ports import DeliveryFailure, UpdateClaim
 
 from ..rows import dt, ts
 from .repositories import _Repo
@@ -17,14 +17,35 @@ def _event(i: int, t: str, d: str, at: str) -> DomainEvent:
     return DomainEvent(EventType(t), json.loads(d), dt(at), i)
 
 
+# An update being handled is kept as a row of its own beside the handled ones: its channel's name with this
+# suffix, ``at`` the time its lease was taken (pruned with the rest).
+LEASE = "~lease"
+
+
 class SqliteUpdates(_Repo):
     async def claim(self, channel: str, update_id: str) -> bool:
         cur = self._write("INSERT OR IGNORE INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
                           (channel, update_id, ts(datetime.now(UTC))))
         return cur.rowcount == 1
 
+    async def begin(self, channel: str, update_id: str, lease_seconds: float) -> UpdateClaim:
+        if self._c.execute("SELECT 1 FROM processed_updates WHERE channel = ? AND update_id = ?",
+                           (channel, update_id)).fetchone():
+            return "done"
+        now = datetime.now(UTC)
+        cur = self._write(
+            "INSERT INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?) ON CONFLICT (channel, update_id)"
+            " DO UPDATE SET at = excluded.at WHERE processed_updates.at < ?",
+            (channel + LEASE, update_id, ts(now), ts(now - timedelta(seconds=lease_seconds))))
+        return "taken" if cur.rowcount == 1 else "busy"
+
+    async def finish(self, channel: str, update_id: str) -> None:
+        self._write("INSERT OR IGNORE INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
+                    (channel, update_id, ts(datetime.now(UTC))))
+        await self.release(channel, update_id)
+
     async def release(self, channel: str, update_id: str) -> None:
-        self._write("DELETE FROM processed_updates WHERE channel = ? AND update_id = ?", (channel, update_id))
+        self._write("DELETE FROM processed_updates WHERE channel = ? AND update_id = ?", (channel + LEASE, update_id))
 
     async def prune(self, before: datetime) -> int:
         return self._write("DELETE FROM processed_updates WHERE at < ?", (ts(before),)).rowcount

@@ -535,17 +535,38 @@ async def test_updates_are_claimed_once(uow_factory):
         assert await uow.updates.claim("telegram", "1002") is True
 
 
-async def test_a_released_update_is_claimed_again(uow_factory):
-    """A webhook's handling failed after its claim was committed: released, the redelivery is handled."""
+async def test_an_update_is_handled_under_a_lease_that_lapses_released_or_finished(uow_factory):
+    """Several instances: one takes an update, the others are told it is busy; a holder that died is taken
+    over once its lease lapses; a failed handling releases it for the repeat; a finished one is done."""
     async with uow_factory() as uow:
-        assert await uow.updates.claim("telegram", "2001") is True
-        assert await uow.updates.claim("vk", "2001") is True
+        assert await uow.updates.begin("telegram", "3001", 60) == "taken"
     async with uow_factory() as uow:
-        await uow.updates.release("telegram", "2001")
-        await uow.updates.release("telegram", "never-seen")  # nothing to forget: no error
+        assert await uow.updates.begin("telegram", "3001", 60) == "busy"  # another instance handles it now
+        assert await uow.updates.begin("vk", "3001", 60) == "taken"  # ids are per channel
+    async with uow_factory() as uow:  # -1: every lease counts as lapsed, as if its holder died long ago
+        assert await uow.updates.begin("telegram", "3001", -1) == "taken"
+        await uow.updates.release("telegram", "3001")
     async with uow_factory() as uow:
-        assert await uow.updates.claim("telegram", "2001") is True
-        assert await uow.updates.claim("vk", "2001") is False  # the other channel's claim stays
+        assert await uow.updates.begin("telegram", "3001", 60) == "taken"  # released: the repeat is handled
+        await uow.updates.finish("telegram", "3001")
+    async with uow_factory() as uow:
+        assert await uow.updates.begin("telegram", "3001", -1) == "done"
+        assert await uow.updates.claim("telegram", "3001") is False  # handled, as a claim sees it too
+        await uow.updates.release("telegram", "3001")  # nothing held: nothing changes
+        assert await uow.updates.begin("telegram", "3001", 60) == "done"
+        assert await uow.updates.claim("telegram", "3002") is True
+        assert await uow.updates.begin("telegram", "3002", -1) == "done"  # claimed is handled
+
+
+async def test_instances_beginning_one_update_at_once_take_it_once(uow_factory):
+    async def begin(uow) -> str:
+        return await uow.updates.begin("vk", "4001", 60)
+    assert await race(uow_factory, begin, begin) == ["taken", "busy"]
+
+    async def finish(uow) -> str:  # the holder finishes while another instance begins: that one finds it done
+        await uow.updates.finish("vk", "4001")
+        return "finished"
+    assert await race(uow_factory, finish, begin) == ["finished", "done"]
 
 
 # ------------------------------------------------------------------------------------------------- outbox
