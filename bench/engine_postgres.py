@@ -308,6 +308,37 @@ def machine_busy() -> tuple[float, float]:
     return (sum(fields) - idle) / TICK, sum(fields) / TICK
 
 
+async def sample_waits(url: str, start_at: float, end_at: float) -> dict[str, float]:
+    """Where the round's server backends were, sampled every 20 ms from pg_stat_activity: running (on a CPU or
+    ready for one), waiting for a lock (a row's, an advisory one), for the WAL to be flushed (a commit), or for
+    the client's next statement inside a transaction (a round trip, the client's own work). Shares of all
+    samples of the backends busy with a transaction."""
+    conn = await asyncpg.connect(url)
+    counts: dict[str, int] = {}
+    try:
+        await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+        while time.monotonic() < end_at:
+            rows = await conn.fetch(
+                "SELECT state, wait_event_type, wait_event, query FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                " AND state IN ('active', 'idle in transaction')")
+            for row in rows:
+                if row["state"] == "idle in transaction":
+                    key = "idle in transaction (client's turn)"
+                elif row["wait_event_type"] is None:
+                    key = "running (CPU)"
+                elif row["wait_event_type"] == "Lock":
+                    key = f"lock ({row['wait_event']}) in {' '.join(row['query'].split()[:4])[:40]}"
+                else:
+                    key = f"{row['wait_event_type']}: {row['wait_event']}"
+                counts[key] = counts.get(key, 0) + 1
+            await asyncio.sleep(0.02)
+    finally:
+        await conn.close()
+    total = sum(counts.values()) or 1
+    return {k: v / total for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
+
+
 # --- the run -------------------------------------------------------------------------------------------------------
 
 async def create_database(server: str) -> str:
@@ -390,11 +421,11 @@ async def run(args: Any) -> None:
             assert pipe.recv() == "ready"
         # a warm-up round of each (connections opened, statements prepared), not counted in the table
         for what, processes in CONFIGS:
-            await _round(workers, what, processes, 1.0)
+            await _round(workers, what, processes, 1.0, url)
         results: dict[tuple[str, int], list[dict]] = {c: [] for c in CONFIGS}
         for r in range(args.rounds):
             for config in (CONFIGS if r % 2 == 0 else tuple(reversed(CONFIGS))):
-                results[config].append(await _round(workers, *config, args.duration))
+                results[config].append(await _round(workers, *config, args.duration, url))
                 print(f"  round {r + 1}: {config[0]:<8} x{config[1]} process{'es' if config[1] > 1 else '  '} "
                       f"{results[config][-1]['rate']:7.0f} journeys/s", flush=True)
         totals = {"engine": 0, "asyncpg": 0}
@@ -421,20 +452,22 @@ async def run(args: Any) -> None:
     report(results, args)
 
 
-async def _round(workers: list[tuple[Any, Pipe]], what: str, processes: int, duration: float) -> dict:
+async def _round(workers: list[tuple[Any, Pipe]], what: str, processes: int, duration: float, url: str) -> dict:
     cpu0, (busy0, total0) = server_cpu(), machine_busy()
     start_at = time.monotonic() + 0.3
     for _, pipe in workers[:processes]:
         pipe.send(("round", what, start_at, duration))
     loop = asyncio.get_running_loop()
+    sampling = asyncio.ensure_future(sample_waits(url, start_at, start_at + duration))
     parts = [await loop.run_in_executor(None, pipe.recv) for _, pipe in workers[:processes]]
+    waits = await sampling
     cpu1, (busy1, total1) = server_cpu(), machine_busy()
     elapsed = max(p["finished"] for p in parts) - start_at
     journeys = sum(p["journeys"] for p in parts)
     timings = {s: (statistics.fmean(p["timings"][s][0] for p in parts), max(p["timings"][s][1] for p in parts))
                for s in (*STEPS, "journey")}
     return {"rate": journeys / elapsed, "journeys": journeys, "elapsed": elapsed, "timings": timings,
-            "client_cpu": sum(p["cpu"] for p in parts), "server_cpu": cpu1 - cpu0,
+            "client_cpu": sum(p["cpu"] for p in parts), "server_cpu": cpu1 - cpu0, "waits": waits,
             "busy": (busy1 - busy0) / max(total1 - total0, 1e-9),
             # what else ran on the machine meanwhile (other programs): busy time that was neither ours nor the server's
             "others": max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - sum(p["cpu"] for p in parts)) / max(total1 - total0,
@@ -472,6 +505,10 @@ def report(results: dict[tuple[str, int], list[dict]], args: Any) -> None:
                                            for c in CONFIGS))
     print(f"{'machine busy':<14}" + "".join(f"{picked[c]['busy']:>20.0%}" for c in CONFIGS))
     print(f"{'  other progs':<14}" + "".join(f"{picked[c]['others']:>20.0%}" for c in CONFIGS))
+    print("where the server's busy backends were (samples of pg_stat_activity every 20 ms):")
+    for c in CONFIGS:
+        top = list(picked[c]["waits"].items())[:5]
+        print(f"  {names[c]:<12}" + ", ".join(f"{k} {v:.0%}" for k, v in top))
     e1, b1, e2, b2 = (picked[c]["rate"] for c in CONFIGS)
     print()
     print(f"two processes / one: engine {e2 / e1:.2f}x, asyncpg {b2 / b1:.2f}x   (target: engine >= 1.7x)")
