@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -260,3 +262,49 @@ async def test_an_instance_polling_on_sqlite_is_alone_and_not_warned(tmp_path):
         async with instances(tmp_path, env, count=1) as (only,):
             await fake.wait_for(lambda calls: any(c.method == "getUpdates" for c in calls))
             assert not any("long polling" in line for line in only.running.output)
+
+
+# --- an instance killed mid-way -----------------------------------------------------------------------
+
+async def test_an_update_cut_off_by_a_killed_instance_is_handled_by_the_other_once_its_lease_lapses(tmp_path):
+    """Instance a takes an update and is killed (SIGKILL) while handling it: the test holds a lock that a
+    trigger on new customers waits for. Its lease stays: the repeat at b is answered 503 until it lapses (the
+    test ages it rather than waiting the minute), then b handles it, once."""
+    import asyncpg
+
+    async with shared_database("postgres", tmp_path) as db, FakeTelegram(token="4242:SECRET") as fake, \
+            instances(tmp_path, telegram_env(fake, db)) as (a, b):
+        test = await asyncpg.connect(db.url)
+        try:
+            await test.execute("CREATE FUNCTION wait_for_test() RETURNS trigger LANGUAGE plpgsql AS "
+                               "$$ BEGIN PERFORM pg_advisory_xact_lock(4242); RETURN NEW; END $$; "
+                               "CREATE TRIGGER wait_for_test BEFORE INSERT ON customers "
+                               "FOR EACH ROW EXECUTE FUNCTION wait_for_test()")
+            await test.execute("SELECT pg_advisory_lock(4242)")
+            update = telegram_update(2001, 400, "/help")
+            cut = asyncio.create_task(deliver(a, update))
+            for _ in range(2000):  # until a waits in the trigger, its lease taken
+                waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted"
+                if await test.fetchval(waiting):
+                    break
+                await asyncio.sleep(0.01)
+            else:
+                raise AssertionError("instance a never reached the trigger:\n" + logs(a))
+            assert a.running.process is not None
+            os.killpg(a.running.process.pid, signal.SIGKILL)
+            await a.running.process.wait()
+            with pytest.raises(aiohttp.ClientError):
+                await cut
+            await test.execute("SELECT pg_advisory_unlock(4242)")
+            await test.execute("DROP TRIGGER wait_for_test ON customers; DROP FUNCTION wait_for_test()")
+
+            assert await deliver(b, update) == 503  # a's lease is fresh: Telegram is to try again later
+            assert fake.sent(400) == []
+            aged = await test.execute("UPDATE processed_updates SET at = '2000-01-01T00:00:00+00:00' "
+                                      "WHERE update_id = '2001'")
+            assert aged == "UPDATE 1"  # the lease, and nothing handled
+            assert await deliver(b, update) == 200
+            assert await deliver(b, update) == 200
+            assert len(fake.sent(400)) == 1 and "Что я умею" in fake.sent(400)[0].text
+        finally:
+            await test.close()
