@@ -38,6 +38,19 @@ from .base import Conn, PgRepo
 _OPEN = [s.value for s in OPEN_ORDER_STATUSES]
 
 
+class _LockingRepo(PgRepo):
+    """A repository that takes each named lock once per unit of work (a repository lives as long as it)."""
+
+    def __init__(self, conn: Conn, *, writable: bool) -> None:
+        super().__init__(conn, writable=writable)
+        self._held: set[str] = set()
+
+    async def _lock_once(self, key: str) -> None:
+        if self._writable and key not in self._held:
+            await self._lock_key(key)
+            self._held.add(key)
+
+
 def _tup(record: Any) -> tuple:
     """An asyncpg Record, which indexes and unpacks like the tuple storage/rows.py converts."""
     return record
@@ -209,11 +222,7 @@ class PgCustomers(PgRepo):
         return await self._write("DELETE FROM link_failures WHERE at < $1", ts(before))
 
 
-class PgOrders(PgRepo):
-    def __init__(self, conn: Conn, *, writable: bool) -> None:
-        super().__init__(conn, writable=writable)
-        self._held: set[str] = set()  # the names this unit of work has locked already
-
+class PgOrders(_LockingRepo):
     async def add(self, order: Order) -> None:
         await self._write(
             f"INSERT INTO orders ({rows.ORDER_COLUMNS}) VALUES ({_marks(18)})",
@@ -280,11 +289,6 @@ class PgOrders(PgRepo):
         await self._lock_once(f"orders-of:{customer_id}")
         return await self._c.fetchval("SELECT COUNT(*) FROM orders WHERE customer_id = $1 AND status = $2",
                                       customer_id, status.value)
-
-    async def _lock_once(self, key: str) -> None:
-        if self._writable and key not in self._held:
-            await self._lock_key(key)
-            self._held.add(key)
 
     async def ids_in_status(self, status: OrderStatus, *, before: datetime | None = None) -> list[str]:
         if before is None:
@@ -393,10 +397,13 @@ class PgPacks(PgRepo):
                           p.status.value, p.charge_id, ts(p.updated_at), p.id)
 
 
-class PgLoyalty(PgRepo):
+class PgLoyalty(_LockingRepo):
     async def balance(self, customer_id: str) -> int:
-        # not locked: spending inserts into the ledger, whose trigger takes a lock per customer and refuses
-        # a balance below zero (POINTS_INSUFFICIENT) after waiting for another spend of the same points
+        # In a read-write unit of work the engine decides on the balance (how much may be spent, whether a
+        # pack can be refunded): the customer's ledger lock first, the one the ledger's trigger takes before
+        # it refuses a balance below zero, so one customer's spends take turns from here and each decides on
+        # the balance the other left (refused as on SQLite, by the engine, before anything else is checked).
+        await self._lock_once(f"ledger:{customer_id}")
         return await self._c.fetchval("SELECT COALESCE(SUM(delta), 0)::bigint FROM ledger WHERE customer_id = $1",
                                       customer_id)
 
