@@ -45,8 +45,14 @@ async def placed_quantity(engine: Engine, point_id: str = "center") -> int:
 
 @pytest.fixture
 async def twin(db, clock, engine):
-    """A second engine on its own connection to the same database file: another process, in effect."""
-    other = SqliteDatabase(db.path)
+    """A second engine on its own connection to the same database file (or PostgreSQL schema): another
+    process, in effect."""
+    if hasattr(db, "pool"):  # PostgreSQL: a pool of its own on the same schema
+        from storage.postgres import PostgresDatabase
+
+        other = PostgresDatabase(db.url, schema=db.schema, pool_size=db.pool_size)
+    else:
+        other = SqliteDatabase(db.path)
     await other.connect()
     yield Engine(other.uow, secret=engine.secret, owners=[OWNER], clock=clock, reader=other.reading)
     await other.close()
