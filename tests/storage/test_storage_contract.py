@@ -964,3 +964,16 @@ async def test_a_new_account_met_twice_at_once_becomes_one_customer(shop):
         return step
 
     assert await race(shop, first_contact(1), first_contact(2)) == ["created", "c_1"]
+
+
+async def test_the_catalog_version_moves_when_another_connection_commits(shop):
+    """What the menu cache is keyed on: a change committed by another unit of work (another instance's) is
+    never hidden behind an old version."""
+    async with shop.reading() as uow:
+        before = await uow.catalog.version()
+    async with shop() as uow:
+        await uow.catalog.set_stock("center", "croissant", 3)
+    async with shop.reading() as uow:
+        after = await uow.catalog.version()
+        assert await uow.catalog.stock("center") == {"croissant": 3}
+    assert after != before
