@@ -15,8 +15,8 @@ from redis.asyncio import Redis
 from journey.ports import SendCell
 
 PREFIX = "vitrina:send:"
-# KEYS: the cells' keys; ARGV: interval and tolerance per cell, in turn. Returns the seconds to wait, as text
-# (Redis would truncate a Lua number to an integer).
+# KEYS: the cells' keys; ARGV: interval and tolerance per cell, in turn. Returns the slot booked and the time it
+# was booked at, as text (Redis would truncate a Lua number to an integer).
 RESERVE = """
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
@@ -32,7 +32,7 @@ for i, key in ipairs(KEYS) do
     local tat = math.max(tats[i], at) + tonumber(ARGV[2 * i - 1])
     redis.call('SET', key, string.format('%.6f', tat), 'PX', math.ceil((tat - now) * 1000) + 60000)
 end
-return string.format('%.6f', at - now)
+return {string.format('%.6f', at), string.format('%.6f', now)}
 """
 # KEYS[1]: the cell; ARGV[1]: seconds nothing under it is due
 PAUSE = """
@@ -55,11 +55,17 @@ class RedisSendBudget:
         self._pause: Any = self.redis.register_script(PAUSE)
 
     async def reserve(self, cells: Sequence[SendCell]) -> float:
+        at, now = await self.book(cells)
+        return max(0.0, at - now)
+
+    async def book(self, cells: Sequence[SendCell]) -> tuple[float, float]:
+        """Reserve, and say when: the slot booked and the time it was booked at, in seconds since the epoch
+        by Redis's clock."""
         args: list[float] = []
         for cell in cells:
             args += [cell.interval, cell.tolerance]
-        wait = await self._reserve(keys=[self.prefix + c.key for c in cells], args=args)
-        return max(0.0, float(wait))
+        at, now = await self._reserve(keys=[self.prefix + c.key for c in cells], args=args)
+        return float(at), float(now)
 
     async def pause(self, key: str, seconds: float) -> None:
         await self._pause(keys=[self.prefix + key], args=[float(seconds)])

@@ -37,7 +37,7 @@ INSERT INTO job_runs (name, holder, started_at) VALUES ($1, $2, clock_timestamp(
 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, started_at = excluded.started_at
 WHERE job_runs.started_at <= excluded.started_at - make_interval(secs => $3)
 RETURNING true"""
-RESERVE = "SELECT send_budget_reserve($1::text[], $2::float8[], $3::float8[])"
+RESERVE = "SELECT at_s, now_s FROM send_budget_reserve($1::text[], $2::float8[], $3::float8[])"
 PAUSE = """
 INSERT INTO send_budget (key, tat) VALUES ($1, extract(epoch FROM clock_timestamp()) + $2)
 ON CONFLICT (key) DO UPDATE SET tat = GREATEST(send_budget.tat, excluded.tat)"""
@@ -91,12 +91,19 @@ class PgSendBudget:
         self._reserved = 0
 
     async def reserve(self, cells: Sequence[SendCell]) -> float:
-        wait = await self._db.pool.fetchval(RESERVE, [c.key for c in cells], [c.interval for c in cells],
-                                            [c.tolerance for c in cells])
+        at, now = await self.book(cells)
+        return max(0.0, at - now)
+
+    async def book(self, cells: Sequence[SendCell]) -> tuple[float, float]:
+        """Reserve, and say when: the slot booked and the time it was booked at, in seconds since the epoch
+        by the server's clock."""
+        row = await self._db.pool.fetchrow(RESERVE, [c.key for c in cells], [c.interval for c in cells],
+                                           [c.tolerance for c in cells])
+        assert row is not None
         self._reserved += 1
         if self._reserved % FORGET_EVERY == 0:
             await self._db.pool.execute(FORGET)
-        return max(0.0, float(wait))
+        return float(row["at_s"]), float(row["now_s"])
 
     async def pause(self, key: str, seconds: float) -> None:
         await self._db.pool.execute(PAUSE, key, float(seconds))

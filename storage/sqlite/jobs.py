@@ -56,7 +56,11 @@ class SqliteJobLocks:
             finally:
                 renewing.cancel()
                 await asyncio.gather(renewing, return_exceptions=True)
-                await self._release(name)
+                try:
+                    await self._release(name)
+                except Exception as e:  # the database is away: the lease lapses by itself
+                    log.warning("job %s: letting go of the lease failed (%s); it lapses within %.0f s",
+                                name, e, self.lease)
         finally:
             self._held.discard(name)
 
@@ -80,13 +84,17 @@ class SqliteJobLocks:
         while True:
             await asyncio.sleep(self.lease / 3)
             try:
-                async with self._db.uow() as uow:
-                    kept = uow._conn.execute("UPDATE job_leases SET until = ? WHERE name = ? AND holder = ?",
-                                             (self.clock() + self.lease, name, self.holder)).rowcount
-                if not kept:  # this process stood still longer than the lease: another may have the job now
+                if not await self.extend(name):  # this process stood still longer than the lease
                     log.warning("job %s: the lease lapsed while its round ran; another process may run it too", name)
             except Exception:
                 log.exception("job %s: renewing the lease failed (tried again in %.0f s)", name, self.lease / 3)
+
+    async def extend(self, name: str) -> bool:
+        """Renew the lease on a job this process holds (``hold`` does it every third of the lease);
+        False when it is not held here any more."""
+        async with self._db.uow() as uow:
+            return bool(uow._conn.execute("UPDATE job_leases SET until = ? WHERE name = ? AND holder = ?",
+                                          (self.clock() + self.lease, name, self.holder)).rowcount)
 
     async def _release(self, name: str) -> None:
         async with self._db.uow() as uow:

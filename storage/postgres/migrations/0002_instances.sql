@@ -18,14 +18,12 @@ CREATE TABLE send_budget (
     tat DOUBLE PRECISION NOT NULL
 );
 
--- One reservation: the first moment every cell allows one more send; the cells' times move past it, and the
--- seconds to wait until then are returned. Cells are locked in key order (no deadlock between reservations);
--- the clock is read after the locks, so time spent waiting for another reservation is not counted twice.
-CREATE FUNCTION send_budget_reserve(keys TEXT[], intervals DOUBLE PRECISION[], tolerances DOUBLE PRECISION[])
-RETURNS DOUBLE PRECISION LANGUAGE plpgsql AS $$
-DECLARE
-    now_s DOUBLE PRECISION;
-    at_s DOUBLE PRECISION;
+-- One reservation: the first moment every cell allows one more send (at_s), the cells' times moved past it,
+-- and when it was booked (now_s; the sender waits the difference). Cells are locked in key order (no deadlock
+-- between reservations); the clock is read after the locks, so a wait for another reservation is not lost.
+CREATE FUNCTION send_budget_reserve(keys TEXT[], intervals DOUBLE PRECISION[], tolerances DOUBLE PRECISION[],
+                                    OUT at_s DOUBLE PRECISION, OUT now_s DOUBLE PRECISION)
+LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO send_budget (key, tat) SELECT k, 0 FROM unnest(keys) AS k ORDER BY k ON CONFLICT (key) DO NOTHING;
     PERFORM 1 FROM send_budget WHERE key = ANY(keys) ORDER BY key FOR UPDATE;
@@ -34,5 +32,4 @@ BEGIN
       FROM unnest(keys, tolerances) AS c(key, tolerance) JOIN send_budget b ON b.key = c.key;
     UPDATE send_budget b SET tat = GREATEST(b.tat, at_s) + c.step
       FROM unnest(keys, intervals) AS c(key, step) WHERE b.key = c.key;
-    RETURN at_s - now_s;
 END $$;

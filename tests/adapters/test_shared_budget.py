@@ -1,0 +1,155 @@
+"""Two instances' rate limiters sharing one send budget (PostgreSQL, or Redis) keep the bot's overall rate and
+each chat's spacing together, and a 429 seen by one pauses the other.
+
+The slots are checked, not the clock: every reservation records the slot the budget booked (by the budget's
+own clock), and the slots of both instances together must be at least 1/rate apart overall and keep each
+chat's burst and spacing.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import secrets
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from adapters.ratelimit import RateLimiter
+from journey.ports import SendCell
+
+RATE = 100.0  # a second: fast enough for a short test, slow enough that the slots must be spread
+CHAT_INTERVAL, CHAT_BURST = 0.05, 2
+SENDS = 120
+CHATS = 6
+EPSILON = 1e-6  # the budgets keep times to the microsecond
+
+
+class Recorded:
+    """A budget that remembers every slot it booked, with the cells it was booked for."""
+
+    def __init__(self, budget: Any, slots: list[tuple[float, tuple[SendCell, ...]]]) -> None:
+        self.budget = budget
+        self.slots = slots
+
+    async def reserve(self, cells: Sequence[SendCell]) -> float:
+        at, now = await self.budget.book(cells)
+        self.slots.append((at, tuple(cells)))
+        return max(0.0, at - now)
+
+    async def pause(self, key: str, seconds: float) -> None:
+        await self.budget.pause(key, seconds)
+
+
+@asynccontextmanager
+async def postgres_budgets() -> AsyncIterator[tuple[Any, Any]]:
+    """Two instances' budgets: two pools on one PostgreSQL schema."""
+    from pg_support import fresh_schema
+
+    from storage.postgres import PostgresDatabase
+
+    async with fresh_schema() as first:
+        second = PostgresDatabase(first.url, schema=first.schema, pool_size=4)
+        await second.connect()
+        try:
+            yield first.send_budget(), second.send_budget()
+        finally:
+            await second.close()
+
+
+@asynccontextmanager
+async def redis_budgets() -> AsyncIterator[tuple[Any, Any]]:
+    """Two instances' budgets: two clients of one Redis, under a prefix of this test's own."""
+    from redis.exceptions import ConnectionError as RedisDown
+
+    from adapters.redis_budget import RedisSendBudget
+
+    url = os.environ.get("VITRINA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    prefix = f"vitrina:test:{secrets.token_hex(6)}:"
+    first, second = RedisSendBudget(url, prefix=prefix), RedisSendBudget(url, prefix=prefix)
+    try:
+        await first.redis.ping()
+    except (RedisDown, OSError) as e:
+        await first.close()
+        await second.close()
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"Redis tests: no Redis at {url} ({e}); set VITRINA_TEST_REDIS_URL")
+    try:
+        yield first, second
+    finally:
+        keys = [key async for key in first.redis.scan_iter(match=prefix + "*")]
+        if keys:
+            await first.redis.delete(*keys)
+        await first.close()
+        await second.close()
+
+
+@pytest.fixture(params=["postgres", "redis"])
+async def budgets(request):
+    opened = postgres_budgets() if request.param == "postgres" else redis_budgets()
+    async with opened as pair:
+        yield pair
+
+
+def limiter(budget: Any) -> RateLimiter:
+    shared = RateLimiter(per_second=RATE, chat_interval=CHAT_INTERVAL, chat_burst=CHAT_BURST)
+    shared.share(budget, "telegram:Telegram @shop")
+    return shared
+
+
+async def test_two_limiters_sharing_a_budget_keep_the_overall_rate_and_each_chats_pace(budgets):
+    slots: list[tuple[float, tuple[SendCell, ...]]] = []
+    first, second = (limiter(Recorded(b, slots)) for b in budgets)
+    # both instances send at once, as fast as they are let: a broadcast on one, notifications on the other
+    await asyncio.gather(*((first if n % 2 else second).wait(f"chat{n % CHATS}") for n in range(SENDS)))
+
+    assert len(slots) == SENDS
+    overall = sorted(at for at, _ in slots)
+    gaps = [b - a for a, b in itertools.pairwise(overall)]
+    assert min(gaps) >= 1 / RATE - EPSILON  # together, never faster than the bot may send
+    for chat in range(CHATS):
+        times = sorted(at for at, cells in slots if cells[1].key.endswith(f":chat:chat{chat}"))
+        assert len(times) == SENDS // CHATS
+        # a burst of CHAT_BURST, then one per CHAT_INTERVAL: of any k sends in a row, the last is at least
+        # (k - CHAT_BURST) intervals after the first
+        for i, first_at in enumerate(times):
+            for j in range(i + CHAT_BURST, len(times)):
+                assert times[j] - first_at >= (j - i - CHAT_BURST + 1) * CHAT_INTERVAL - EPSILON
+
+
+async def test_a_429_seen_by_one_instance_pauses_the_other(budgets):
+    first, second = budgets
+    scope = "vk:VK club1"
+    await first.pause(scope, 30.0)  # VK's error 6, or Telegram's retry_after, seen by the first
+    at, now = await second.book([SendCell(scope, 1 / RATE), SendCell(f"{scope}:chat:7", CHAT_INTERVAL)])
+    assert at - now >= 30.0 - 0.5  # the second waits it out too (the pause began a moment before)
+    other_at, other_now = await second.book([SendCell("telegram:Telegram @other", 1 / RATE)])
+    assert other_at == other_now  # another bot is not paused
+
+
+async def test_a_limiters_pause_reaches_the_shared_budget(budgets):
+    first, second = budgets
+    pausing, paced = limiter(first), limiter(second)
+    pausing.pause(30.0)  # what the messenger does on a 429 (it cannot wait there)
+    await asyncio.gather(*pausing._pausing)
+    at, now = await second.book(paced.cells("chat1"))
+    assert at - now >= 30.0 - 0.5
+
+
+async def test_without_its_budget_a_limiter_paces_sends_itself():
+    class Away:
+        async def reserve(self, cells: Sequence[SendCell]) -> float:
+            raise ConnectionError("the database is restarting")
+
+        async def pause(self, key: str, seconds: float) -> None:
+            raise ConnectionError("the database is restarting")
+
+    alone = RateLimiter(per_second=1000, chat_interval=0.001)
+    alone.share(Away(), "telegram:Telegram @shop")
+    await asyncio.gather(*(alone.wait("chat") for _ in range(5)))  # sent, paced here, not refused
+    alone.pause(0.001)
+    await asyncio.gather(*alone._pausing)
+    assert alone._tat["chat"] > 0

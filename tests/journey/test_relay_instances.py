@@ -1,0 +1,153 @@
+"""Two instances' outbox relays on one database deliver every event once, each order's events in order; an
+instance killed mid-round is taken over by the other, which does its round again from the stored cursor.
+
+Two database objects on one store stand for two instances: two processes on one SQLite file, two pools on one
+PostgreSQL schema. Each relay takes its rounds under the database's job locks (``db.job_locks()``).
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from journey.events import DomainEvent, EventType
+from journey.outbox import OutboxRelay
+from storage.sqlite import SqliteDatabase
+from storage.sqlite.jobs import LEASE_SECONDS, SqliteJobLocks
+
+EVENTS = 200
+ORDERS = 20
+KINDS = [EventType.ORDER_PLACED, EventType.ORDER_ACCEPTED, EventType.ORDER_READY, EventType.ORDER_PICKED_UP]
+
+
+@asynccontextmanager
+async def two_instances(backend: str, tmp_path: Path) -> AsyncIterator[tuple[Any, Any]]:
+    """Two connected database objects on one store (as in tests/storage/test_jobs_storage.py)."""
+    if backend == "sqlite":
+        first, second = SqliteDatabase(tmp_path / "shop.db"), SqliteDatabase(tmp_path / "shop.db")
+        await first.connect()
+        await second.connect()
+        try:
+            yield first, second
+        finally:
+            await second.close()
+            await first.close()
+        return
+    from pg_support import fresh_schema
+
+    from storage.postgres import PostgresDatabase
+
+    async with fresh_schema() as first:
+        second = PostgresDatabase(first.url, schema=first.schema, pool_size=4)
+        await second.connect()
+        try:
+            yield first, second
+        finally:
+            await second.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request) -> str:
+    if request.param == "postgres":
+        from storage.postgres.outbox import PgOutbox
+
+        if not hasattr(PgOutbox, "pending"):
+            pytest.skip("PostgreSQL's outbox is being ported (storage/postgres/outbox.py)")
+    return request.param
+
+
+def event(n: int) -> DomainEvent:
+    return DomainEvent(KINDS[(n // ORDERS) % len(KINDS)], {"order_id": f"o{n % ORDERS}", "n": n})
+
+
+async def store(db, numbers: range) -> None:
+    for n in numbers:
+        async with db.uow() as uow:
+            await uow.outbox.add(event(n))
+
+
+class Customers:
+    """What the customers heard: one list for every instance's relay, ``(n, order)`` in the order sent."""
+
+    def __init__(self) -> None:
+        self.heard: list[tuple[int, str]] = []
+        self.started: list[int] = []
+        self.hang_on: int | None = None  # the send of this event never finishes (its instance dies in it)
+        self.hanging = asyncio.Event()
+
+    def handler(self, instance: str):
+        async def notify(e: DomainEvent) -> None:
+            self.started.append(e.data["n"])
+            if e.data["n"] == self.hang_on and instance == "first":
+                self.hanging.set()
+                await asyncio.Event().wait()
+            await asyncio.sleep(0)  # a send takes a moment: the other instance runs meanwhile
+            self.heard.append((e.data["n"], e.data["order_id"]))
+        return notify
+
+    def in_order(self) -> bool:
+        by_order: dict[str, list[int]] = {}
+        for n, order in self.heard:
+            by_order.setdefault(order, []).append(n)
+        return all(ns == sorted(ns) for ns in by_order.values())
+
+
+async def until(condition) -> None:
+    while not condition():
+        await asyncio.sleep(0.01)
+
+
+async def test_two_relays_deliver_every_event_once_and_each_orders_in_order(backend, tmp_path):
+    async with two_instances(backend, tmp_path) as (first, second):
+        customers = Customers()
+        relays = [OutboxRelay(db.uow, {"notify": customers.handler(name)}, batch=25, locks=db.job_locks())
+                  for name, db in (("first", first), ("second", second))]
+        await store(first, range(EVENTS // 2))
+        stop = asyncio.Event()
+        running = [asyncio.ensure_future(relay.run(interval=0.005, stop=stop)) for relay in relays]
+        for start in range(EVENTS // 2, EVENTS, 10):  # more arrive while both relays run, now and then
+            await store(second, range(start, start + 10))
+            await asyncio.sleep(0.01)
+        await until(lambda: len(customers.heard) >= EVENTS)
+        stop.set()
+        await asyncio.gather(*running)
+        assert [await relay.run_once() for relay in relays] == [0, 0]  # nothing left, nothing sent again
+        assert sorted(n for n, _ in customers.heard) == list(range(EVENTS))  # each exactly once
+        assert customers.in_order()
+
+
+async def test_a_relay_killed_mid_round_is_taken_over_and_its_round_done_again(backend, tmp_path):
+    async with two_instances(backend, tmp_path) as (first, second):
+        customers = Customers()
+        customers.hang_on = 57
+        await store(first, range(EVENTS))
+        doomed = OutboxRelay(first.uow, {"notify": customers.handler("first")}, batch=25,
+                             locks=first.job_locks())
+        dying = asyncio.ensure_future(doomed.run(interval=0.005))
+        await customers.hanging.wait()
+        sent_before = len(customers.heard)
+        assert 0 < sent_before < EVENTS
+
+        if backend == "sqlite":  # the process is killed: its connections are gone, its lease is left to lapse
+            await first.close()
+            later = SqliteJobLocks(second, clock=lambda: time.time() + LEASE_SECONDS + 1)
+        else:  # SIGKILL: the server sees the pool's sockets close, and the advisory lock goes with them
+            first.pool.terminate()
+            later = second.job_locks()
+        dying.cancel()
+        await asyncio.gather(dying, return_exceptions=True)
+
+        heir = OutboxRelay(second.uow, {"notify": customers.handler("second")}, batch=25, locks=later)
+        stop = asyncio.Event()
+        running = asyncio.ensure_future(heir.run(interval=0.005, stop=stop))
+        await until(lambda: len(customers.heard) >= EVENTS)
+        stop.set()
+        await running
+        assert sorted(n for n, _ in customers.heard) == list(range(EVENTS))  # none lost, none sent twice
+        assert customers.started.count(57) == 2  # the send cut short by the kill was done again
+        assert customers.in_order()
