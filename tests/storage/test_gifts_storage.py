@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from storage_data import NOON, add_customer
+from storage_data import NOON, add_customer, race
 
 from journey.channels import Channel, CustomerRef
 from journey.errors import DomainError
@@ -91,3 +91,50 @@ async def test_a_customers_gifts_given_or_taken_newest_first(people):
     async with people.reading() as uow:
         assert [g.id for g in await uow.gifts.of_customer("c_1")] == ["gift_2", "gift_1"]
         assert [g.id for g in await uow.gifts.of_customer("c_2")] == ["gift_2", "gift_4"]
+
+
+# --- several instances at once (PostgreSQL; SQLite runs them one after the other) ---------------------------
+
+def take(friend_id: str, friend: CustomerRef):
+    """What claiming does with the gift it reads: takes it when nobody has, else is refused."""
+    async def claim(uow):
+        g = await uow.gifts.by_code(gift(1).code)
+        if g.friend_id is not None or g.status is not GiftStatus.ACTIVE:
+            return f"taken by {g.friend_id}"
+        await uow.gifts.update(replace(g, status=GiftStatus.CLAIMED, friend_id=friend_id, friend=friend,
+                                       updated_at=NOON + timedelta(minutes=1)))
+        return "mine"
+    return claim
+
+
+async def test_two_friends_taking_one_gift_at_once_one_gets_it(people):
+    await add_customer(people, 3)
+    async with people() as uow:
+        await uow.gifts.add(gift(1))
+    assert await race(people, take("c_2", BORIS), take("c_3", ANNA)) == ["mine", "taken by c_2"]
+    async with people.reading() as uow:
+        stored = await uow.gifts.get("gift_1")
+    assert (stored.status, stored.friend_id, stored.friend) == (GiftStatus.CLAIMED, "c_2", BORIS)
+
+
+async def test_the_sweep_and_a_pickup_of_one_gift_take_turns(people):
+    """The friend's order is handed over while the sweep finds the gift past its day: the sweep reads the
+    gift again after the hand-over and leaves a redeemed gift alone."""
+    async with people() as uow:
+        await uow.gifts.add(gift(1, status=GiftStatus.CLAIMED, friend_id="c_2", friend=BORIS, order_id="o_1",
+                                 expires_at=NOON - timedelta(minutes=1)))
+
+    async def picked_up(uow):
+        g = await uow.gifts.by_order("o_1")
+        await uow.gifts.update(replace(g, status=GiftStatus.REDEEMED, updated_at=NOON))
+        return g.status
+
+    async def sweep(uow):  # it found the gift due before the hand-over
+        g = await uow.gifts.get("gift_1")
+        if g.status.usable:
+            await uow.gifts.update(replace(g, status=GiftStatus.EXPIRED, updated_at=NOON))
+        return g.status
+
+    assert await race(people, picked_up, sweep) == [GiftStatus.CLAIMED, GiftStatus.REDEEMED]
+    async with people.reading() as uow:
+        assert (await uow.gifts.get("gift_1")).status is GiftStatus.REDEEMED

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from storage_data import NOON, add_customer
+from storage_data import NOON, add_customer, race
 
 from journey.channels import Channel, CustomerRef
 from journey.errors import DomainError
@@ -86,3 +86,68 @@ async def test_due_are_open_groups_past_their_window_and_closed_ones(people):
         assert await uow.groups.due(NOON + timedelta(minutes=9)) == ["grp_3"]
         assert await uow.groups.due(NOON + timedelta(minutes=10)) == ["grp_1", "grp_3"]
         assert await uow.groups.due(NOON + timedelta(hours=2)) == ["grp_1", "grp_2", "grp_3"]
+
+
+# --- several instances at once (PostgreSQL; SQLite runs them one after the other) ---------------------------
+
+def join(customer_id: str, account: CustomerRef):
+    """What joining does: reads the group, refuses a closed one, counts the members before and after."""
+    async def joining(uow):
+        g = await uow.groups.by_code("code1")
+        if g.status is not GroupStatus.OPEN:
+            return "closed"
+        before = len(await uow.groups.members(g.id))
+        await uow.groups.save_member(GroupMember(g.id, customer_id, account, (CartLine("latte"),), NOON))
+        after = len(await uow.groups.members(g.id))
+        return (before, after, "reached" if before < g.min_people <= after else "")
+    return joining
+
+
+async def close(uow):
+    """What closing does: reads the group, counts its members once, decides the discount."""
+    g = await uow.groups.get("grp_1")
+    if g.status is not GroupStatus.OPEN:
+        return "closed already"
+    members = await uow.groups.members(g.id)
+    await uow.groups.update(replace(g, status=GroupStatus.CLOSED, closed_at=NOON,
+                                    discounted=len(members) >= g.min_people))
+    return len(members)
+
+
+async def test_joins_racing_to_the_threshold_are_counted_exactly(people):
+    async with people() as uow:
+        await uow.groups.add(group(1))  # three people get the discount
+        await uow.groups.save_member(GroupMember("grp_1", "c_1", ANNA, (CartLine("espresso"),), NOON))
+    first, second = await race(people, join("c_2", BORIS), join("c_3", replace(BORIS, external_id="7002")))
+    assert (first, second) == ((1, 2, ""), (2, 3, "reached"))  # reached once, by the third
+    async with people.reading() as uow:
+        assert len(await uow.groups.members("grp_1")) == 3
+
+
+async def test_a_close_counts_the_join_it_waited_for(people):
+    async with people() as uow:
+        await uow.groups.add(group(1))
+        for n, who in ((1, ANNA), (2, BORIS)):
+            await uow.groups.save_member(GroupMember("grp_1", f"c_{n}", who, (CartLine("espresso"),), NOON))
+    joined, counted = await race(people, join("c_3", replace(BORIS, external_id="7002")), close)
+    assert (joined, counted) == ((2, 3, "reached"), 3)
+    async with people.reading() as uow:
+        closed = await uow.groups.get("grp_1")
+    assert (closed.status, closed.discounted) == (GroupStatus.CLOSED, True)  # exactly at min_people
+
+
+async def test_a_join_after_the_close_finds_the_group_closed(people):
+    async with people() as uow:
+        await uow.groups.add(group(1))
+        await uow.groups.save_member(GroupMember("grp_1", "c_1", ANNA, (CartLine("espresso"),), NOON))
+    assert await race(people, close, join("c_2", BORIS)) == [1, "closed"]
+    async with people.reading() as uow:
+        assert [m.customer_id for m in await uow.groups.members("grp_1")] == ["c_1"]
+        assert (await uow.groups.get("grp_1")).discounted is False
+
+
+async def test_two_closes_at_once_close_once(people):
+    async with people() as uow:
+        await uow.groups.add(group(1))
+        await uow.groups.save_member(GroupMember("grp_1", "c_1", ANNA, (CartLine("espresso"),), NOON))
+    assert await race(people, close, close) == [1, "closed already"]

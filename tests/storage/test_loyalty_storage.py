@@ -2,13 +2,17 @@
 ledger read for expiry and paged for the history, birthdays and their yearly records, and merging two customers."""
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
-from storage_data import NOON, add_customer
+from storage_data import NOON, add_customer, race, seed_catalog
 
 from journey.errors import DomainError
-from journey.model import CartLine, LedgerEntry
+from journey.loyalty import due
+from journey.model import CartLine, LedgerEntry, Order, OrderLine
+from journey.money import Money
+from journey.states import OrderStatus
 
 
 @pytest.fixture
@@ -98,6 +102,81 @@ async def test_birthdays_their_yearly_greeting_and_merging(people):
         assert await uow.points.spent("c_2", date(2026, 1, 1)) == 150
         assert await uow.points.born_on(29, 2) == ["c_2"]
         assert await uow.points.birthday("c_3") is None
+
+
+# --- several instances at once (PostgreSQL; SQLite runs them one after the other) ---------------------------
+
+def pickup(customer_id: str, items: list[str], amount: int):
+    """What a hand-over adds to the aggregates: the customer's tier read from their spending, then the
+    order's money, lines, pairs and hour."""
+    async def adding(uow):
+        spent = await uow.points.spent(customer_id, date(2026, 1, 1))
+        await uow.points.add_spend(customer_id, date(2026, 11, 18), amount)
+        for item in items:
+            await uow.suggestions.add_line(customer_id, item, "{}", NOON)
+        await uow.suggestions.add_pairs(sorted(set(items)))
+        await uow.suggestions.add_hour(9, {item: items.count(item) for item in items})
+        return spent
+    return adding
+
+
+async def test_pickups_at_once_add_up_exactly(people):
+    assert await race(people, pickup("c_1", ["latte", "croissant"], 300),
+                      pickup("c_1", ["croissant", "latte", "latte"], 500)) == [0, 300]  # the tier sees the first
+    many = [pickup(f"c_{1 + n % 3}", [["latte", "tea"], ["tea", "croissant", "latte"], ["croissant"]][n % 3], 100)
+            for n in range(9)]
+
+    async def one(add):
+        async with people() as uow:
+            await add(uow)
+    await asyncio.gather(*(one(add) for add in many))  # in any order, on every connection of the pool
+    async with people.reading() as uow:
+        assert await uow.points.spent("c_1", date(2026, 1, 1)) == 300 + 500 + 3 * 100
+        assert await uow.suggestions.usual("c_1", 1, 10) == [("latte", "{}", 6), ("tea", "{}", 3),
+                                                             ("croissant", "{}", 2)]
+        assert await uow.suggestions.together(["latte"], 1, 10) == [("tea", 6), ("croissant", 5)]
+        assert await uow.suggestions.together(["croissant"], 1, 10) == [("latte", 5), ("tea", 3)]
+        assert await uow.suggestions.at_hour(9, 1, 10) == [("latte", 9), ("croissant", 8), ("tea", 6)]
+
+
+async def test_points_expired_by_two_runs_at_once_are_written_off_once(people):
+    cutoff = NOON + timedelta(days=1)
+    async with people() as uow:
+        await uow.loyalty.add(LedgerEntry("c_1", 100, "earn", None, NOON))
+        await uow.loyalty.add(LedgerEntry("c_1", -30, "spend", None, NOON + timedelta(hours=1)))
+        await uow.loyalty.add(LedgerEntry("c_1", 50, "earn", None, NOON + timedelta(days=2)))  # not due yet
+
+    async def expire(uow):
+        written_off = 0
+        for customer_id in await uow.points.credited_between(None, cutoff):
+            amount = due(await uow.points.ledger(customer_id), cutoff)
+            if amount > 0:
+                await uow.loyalty.add(LedgerEntry(customer_id, -amount, "expire", None, cutoff))
+                written_off += amount
+        return written_off
+
+    assert await race(people, expire, expire) == [70, 0]
+    async with people.reading() as uow:
+        assert await uow.loyalty.balance("c_1") == 50
+
+
+async def test_the_birthday_discount_is_taken_once_by_two_orders_at_once(people):
+    await seed_catalog(people)
+    async with people() as uow:
+        await uow.points.set_birthday("c_1", (18, 11), NOON)
+
+    def place(n: int):
+        async def placing(uow):
+            if await uow.points.birthday_used("c_1", 2026):
+                return "full price"
+            line = OrderLine("croissant", "Круассан", (), {}, 1, Money(18000))
+            await uow.orders.add(Order(f"o_{n}", "c_1", "center", OrderStatus.PLACED, (line,), Money(18000),
+                                       Money(1800), 0, Money(16200), NOON, f"{n:04d}", NOON, NOON))
+            await uow.points.use_birthday("c_1", 2026, f"o_{n}", NOON)
+            return "birthday"
+        return placing
+
+    assert await race(people, place(1), place(2)) == ["birthday", "full price"]
 
 
 async def test_the_migrations_backfill_counts_past_pickups_as_pickups_count_them(tmp_path):

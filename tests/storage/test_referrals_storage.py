@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from storage_data import NOON, add_customer
+from storage_data import NOON, add_customer, race
 
 from journey.errors import DomainError
 from journey.referrals import Referral, ReferralStatus
@@ -73,6 +73,54 @@ async def test_reassign_moves_both_sides(people):
         assert [r.id for r in await uow.referrals.for_invitee("c_4")] == ["ref_1"]
         assert [r.id for r in await uow.referrals.of_referrer("c_4")] == ["ref_2"]
         assert await uow.referrals.for_invitee("c_2") == [] and await uow.referrals.of_referrer("c_2") == []
+
+
+# --- several instances at once (PostgreSQL; SQLite runs them one after the other) ---------------------------
+
+def reward(invitee: str, cap: int = 0):
+    """What a friend's first pickup does: the live pending invitation is rewarded, capped at the month's cap."""
+    async def rewarding(uow):
+        live = [r for r in await uow.referrals.for_invitee(invitee) if r.status is not ReferralStatus.VOID]
+        if not live or live[0].status is not ReferralStatus.PENDING:
+            return "not pending"
+        capped = bool(cap) and await uow.referrals.rewarded_since(live[0].referrer_id, NOON.replace(day=1)) >= cap
+        status = ReferralStatus.CAPPED if capped else ReferralStatus.REWARDED
+        await uow.referrals.update(replace(live[0], status=status, invitee_points=100,
+                                           referrer_points=0 if capped else 100, rewarded_at=NOON))
+        return status
+    return rewarding
+
+
+def invite(invitee: str, referrer: str, n: int):
+    """What opening a friend's link does: a person never invited before is invited."""
+    async def inviting(uow):
+        if await uow.referrals.for_invitee(invitee):
+            return "invited before"
+        await uow.referrals.add(invitation(n, invitee, referrer))
+        return "invited"
+    return inviting
+
+
+async def test_a_friend_rewarded_once_when_two_pickups_come_at_once(people):
+    async with people() as uow:
+        await uow.referrals.add(invitation(1, "c_2", "c_1"))
+    assert await race(people, reward("c_2"), reward("c_2")) == [ReferralStatus.REWARDED, "not pending"]
+
+
+async def test_two_friends_rewarded_at_once_count_toward_the_cap_one_after_the_other(people):
+    async with people() as uow:
+        await uow.referrals.add(invitation(1, "c_2", "c_1"))
+        await uow.referrals.add(invitation(2, "c_3", "c_1"))
+    assert await race(people, reward("c_2", cap=1), reward("c_3", cap=1)) == [ReferralStatus.REWARDED,
+                                                                              ReferralStatus.CAPPED]
+    async with people.reading() as uow:
+        assert await uow.referrals.rewarded_since("c_1", NOON.replace(day=1)) == 1
+
+
+async def test_one_person_invited_by_two_links_at_once_is_invited_once(people):
+    assert await race(people, invite("c_2", "c_1", 1), invite("c_2", "c_3", 2)) == ["invited", "invited before"]
+    async with people.reading() as uow:
+        assert [r.referrer_id for r in await uow.referrals.for_invitee("c_2")] == ["c_1"]
 
 
 def test_invitations_made_before_the_table_are_carried_over(tmp_path):

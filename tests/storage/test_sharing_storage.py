@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from storage_data import NOON, add_customer, seed_catalog
+from storage_data import NOON, add_customer, race, seed_catalog
 
 from journey.errors import DomainError
 from journey.model import Order, OrderLine, Visit
@@ -75,3 +75,30 @@ async def test_pickups_and_a_regular_once_per_person_also_when_merged(people):
         assert await uow.sharing.regular_since("c_4") == NOON
         assert await uow.sharing.regular_since("c_1") is None
         assert await uow.sharing.pickups("c_4") == 1  # the merged account's pickup is the person's
+
+
+# --- several instances at once (PostgreSQL; SQLite runs them one after the other) ---------------------------
+
+def hand_over(n: int, threshold: int = 2):
+    """What a hand-over does for regulars: the order is picked up, and the pickup that reaches the threshold
+    records the customer as a regular, once."""
+    async def handing_over(uow):
+        await uow.orders.set_status(f"o_{n}", OrderStatus.PICKED_UP, NOON)
+        pickups = await uow.sharing.pickups("c_1")
+        if pickups < threshold or await uow.sharing.regular_since("c_1") is not None:
+            return pickups, "not invited"
+        await uow.sharing.add_regular("c_1", f"o_{n}", pickups, NOON)
+        return pickups, "invited"
+    return handing_over
+
+
+async def test_two_hand_overs_at_once_invite_a_regular_once(people):
+    """The threshold is lowered below the customer's count: both pickups reach it, one invitation goes."""
+    async with people() as uow:
+        await uow.orders.add(order(0, "c_1", OrderStatus.PICKED_UP))
+        for n in (1, 2):
+            await uow.orders.add(order(n, "c_1", OrderStatus.READY))
+    first, second = await race(people, hand_over(1), hand_over(2))
+    assert (first, second) == ((2, "invited"), (3, "not invited"))
+    async with people.reading() as uow:
+        assert await uow.sharing.regular_since("c_1") == NOON
