@@ -265,8 +265,14 @@ async def test_the_owners_numbers_count_every_group_in_one_row(engine: Engine):
 
 @pytest.fixture
 async def twin(db, clock, engine):
-    """A second engine on its own connection to the same database file: another process, in effect."""
-    other = SqliteDatabase(db.path)
+    """A second engine on its own connection to the same database file: another process, in effect (on
+    PostgreSQL, a pool of its own on the same schema: another instance)."""
+    if isinstance(db, SqliteDatabase):
+        other = SqliteDatabase(db.path)
+    else:
+        from storage.postgres import PostgresDatabase
+
+        other = PostgresDatabase(db.url, schema=db.schema, pool_size=db.pool_size)
     await other.connect()
     yield Engine(other.uow, secret=engine.secret, owners=[OWNER], clock=clock, reader=other.reading)
     await other.close()
