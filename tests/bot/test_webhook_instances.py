@@ -211,9 +211,9 @@ async def callback(instance: Instance, event: dict) -> tuple[int, str]:
     return await instance.post("/vk/callback", json=event)
 
 
-async def test_two_vk_instances_take_the_callback_api_and_handle_each_event_once(tmp_path):
-    async with shared_database("sqlite", tmp_path) as db, FakeVK(group_id=GROUP) as fake, \
-            instances(tmp_path, vk_env(fake, db)) as (a, b):
+async def test_two_vk_instances_take_the_callback_api_and_handle_each_event_once(tmp_path, database):
+    db = database
+    async with FakeVK(group_id=GROUP) as fake, instances(tmp_path, vk_env(fake, db)) as (a, b):
         # VK confirms the server at whichever instance it reaches: both know the code
         for instance in (a, b):
             assert await callback(instance, {"type": "confirmation", "group_id": GROUP}) == (200, CONFIRMATION)
