@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("vitrina")
 SWEEP_SECONDS = 30.0
 PRUNE_SECONDS = 6 * 3600.0
+# PostgreSQL commits event ids out of their order: the relay reads this many ids behind its cursor again
+# (journey/outbox.py); thousands of events committed meanwhile, far more than a unit of work lasts for
+LOOKBACK = 5000
 
 
 def once_per(seconds: float) -> float:
@@ -205,7 +208,8 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
     notifier = Notifier(engine, qr, public_url=settings.webapp.base_url)  # gifts: links in the chat
     locks = job_locks(engine)  # several instances: each background job runs at one of them at a time
     relay = OutboxRelay(engine.uow, {notifier.name: observability.counting_events(notifier, metrics)},
-                        max_attempts=settings.delivery_attempts, locks=locks)
+                        max_attempts=settings.delivery_attempts, locks=locks,
+                        lookback=0 if settings.sqlite_path() is not None else LOOKBACK)
     wiring = channels.Wiring(conversation.handle, observability.counting_claims(engine.begin_update, metrics),
                              settings.webapp.base_url,
                              payments.PaymentDesk(engine),

@@ -24,6 +24,12 @@ and rows claimed by two relays at once are sent in whatever order the two finish
 "accepted"); keeping them in order across relays needs a lock per order, held across the send, with the
 same failures and backoff bookkeeping. And it would not deliver faster: the channel's send budget is
 shared by the instances (adapters/ratelimit.py), so one relay already sends as fast as the platform allows.
+
+On PostgreSQL event ids are not committed in their order: a transaction that took id 41 may commit after
+one that took id 42, which the relay has read and passed. So each round there also looks ``lookback`` ids
+behind the cursor for events not handled and not owed (waiting or given up); an event of one order cannot
+commit behind a later event of the same order (the order's row lock makes them take turns), so what is
+found late does not overtake its order. SQLite has one writer at a time and needs no look back.
 """
 from __future__ import annotations
 
@@ -36,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 
 from .channels import DeliveryError
 from .events import DomainEvent
-from .ports import DeliveryFailure, JobLocks, ProcessLocks, UnitOfWorkFactory
+from .ports import DeliveryFailure, JobLocks, Outbox, ProcessLocks, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 Handler = Callable[[DomainEvent], Awaitable[None]]
@@ -74,6 +80,8 @@ class OutboxRelay:
     key: Callable[[DomainEvent], str | None] = order_key
     # which instance runs a subscriber's round now (``db.job_locks()``; alone in its process by default)
     locks: JobLocks = field(default_factory=ProcessLocks)
+    # ids behind the cursor read again for events committed out of order (PostgreSQL; see the docstring)
+    lookback: int = 0
 
     def subscribe(self, name: str, handler: Handler) -> None:
         self.subscribers[name] = handler
@@ -103,7 +111,10 @@ class OutboxRelay:
             # read afresh every round: while this instance did not hold the lock another may have delivered
             cursor = await uow.outbox.cursor(name)
             waiting = await uow.outbox.failures(name)
-            fresh = await uow.outbox.pending(name, self.batch, after=cursor)
+            if self.lookback:
+                fresh = await self._pending_behind(uow.outbox, name, cursor, waiting)
+            else:
+                fresh = await uow.outbox.pending(name, self.batch, after=cursor)
         now = self.clock()
         blocked: set[str] = set()  # orders with an earlier event still owed: later ones wait
         delivered = 0
@@ -129,6 +140,20 @@ class OutboxRelay:
             if outcome == RETRY and key is not None:
                 blocked.add(key)
         return delivered
+
+    async def _pending_behind(self, outbox: Outbox, name: str, cursor: int,
+                              waiting: list[DeliveryFailure]) -> list[DomainEvent]:
+        """Pending events from ``lookback`` ids behind the cursor on, less those owed (their failures decide)."""
+        owed = {f.event_id for f in waiting} | {f.event_id for f in await outbox.failures(name, dead=True)}
+        fresh: list[DomainEvent] = []
+        after = max(0, cursor - self.lookback)
+        while len(fresh) < self.batch:
+            page = await outbox.pending(name, self.batch, after=after)
+            fresh += [e for e in page if e.id not in owed][:self.batch - len(fresh)]
+            if len(page) < self.batch:
+                break
+            after = page[-1].id or after
+        return fresh
 
     async def _attempt(self, name: str, event: DomainEvent, attempts: int, *, fresh: bool) -> str:
         """Deliver one event; on failure record it for another attempt or give it up."""
