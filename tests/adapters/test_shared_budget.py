@@ -19,6 +19,7 @@ import pytest
 
 from adapters.ratelimit import RateLimiter
 from journey.ports import SendCell
+from storage.sqlite import SqliteDatabase
 
 RATE = 100.0  # a second: fast enough for a short test, slow enough that the slots must be spread
 CHAT_INTERVAL, CHAT_BURST = 0.05, 2
@@ -153,3 +154,45 @@ async def test_without_its_budget_a_limiter_paces_sends_itself():
     alone.pause(0.001)
     await asyncio.gather(*alone._pausing)
     assert alone._tat["chat"] > 0
+
+
+class Bot:
+    """What the runner asks of a started channel adapter to share its messenger's pace."""
+
+    def __init__(self, channel: str, name: str) -> None:
+        self.channel = channel
+        self.name = name
+        self.messenger = type("Messenger", (), {"limiter": RateLimiter()})()
+
+    def describe(self) -> str:
+        return self.name
+
+
+async def test_vitrina_run_paces_every_bot_in_redis_when_it_is_set(tmp_path):
+    from contextlib import AsyncExitStack
+
+    from adapters.redis_budget import RedisSendBudget
+    from bot.runner import share_send_budget
+    from bot.settings import load_settings
+
+    bots = [Bot("telegram", "Telegram @shop"), Bot("vk", "VK club1")]
+    engine: Any = type("Engine", (), {})()
+    async with AsyncExitStack() as resources:
+        settings = load_settings(database_url=f"sqlite:///{tmp_path / 'shop.db'}", redis_url="redis://127.0.0.1:6379/0")
+        budget = await share_send_budget(settings, engine, bots, resources)  # type: ignore[arg-type]
+        assert isinstance(budget, RedisSendBudget)
+        assert [(b.messenger.limiter.budget, b.messenger.limiter.scope) for b in bots] == [
+            (budget, "telegram:Telegram @shop"), (budget, "vk:VK club1")]
+    alone = [Bot("telegram", "Telegram @shop")]
+    async with AsyncExitStack() as resources:  # SQLite without Redis: one machine, each process paces itself
+        settings = load_settings(database_url=f"sqlite:///{tmp_path / 'shop.db'}")
+        engine.database = SqliteDatabase(tmp_path / "shop.db")
+        assert await share_send_budget(settings, engine, alone, resources) is None  # type: ignore[arg-type]
+        assert alone[0].messenger.limiter.budget is None
+
+
+def test_a_redis_url_of_another_kind_is_refused_naming_the_setting():
+    from bot.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match="VITRINA_REDIS_URL: expected redis://"):
+        load_settings(redis_url="http://127.0.0.1:6379")
