@@ -28,20 +28,25 @@ open orders, and the task's own customer. What it leaves out is exactly the engi
 pricing, checks, events, the unit of work's bookkeeping.
 
 Besides journeys/s the table shows the journey's latency and where the CPU went per journey: the worker
-processes (``time.process_time``), the PostgreSQL server (every ``postgres`` process's utime+stime from
-``/proc``), and the machine's busy share (``/proc/stat``), since on a small machine the server and the clients
-share the same cores. The run checks itself: every journey must end picked up, and the orders picked up in the
-database must be exactly the journeys run.
+processes (``time.process_time``), the PostgreSQL server (utime+stime from ``/proc`` of the backends on the
+run's database and of the WAL writer, checkpointer and background writer; other databases' backends are left
+out), the machine's busy share (``/proc/stat``) and how much of it was neither (other programs), since on a small
+machine the server and the clients share the same cores; and where the server's backends spent the round
+(``pg_stat_activity`` sampled every 20 ms: waiting for the client's next statement, for a lock and in which
+statement, for the WAL to be flushed). The run checks itself: every journey must end picked up, and the
+orders picked up in the database must be exactly the journeys run.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing as mp
 import os
 import secrets
 import statistics
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
@@ -195,17 +200,23 @@ async def _worker(index: int, url: str, pool: int, concurrency: int, pipe: Pipe)
                 continue
             _, what, start_at, duration = message
             started_cpu = time.process_time()
-            if what == "engine":
-                result = await _engine_round(engine, index, concurrency, start_at, duration)
-            else:
-                script = [(step, recorded[step]) for step in STEPS]
-                result = await _baseline_round(plain, script, rebind_for, customers, codes, index, start_at, duration)
+            try:
+                if what == "engine":
+                    result = await _engine_round(engine, index, concurrency, start_at, duration)
+                else:
+                    script = [(step, recorded[step]) for step in STEPS]
+                    result = await _baseline_round(plain, script, rebind_for, customers, codes, index, start_at,
+                                                   duration)
+            except Exception:  # the parent stops the run and shows it, rather than waiting for an answer
+                pipe.send({"error": f"worker {index}, {what}:\n{traceback.format_exc()}"})
+                raise
             done[what] += result["journeys"]
             result["cpu"] = time.process_time() - started_cpu
             pipe.send(result)
     finally:
-        await plain.close()
-        await db.close()
+        for closing in (plain.close(), db.close()):
+            with contextlib.suppress(Exception):  # a failed round left a connection out: the process is ending
+                await asyncio.wait_for(closing, 10)
 
 
 async def _until(start_at: float) -> None:
@@ -284,21 +295,28 @@ def _summary(timings: dict[str, list[float]]) -> dict[str, tuple[float, float]]:
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def server_cpu() -> float:
-    """CPU seconds of every ``postgres`` process so far (the server's backends, its writers)."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+def process_cpu(pids: set[int]) -> dict[int, float]:
+    """CPU seconds (utime + stime) of each of these processes so far."""
+    out = {}
+    for pid in pids:
         try:
-            stat = (entry / "stat").read_text()
+            stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        if name.startswith("postgres"):
-            fields = stat[stat.rindex(")") + 2:].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICK
+        fields = stat[stat.rindex(")") + 2:].split()
+        out[pid] = (int(fields[11]) + int(fields[12])) / TICK
+    return out
+
+
+SERVER_PIDS = ("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+               " OR backend_type IN ('walwriter', 'checkpointer', 'background writer')")
+
+
+async def server_pids(conn: asyncpg.Connection) -> set[int]:
+    """The server's processes working for this database (its backends, autovacuum on it) and the ones every
+    database shares (the WAL writer, the checkpointer, the background writer); other databases' backends (other
+    programs' tests on the same server) are not counted."""
+    return {r[0] for r in await conn.fetch(SERVER_PIDS)}
 
 
 def machine_busy() -> tuple[float, float]:
@@ -453,7 +471,12 @@ async def run(args: Any) -> None:
 
 
 async def _round(workers: list[tuple[Any, Pipe]], what: str, processes: int, duration: float, url: str) -> dict:
-    cpu0, (busy0, total0) = server_cpu(), machine_busy()
+    watcher = await asyncpg.connect(url)
+    try:
+        pids = await server_pids(watcher)
+    finally:
+        await watcher.close()
+    cpu0, (busy0, total0) = process_cpu(pids), machine_busy()
     start_at = time.monotonic() + 0.3
     for _, pipe in workers[:processes]:
         pipe.send(("round", what, start_at, duration))
@@ -461,17 +484,20 @@ async def _round(workers: list[tuple[Any, Pipe]], what: str, processes: int, dur
     sampling = asyncio.ensure_future(sample_waits(url, start_at, start_at + duration))
     parts = [await loop.run_in_executor(None, pipe.recv) for _, pipe in workers[:processes]]
     waits = await sampling
-    cpu1, (busy1, total1) = server_cpu(), machine_busy()
+    for part in parts:
+        if "error" in part:
+            raise AssertionError(part["error"])
+    cpu1, (busy1, total1) = process_cpu(pids), machine_busy()
+    server = sum(cpu1[p] - cpu0.get(p, 0.0) for p in cpu1)
     elapsed = max(p["finished"] for p in parts) - start_at
     journeys = sum(p["journeys"] for p in parts)
     timings = {s: (statistics.fmean(p["timings"][s][0] for p in parts), max(p["timings"][s][1] for p in parts))
                for s in (*STEPS, "journey")}
     return {"rate": journeys / elapsed, "journeys": journeys, "elapsed": elapsed, "timings": timings,
-            "client_cpu": sum(p["cpu"] for p in parts), "server_cpu": cpu1 - cpu0, "waits": waits,
+            "client_cpu": sum(p["cpu"] for p in parts), "server_cpu": server, "waits": waits,
             "busy": (busy1 - busy0) / max(total1 - total0, 1e-9),
             # what else ran on the machine meanwhile (other programs): busy time that was neither ours nor the server's
-            "others": max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - sum(p["cpu"] for p in parts)) / max(total1 - total0,
-                                                                                                   1e-9)}
+            "others": max(0.0, (busy1 - busy0) - server - sum(p["cpu"] for p in parts)) / max(total1 - total0, 1e-9)}
 
 
 def _shown(url: str) -> str:
