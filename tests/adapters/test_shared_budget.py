@@ -196,3 +196,15 @@ def test_a_redis_url_of_another_kind_is_refused_naming_the_setting():
 
     with pytest.raises(SettingsError, match="VITRINA_REDIS_URL: expected redis://"):
         load_settings(redis_url="http://127.0.0.1:6379")
+
+
+async def test_postgres_forgets_chats_idle_for_an_hour_now_and_then():
+    from storage.postgres import jobs
+
+    async with postgres_budgets() as (budget, _):
+        await budget.reserve([SendCell("telegram:Telegram @shop:chat:1", CHAT_INTERVAL)])
+        await budget._db.pool.execute("UPDATE send_budget SET tat = tat - 7200")  # as if an hour and more ago
+        budget._reserved = jobs.FORGET_EVERY - 1  # the next reservation is the one that forgets
+        await budget.reserve([SendCell("telegram:Telegram @shop:chat:2", CHAT_INTERVAL)])
+        assert [r["key"] for r in await budget._db.pool.fetch("SELECT key FROM send_budget")] == [
+            "telegram:Telegram @shop:chat:2"]
