@@ -389,20 +389,22 @@ class Cluster:
 
     # -- the state of things ----------------------------------------------------------------------------
 
-    async def outbox_drained(self) -> bool:
-        """Every notification handled (delivered, or given up and listed): asked through the storage port."""
+    async def outbox_left(self) -> list[str]:
+        """The notifications not handled yet (neither delivered nor given up), and those failing: asked through
+        the storage port."""
         async with self.db.uow() as uow:
-            return not await uow.outbox.pending("notify") and not await uow.outbox.failures()
+            pending = await uow.outbox.pending("notify")
+            failures = await uow.outbox.failures()
+        return ([f"pending {e.id} {e.type.value}" for e in pending] +
+                [f"failing {f.event_id} x{f.attempts}{' dead' if f.dead else ''}: {f.error}" for f in failures])
 
     async def settled(self, what: str) -> None:
         """Wait until every update and event was taken and every notification handled."""
-        async def check() -> bool:
-            return not self.telegram.pending() and not self.vk.undelivered() and await self.outbox_drained()
-        deadline = time.monotonic() + WAIT
-        while not await check():
+        deadline, left = time.monotonic() + WAIT, []
+        while self.telegram.pending() or self.vk.undelivered() or (left := await self.outbox_left()):
             if time.monotonic() > deadline:
-                raise AssertionError(f"waited {WAIT:.0f} s for {what}: updates, events or notifications left\n"
-                                     f"{self.diagnosis()}")
+                raise AssertionError(f"waited {WAIT:.0f} s for {what}: updates, events or notifications left; "
+                                     f"the outbox: {left[:10]}\n{self.diagnosis()}")
             await asyncio.sleep(0.2)
 
     def stock(self, item: str) -> int | None:
@@ -507,6 +509,7 @@ def instance_env(name: str, port: int, database_url: str, telegram: FakeTelegram
     return {
         "VITRINA_DATABASE_URL": database_url, "VITRINA_OWNERS": f"telegram:{OWNER}",
         "VITRINA_WEBAPP__PORT": str(port), "VITRINA_WEBAPP__PUBLIC_URL": "https://coffee.example",
+        "VITRINA_SHUTDOWN_SECONDS": "3",  # Ctrl-C at the end of a test: what is in flight has long finished
         "VITRINA_TELEGRAM__TOKEN": TOKEN, "VITRINA_TELEGRAM__API_BASE": telegram.base_url_via(name),
         "VITRINA_TELEGRAM__WEBHOOK_URL": balancer_url + "/telegram/webhook",
         "VITRINA_TELEGRAM__WEBHOOK_SECRET": WEBHOOK_SECRET, "VITRINA_TELEGRAM__STAFF_CHAT_ID": str(STAFF_CHAT),

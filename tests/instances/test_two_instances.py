@@ -196,6 +196,7 @@ async def test_an_instance_killed_mid_load_loses_no_journey(cluster):
             for reply in (f"Заказ № {order.code} принят.", f"Заказ № {order.code} готов, "):
                 assert _count(c.staff_texts(channel), reply) == here, (channel, reply, c.staff_texts(channel))
     cut = c.balancer.cut_off("a")
+    repeats = Counter(p.status for p in after if p.update)
     print(f"\nkilled a after {seen['placed']} orders were placed; calls cut off at a: "
-          f"{[(p.method, p.path, p.update) for p in cut]}; Telegram resends allowed and seen: {resent}; "
-          f"Mini App calls tried again: {len(c.notes)}")
+          f"{[(p.method, p.path, p.update[:8]) for p in cut]}; webhook answers after the kill: {dict(repeats)}; "
+          f"Telegram resends allowed and seen: {resent}; Mini App calls tried again: {len(c.notes)}")
