@@ -35,11 +35,12 @@ async def link(engine: Engine, first: CustomerRef, second: CustomerRef) -> None:
 
 async def rows(engine: Engine, broadcast_id: int) -> dict[str, str]:
     """Each recipient's account and the state of its row."""
+    sql = "SELECT channel || ':' || external_id, status FROM broadcast_recipients WHERE broadcast_id = ?"
     async with engine.read() as uow:
-        cur = uow.broadcasts._c.execute(  # type: ignore[attr-defined]
-            "SELECT channel || ':' || external_id, status FROM broadcast_recipients WHERE broadcast_id = ?",
-            (broadcast_id,))
-        return dict(cur.fetchall())
+        conn = uow.broadcasts._c  # type: ignore[attr-defined]
+        if hasattr(conn, "fetch"):  # PostgreSQL (VITRINA_TEST_BACKEND=postgres)
+            return {r[0]: r[1] for r in await conn.fetch(sql.replace("?", "$1"), broadcast_id)}
+        return dict(conn.execute(sql, (broadcast_id,)).fetchall())
 
 
 async def stored(engine: Engine, broadcast_id: int):
