@@ -96,11 +96,8 @@ class Engine:
         """Load or create the instance secret (kept in the database when not configured)."""
         if self.secret:
             return
-        async with self.uow() as uow:
-            stored = await uow.settings.get("secret_key")
-            if stored is None:
-                stored = secrets.token_hex(32)
-                await uow.settings.set("secret_key", stored)
+        async with self.uow() as uow:  # two instances starting at once on a new database keep the same one
+            stored = await uow.settings.setdefault("secret_key", secrets.token_hex(32))
         self.secret = bytes.fromhex(stored)
 
     async def rules(self, uow: UnitOfWork) -> ShopRules:

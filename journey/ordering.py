@@ -198,7 +198,7 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
         needed: dict[str, int] = {}
         for line in q.lines:
             needed[line.item_id] = needed.get(line.item_id, 0) + line.quantity
-        for item_id, quantity in needed.items():
+        for item_id, quantity in sorted(needed.items()):  # in one order of rows: two carts cannot deadlock
             left = stock.get(item_id)
             if left is not None:  # counted at this point (None: made to order)
                 if left < quantity:
@@ -249,7 +249,7 @@ async def _close(engine: Engine, uow: UnitOfWork, order: Order, status: OrderSta
     await uow.orders.set_status(order.id, status, now)
     if not made:
         stock = await uow.catalog.stock(order.point_id)
-        for line in order.lines:
+        for line in sorted(order.lines, key=lambda line: line.item_id):  # rows in the order place_order takes them
             if line.item_id in stock:
                 await uow.catalog.change_stock(order.point_id, line.item_id, line.quantity)
     if order.points_spent:

@@ -421,6 +421,10 @@ class SqliteSettings(_Repo):
     async def all(self) -> dict[str, str]:
         return dict(self._c.execute("SELECT key, value FROM meta").fetchall())
 
+    async def setdefault(self, key: str, value: str) -> str:
+        self._write("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, value))
+        return self._c.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
+
 
 class SqliteVisits(_Repo):
     async def add(self, visit: Visit) -> None:
