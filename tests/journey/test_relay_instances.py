@@ -116,6 +116,19 @@ async def test_two_relays_deliver_every_event_once_and_each_orders_in_order(back
         assert customers.in_order()
 
 
+async def test_a_relay_goes_on_from_where_the_other_instance_stopped(backend, tmp_path):
+    """Rounds taken in turn: each relay reads the cursor the other left, so nothing is sent again or skipped."""
+    async with two_instances(backend, tmp_path) as (first, second):
+        customers = Customers()
+        relays = [OutboxRelay(db.uow, {"notify": customers.handler(name)}, batch=25, locks=db.job_locks())
+                  for name, db in (("first", first), ("second", second))]
+        await store(first, range(EVENTS))
+        rounds = [await relays[n % 2].run_once() for n in range(EVENTS // 25)]
+        assert rounds == [25] * (EVENTS // 25)
+        assert [await relay.run_once() for relay in relays] == [0, 0]
+        assert [n for n, _ in customers.heard] == list(range(EVENTS))
+
+
 async def test_a_relay_killed_mid_round_is_taken_over_and_its_round_done_again(backend, tmp_path):
     async with two_instances(backend, tmp_path) as (first, second):
         customers = Customers()
