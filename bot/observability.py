@@ -227,12 +227,14 @@ class PrometheusMetrics:
 DATABASE_GAUGES = ("orders", "outbox_depth", "outbox_lag", "outbox_dead")
 
 
-async def metrics_page(engine: Engine, metrics: PrometheusMetrics, subscribers: Iterable[str]) -> bytes:
+async def metrics_page(engine: Engine, metrics: PrometheusMetrics, subscribers: Iterable[str],
+                       lookback: int = 0) -> bytes:
     """``/metrics``: the gauges read from the database now, then everything in the text format. When the
     database cannot be read (within a few seconds) the page still comes, without those gauges rather than
     with stale numbers (Prometheus sees them absent; /readyz says why)."""
     try:
-        orders, backlogs = await asyncio.wait_for(_database_numbers(engine, list(subscribers)), READY_CHECK_SECONDS)
+        orders, backlogs = await asyncio.wait_for(_database_numbers(engine, list(subscribers), lookback),
+                                                  READY_CHECK_SECONDS)
     except Exception as e:
         log.warning("metrics: the database numbers could not be read (%s)", type(e).__name__)
         metrics.forget(*DATABASE_GAUGES)
@@ -248,8 +250,9 @@ async def metrics_page(engine: Engine, metrics: PrometheusMetrics, subscribers: 
     return metrics.render()
 
 
-async def _database_numbers(engine: Engine, subscribers: list[str]) -> tuple[dict[str, int], dict[str, Backlog]]:
-    return await engine.open_order_counts(), await engine.outbox_backlog(subscribers)
+async def _database_numbers(engine: Engine, subscribers: list[str],
+                            lookback: int) -> tuple[dict[str, int], dict[str, Backlog]]:
+    return await engine.open_order_counts(), await engine.outbox_backlog(subscribers, lookback)
 
 
 def counting_claims(claim: Callable[[Channel, str], Awaitable[bool]],

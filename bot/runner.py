@@ -242,7 +242,8 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
                               auth_max_age=settings.webapp.auth_max_age, public_url=settings.webapp.base_url,
                               receipt_email=settings.yookassa.configured and settings.yookassa.receipts,
                               ready=observability.readiness(getattr(engine, "database", None), stop),
-                              metrics_page=lambda: observability.metrics_page(engine, metrics, relay.subscribers),
+                              metrics_page=lambda: observability.metrics_page(engine, metrics, relay.subscribers,
+                                                                              relay.lookback),
                               metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token
                               else "")
         app = create_app(engine, config, qr)

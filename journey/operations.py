@@ -36,16 +36,21 @@ async def open_order_counts(self: Engine) -> dict[str, int]:
     return counts
 
 
-async def outbox_backlog(self: Engine, subscribers: Sequence[str]) -> dict[str, Backlog]:
+async def outbox_backlog(self: Engine, subscribers: Sequence[str], lookback: int = 0) -> dict[str, Backlog]:
     """Per subscriber: the events after its cursor not handled yet, with the earlier ones waiting for another
-    attempt; the given-up ones apart (they wait for ``vitrina outbox retry``, not for time)."""
+    attempt; the given-up ones apart (they wait for ``vitrina outbox retry``, not for time). ``lookback``: ids
+    behind the cursor looked at again, as the relay does on PostgreSQL (events committed out of order)."""
     found = {}
     async with self.read() as uow:
         for name in subscribers:
             cursor = await uow.outbox.cursor(name)
-            waiting = [f.event for f in await uow.outbox.failures(name) if f.event is not None]
-            fresh = await uow.outbox.pending(name, BACKLOG_CAP, after=cursor)
-            dead = len(await uow.outbox.failures(name, dead=True))
+            failures = await uow.outbox.failures(name)
+            dead_ids = {f.event_id for f in await uow.outbox.failures(name, dead=True)}
+            owed = {f.event_id for f in failures} | dead_ids
+            waiting = [f.event for f in failures if f.event is not None]
+            fresh = [e for e in await uow.outbox.pending(name, BACKLOG_CAP, after=max(0, cursor - lookback))
+                     if e.id not in owed]
+            dead = len(dead_ids)
             times = [e.at for e in (*waiting, *fresh) if e.at is not None]
             found[name] = Backlog(min(len(waiting) + len(fresh), BACKLOG_CAP), min(times, default=None), dead)
     return found

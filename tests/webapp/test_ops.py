@@ -288,3 +288,26 @@ def test_a_metric_the_code_does_not_declare_is_refused():
         metrics.count("orderz")
     with pytest.raises(ValueError):
         metrics.observe("updates", 1.0)  # a counter, not a histogram
+
+
+async def test_the_outbox_backlog_counts_what_is_owed_once_and_looks_behind_the_cursor_like_the_relay(engine, clock):
+    from datetime import timedelta
+
+    from journey.ports import DeliveryFailure
+
+    async with engine.uow() as uow:
+        for n in range(5):
+            await uow.outbox.add(DomainEvent(EventType.ORDER_PLACED, {"order_id": f"o{n}"}, clock.now()))
+    async with engine.read() as uow:
+        ids = [e.id for e in await uow.outbox.pending("notify", 10)]
+    first, second, third, fourth, _ = ids
+    async with engine.uow() as uow:  # 1 handled, 2 waiting, 3 given up, 4 committed late behind the cursor
+        await uow.outbox.mark_handled("notify", first)
+        await uow.outbox.record_failure(DeliveryFailure("notify", second, 1, clock.now() + timedelta(minutes=1)))
+        await uow.outbox.record_failure(DeliveryFailure("notify", third, 10, clock.now(), "gone", dead=True))
+        await uow.outbox.set_cursor("notify", fourth)
+    strict = (await engine.outbox_backlog(["notify"]))["notify"]
+    assert (strict.depth, strict.dead) == (2, 1)  # the waiting one and the one after the cursor
+    behind = (await engine.outbox_backlog(["notify"], lookback=1000))["notify"]
+    assert (behind.depth, behind.dead) == (3, 1)  # and the one behind it, neither handled nor owed
+    assert behind.oldest == clock.now()
