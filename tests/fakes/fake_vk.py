@@ -128,6 +128,7 @@ class FakeVK:
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         # the Callback API (set_callback)
+        self.on_call: Callable[[Call], Any] | None = None  # told of each call answered, before the client is
         self.callback_url = ""
         self.callback_secret = ""
         self.deliveries: list[Delivery] = []
@@ -399,6 +400,8 @@ class FakeVK:
                 raise VKError(3)
             body: dict[str, Any] = {"response": handler(params)}
             self.calls.append(Call(method, params, via=via))
+            if self.on_call is not None:
+                self.on_call(self.calls[-1])
         except VKError as e:
             self.calls.append(Call(method, params, e.code, via))
             echoed = {"method": method, "oauth": "1", **params}

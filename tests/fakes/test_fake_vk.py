@@ -250,3 +250,10 @@ async def test_a_client_under_via_is_told_apart(vk):
     api.API_URL = vk.api_url_via("b")
     await api.messages.send(peer_id=100, message="из второго", random_id=1)
     assert [c.via for c in vk.calls] == ["b"] and vk.sent(100)[0].via == "b"
+
+
+async def test_a_call_is_told_of_before_its_answer_goes_out(vk):
+    told = []
+    vk.on_call = lambda call: told.append((call.method, len(vk.messages)))
+    await API("vk-token").messages.send(peer_id=100, message="раз", random_id=1)
+    assert told == [("messages.send", 1)]

@@ -241,12 +241,11 @@ class Instance:
     def tail(self, lines: int = 30) -> str:
         return "".join(f"  [{self.name}] {line}" for line in self.output[-lines:])
 
-    async def kill(self) -> None:
+    def kill_now(self) -> None:
         """SIGKILL, as the machine's power going off would: nothing is finished or answered."""
         assert self.process is not None
         self.killed = True
         os.killpg(self.process.pid, signal.SIGKILL)
-        await self.process.wait()
 
     async def stop(self) -> None:
         if self.process is None:
