@@ -78,3 +78,16 @@ async def fresh_database(url: str | None = None) -> AsyncIterator[str]:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+def same_store(db: object) -> object:
+    """A second, unconnected database object on the store ``db`` uses: another process, in effect (SQLite:
+    the same file; PostgreSQL: a pool of its own on the same schema, i.e. another instance)."""
+    from storage.sqlite import SqliteDatabase
+
+    if isinstance(db, SqliteDatabase):
+        return SqliteDatabase(db.path)
+    from storage.postgres import PostgresDatabase
+
+    assert isinstance(db, PostgresDatabase)
+    return PostgresDatabase(db.url, schema=db.schema, pool_size=db.pool_size)

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from journey_support import OWNER, FakeClock, balance, customer, give_points, ledger, seed, stock_of
+from pg_support import same_store
 
 from journey.engine import Engine
 from journey.errors import DomainError, ErrorCode
@@ -47,12 +48,7 @@ async def placed_quantity(engine: Engine, point_id: str = "center") -> int:
 async def twin(db, clock, engine):
     """A second engine on its own connection to the same database file (or PostgreSQL schema): another
     process, in effect."""
-    if hasattr(db, "pool"):  # PostgreSQL: a pool of its own on the same schema
-        from storage.postgres import PostgresDatabase
-
-        other = PostgresDatabase(db.url, schema=db.schema, pool_size=db.pool_size)
-    else:
-        other = SqliteDatabase(db.path)
+    other = same_store(db)
     await other.connect()
     yield Engine(other.uow, secret=engine.secret, owners=[OWNER], clock=clock, reader=other.reading)
     await other.close()

@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 from journey_support import OWNER, customer, event_types, refused, stock_of
+from pg_support import same_store
 
 from journey.channels import Channel
 from journey.deeplinks import parse_start
@@ -16,7 +17,6 @@ from journey.events import EventType
 from journey.group_model import GROUP_TRANSITIONS, GroupStatus, ensure_group_transition
 from journey.model import CartLine
 from journey.states import OrderStatus
-from storage.sqlite import SqliteDatabase
 
 LATTE = CartLine("latte", 1, {"size": ("m",)})  # 290 ₽
 ESPRESSO = CartLine("espresso", 2)  # 2 x 150 ₽
@@ -267,12 +267,7 @@ async def test_the_owners_numbers_count_every_group_in_one_row(engine: Engine):
 async def twin(db, clock, engine):
     """A second engine on its own connection to the same database file: another process, in effect (on
     PostgreSQL, a pool of its own on the same schema: another instance)."""
-    if isinstance(db, SqliteDatabase):
-        other = SqliteDatabase(db.path)
-    else:
-        from storage.postgres import PostgresDatabase
-
-        other = PostgresDatabase(db.url, schema=db.schema, pool_size=db.pool_size)
+    other = same_store(db)
     await other.connect()
     yield Engine(other.uow, secret=engine.secret, owners=[OWNER], clock=clock, reader=other.reading)
     await other.close()

@@ -155,5 +155,5 @@ async def test_an_unredeemed_gift_expires_and_the_giver_is_refunded(api, paying,
     await refused(await api.post(f"/api/gifts/{code}/order", json={"point": "center"}, headers=vk(7001)),
                   409, "gift_unavailable")
     async with db.reading() as uow:
-        kinds = [e.type for e in await uow.outbox.pending(100)]
+        kinds = [e.type for e in await uow.outbox.pending("test", 100)]
     assert EventType.GIFT_EXPIRED in kinds and EventType.GIFT_REFUNDED in kinds
