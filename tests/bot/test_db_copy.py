@@ -368,3 +368,28 @@ def test_the_command_names_both_urls(tmp_path, command):
     assert result.returncode == 2 and "target" in result.stderr
     helped = vitrina(tmp_path, "db", "copy", "--help")
     assert "sqlite:///shop.db" in helped.stdout and "postgresql://" in helped.stdout
+
+
+async def test_a_file_of_an_older_version_is_brought_up_to_date_and_copied(tmp_path):
+    from storage.sqlite.database import _apply_migrations, _migrations
+
+    shop = tmp_path / "old.db"
+    conn = sqlite3.connect(shop, isolation_level=None)
+    _apply_migrations(conn, _migrations()[:10])  # a shop last run before referrals, gifts and groups existed
+    conn.execute("INSERT INTO customers (id, referral_code, created_at) VALUES ('c1', 'R1', '2025-01-01')")
+    conn.execute("INSERT INTO ledger (customer_id, delta, reason, at) VALUES ('c1', 500, 'adjust', '2025-01-01')")
+    conn.close()
+
+    async with fresh_database() as pg_url:
+        copied = vitrina(tmp_path, "db", "copy", f"sqlite:///{shop}", pg_url)
+        assert f"(SQLite schema {SqliteDatabase.latest_version()})" in copied.stdout
+        assert printed_counts(copied.stdout)["ledger"] == (1, 1)
+        assert printed_counts(copied.stdout)["gifts"] == (0, 0)
+        import asyncpg
+
+        conn = await asyncpg.connect(pg_url)
+        try:
+            assert await conn.fetchval("SELECT SUM(delta) FROM ledger WHERE customer_id = 'c1'") == 500
+        finally:
+            await conn.close()
+    assert sqlite3.connect(shop).execute("PRAGMA user_version").fetchone()[0] == SqliteDatabase.latest_version()
