@@ -26,3 +26,12 @@ async def database_url(tmp_path):
 async def cluster(tmp_path, database_url) -> Cluster:
     async with two_instances(tmp_path, database_url) as running:
         yield running
+
+
+@pytest.fixture
+async def cluster_sharing_redis(tmp_path, database_url) -> Cluster:
+    """The same, the instances sharing their send-rate budget in the Redis ``VITRINA_TEST_REDIS_URL`` names
+    (in CI); without one, in the database as the other tests do."""
+    redis = os.environ.get("VITRINA_TEST_REDIS_URL")
+    async with two_instances(tmp_path, database_url, **({"VITRINA_REDIS_URL": redis} if redis else {})) as running:
+        yield running

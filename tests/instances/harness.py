@@ -48,7 +48,7 @@ BARISTA_TG, BARISTA_VK = 77, 88  # staff at the point, added with the CLI
 STAFF_CHAT, STAFF_PEER = -100777, 2000000001
 POINT = "center"
 ECLAIRS = 5  # the last units of an item, raced for
-WAIT = 90.0  # seconds any one condition may take before the test fails saying which
+WAIT = 120.0  # seconds any one condition may take before the test fails saying which
 
 MENU = f"""
 points:
@@ -521,16 +521,17 @@ def instance_env(name: str, port: int, database_url: str, telegram: FakeTelegram
 
 
 @contextlib.asynccontextmanager
-async def two_instances(tmp: Path, database_url: str) -> AsyncIterator[Cluster]:
-    """The seeded shop served by instances ``a`` and ``b`` behind the balancer, both channels pushing to it."""
+async def two_instances(tmp: Path, database_url: str, **settings: str) -> AsyncIterator[Cluster]:
+    """The seeded shop served by instances ``a`` and ``b`` behind the balancer, both channels pushing to it;
+    ``settings`` are more of the instances' variables."""
     ports = {"a": free_port(), "b": free_port()}
     async with contextlib.AsyncExitStack() as stack:
         telegram = await stack.enter_async_context(FakeTelegram(token=TOKEN, push=True))
         vk = await stack.enter_async_context(FakeVK(group_id=VK_GROUP))
         balancer = await stack.enter_async_context(
             Balancer({name: f"http://127.0.0.1:{port}" for name, port in ports.items()}))
-        instances = {name: Instance(name, port, instance_env(name, port, database_url, telegram, vk, balancer.url),
-                                    tmp) for name, port in ports.items()}
+        instances = {name: Instance(name, port, {**instance_env(name, port, database_url, telegram, vk, balancer.url),
+                                                 **settings}, tmp) for name, port in ports.items()}
         for instance in instances.values():
             stack.push_async_callback(instance.stop)
         # the owner seeds the shop while the instances start (all three apply migrations, one at a time)

@@ -73,8 +73,8 @@ def people(c: Cluster, telegram: int, vk: int, first: int) -> list[Customer]:
     return mixed + tg[len(vks):] + vks[len(tg):]
 
 
-async def test_both_instances_handle_every_update_once_and_send_every_notification_once(cluster):
-    c = cluster
+async def test_both_instances_handle_every_update_once_and_send_every_notification_once(cluster_sharing_redis):
+    c = cluster_sharing_redis
     customers = people(c, telegram=4, vk=4, first=1000)
     orders = await asyncio.gather(*(journey(c, who, n) for n, who in enumerate(customers)))
     await c.settled("every journey's updates and notifications")
