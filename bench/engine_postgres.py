@@ -43,6 +43,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import secrets
+import signal
 import statistics
 import sys
 import time
@@ -422,6 +423,9 @@ async def run(args: Any) -> None:
     print(f"command    python bench/engine.py --database {_shown(server)} --concurrency {args.concurrency} "
           f"--pool {args.pool} --duration {args.duration:g} --rounds {args.rounds}")
     url = await create_database(server)
+    task = asyncio.current_task()
+    if task is not None:  # a SIGTERM (timeout, kill) still drops the run's database on the way out
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     workers: list[tuple[Any, Pipe]] = []
     try:
         recorded, ids, done_here, about = await prepare(url, args.concurrency, args.warmup)
@@ -482,8 +486,11 @@ async def _round(workers: list[tuple[Any, Pipe]], what: str, processes: int, dur
         pipe.send(("round", what, start_at, duration))
     loop = asyncio.get_running_loop()
     sampling = asyncio.ensure_future(sample_waits(url, start_at, start_at + duration))
-    parts = [await loop.run_in_executor(None, pipe.recv) for _, pipe in workers[:processes]]
-    waits = await sampling
+    try:
+        parts = [await loop.run_in_executor(None, pipe.recv) for _, pipe in workers[:processes]]
+        waits = await sampling
+    finally:
+        sampling.cancel()
     for part in parts:
         if "error" in part:
             raise AssertionError(part["error"])
