@@ -111,15 +111,12 @@ def spend_since(today: date) -> date:
 
 
 async def earned_at_pickup(engine: Engine, uow: UnitOfWork, order: Order, now: datetime, rules: ShopRules) -> int:
-    """Points the order earns at the customer's tier; then counts its money toward the tier and its lines
-    toward suggestions (journey/suggestions.py). Called once, inside the hand-over."""
-    from . import suggestions
-
+    """Points the order earns at the customer's tier; then counts its money toward the tier. Called once,
+    inside the hand-over."""
     today = shop_day(now, rules)
     spent = await uow.points.spent(order.customer_id, spend_since(today))
     tier = tier_for(tiers_of(rules), spent)
     await uow.points.add_spend(order.customer_id, today, order.total.amount)
-    await suggestions.picked_up(uow, order, now, rules)
     return order.total.amount * tier.percent // 100  # a reward rounds down
 
 

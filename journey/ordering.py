@@ -21,6 +21,7 @@ from . import (
     pricing,
     referrals,
     regulars,  # regulars
+    suggestions,
 )
 from .catalog import PickupPoint
 from .channels import CustomerRef
@@ -351,6 +352,9 @@ async def hand_over(self: Engine, actor: CustomerRef, *, order_id: str | None = 
         await _earn(self, uow, order, now, rules, earned)
         await regulars.picked_up(self, uow, order, now, rules)  # regulars: the N-th pickup invites
         await gifts.picked_up(self, uow, order, now)  # gifts: the gift is redeemed
+        # last: the shop-wide counts (an item's sales at this hour, items taken together) are rows every
+        # hand-over updates, and on PostgreSQL their locks are held until the commit, so take them late
+        await suggestions.picked_up(uow, order, now, rules)
         order.status = OrderStatus.PICKED_UP
     return order
 
