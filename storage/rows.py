@@ -3,12 +3,22 @@ representations: times as ISO text in UTC, JSON as text, flags as 0/1)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
+from journey.audit import Change
+from journey.broadcasts import Broadcast, BroadcastStatus
 from journey.catalog import Item, OpeningHours, Option, OptionGroup, PickupPoint
 from journey.channels import Channel
-from journey.model import Customer, Order, OrderLine, PaymentIntent, Promo, PromoKind
+from journey.events import DomainEvent, EventType
+from journey.gift_model import Gift, GiftStatus
+from journey.gift_model import account_of as gift_account
+from journey.group_model import Group, GroupMember, GroupStatus, Payer
+from journey.group_model import account_of as group_account
+from journey.model import CartLine, Customer, Order, OrderLine, PaymentIntent, Promo, PromoKind
 from journey.money import Money
+from journey.referrals import Referral, ReferralStatus
 from journey.states import OrderStatus, PaymentStatus
 
 
@@ -117,3 +127,86 @@ def promo(row: tuple) -> Promo:
 
 def channel(value: str) -> Channel:
     return Channel(value)
+
+
+# Broadcasts ---------------------------------------------------------------------------------------------------
+
+BROADCAST_COLUMNS = "id, status, text, author, language, channels, created_at, started_at, finished_at, reported"
+
+
+def broadcast(r: Any) -> Broadcast:  # a row: a tuple or an asyncpg Record
+    return Broadcast(r[0], BroadcastStatus(r[1]), r[2], r[3], r[4], tuple(c for c in r[5].split(",") if c), at(r[6]),
+                     dt(r[7]), dt(r[8]), r[9])
+
+
+# Gifts --------------------------------------------------------------------------------------------------------
+
+GIFT_COLUMNS = ("id, code, giver_id, giver_channel, giver_external, giver_name, giver_language, item_id, title,"
+                " amount, currency, message, provider, status, created_at, updated_at, expires_at, friend_id,"
+                " friend_channel, friend_external, friend_name, friend_language, order_id, reason")
+
+
+def gift(r: Any) -> Gift:
+    friend = gift_account(r[18], r[19], r[20] or "", r[21] or "ru") if r[18] else None
+    return Gift(r[0], r[1], r[2], gift_account(r[3], r[4], r[5], r[6]), r[7], r[8], Money(r[9], r[10]), r[11],
+                r[12], GiftStatus(r[13]), at(r[14]), at(r[15]), dt(r[16]), r[17], friend, r[22], r[23])
+
+
+# Group orders -------------------------------------------------------------------------------------------------
+
+GROUP_COLUMNS = ("id, code, organiser_id, organiser_channel, organiser_external, organiser_name,"
+                 " organiser_language, point_id, pickup_at, payer, payment, min_people, percent, status, created_at,"
+                 " closes_at, closed_at, reason, discounted, email, return_url, order_id")
+GROUP_MEMBER_COLUMNS = "group_id, customer_id, channel, external_id, name, language, lines, joined_at, order_id"
+
+
+def group(r: Any) -> Group:
+    return Group(r[0], r[1], r[2], group_account(r[3], r[4], r[5], r[6]), r[7], dt(r[8]), Payer(r[9]), r[10],
+                 r[11], r[12], GroupStatus(r[13]), at(r[14]), at(r[15]), dt(r[16]), r[17], bool(r[18]), r[19],
+                 r[20], r[21])
+
+
+def cart_lines_to_json(lines: Sequence[CartLine]) -> str:
+    return json.dumps([{"item": l.item_id, "quantity": l.quantity,
+                        "options": {g: list(o) for g, o in l.options.items()}} for l in lines],
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def cart_lines(text: str) -> tuple[CartLine, ...]:
+    return tuple(CartLine(l["item"], l["quantity"], {g: tuple(o) for g, o in l["options"].items()})
+                 for l in json.loads(text))
+
+
+def group_member(r: Any) -> GroupMember:
+    return GroupMember(r[0], r[1], group_account(r[2], r[3], r[4], r[5]), cart_lines(r[6]), at(r[7]), r[8])
+
+
+# Audit log ----------------------------------------------------------------------------------------------------
+
+AUDIT_COLUMNS = "id, at, actor, action, target, before, after, undone"
+
+
+def json_or_none(value: object) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def change(i: int, when: str, actor: str, action: str, target: str, before: str | None, after: str | None,
+           undone: int) -> Change:
+    return Change(actor, action, target, None if before is None else json.loads(before),
+                  None if after is None else json.loads(after), at(when), i, bool(undone))
+
+
+# Outbox -------------------------------------------------------------------------------------------------------
+
+def event(i: int, t: str, d: str, created: str) -> DomainEvent:
+    return DomainEvent(EventType(t), json.loads(d), dt(created), i)
+
+
+# Referrals ----------------------------------------------------------------------------------------------------
+
+REFERRAL_COLUMNS = ("id, invitee_id, referrer_id, code, status, order_id, invitee_points, referrer_points,"
+                    " created_at, updated_at, rewarded_at")
+
+
+def referral(r: Any) -> Referral:
+    return Referral(r[0], r[1], r[2], r[3], ReferralStatus(r[4]), at(r[8]), at(r[9]), r[5], r[6], r[7], dt(r[10]))

@@ -9,20 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from journey.broadcasts import AudienceMember, Broadcast, BroadcastRecipient, BroadcastStatus
 
-from ..rows import at, dt, ts
+from .. import rows
+from ..rows import dt, ts
 from .base import PgRepo
 
-_COLUMNS = "id, status, text, author, language, channels, created_at, started_at, finished_at, reported"
 _FINISHED = (BroadcastStatus.DONE, BroadcastStatus.STOPPED, BroadcastStatus.CANCELLED)
-
-
-def _broadcast(r: Any) -> Broadcast:  # a row: a tuple or an asyncpg Record
-    return Broadcast(r[0], BroadcastStatus(r[1]), r[2], r[3], r[4], tuple(c for c in r[5].split(",") if c), at(r[6]),
-                     dt(r[7]), dt(r[8]), r[9])
 
 
 class PgBroadcasts(PgRepo):
@@ -35,17 +29,19 @@ class PgBroadcasts(PgRepo):
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
         # locked in a write unit of work: starting, stopping and finishing one broadcast take turns
-        r = await self._c.fetchrow(f"SELECT {_COLUMNS} FROM broadcasts WHERE id = $1{self._lock}", broadcast_id)
-        return _broadcast(r) if r else None
+        r = await self._c.fetchrow(f"SELECT {rows.BROADCAST_COLUMNS}"
+                                   f" FROM broadcasts WHERE id = $1{self._lock}", broadcast_id)
+        return rows.broadcast(r) if r else None
 
     async def latest(self) -> Broadcast | None:
         r = await self._c.fetchrow(
-            f"SELECT {_COLUMNS} FROM broadcasts WHERE status <> 'draft' ORDER BY id DESC LIMIT 1")
-        return _broadcast(r) if r else None
+            f"SELECT {rows.BROADCAST_COLUMNS} FROM broadcasts WHERE status <> 'draft' ORDER BY id DESC LIMIT 1")
+        return rows.broadcast(r) if r else None
 
     async def sending(self) -> list[Broadcast]:
-        rows = await self._c.fetch(f"SELECT {_COLUMNS} FROM broadcasts WHERE status = 'sending' ORDER BY id")
-        return [_broadcast(r) for r in rows]
+        found = await self._c.fetch(f"SELECT {rows.BROADCAST_COLUMNS}"
+                                    " FROM broadcasts WHERE status = 'sending' ORDER BY id")
+        return [rows.broadcast(r) for r in found]
 
     async def set_status(self, broadcast_id: int, status: BroadcastStatus, when: datetime) -> None:
         column = "started_at" if status is BroadcastStatus.SENDING else "finished_at" if status in _FINISHED else None
@@ -58,7 +54,7 @@ class PgBroadcasts(PgRepo):
     async def audience(self, channels: Sequence[str]) -> list[AudienceMember]:
         if not channels:
             return []
-        rows = await self._c.fetch(
+        found = await self._c.fetch(
             "SELECT a.channel, a.external_id, c.id, c.language, COALESCE((SELECT o.account FROM orders o"
             "  WHERE o.customer_id = c.id ORDER BY o.created_at DESC, o.id DESC LIMIT 1), '')"
             " FROM accounts a JOIN customers c ON c.id = a.customer_id"
@@ -66,7 +62,7 @@ class PgBroadcasts(PgRepo):
             "  AND NOT EXISTS (SELECT 1 FROM unreachable_accounts u"
             "   WHERE u.account = a.channel || ':' || a.external_id)"
             " ORDER BY c.id, a.channel, a.external_id", list(channels))
-        return [AudienceMember(*r) for r in rows]
+        return [AudienceMember(*r) for r in found]
 
     async def add_recipients(self, broadcast_id: int, members: Sequence[AudienceMember]) -> int:
         if not members:
@@ -80,10 +76,10 @@ class PgBroadcasts(PgRepo):
             [m.language for m in members])
 
     async def counts(self, broadcast_id: int) -> tuple[dict[str, int], datetime | None]:
-        rows = await self._c.fetch("SELECT status, COUNT(*), MIN(next_at) FROM broadcast_recipients"
+        found = await self._c.fetch("SELECT status, COUNT(*), MIN(next_at) FROM broadcast_recipients"
                                    " WHERE broadcast_id = $1 GROUP BY status", broadcast_id)
         counts, next_at = {}, None
-        for status, count, first in rows:
+        for status, count, first in found:
             counts[status] = int(count)
             if status == "pending":
                 next_at = dt(first)
@@ -93,13 +89,13 @@ class PgBroadcasts(PgRepo):
                   limit: int) -> list[BroadcastRecipient]:
         if not channels:
             return []
-        rows = await self._c.fetch(
+        found = await self._c.fetch(
             "SELECT r.id, r.broadcast_id, r.channel, r.external_id, r.language FROM broadcast_recipients r"
             " JOIN broadcasts b ON b.id = r.broadcast_id AND b.status = 'sending'"
             " WHERE r.broadcast_id = $1 AND r.status = 'pending' AND r.channel = ANY($2::text[])"
             "  AND (r.next_at IS NULL OR r.next_at <= $3) ORDER BY r.id LIMIT $4",
             broadcast_id, list(channels), ts(now), limit)
-        return [BroadcastRecipient(*r) for r in rows]
+        return [BroadcastRecipient(*r) for r in found]
 
     async def claim(self, recipient_id: int, now: datetime) -> bool:
         # a second sender waits on the row, then finds it no longer pending: no row changed, not claimed

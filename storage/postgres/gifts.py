@@ -8,37 +8,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from asyncpg import Record
+from journey.gift_model import Gift
 
-from journey.gift_model import Gift, GiftStatus, account_of
-from journey.money import Money
-
-from ..rows import at, dt, ts
+from .. import rows
+from ..rows import ts
 from .base import PgRepo
 
-_COLUMNS = ("id, code, giver_id, giver_channel, giver_external, giver_name, giver_language, item_id, title, amount,"
-            " currency, message, provider, status, created_at, updated_at, expires_at, friend_id, friend_channel,"
-            " friend_external, friend_name, friend_language, order_id, reason")
 _MARKS = ", ".join(f"${i}" for i in range(1, 25))
-
-
-def _gift(r: Record) -> Gift:
-    friend = account_of(r[18], r[19], r[20] or "", r[21] or "ru") if r[18] else None
-    return Gift(r[0], r[1], r[2], account_of(r[3], r[4], r[5], r[6]), r[7], r[8], Money(r[9], r[10]), r[11], r[12],
-                GiftStatus(r[13]), at(r[14]), at(r[15]), dt(r[16]), r[17], friend, r[22], r[23])
 
 
 class PgGifts(PgRepo):
     async def add(self, g: Gift) -> None:
         o = g.giver
-        await self._write(f"INSERT INTO gifts ({_COLUMNS}) VALUES ({_MARKS})",
+        await self._write(f"INSERT INTO gifts ({rows.GIFT_COLUMNS}) VALUES ({_MARKS})",
                           g.id, g.code, g.giver_id, o.channel.value, o.external_id, o.name, o.language, g.item_id,
                           g.title, g.amount.amount, g.amount.currency, g.message, g.provider, g.status.value,
                           ts(g.created_at), ts(g.updated_at), ts(g.expires_at), *_friend(g), g.order_id, g.reason)
 
     async def _one(self, where: str, value: str) -> Gift | None:
-        r = await self._c.fetchrow(f"SELECT {_COLUMNS} FROM gifts WHERE {where} = $1" + self._lock, value)
-        return _gift(r) if r else None
+        r = await self._c.fetchrow(f"SELECT {rows.GIFT_COLUMNS} FROM gifts WHERE {where} = $1" + self._lock, value)
+        return rows.gift(r) if r else None
 
     async def get(self, gift_id: str) -> Gift | None:
         return await self._one("id", gift_id)
@@ -65,10 +54,10 @@ class PgGifts(PgRepo):
 
     async def of_customer(self, customer_id: str, limit: int = 20) -> list[Gift]:
         """Gifts the customer gave or took, newest first."""
-        found = await self._c.fetch(f"SELECT {_COLUMNS} FROM gifts WHERE (giver_id = $1 OR friend_id = $1)"
+        found = await self._c.fetch(f"SELECT {rows.GIFT_COLUMNS} FROM gifts WHERE (giver_id = $1 OR friend_id = $1)"
                                     " AND status != 'awaiting_payment' ORDER BY created_at DESC, id DESC LIMIT $2",
                                     customer_id, limit)
-        return [_gift(r) for r in found]
+        return [rows.gift(r) for r in found]
 
 
 def _friend(g: Gift) -> tuple[str | None, str | None, str | None, str | None, str | None]:

@@ -6,9 +6,10 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from journey.events import DomainEvent, EventType
+from journey.events import DomainEvent
 from journey.ports import DeliveryFailure, UpdateClaim
 
+from .. import rows
 from ..rows import at, dt, ts
 from .base import PgRepo
 
@@ -16,10 +17,6 @@ from .base import PgRepo
 # suffix, ``at`` the time its lease was taken (pruned with the rest). As on SQLite.
 LEASE = "~lease"
 HANDLED = "SELECT 1 FROM processed_updates WHERE channel = $1 AND update_id = $2"
-
-
-def _event(i: int, t: str, d: str, created: str) -> DomainEvent:
-    return DomainEvent(EventType(t), json.loads(d), dt(created), i)
 
 
 class PgUpdates(PgRepo):
@@ -71,11 +68,11 @@ class PgOutbox(PgRepo):
                           ts(at))
 
     async def pending(self, subscriber: str, limit: int = 100, after: int = 0) -> list[DomainEvent]:
-        rows = await self._c.fetch(
+        found = await self._c.fetch(
             "SELECT o.id, o.type, o.data, o.created_at FROM outbox o LEFT JOIN outbox_handled h"
             " ON h.subscriber = $1 AND h.event_id = o.id WHERE o.id > $2 AND h.event_id IS NULL"
             " ORDER BY o.id LIMIT $3", subscriber, after, limit)
-        return [_event(*r) for r in rows]
+        return [rows.event(*r) for r in found]
 
     async def mark_handled(self, subscriber: str, event_id: int) -> bool:
         # the primary key decides between two instances handing one event to one subscriber
@@ -116,9 +113,9 @@ class PgOutbox(PgRepo):
         if subscriber is not None:
             sql += " AND f.subscriber = $2"
             params += (subscriber,)
-        rows = await self._c.fetch(sql + " ORDER BY f.event_id", *params)
-        return [DeliveryFailure(s, i, n, at(nx), err, bool(d), dt(fa), _event(i, t, data, created))
-                for s, i, n, nx, err, d, fa, t, data, created in rows]
+        found = await self._c.fetch(sql + " ORDER BY f.event_id", *params)
+        return [DeliveryFailure(s, i, n, at(nx), err, bool(d), dt(fa), rows.event(i, t, data, created))
+                for s, i, n, nx, err, d, fa, t, data, created in found]
 
     async def prune(self, before: datetime) -> int:
         # read by every subscriber (the slowest cursor), owed by none: no failure record, waiting or dead
@@ -140,6 +137,6 @@ class PgReachability(PgRepo):
         accounts = list(dict.fromkeys(accounts))
         if not accounts:
             return {}
-        rows = await self._c.fetch("SELECT account, reason FROM unreachable_accounts WHERE account = ANY($1::text[])",
+        found = await self._c.fetch("SELECT account, reason FROM unreachable_accounts WHERE account = ANY($1::text[])",
                                    accounts)
-        return {r[0]: r[1] for r in rows}
+        return {r[0]: r[1] for r in found}

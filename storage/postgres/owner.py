@@ -6,43 +6,31 @@ import json
 from journey.audit import Change
 from journey.dialogs import Dialog
 
+from .. import rows
 from ..rows import at, ts
 from .base import PgRepo
-
-
-def _json(value: object) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _change(i: int, when: str, actor: str, action: str, target: str, before: str | None, after: str | None,
-            undone: int) -> Change:
-    return Change(actor, action, target, None if before is None else json.loads(before),
-                  None if after is None else json.loads(after), at(when), i, bool(undone))
-
-
-_COLUMNS = "id, at, actor, action, target, before, after, undone"
 
 
 class PgAudit(PgRepo):
     async def add(self, change: Change) -> int:
         return int(await self._c.fetchval(
             "INSERT INTO audit_log (at, actor, action, target, before, after) VALUES ($1, $2, $3, $4, $5, $6)"
-            " RETURNING id", ts(change.at), change.actor, change.action, change.target, _json(change.before),
-            _json(change.after)))
+            " RETURNING id", ts(change.at), change.actor, change.action, change.target,
+            rows.json_or_none(change.before), rows.json_or_none(change.after)))
 
     async def last_undoable(self, actor: str) -> Change | None:
         # locked in a write unit of work: two undos from one owner at once take turns and undo two changes
         r = await self._c.fetchrow(
-            f"SELECT {_COLUMNS} FROM audit_log WHERE actor = $1 AND undone = 0 AND action <> 'undo'"
+            f"SELECT {rows.AUDIT_COLUMNS} FROM audit_log WHERE actor = $1 AND undone = 0 AND action <> 'undo'"
             f" AND (target LIKE 'item:%' OR target LIKE 'stock:%') ORDER BY id DESC LIMIT 1{self._lock}", actor)
-        return _change(*r) if r else None
+        return rows.change(*r) if r else None
 
     async def mark_undone(self, change_id: int) -> None:
         await self._write("UPDATE audit_log SET undone = 1 WHERE id = $1", change_id)
 
     async def recent(self, limit: int = 20) -> list[Change]:
-        rows = await self._c.fetch(f"SELECT {_COLUMNS} FROM audit_log ORDER BY id DESC LIMIT $1", limit)
-        return [_change(*r) for r in rows]
+        found = await self._c.fetch(f"SELECT {rows.AUDIT_COLUMNS} FROM audit_log ORDER BY id DESC LIMIT $1", limit)
+        return [rows.change(*r) for r in found]
 
 
 class PgDialogs(PgRepo):
@@ -56,7 +44,7 @@ class PgDialogs(PgRepo):
         await self._write(
             "INSERT INTO dialogs (account, kind, state, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (account)"
             " DO UPDATE SET kind = excluded.kind, state = excluded.state, updated_at = excluded.updated_at",
-            dialog.account, dialog.kind, _json(dialog.state), ts(dialog.updated_at))
+            dialog.account, dialog.kind, rows.json_or_none(dialog.state), ts(dialog.updated_at))
 
     async def delete(self, account: str) -> bool:
         return await self._write("DELETE FROM dialogs WHERE account = $1", account) > 0

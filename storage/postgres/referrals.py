@@ -10,25 +10,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from asyncpg import Record
+from journey.referrals import Referral
 
-from journey.referrals import Referral, ReferralStatus
-
-from ..rows import at, dt, ts
+from .. import rows
+from ..rows import ts
 from .base import PgRepo
-
-_COLUMNS = ("id, invitee_id, referrer_id, code, status, order_id, invitee_points, referrer_points, created_at,"
-            " updated_at, rewarded_at")
-
-
-def _referral(r: Record) -> Referral:
-    return Referral(r[0], r[1], r[2], r[3], ReferralStatus(r[4]), at(r[8]), at(r[9]), r[5], r[6], r[7], dt(r[10]))
 
 
 class PgReferrals(PgRepo):
     async def add(self, referral: Referral) -> None:
         r = referral
-        await self._write(f"INSERT INTO referrals ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        await self._write(f"INSERT INTO referrals ({rows.REFERRAL_COLUMNS}"
+                          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                           r.id, r.invitee_id, r.referrer_id, r.code, r.status.value, r.order_id, r.invitee_points,
                           r.referrer_points, ts(r.created_at), ts(r.updated_at), ts(r.rewarded_at))
 
@@ -42,14 +35,15 @@ class PgReferrals(PgRepo):
     async def for_invitee(self, invitee_id: str) -> list[Referral]:
         # the engine decides on what it reads here (attribute, reward, void): the invitee's turn first
         await self._lock_key(f"referral-invitee:{invitee_id}")
-        found = await self._c.fetch(f"SELECT {_COLUMNS} FROM referrals WHERE invitee_id = $1 ORDER BY created_at, id"
+        found = await self._c.fetch(f"SELECT {rows.REFERRAL_COLUMNS}"
+                                    " FROM referrals WHERE invitee_id = $1 ORDER BY created_at, id"
                                     + self._lock, invitee_id)
-        return [_referral(r) for r in found]
+        return [rows.referral(r) for r in found]
 
     async def of_referrer(self, referrer_id: str) -> list[Referral]:
-        found = await self._c.fetch(f"SELECT {_COLUMNS} FROM referrals WHERE referrer_id = $1"
+        found = await self._c.fetch(f"SELECT {rows.REFERRAL_COLUMNS} FROM referrals WHERE referrer_id = $1"
                                     " ORDER BY created_at DESC, id DESC", referrer_id)
-        return [_referral(r) for r in found]
+        return [rows.referral(r) for r in found]
 
     async def rewarded_since(self, referrer_id: str, since: datetime) -> int:
         # the monthly cap: a count the engine adds to next, one reward of this inviter at a time

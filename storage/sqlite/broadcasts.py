@@ -10,16 +10,11 @@ from datetime import datetime
 
 from journey.broadcasts import AudienceMember, Broadcast, BroadcastRecipient, BroadcastStatus
 
-from ..rows import at, dt, ts
+from .. import rows
+from ..rows import dt, ts
 from .repositories import _Repo
 
-_COLUMNS = "id, status, text, author, language, channels, created_at, started_at, finished_at, reported"
 _FINISHED = (BroadcastStatus.DONE, BroadcastStatus.STOPPED, BroadcastStatus.CANCELLED)
-
-
-def _broadcast(r: Sequence) -> Broadcast:
-    return Broadcast(r[0], BroadcastStatus(r[1]), r[2], r[3], r[4], tuple(c for c in r[5].split(",") if c), at(r[6]),
-                     dt(r[7]), dt(r[8]), r[9])
 
 
 def _marks(values: Sequence) -> str:
@@ -35,17 +30,18 @@ class SqliteBroadcasts(_Repo):
         return int(cur.lastrowid or 0)
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
-        r = self._c.execute(f"SELECT {_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,)).fetchone()
-        return _broadcast(r) if r else None
+        r = self._c.execute(f"SELECT {rows.BROADCAST_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,)).fetchone()
+        return rows.broadcast(r) if r else None
 
     async def latest(self) -> Broadcast | None:
-        r = self._c.execute(f"SELECT {_COLUMNS} FROM broadcasts WHERE status <> 'draft' ORDER BY id DESC LIMIT 1"
+        r = self._c.execute(f"SELECT {rows.BROADCAST_COLUMNS}"
+                            " FROM broadcasts WHERE status <> 'draft' ORDER BY id DESC LIMIT 1"
                             ).fetchone()
-        return _broadcast(r) if r else None
+        return rows.broadcast(r) if r else None
 
     async def sending(self) -> list[Broadcast]:
-        cur = self._c.execute(f"SELECT {_COLUMNS} FROM broadcasts WHERE status = 'sending' ORDER BY id")
-        return [_broadcast(r) for r in cur]
+        cur = self._c.execute(f"SELECT {rows.BROADCAST_COLUMNS} FROM broadcasts WHERE status = 'sending' ORDER BY id")
+        return [rows.broadcast(r) for r in cur]
 
     async def set_status(self, broadcast_id: int, status: BroadcastStatus, when: datetime) -> None:
         column = "started_at" if status is BroadcastStatus.SENDING else "finished_at" if status in _FINISHED else None

@@ -1,45 +1,34 @@
 """SQLite storage of gifts (journey/gifts.py): one row per gift, with its giver and the friend who took it."""
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
-from journey.gift_model import Gift, GiftStatus, account_of
-from journey.money import Money
+from journey.gift_model import Gift
 
-from ..rows import at, dt, ts
+from .. import rows
+from ..rows import ts
 from .repositories import _Repo
-
-_COLUMNS = ("id, code, giver_id, giver_channel, giver_external, giver_name, giver_language, item_id, title, amount,"
-            " currency, message, provider, status, created_at, updated_at, expires_at, friend_id, friend_channel,"
-            " friend_external, friend_name, friend_language, order_id, reason")
-
-
-def _gift(r: Sequence) -> Gift:
-    friend = account_of(r[18], r[19], r[20] or "", r[21] or "ru") if r[18] else None
-    return Gift(r[0], r[1], r[2], account_of(r[3], r[4], r[5], r[6]), r[7], r[8], Money(r[9], r[10]), r[11], r[12],
-                GiftStatus(r[13]), at(r[14]), at(r[15]), dt(r[16]), r[17], friend, r[22], r[23])
 
 
 class SqliteGifts(_Repo):
     async def add(self, g: Gift) -> None:
         o = g.giver
-        self._write(f"INSERT INTO gifts ({_COLUMNS}) VALUES ({','.join('?' * 24)})",
+        self._write(f"INSERT INTO gifts ({rows.GIFT_COLUMNS}) VALUES ({','.join('?' * 24)})",
                     (g.id, g.code, g.giver_id, o.channel.value, o.external_id, o.name, o.language, g.item_id,
                      g.title, g.amount.amount, g.amount.currency, g.message, g.provider, g.status.value,
                      ts(g.created_at), ts(g.updated_at), ts(g.expires_at), *_friend(g), g.order_id, g.reason))
 
     async def get(self, gift_id: str) -> Gift | None:
-        r = self._c.execute(f"SELECT {_COLUMNS} FROM gifts WHERE id = ?", (gift_id,)).fetchone()
-        return _gift(r) if r else None
+        r = self._c.execute(f"SELECT {rows.GIFT_COLUMNS} FROM gifts WHERE id = ?", (gift_id,)).fetchone()
+        return rows.gift(r) if r else None
 
     async def by_code(self, code: str) -> Gift | None:
-        r = self._c.execute(f"SELECT {_COLUMNS} FROM gifts WHERE code = ?", (code,)).fetchone()
-        return _gift(r) if r else None
+        r = self._c.execute(f"SELECT {rows.GIFT_COLUMNS} FROM gifts WHERE code = ?", (code,)).fetchone()
+        return rows.gift(r) if r else None
 
     async def by_order(self, order_id: str) -> Gift | None:
-        r = self._c.execute(f"SELECT {_COLUMNS} FROM gifts WHERE order_id = ?", (order_id,)).fetchone()
-        return _gift(r) if r else None
+        r = self._c.execute(f"SELECT {rows.GIFT_COLUMNS} FROM gifts WHERE order_id = ?", (order_id,)).fetchone()
+        return rows.gift(r) if r else None
 
     async def update(self, g: Gift) -> None:
         self._write("UPDATE gifts SET status = ?, updated_at = ?, expires_at = ?, friend_id = ?, friend_channel = ?,"
@@ -57,10 +46,10 @@ class SqliteGifts(_Repo):
 
     async def of_customer(self, customer_id: str, limit: int = 20) -> list[Gift]:
         """Gifts the customer gave or took, newest first."""
-        cur = self._c.execute(f"SELECT {_COLUMNS} FROM gifts WHERE (giver_id = ? OR friend_id = ?)"
+        cur = self._c.execute(f"SELECT {rows.GIFT_COLUMNS} FROM gifts WHERE (giver_id = ? OR friend_id = ?)"
                               " AND status != 'awaiting_payment' ORDER BY created_at DESC, id DESC LIMIT ?",
                               (customer_id, customer_id, limit))
-        return [_gift(r) for r in cur]
+        return [rows.gift(r) for r in cur]
 
 
 def _friend(g: Gift) -> tuple[str | None, str | None, str | None, str | None, str | None]:

@@ -6,16 +6,12 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from journey.events import DomainEvent, EventType
+from journey.events import DomainEvent
 from journey.ports import DeliveryFailure, UpdateClaim
 
+from .. import rows
 from ..rows import dt, ts
 from .repositories import _Repo
-
-
-def _event(i: int, t: str, d: str, at: str) -> DomainEvent:
-    return DomainEvent(EventType(t), json.loads(d), dt(at), i)
-
 
 # An update being handled is kept as a row of its own beside the handled ones: its channel's name with this
 # suffix, ``at`` the time its lease was taken (pruned with the rest).
@@ -62,7 +58,7 @@ class SqliteOutbox(_Repo):
             "SELECT o.id, o.type, o.data, o.created_at FROM outbox o LEFT JOIN outbox_handled h"
             " ON h.subscriber = ? AND h.event_id = o.id WHERE o.id > ? AND h.event_id IS NULL ORDER BY o.id LIMIT ?",
             (subscriber, after, limit))
-        return [_event(*r) for r in cur]
+        return [rows.event(*r) for r in cur]
 
     async def mark_handled(self, subscriber: str, event_id: int) -> bool:
         cur = self._write("INSERT OR IGNORE INTO outbox_handled (subscriber, event_id, handled_at) VALUES (?, ?, ?)",
@@ -98,7 +94,7 @@ class SqliteOutbox(_Repo):
         if subscriber is not None:
             sql += " AND f.subscriber = ?"
             params += (subscriber,)
-        return [DeliveryFailure(s, i, n, dt(nx), err, bool(d), dt(fa), _event(i, t, data, at))  # type: ignore[arg-type]
+        return [DeliveryFailure(s, i, n, dt(nx), err, bool(d), dt(fa), rows.event(i, t, data, at))  # type: ignore[arg-type]
                 for s, i, n, nx, err, d, fa, t, data, at in self._c.execute(sql + " ORDER BY f.event_id", params)]
 
     async def prune(self, before: datetime) -> int:

@@ -6,42 +6,30 @@ import json
 from journey.audit import Change
 from journey.dialogs import Dialog
 
+from .. import rows
 from ..rows import at, ts
 from .repositories import _Repo
-
-
-def _json(value: object) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _change(i: int, when: str, actor: str, action: str, target: str, before: str | None, after: str | None,
-            undone: int) -> Change:
-    return Change(actor, action, target, None if before is None else json.loads(before),
-                  None if after is None else json.loads(after), at(when), i, bool(undone))
-
-
-_COLUMNS = "id, at, actor, action, target, before, after, undone"
 
 
 class SqliteAudit(_Repo):
     async def add(self, change: Change) -> int:
         cur = self._write("INSERT INTO audit_log (at, actor, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?)",
-                          (ts(change.at), change.actor, change.action, change.target, _json(change.before),
-                           _json(change.after)))
+                          (ts(change.at), change.actor, change.action, change.target, rows.json_or_none(change.before),
+                           rows.json_or_none(change.after)))
         return int(cur.lastrowid or 0)
 
     async def last_undoable(self, actor: str) -> Change | None:
         r = self._c.execute(
-            f"SELECT {_COLUMNS} FROM audit_log WHERE actor = ? AND undone = 0 AND action <> 'undo'"
+            f"SELECT {rows.AUDIT_COLUMNS} FROM audit_log WHERE actor = ? AND undone = 0 AND action <> 'undo'"
             " AND (target LIKE 'item:%' OR target LIKE 'stock:%') ORDER BY id DESC LIMIT 1", (actor,)).fetchone()
-        return _change(*r) if r else None
+        return rows.change(*r) if r else None
 
     async def mark_undone(self, change_id: int) -> None:
         self._write("UPDATE audit_log SET undone = 1 WHERE id = ?", (change_id,))
 
     async def recent(self, limit: int = 20) -> list[Change]:
-        cur = self._c.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))
-        return [_change(*r) for r in cur]
+        cur = self._c.execute(f"SELECT {rows.AUDIT_COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))
+        return [rows.change(*r) for r in cur]
 
 
 class SqliteDialogs(_Repo):
@@ -53,7 +41,7 @@ class SqliteDialogs(_Repo):
     async def save(self, dialog: Dialog) -> None:
         self._write("INSERT INTO dialogs (account, kind, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (account)"
                     " DO UPDATE SET kind = excluded.kind, state = excluded.state, updated_at = excluded.updated_at",
-                    (dialog.account, dialog.kind, _json(dialog.state), ts(dialog.updated_at)))
+                    (dialog.account, dialog.kind, rows.json_or_none(dialog.state), ts(dialog.updated_at)))
 
     async def delete(self, account: str) -> bool:
         return self._write("DELETE FROM dialogs WHERE account = ?", (account,)).rowcount > 0

@@ -3,23 +3,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from journey.referrals import Referral, ReferralStatus
+from journey.referrals import Referral
 
-from ..rows import at, dt, ts
+from .. import rows
+from ..rows import ts
 from .repositories import _Repo
-
-_COLUMNS = ("id, invitee_id, referrer_id, code, status, order_id, invitee_points, referrer_points, created_at,"
-            " updated_at, rewarded_at")
-
-
-def _referral(r: tuple) -> Referral:
-    return Referral(r[0], r[1], r[2], r[3], ReferralStatus(r[4]), at(r[8]), at(r[9]), r[5], r[6], r[7], dt(r[10]))
 
 
 class SqliteReferrals(_Repo):
     async def add(self, referral: Referral) -> None:
         r = referral
-        self._write(f"INSERT INTO referrals ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        self._write(f"INSERT INTO referrals ({rows.REFERRAL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (r.id, r.invitee_id, r.referrer_id, r.code, r.status.value, r.order_id, r.invitee_points,
                      r.referrer_points, ts(r.created_at), ts(r.updated_at), ts(r.rewarded_at)))
 
@@ -31,14 +25,15 @@ class SqliteReferrals(_Repo):
                      ts(r.rewarded_at), r.id))
 
     async def for_invitee(self, invitee_id: str) -> list[Referral]:
-        cur = self._c.execute(f"SELECT {_COLUMNS} FROM referrals WHERE invitee_id = ? ORDER BY created_at, id",
+        cur = self._c.execute(f"SELECT {rows.REFERRAL_COLUMNS}"
+                              " FROM referrals WHERE invitee_id = ? ORDER BY created_at, id",
                               (invitee_id,))
-        return [_referral(r) for r in cur]
+        return [rows.referral(r) for r in cur]
 
     async def of_referrer(self, referrer_id: str) -> list[Referral]:
-        cur = self._c.execute(f"SELECT {_COLUMNS} FROM referrals WHERE referrer_id = ?"
+        cur = self._c.execute(f"SELECT {rows.REFERRAL_COLUMNS} FROM referrals WHERE referrer_id = ?"
                               " ORDER BY created_at DESC, id DESC", (referrer_id,))
-        return [_referral(r) for r in cur]
+        return [rows.referral(r) for r in cur]
 
     async def rewarded_since(self, referrer_id: str, since: datetime) -> int:
         return self._c.execute("SELECT COUNT(*) FROM referrals WHERE referrer_id = ? AND status = 'rewarded'"
