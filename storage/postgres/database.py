@@ -7,10 +7,10 @@ Migrations are applied under an advisory lock, so instances starting together ap
 from __future__ import annotations
 
 import logging
-from importlib import resources
 
 import asyncpg
 
+from ..schema import read_migrations
 from .jobs import PgJobLocks, PgSendBudget
 from .unit_of_work import PostgresUnitOfWork
 
@@ -121,9 +121,4 @@ class PostgresDatabase:
 
 
 def migrations() -> list[tuple[int, str]]:
-    folder = resources.files(__package__).joinpath("migrations")
-    found = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    return read_migrations(__package__)

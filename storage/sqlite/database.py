@@ -18,12 +18,12 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
+from ..schema import read_migrations
 from .jobs import SqliteJobLocks
 from .unit_of_work import SqliteUnitOfWork
 
@@ -263,12 +263,7 @@ def _waiting(conn: sqlite3.Connection, statement: str) -> sqlite3.Cursor:
 
 
 def _migrations() -> list[tuple[int, str]]:
-    folder = resources.files(__package__).joinpath("migrations")
-    found = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    return read_migrations(__package__)
 
 
 def _apply_migrations(conn: sqlite3.Connection, migrations: list[tuple[int, str]]) -> list[int]:
