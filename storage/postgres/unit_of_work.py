@@ -6,24 +6,24 @@ waiting for writers. A unit of work opened again inside one (a use case calling 
 """
 from __future__ import annotations
 
-import asyncio
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import asyncpg
 
 from journey.errors import DomainError, ErrorCode
 
+from ..nesting import Joinable, OpenUnits
 from .registry import repositories
 
 if TYPE_CHECKING:
     from .database import PostgresDatabase
 
-_open: ContextVar[dict[bool, tuple[asyncio.Task | None, PostgresUnitOfWork]]] = ContextVar("vitrina_open_pg_uow")
 
-
-class PostgresUnitOfWork:
+class PostgresUnitOfWork(Joinable):
     """``async with db.uow() as uow:`` — commits on a clean exit, rolls back on an exception."""
+
+    _open: ClassVar[ContextVar[OpenUnits]] = ContextVar("vitrina_open_pg_uow")
 
     def __init__(self, db: PostgresDatabase, *, readonly: bool) -> None:
         self._db = db
@@ -32,12 +32,7 @@ class PostgresUnitOfWork:
         self._conn: Any = None
 
     async def __aenter__(self) -> Self:
-        task = asyncio.current_task()
-        open_now = _open.get({})
-        active = open_now.get(self._readonly)
-        if active is not None and active[0] is task:
-            self._outer = active[1]
-            self.__dict__.update({k: v for k, v in active[1].__dict__.items() if not k.startswith("_")})
+        if self._join_open():
             return self
         conn = await self._db.pool.acquire()
         try:
@@ -51,13 +46,12 @@ class PostgresUnitOfWork:
             raise
         self._conn, self._tx = conn, tx
         self.__dict__.update(repositories(conn, writable=not self._readonly))
-        self._token = _open.set({**open_now, self._readonly: (task, self)})
+        self._opened()
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
-        if self._outer is not None:  # the outer unit of work commits or rolls back
+        if not self._leaving():  # joined: the outer unit of work commits or rolls back
             return
-        _open.reset(self._token)
         try:
             if exc_type is None:
                 try:

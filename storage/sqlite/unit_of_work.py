@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import asyncio
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
+from ..nesting import Joinable, OpenUnits
 from .broadcasts import SqliteBroadcasts
 from .gifts import SqliteGifts  # gifts
 from .groups import SqliteGroups  # group orders
@@ -33,13 +34,10 @@ if TYPE_CHECKING:
     from .database import SqliteDatabase
 
 
-# The unit of work a task has open, per mode: a unit of work opened again inside it (a use case calling
-# another) joins it instead of waiting for the lock its own task holds.
-_open: ContextVar[dict[bool, tuple[asyncio.Task | None, SqliteUnitOfWork]]] = ContextVar("vitrina_open_uow")
-
-
-class SqliteUnitOfWork:
+class SqliteUnitOfWork(Joinable):
     """``async with db.uow() as uow:`` — commits on a clean exit, rolls back on an exception."""
+
+    _open: ClassVar[ContextVar[OpenUnits]] = ContextVar("vitrina_open_uow")
 
     def __init__(self, db: SqliteDatabase, *, readonly: bool) -> None:
         self._db = db
@@ -48,12 +46,7 @@ class SqliteUnitOfWork:
 
     async def __aenter__(self) -> Self:
         db = self._db
-        task = asyncio.current_task()
-        open_now = _open.get({})
-        active = open_now.get(self._readonly)
-        if active is not None and active[0] is task:
-            self._outer = active[1]
-            self.__dict__.update({k: v for k, v in active[1].__dict__.items() if not k.startswith("_")})
+        if self._join_open():
             return self
         lock = db.read_lock if self._readonly else db.write_lock
         await lock.acquire()
@@ -99,13 +92,12 @@ class SqliteUnitOfWork:
         self.suggestions = SqliteSuggestions(conn)  # suggestions and points
         self.points = SqlitePoints(conn)  # suggestions and points
         self.gifts = SqliteGifts(conn)  # gifts
-        self._token = _open.set({**open_now, self._readonly: (task, self)})
+        self._opened()
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
-        if self._outer is not None:  # the outer unit of work commits or rolls back
+        if not self._leaving():  # joined: the outer unit of work commits or rolls back
             return
-        _open.reset(self._token)
         conn = self._conn
         try:
             if exc_type is None and not self._readonly:
