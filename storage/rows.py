@@ -11,6 +11,7 @@ from journey.audit import Change
 from journey.broadcasts import Broadcast, BroadcastStatus
 from journey.catalog import Item, OpeningHours, Option, OptionGroup, PickupPoint
 from journey.channels import Channel
+from journey.dialogs import Dialog
 from journey.events import DomainEvent, EventType
 from journey.gift_model import Gift, GiftStatus
 from journey.gift_model import account_of as gift_account
@@ -21,6 +22,7 @@ from journey.money import Money
 from journey.referrals import Referral, ReferralStatus
 from journey.states import OrderStatus, PaymentStatus
 
+# Times ---------------------------------------------------------------------------------------------------------
 
 def ts(value: datetime | None) -> str | None:
     if value is None:
@@ -38,6 +40,8 @@ def at(value: str) -> datetime:
     """A ``NOT NULL`` time column."""
     return datetime.fromisoformat(value)
 
+
+# Catalog, customers, orders, payments, promos ------------------------------------------------------------------
 
 def groups_to_json(groups: tuple[OptionGroup, ...]) -> str:
     return json.dumps([
@@ -152,6 +156,15 @@ def gift(r: Any) -> Gift:
                 r[12], GiftStatus(r[13]), at(r[14]), at(r[15]), dt(r[16]), r[17], friend, r[22], r[23])
 
 
+
+def gift_friend(g: Gift) -> tuple[str | None, str | None, str | None, str | None, str | None]:
+    """The friend's columns of a gift: friend_id, friend_channel, friend_external, friend_name, friend_language."""
+    f = g.friend
+    if f is None:
+        return g.friend_id, None, None, None, None
+    return g.friend_id, f.channel.value, f.external_id, f.name, f.language
+
+
 # Group orders -------------------------------------------------------------------------------------------------
 
 GROUP_COLUMNS = ("id, code, organiser_id, organiser_channel, organiser_external, organiser_name,"
@@ -181,7 +194,7 @@ def group_member(r: Any) -> GroupMember:
     return GroupMember(r[0], r[1], group_account(r[2], r[3], r[4], r[5]), cart_lines(r[6]), at(r[7]), r[8])
 
 
-# Audit log ----------------------------------------------------------------------------------------------------
+# Audit log and dialogs ----------------------------------------------------------------------------------------
 
 AUDIT_COLUMNS = "id, at, actor, action, target, before, after, undone"
 
@@ -194,6 +207,13 @@ def change(i: int, when: str, actor: str, action: str, target: str, before: str 
            undone: int) -> Change:
     return Change(actor, action, target, None if before is None else json.loads(before),
                   None if after is None else json.loads(after), at(when), i, bool(undone))
+
+
+DIALOG_COLUMNS = "account, kind, state, updated_at"
+
+
+def dialog(r: Any) -> Dialog:
+    return Dialog(r[0], r[1], json.loads(r[2]), at(r[3]))
 
 
 # Outbox -------------------------------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ class PgGifts(PgRepo):
         await self._write(f"INSERT INTO gifts ({rows.GIFT_COLUMNS}) VALUES ({_MARKS})",
                           g.id, g.code, g.giver_id, o.channel.value, o.external_id, o.name, o.language, g.item_id,
                           g.title, g.amount.amount, g.amount.currency, g.message, g.provider, g.status.value,
-                          ts(g.created_at), ts(g.updated_at), ts(g.expires_at), *_friend(g), g.order_id, g.reason)
+                          ts(g.created_at), ts(g.updated_at), ts(g.expires_at), *rows.gift_friend(g), g.order_id,
+                          g.reason)
 
     async def _one(self, where: str, value: str) -> Gift | None:
         r = await self._c.fetchrow(f"SELECT {rows.GIFT_COLUMNS} FROM gifts WHERE {where} = $1" + self._lock, value)
@@ -42,7 +43,8 @@ class PgGifts(PgRepo):
         await self._write("UPDATE gifts SET status = $1, updated_at = $2, expires_at = $3, friend_id = $4,"
                           " friend_channel = $5, friend_external = $6, friend_name = $7, friend_language = $8,"
                           " order_id = $9, reason = $10 WHERE id = $11",
-                          g.status.value, ts(g.updated_at), ts(g.expires_at), *_friend(g), g.order_id, g.reason, g.id)
+                          g.status.value, ts(g.updated_at), ts(g.expires_at), *rows.gift_friend(g), g.order_id,
+                          g.reason, g.id)
 
     async def due(self, now: datetime, unpaid_before: datetime) -> list[str]:
         """Paid gifts not redeemed by ``now``, expired ones whose money is not back yet, and gifts waiting
@@ -58,10 +60,3 @@ class PgGifts(PgRepo):
                                     " AND status != 'awaiting_payment' ORDER BY created_at DESC, id DESC LIMIT $2",
                                     customer_id, limit)
         return [rows.gift(r) for r in found]
-
-
-def _friend(g: Gift) -> tuple[str | None, str | None, str | None, str | None, str | None]:
-    f = g.friend
-    if f is None:
-        return g.friend_id, None, None, None, None
-    return g.friend_id, f.channel.value, f.external_id, f.name, f.language

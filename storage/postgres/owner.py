@@ -1,13 +1,11 @@
 """PostgreSQL storage of what owners do from the chat: the audit log and open dialogs."""
 from __future__ import annotations
 
-import json
-
 from journey.audit import Change
 from journey.dialogs import Dialog
 
 from .. import rows
-from ..rows import at, ts
+from ..rows import ts
 from .base import PgRepo
 
 
@@ -37,8 +35,8 @@ class PgDialogs(PgRepo):
     async def get(self, account: str) -> Dialog | None:
         # locked in a write unit of work: two messages advancing one dialog at once take turns
         r = await self._c.fetchrow(
-            f"SELECT account, kind, state, updated_at FROM dialogs WHERE account = $1{self._lock}", account)
-        return Dialog(r[0], r[1], json.loads(r[2]), at(r[3])) if r else None
+            f"SELECT {rows.DIALOG_COLUMNS} FROM dialogs WHERE account = $1{self._lock}", account)
+        return rows.dialog(r) if r else None
 
     async def save(self, dialog: Dialog) -> None:
         await self._write(

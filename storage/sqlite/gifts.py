@@ -16,7 +16,7 @@ class SqliteGifts(_Repo):
         self._write(f"INSERT INTO gifts ({rows.GIFT_COLUMNS}) VALUES ({','.join('?' * 24)})",
                     (g.id, g.code, g.giver_id, o.channel.value, o.external_id, o.name, o.language, g.item_id,
                      g.title, g.amount.amount, g.amount.currency, g.message, g.provider, g.status.value,
-                     ts(g.created_at), ts(g.updated_at), ts(g.expires_at), *_friend(g), g.order_id, g.reason))
+                     ts(g.created_at), ts(g.updated_at), ts(g.expires_at), *rows.gift_friend(g), g.order_id, g.reason))
 
     async def get(self, gift_id: str) -> Gift | None:
         r = self._c.execute(f"SELECT {rows.GIFT_COLUMNS} FROM gifts WHERE id = ?", (gift_id,)).fetchone()
@@ -33,8 +33,8 @@ class SqliteGifts(_Repo):
     async def update(self, g: Gift) -> None:
         self._write("UPDATE gifts SET status = ?, updated_at = ?, expires_at = ?, friend_id = ?, friend_channel = ?,"
                     " friend_external = ?, friend_name = ?, friend_language = ?, order_id = ?, reason = ?"
-                    " WHERE id = ?", (g.status.value, ts(g.updated_at), ts(g.expires_at), *_friend(g), g.order_id,
-                                      g.reason, g.id))
+                    " WHERE id = ?", (g.status.value, ts(g.updated_at), ts(g.expires_at), *rows.gift_friend(g),
+                                      g.order_id, g.reason, g.id))
 
     async def due(self, now: datetime, unpaid_before: datetime) -> list[str]:
         """Paid gifts not redeemed by ``now``, expired ones whose money is not back yet, and gifts waiting
@@ -50,10 +50,3 @@ class SqliteGifts(_Repo):
                               " AND status != 'awaiting_payment' ORDER BY created_at DESC, id DESC LIMIT ?",
                               (customer_id, customer_id, limit))
         return [rows.gift(r) for r in cur]
-
-
-def _friend(g: Gift) -> tuple[str | None, str | None, str | None, str | None, str | None]:
-    f = g.friend
-    if f is None:
-        return g.friend_id, None, None, None, None
-    return g.friend_id, f.channel.value, f.external_id, f.name, f.language

@@ -1,13 +1,11 @@
 """SQLite storage of what owners do from the chat: the audit log and open dialogs."""
 from __future__ import annotations
 
-import json
-
 from journey.audit import Change
 from journey.dialogs import Dialog
 
 from .. import rows
-from ..rows import at, ts
+from ..rows import ts
 from .repositories import _Repo
 
 
@@ -34,9 +32,9 @@ class SqliteAudit(_Repo):
 
 class SqliteDialogs(_Repo):
     async def get(self, account: str) -> Dialog | None:
-        r = self._c.execute("SELECT account, kind, state, updated_at FROM dialogs WHERE account = ?",
+        r = self._c.execute(f"SELECT {rows.DIALOG_COLUMNS} FROM dialogs WHERE account = ?",
                             (account,)).fetchone()
-        return Dialog(r[0], r[1], json.loads(r[2]), at(r[3])) if r else None
+        return rows.dialog(r) if r else None
 
     async def save(self, dialog: Dialog) -> None:
         self._write("INSERT INTO dialogs (account, kind, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (account)"
