@@ -1,5 +1,7 @@
-"""Conversions between rows and the journey's dataclasses, shared by both backends (the same columns and
-representations: times as ISO text in UTC, JSON as text, flags as 0/1)."""
+"""Column lists and conversions between rows and the journey's dataclasses, shared by both backends (the same
+columns and representations: times as ISO text in UTC, JSON as text, flags as 0/1), and the few SQL expressions
+written alike on both. A row is a tuple (SQLite) or an asyncpg Record: both index and unpack alike. SQL that
+differs by placeholders or functions stays in its backend."""
 from __future__ import annotations
 
 import json
@@ -11,6 +13,7 @@ from journey.audit import Change
 from journey.broadcasts import Broadcast, BroadcastStatus
 from journey.catalog import Item, OpeningHours, Option, OptionGroup, PickupPoint
 from journey.channels import Channel
+from journey.deeplinks import SHARE_VIAS
 from journey.dialogs import Dialog
 from journey.events import DomainEvent, EventType
 from journey.gift_model import Gift, GiftStatus
@@ -21,6 +24,7 @@ from journey.model import CartLine, Customer, Order, OrderLine, PaymentIntent, P
 from journey.money import Money
 from journey.referrals import Referral, ReferralStatus
 from journey.states import OrderStatus, PaymentStatus
+from journey.stats import POOLED
 
 # Times ---------------------------------------------------------------------------------------------------------
 
@@ -230,3 +234,13 @@ REFERRAL_COLUMNS = ("id, invitee_id, referrer_id, code, status, order_id, invite
 
 def referral(r: Any) -> Referral:
     return Referral(r[0], r[1], r[2], r[3], ReferralStatus(r[4]), at(r[8]), at(r[9]), r[5], r[6], r[7], dt(r[10]))
+
+
+# SQL expressions written alike on both backends (no placeholders) ----------------------------------------------
+
+# the tag of a shared link, read from the visit's parameter r<code>-<via> (codes are alphanumeric)
+SHARE_VIA = "CASE " + " ".join(f"WHEN param LIKE '%-{via}' THEN '{via}'" for via in SHARE_VIAS) + " END"
+POOLED_KINDS = ", ".join(f"'{kind}'" for kind in POOLED)
+# an order's source label pooled like its visit's (``stats.source_group`` does the rest)
+ORDER_SOURCE = "CASE " + " ".join(f"WHEN substr(o.source, 1, {len(name) + 1}) = '{name}:' THEN '{name}'"
+                                  for name in POOLED.values()) + " ELSE o.source END"

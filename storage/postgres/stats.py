@@ -11,16 +11,12 @@ from datetime import datetime
 from itertools import pairwise
 
 from journey.model import Order
-from journey.stats import POOLED, CustomerTotal, OrderCount, TopItem, VisitCount
+from journey.stats import CustomerTotal, OrderCount, TopItem, VisitCount
 
 from .. import rows
-from ..rows import at, ts
+from ..rows import ORDER_SOURCE, POOLED_KINDS, at, ts
 from .base import PgRepo
 
-_POOLED_KINDS = ", ".join(f"'{kind}'" for kind in POOLED)
-# an order's source label pooled like its visit's (``stats.source_group`` does the rest)
-_ORDER_SOURCE = "CASE " + " ".join(f"WHEN substr(o.source, 1, {len(name) + 1}) = '{name}:' THEN '{name}'"
-                                   for name in POOLED.values()) + " ELSE o.source END"
 _CHANNEL = ("CASE WHEN strpos(o.account, ':') > 1 THEN substr(o.account, 1, strpos(o.account, ':') - 1)"
             " ELSE '' END")
 _REVIEWED = "CASE WHEN EXISTS (SELECT 1 FROM reviews r WHERE r.order_id = o.id) THEN 1 ELSE 0 END"
@@ -29,7 +25,7 @@ _REVIEWED = "CASE WHEN EXISTS (SELECT 1 FROM reviews r WHERE r.order_id = o.id) 
 class PgStats(PgRepo):
     async def visits(self, since: datetime, until: datetime) -> list[VisitCount]:
         result = await self._c.fetch(
-            f"SELECT channel, kind, CASE WHEN kind IN ({_POOLED_KINDS}) THEN '' ELSE param END AS link, COUNT(*)"
+            f"SELECT channel, kind, CASE WHEN kind IN ({POOLED_KINDS}) THEN '' ELSE param END AS link, COUNT(*)"
             " FROM visits WHERE at >= $1 AND at < $2 GROUP BY channel, kind, link", ts(since), ts(until))
         return [VisitCount(c, k, link, int(n)) for c, k, link, n in result]
 
@@ -38,7 +34,7 @@ class PgStats(PgRepo):
             "SELECT channel, source, COUNT(*), SUM(picked)::bigint, SUM(reviewed)::bigint,"
             " SUM(CASE WHEN picked = 1 AND currency = $3 THEN total ELSE 0 END)::bigint,"
             " SUM(CASE WHEN picked = 1 AND currency = $3 THEN 1 ELSE 0 END)::bigint"
-            f" FROM (SELECT {_CHANNEL} AS channel, {_ORDER_SOURCE} AS source, o.currency, o.total,"
+            f" FROM (SELECT {_CHANNEL} AS channel, {ORDER_SOURCE} AS source, o.currency, o.total,"
             "        CASE WHEN o.status = 'picked_up' THEN 1 ELSE 0 END AS picked,"
             f"       {_REVIEWED} AS reviewed"
             "       FROM orders o WHERE o.created_at >= $1 AND o.created_at < $2) AS period"

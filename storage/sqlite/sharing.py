@@ -3,14 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from journey.deeplinks import SHARE_VIAS
 from journey.sharing import Share, ShareCount, ViaCount
 
-from ..rows import dt, ts
+from ..rows import SHARE_VIA, dt, ts
 from .repositories import _Repo
 
-# the tag of a shared link, read from the visit's parameter r<code>-<via> (codes are alphanumeric)
-_VIA = "CASE " + " ".join(f"WHEN param LIKE '%-{via}' THEN '{via}'" for via in SHARE_VIAS) + " END"
 # the customer and everyone merged into them, however long the chain of links
 _MERGED = ("WITH RECURSIVE person(id) AS (SELECT ? UNION SELECT c.id FROM customers c"
            " JOIN person p ON c.merged_into = p.id)")
@@ -29,7 +26,7 @@ class SqliteSharing(_Repo):
 
     async def visits_by_via(self, since: datetime, until: datetime) -> list[ViaCount]:
         cur = self._c.execute(
-            f"SELECT via, COUNT(*) FROM (SELECT {_VIA} AS via FROM visits"
+            f"SELECT via, COUNT(*) FROM (SELECT {SHARE_VIA} AS via FROM visits"
             "  WHERE kind = 'referral' AND at >= ? AND at < ?) shared"
             " WHERE via IS NOT NULL GROUP BY via ORDER BY via", (ts(since), ts(until)))
         return [ViaCount(*r) for r in cur]

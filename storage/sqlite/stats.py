@@ -11,16 +11,12 @@ from datetime import datetime
 from itertools import pairwise
 
 from journey.model import Order
-from journey.stats import POOLED, CustomerTotal, OrderCount, TopItem, VisitCount
+from journey.stats import CustomerTotal, OrderCount, TopItem, VisitCount
 
 from .. import rows
-from ..rows import at, ts
+from ..rows import ORDER_SOURCE, POOLED_KINDS, at, ts
 from .repositories import _Repo
 
-_POOLED_KINDS = ", ".join(f"'{kind}'" for kind in POOLED)
-# an order's source label pooled like its visit's (``stats.source_group`` does the rest)
-_ORDER_SOURCE = "CASE " + " ".join(f"WHEN substr(o.source, 1, {len(name) + 1}) = '{name}:' THEN '{name}'"
-                                   for name in POOLED.values()) + " ELSE o.source END"
 _CHANNEL = ("CASE WHEN instr(o.account, ':') > 1 THEN substr(o.account, 1, instr(o.account, ':') - 1)"
             " ELSE '' END")
 _REVIEWED = "EXISTS (SELECT 1 FROM reviews r WHERE r.order_id = o.id)"
@@ -29,7 +25,7 @@ _REVIEWED = "EXISTS (SELECT 1 FROM reviews r WHERE r.order_id = o.id)"
 class SqliteStats(_Repo):
     async def visits(self, since: datetime, until: datetime) -> list[VisitCount]:
         cur = self._c.execute(
-            f"SELECT channel, kind, CASE WHEN kind IN ({_POOLED_KINDS}) THEN '' ELSE param END AS link, COUNT(*)"
+            f"SELECT channel, kind, CASE WHEN kind IN ({POOLED_KINDS}) THEN '' ELSE param END AS link, COUNT(*)"
             " FROM visits WHERE at >= ? AND at < ? GROUP BY channel, kind, link", (ts(since), ts(until)))
         return [VisitCount(*r) for r in cur]
 
@@ -38,7 +34,7 @@ class SqliteStats(_Repo):
             "SELECT channel, source, COUNT(*), SUM(picked), SUM(reviewed),"
             " SUM(CASE WHEN picked AND currency = :currency THEN total ELSE 0 END),"
             " SUM(picked AND currency = :currency)"
-            f" FROM (SELECT {_CHANNEL} AS channel, {_ORDER_SOURCE} AS source, o.currency, o.total,"
+            f" FROM (SELECT {_CHANNEL} AS channel, {ORDER_SOURCE} AS source, o.currency, o.total,"
             "        o.status = 'picked_up' AS picked,"
             f"       {_REVIEWED} AS reviewed"
             "       FROM orders o WHERE o.created_at >= :since AND o.created_at < :until)"
