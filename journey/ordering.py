@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 PICKUP_WINDOW = timedelta(days=2)
 PICKUP_TOLERANCE = timedelta(minutes=1)
 SLOT = timedelta(minutes=15)  # the pickup times offered: quarter hours
+SHORT_CODE_DRAWS = 5  # each draw avoids the codes in use; only a code drawn elsewhere at that moment fails
 
 
 def _event(kind: EventType, order: Order, at: datetime, **extra: object) -> DomainEvent:
@@ -205,11 +206,14 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
                 if left < quantity:
                     raise DomainError(ErrorCode.OUT_OF_STOCK, item_id)
                 await uow.catalog.change_stock(point.id, item_id, -quantity)
-        short_code = pickup.new_short_code(await uow.orders.short_codes_in_use(point.id))
         order = Order(new_id("o"), customer.id, point.id, OrderStatus.PLACED, q.lines, q.subtotal, q.discount,
-                      q.points_spent, q.total, when, short_code, now, now, q.promo_code, source, payment_provider.name,
-                      ref.key)
-        await uow.orders.add(order)
+                      q.points_spent, q.total, when, "", now, now, q.promo_code, source, payment_provider.name, ref.key)
+        for _ in range(SHORT_CODE_DRAWS):  # two instances may draw one free code at once: the second draws again
+            order.short_code = pickup.new_short_code(await uow.orders.short_codes_in_use(point.id))
+            if await uow.orders.add(order):
+                break
+        else:
+            raise DomainError(ErrorCode.CONFLICT, "no free short code at this point")
         if q.promo_code:
             await uow.promos.record_use(q.promo_code, customer.id, order.id)
         if q.birthday:  # the birthday offer: this year's, until the order is cancelled or expires

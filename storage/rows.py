@@ -91,6 +91,11 @@ ORDER_COLUMNS = ("id, customer_id, point_id, status, lines, currency, subtotal, 
                  " promo_code, source, payment_provider, account, short_code, pickup_at, created_at, updated_at")
 
 
+# the predicate of the unique index of open orders' short codes (migrations), written as it is there: SQLite
+# matches an upsert's conflict target to a partial index by the text of its WHERE
+OPEN_SHORT_CODES = "status IN ('placed', 'accepted', 'ready')"
+
+
 def lines_to_json(lines: tuple[OrderLine, ...]) -> str:
     return json.dumps([
         {"item": l.item_id, "name": l.name, "options": list(l.options),

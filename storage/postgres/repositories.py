@@ -223,15 +223,21 @@ class PgCustomers(PgRepo):
 
 
 class PgOrders(_LockingRepo):
-    async def add(self, order: Order) -> None:
-        await self._write(
-            f"INSERT INTO orders ({rows.ORDER_COLUMNS}) VALUES ({_marks(18)})",
+    async def add(self, order: Order) -> bool:
+        # the open short codes' unique index is the conflict target, so a code drawn by another instance at the
+        # same moment leaves this transaction usable for a second draw
+        added = await self._write(
+            f"INSERT INTO orders ({rows.ORDER_COLUMNS}) VALUES ({_marks(18)})"
+            f" ON CONFLICT (point_id, short_code) WHERE {rows.OPEN_SHORT_CODES} DO NOTHING",
             order.id, order.customer_id, order.point_id, order.status.value, rows.lines_to_json(order.lines),
             order.total.currency, order.subtotal.amount, order.discount.amount, order.points_spent,
             order.total.amount, order.promo_code, order.source, order.payment_provider, order.account,
             order.short_code, ts(order.pickup_at), ts(order.created_at), ts(order.updated_at))
+        if not added:
+            return False
         await self._write("INSERT INTO order_history (order_id, status, at) VALUES ($1, $2, $3)",
                           order.id, order.status.value, ts(order.created_at))
+        return True
 
     async def get(self, order_id: str) -> Order | None:
         # locked: the engine decides on the status it reads (hand over, accept, cancel, pay), so two instances

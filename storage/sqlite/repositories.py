@@ -193,16 +193,20 @@ class SqliteCustomers(_Repo):
 
 
 class SqliteOrders(_Repo):
-    async def add(self, order: Order) -> None:
-        self._write(
-            f"INSERT INTO orders ({rows.ORDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    async def add(self, order: Order) -> bool:
+        cur = self._write(
+            f"INSERT INTO orders ({rows.ORDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            f" ON CONFLICT (point_id, short_code) WHERE {rows.OPEN_SHORT_CODES} DO NOTHING",
             (order.id, order.customer_id, order.point_id, order.status.value, rows.lines_to_json(order.lines),
              order.total.currency, order.subtotal.amount, order.discount.amount, order.points_spent,
              order.total.amount, order.promo_code, order.source, order.payment_provider, order.account,
              order.short_code,
              ts(order.pickup_at), ts(order.created_at), ts(order.updated_at)))
+        if cur.rowcount != 1:  # another process's order took the code (one writer at a time: only a stale draw)
+            return False
         self._write("INSERT INTO order_history (order_id, status, at) VALUES (?, ?, ?)",
                     (order.id, order.status.value, ts(order.created_at)))
+        return True
 
     async def get(self, order_id: str) -> Order | None:
         r = self._c.execute(f"SELECT {rows.ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,)).fetchone()

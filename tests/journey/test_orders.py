@@ -27,7 +27,7 @@ from journey_support import (
 from journey_support import order_state as state
 
 from journey import pickup
-from journey.errors import ErrorCode
+from journey.errors import DomainError, ErrorCode
 from journey.model import CartLine, Promo, PromoKind
 from journey.money import Money
 from journey.states import OrderStatus, PaymentStatus
@@ -313,3 +313,18 @@ async def test_an_item_switched_off_cannot_be_ordered_and_comes_back(engine):
     assert (await engine.place_order(GUEST, CROISSANTS, "center")).order.status is OrderStatus.PLACED
     with refused(ErrorCode.ITEM_NOT_FOUND):
         await engine.set_available("unicorn", True)
+
+
+async def test_a_short_code_drawn_twice_at_once_is_drawn_again(engine, monkeypatch):
+    """Two instances may draw one free code at the same moment; the second order draws again."""
+    first = (await engine.place_order(customer(1), [CartLine("latte", 1)], "center")).order
+    draws = iter([first.short_code, first.short_code, "7777"])  # as if the first draw raced the first order
+    monkeypatch.setattr(pickup, "new_short_code", lambda in_use: next(draws))
+    second = (await engine.place_order(customer(2), [CartLine("latte", 1)], "center")).order
+    assert second.short_code == "7777"
+    draws = iter([first.short_code] * 5)  # never a free one: refused, and nothing of the order stays
+    croissants = await stock_of(engine)
+    with pytest.raises(DomainError) as refused:
+        await engine.place_order(customer(3), [CartLine("croissant", 1)], "center")
+    assert refused.value.code is ErrorCode.CONFLICT
+    assert await stock_of(engine) == croissants
