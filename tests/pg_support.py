@@ -91,3 +91,33 @@ def same_store(db: object) -> object:
 
     assert isinstance(db, PostgresDatabase)
     return PostgresDatabase(db.url, schema=db.schema, pool_size=db.pool_size)
+
+
+@asynccontextmanager
+async def two_instances(backend: str, tmp_path: object) -> AsyncIterator[tuple[object, object]]:
+    """Two connected database objects on one new store of ``backend`` ("sqlite" or "postgres"): two
+    instances of the shop, in effect."""
+    from pathlib import Path
+
+    if backend == "sqlite":
+        from storage.sqlite import SqliteDatabase
+
+        first: object = SqliteDatabase(Path(str(tmp_path)) / "shop.db")
+        await first.connect()  # type: ignore[attr-defined]
+        try:
+            second = same_store(first)
+            await second.connect()  # type: ignore[attr-defined]
+            try:
+                yield first, second
+            finally:
+                await second.close()  # type: ignore[attr-defined]
+        finally:
+            await first.close()  # type: ignore[attr-defined]
+        return
+    async with fresh_schema() as first:
+        second = same_store(first)
+        await second.connect()  # type: ignore[attr-defined]
+        try:
+            yield first, second
+        finally:
+            await second.close()  # type: ignore[attr-defined]

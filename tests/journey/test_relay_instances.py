@@ -8,47 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any
 
 import pytest
+from pg_support import two_instances
 
 from journey.events import DomainEvent, EventType
 from journey.outbox import OutboxRelay
-from storage.sqlite import SqliteDatabase
 from storage.sqlite.jobs import LEASE_SECONDS, SqliteJobLocks
 
 EVENTS = 200
 ORDERS = 20
 KINDS = [EventType.ORDER_PLACED, EventType.ORDER_ACCEPTED, EventType.ORDER_READY, EventType.ORDER_PICKED_UP]
-
-
-@asynccontextmanager
-async def two_instances(backend: str, tmp_path: Path) -> AsyncIterator[tuple[Any, Any]]:
-    """Two connected database objects on one store (as in tests/storage/test_jobs_storage.py)."""
-    if backend == "sqlite":
-        first, second = SqliteDatabase(tmp_path / "shop.db"), SqliteDatabase(tmp_path / "shop.db")
-        await first.connect()
-        await second.connect()
-        try:
-            yield first, second
-        finally:
-            await second.close()
-            await first.close()
-        return
-    from pg_support import fresh_schema
-
-    from storage.postgres import PostgresDatabase
-
-    async with fresh_schema() as first:
-        second = PostgresDatabase(first.url, schema=first.schema, pool_size=4)
-        await second.connect()
-        try:
-            yield first, second
-        finally:
-            await second.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
