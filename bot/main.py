@@ -62,7 +62,7 @@ async def open_database(settings: Settings) -> Any:
     problem = not_a_database(path) if path != Path(":memory:") else None
     if problem:
         raise CommandError(f"VITRINA_DATABASE_URL: {problem}")
-    db = SqliteDatabase(path)
+    db = SqliteDatabase(path, synchronous=settings.sqlite_synchronous)
     try:
         await db.connect()
     except (OSError, sqlite3.Error) as e:

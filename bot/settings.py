@@ -91,6 +91,9 @@ class Settings(BaseSettings):
                                       env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore")
 
     database_url: str = "sqlite:///vitrina.db"
+    # SQLite's PRAGMA synchronous (docs/DEPLOY.md, "Durability"): NORMAL may lose the last commits before a
+    # power loss, never corrupting the file; FULL makes every commit durable at the price of an fsync each
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     secret_key: SecretStr | None = None
     owners: Annotated[list[CustomerRef], NoDecode] = []
     webapp: WebappSettings = WebappSettings()
@@ -118,6 +121,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [CustomerRef.parse(part) for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _synchronous(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().upper() in ("NORMAL", "FULL"):
+            return value.strip().upper()  # "full" as well as "FULL"
+        return value  # refused as written
 
     @field_validator("redis_url")
     @classmethod

@@ -5,7 +5,9 @@ units of work take turns on it through an ``asyncio.Lock``. A unit of work opens
 ``BEGIN IMMEDIATE`` tried inline with no busy wait; only when another process holds the write lock
 does it wait in aiosqlite's worker thread. Statements inside the open transaction run inline on the
 event loop: under WAL they never wait on a lock and cost microseconds. ``COMMIT`` runs inline too:
-with ``synchronous = NORMAL`` a WAL commit appends its pages to the log without waiting for the disk.
+with ``synchronous = NORMAL`` (the default) a WAL commit appends its pages to the log without waiting for
+the disk; with ``synchronous = FULL`` (``VITRINA_SQLITE_SYNCHRONOUS``) it also syncs the log, so the event
+loop waits for one fsync per commit (docs/PERFORMANCE.md, "SQLite durability").
 The one step that does wait for the disk, the checkpoint (copying the log into the database and
 syncing it), is taken off the writer (``wal_autocheckpoint = 0``) and run every few hundred commits on
 a connection of its own, in its own thread. So an uncontended unit of work makes no thread hop at all,
@@ -33,9 +35,17 @@ CHECKPOINT_EVERY = 200  # commits; a few MB of log at most between checkpoints
 log = logging.getLogger(__name__)
 
 
+# ``PRAGMA synchronous`` on every connection (VITRINA_SQLITE_SYNCHRONOUS, docs/DEPLOY.md "Durability"): under
+# WAL, NORMAL may lose the last commits before a power loss (never corrupts); FULL syncs the log at every commit
+SYNCHRONOUS = ("NORMAL", "FULL")
+
+
 class SqliteDatabase:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL") -> None:
+        if synchronous not in SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, not {synchronous!r}")
         self.path = str(path)
+        self.synchronous = synchronous
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self.write_lock = asyncio.Lock()
@@ -74,7 +84,7 @@ class SqliteDatabase:
                 # busy_timeout is not asked while another process recovers the log's index: SQLite answers
                 # "locked" at once then (seen with three processes opening one new file)
                 _waiting(c, "PRAGMA journal_mode = WAL")
-            c.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at checkpoints, never corrupt
+            c.execute(f"PRAGMA synchronous = {self.synchronous}")  # NORMAL: durable at checkpoints, never corrupt
             c.execute("PRAGMA foreign_keys = ON")
             c.execute("PRAGMA cache_size = -16000")
             if query_only:
