@@ -86,6 +86,13 @@ class YookassaSettings(BaseModel):
         return bool(self.shop_id) and self.secret_key is not None
 
 
+class PrivacySettings(BaseModel):
+    """Personal data (152-FZ, journey/privacy.py): consent before the first order, and retention."""
+
+    ask_consent: bool = True  # false: no consent step (a shop that records consent elsewhere; the tests)
+    inactive_days: int = Field(0, ge=0)  # 0: off; else customers inactive this many days are anonymized
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=PREFIX, env_nested_delimiter="__", env_file=".env",
                                       env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore")
@@ -100,6 +107,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = TelegramSettings()
     vk: VkSettings = VkSettings()
     yookassa: YookassaSettings = YookassaSettings()
+    privacy: PrivacySettings = PrivacySettings()
     # days to keep handled outbox events, processed update ids and wrong link codes before they are pruned
     retention_days: int = Field(30, ge=1)
     # attempts at one notification before it is given up and listed by `vitrina outbox failed`

@@ -24,6 +24,7 @@ from . import (
     packs,
     paying,
     payments,
+    privacy,  # personal data (152-FZ)
     promo_codes,
     queries,
     referrals,
@@ -74,6 +75,8 @@ class Engine:
     charts: ChartRenderer | None = None  # draws the owner's /stats picture; without it /stats answers in text
     stories: StoryRenderer | None = None  # sharing: draws the story picture; without it no story is offered
     metrics: Metrics = field(default_factory=NoMetrics)  # operations: counted for /metrics (bot/observability.py)
+    # personal data: the version of the policy customers consent to before ordering; None: consent not asked
+    consent_version: str | None = None
 
     def __post_init__(self) -> None:
         # the account alone decides (not the name or language a ref may carry): ``is_owner`` looks it up
@@ -260,6 +263,14 @@ class Engine:
     claim_gift = gifts.claim_gift
     order_gift = gifts.order_gift
     expire_gifts = gifts.expire_gifts
+
+    # --- personal data (journey/privacy.py)
+    consent = privacy.consent
+    give_consent = privacy.give_consent
+    needs_consent = privacy.needs_consent
+    export_data = privacy.export_data
+    forget = privacy.forget
+    anonymize_inactive = privacy.anonymize_inactive
 
     # --- operations: read at /metrics (journey/operations.py)
     open_order_counts = operations.open_order_counts

@@ -75,6 +75,9 @@ class ErrorCode(str, Enum):
     GIFT_UNAVAILABLE = "gift_unavailable"
     GIFT_OWN = "gift_own"
     GIFT_TAKEN = "gift_taken"
+    # personal data (journey/privacy.py)
+    CONSENT_REQUIRED = "consent_required"
+    CONSENT_VERSION_STALE = "consent_version_stale"
 
     @property
     def http_status(self) -> int:
@@ -134,6 +137,9 @@ _STATUS = {
     ErrorCode.GIFT_UNAVAILABLE: 409,
     ErrorCode.GIFT_OWN: 403,
     ErrorCode.GIFT_TAKEN: 409,
+    # personal data
+    ErrorCode.CONSENT_REQUIRED: 403,
+    ErrorCode.CONSENT_VERSION_STALE: 400,
 }
 
 _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -233,6 +239,11 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.GIFT_OWN: ("Свой подарок взять нельзя: отправьте ссылку другу.",
                          "You cannot take your own gift: send the link to a friend."),
     ErrorCode.GIFT_TAKEN: ("Этот подарок уже взял другой человек.", "Someone else has already taken this gift."),
+    # personal data
+    ErrorCode.CONSENT_REQUIRED: ("Чтобы оформить заказ, дайте согласие на обработку персональных данных.",
+                                 "To place an order, please consent to the processing of your personal data."),
+    ErrorCode.CONSENT_VERSION_STALE: ("Политика обработки данных изменилась: прочитайте новую и согласитесь снова.",
+                                      "The privacy policy has changed: read the new one and consent again."),
 }
 
 

@@ -59,6 +59,9 @@ class EventType(str, Enum):
     GIFT_EXPIRED = "gift.expired"  # not redeemed in time: its money goes back to the giver
     GIFT_REFUNDED = "gift.refunded"  # the giver's money is back (the payment's refund, for a gift)
     GIFT_REFUND_MANUAL = "gift.refund_manual"  # no provider can give it back: the owner must
+    # personal data (journey/privacy.py): no name, account or contact in these, only the internal id
+    CONSENT_GIVEN = "privacy.consent"
+    CUSTOMER_FORGOTTEN = "privacy.forgotten"  # on request or after the retention period: the person is gone
 
 
 @dataclass(frozen=True, slots=True)

@@ -218,3 +218,12 @@ class Review:
     text: str = ""
     author: str = ""
     created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """Consent to the processing of personal data (152-FZ): which policy version, when, from which channel."""
+
+    version: str
+    given_at: datetime
+    channel: str

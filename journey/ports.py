@@ -25,6 +25,7 @@ from .gift_model import Gift  # gifts
 from .group_model import Group, GroupMember  # group orders
 from .model import (
     Account,
+    Consent,  # personal data
     Customer,
     LedgerEntry,
     LinkCode,
@@ -516,6 +517,42 @@ class GiftRepository(Protocol):
     async def of_customer(self, customer_id: str, limit: int = 20) -> list[Gift]: ...
 
 
+# personal data (journey/privacy.py)
+class PrivacyRepository(Protocol):
+    """Consents, and what the shop keeps about a person: exported and forgotten table by table, as
+    ``journey.privacy.PERSONAL_DATA`` lists them. ``person`` is a customer's id with every id merged into it
+    (linked accounts); ``accounts`` their ``channel:id`` keys."""
+
+    async def add_consent(self, customer_id: str, consent: Consent) -> None: ...
+    async def consent(self, customer_id: str) -> Consent | None:
+        """The latest consent of the customer or anyone merged into them."""
+        ...
+    async def person(self, customer_id: str) -> list[str]:
+        """The customer's id first, then every id merged into it, however long the chain."""
+        ...
+    async def export(self, person: Sequence[str], accounts: Sequence[str]) -> dict[str, list[dict[str, object]]]:
+        """Every row of every table that holds the person's data, by table: columns by name, values as the
+        database keeps them (text, integers, None), JSON columns parsed."""
+        ...
+    async def forget(self, person: Sequence[str], accounts: Sequence[str], now: datetime) -> None:
+        """Delete or scrub what ``PERSONAL_DATA`` says, table by table, and mark the customers forgotten."""
+        ...
+    async def open_orders(self, person: Sequence[str]) -> list[str]:
+        """Ids of the person's orders not yet picked up, cancelled or expired."""
+        ...
+    async def open_groups(self, person: Sequence[str]) -> list[str]:
+        """Ids of the open group orders the person organises."""
+        ...
+    async def seen(self, customer_id: str) -> datetime | None:
+        """When the customer was last seen (``touch``), or None."""
+        ...
+    async def touch(self, customer_id: str, at: datetime) -> None: ...
+    async def inactive(self, before: datetime, limit: int) -> list[str]:
+        """Customers (not merged into another, not forgotten, not staff) with nothing since ``before``: not
+        seen, no order placed or changed, no visit, no points moved, no consent given."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow:`` commits on a clean exit and rolls back on an exception."""
 
@@ -579,6 +616,10 @@ class UnitOfWork(Protocol):
     # gifts
     @property
     def gifts(self) -> GiftRepository: ...
+
+    # personal data
+    @property
+    def privacy(self) -> PrivacyRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type, exc, tb) -> None: ...
