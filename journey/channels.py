@@ -87,6 +87,7 @@ class Capabilities:
     photos: bool = True
     invoices: bool = False
     max_text: int = 4096
+    files: bool = False  # sends a ``Document`` as a file (off: degrade() makes it a text)
 
 
 # --- what a channel offers besides its chat ----------------------------------------------------------
@@ -186,15 +187,32 @@ class Invoice:
     label: str = ""  # the price line's label; the title when empty
 
 
-Reply = Text | Photo | Invoice
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A file sent into the chat (Telegram: ``sendDocument``; VK: a ``doc`` attachment), for a channel whose
+    ``Capabilities.files`` is set; elsewhere ``degrade`` makes it a text: the caption, and the content itself
+    when it is UTF-8 text that fits the channel's message."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+    caption: str = ""
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+Reply = Text | Photo | Invoice | Document
+TEXT_TYPES = ("application/json", "application/xml")  # besides text/*: content a text message can carry
 
 
 def degrade(reply: Reply, caps: Capabilities) -> Reply:
-    """Fit a reply to what a channel can show: a photo becomes its caption, lost buttons become text."""
+    """Fit a reply to what a channel can show: a photo becomes its caption, a file its caption (and its text),
+    lost buttons become text."""
     if isinstance(reply, Invoice):
         return reply if caps.invoices else Text(f"{reply.title}\n{reply.description}")
     if isinstance(reply, Photo) and not caps.photos:
         reply = Text(reply.caption, reply.buttons)
+    if isinstance(reply, Document) and not caps.files:
+        reply = Text(_document_text(reply, caps.max_text), reply.buttons)
     buttons = tuple(
         tuple(b for b in row if _supported(b, caps)) for row in reply.buttons
     )
@@ -203,7 +221,23 @@ def degrade(reply: Reply, caps: Capabilities) -> Reply:
     extra = "".join(f"\n{b.text}: {b.url}" for b in dropped)
     if isinstance(reply, Text):
         return Text(reply.text + extra, buttons)
+    if isinstance(reply, Document):
+        return Document(reply.filename, reply.content, reply.mime_type, reply.caption + extra, buttons)
     return Photo(reply.image, reply.caption + extra, reply.filename, buttons)
+
+
+def _document_text(document: Document, max_text: int) -> str:
+    """A file as a message: its caption, then its content when that is text and both fit."""
+    mime = document.mime_type.split(";", 1)[0].strip().lower()
+    if mime.startswith("text/") or mime in TEXT_TYPES:
+        try:
+            content = document.content.decode("utf-8")
+        except UnicodeDecodeError:
+            return document.caption or document.filename
+        text = f"{document.caption}\n\n{content}" if document.caption else content
+        if len(text) <= max_text:
+            return text
+    return document.caption or document.filename
 
 
 def _supported(button: Button, caps: Capabilities) -> bool:

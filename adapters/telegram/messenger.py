@@ -7,7 +7,7 @@ blocked the bot, deleted the account, never started it; the chat does not exist)
 
 An ``Invoice`` goes out as ``sendInvoice``: in Stars (``XTR``) with no provider token, in any other
 currency through the bot's payment provider token (and with the receipt's data when the shop sends
-54-FZ receipts through YooKassa).
+54-FZ receipts through YooKassa). A ``Document`` goes out as ``sendDocument`` (a multipart upload).
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, LabeledPrice
 from aiohttp import ClientError
 
-from journey.channels import Channel, CustomerRef, DeliveryError, Invoice, Photo, Reply, degrade
+from journey.channels import Channel, CustomerRef, DeliveryError, Document, Invoice, Photo, Reply, degrade
 
 from ..ratelimit import RateLimiter
 from .invoices import STARS, receipt_fields
@@ -90,6 +90,9 @@ class TelegramMessenger:
                 elif isinstance(reply, Photo):
                     await self.bot.send_photo(to.external_id, BufferedInputFile(reply.image, reply.filename),
                                               caption=reply.caption[:1024], reply_markup=markup)
+                elif isinstance(reply, Document):  # Telegram tells the file's type by its name
+                    await self.bot.send_document(to.external_id, BufferedInputFile(reply.content, reply.filename),
+                                                 caption=reply.caption[:1024] or None, reply_markup=markup)
                 else:
                     await self.bot.send_message(to.external_id, reply.text[:4096], reply_markup=markup)
                 return

@@ -18,7 +18,8 @@ from aiogram.types import (
 
 from journey.channels import Button, Capabilities, Channel, CustomerRef, Inbound, ShareCard
 
-CAPABILITIES = Capabilities(inline_buttons=True, mini_app_buttons=True, photos=True, invoices=True, max_text=4096)
+CAPABILITIES = Capabilities(inline_buttons=True, mini_app_buttons=True, photos=True, invoices=True, max_text=4096,
+                            files=True)
 
 
 class Act(CallbackData, prefix="v"):

@@ -2,21 +2,26 @@
 
 Error 6 ("too many requests") pauses every sender for a second and the send is tried again; the same
 ``random_id`` makes sure VK delivers it once. A QR photo whose upload fails goes out as text alone.
+A ``Document`` is uploaded as a message doc (``docs.getMessagesUploadServer`` with ``type=doc`` and the
+peer, the file to the upload address, ``docs.save``) and sent as the attachment ``doc<owner>_<id>``; a file
+whose upload fails is not sent at all (its caption would promise what is missing): a transient failure.
 Every other failure is raised as a ``DeliveryError``: permanent when VK says this person cannot be
 messaged (no permission, privacy, blacklist, deleted), transient otherwise.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
+from io import BytesIO
 from typing import Any
 
 from aiohttp import ClientError
 from vkbottle import API, PhotoMessageUploader
 from vkbottle.exception_factory import VKAPIError
 
-from journey.channels import Channel, CustomerRef, DeliveryError, Invoice, Photo, Reply, degrade
+from journey.channels import Channel, CustomerRef, DeliveryError, Document, Invoice, Photo, Reply, degrade
 
 from ..ratelimit import RateLimiter
 from .translate import CAPABILITIES, keyboard, random_id
@@ -70,6 +75,9 @@ class VkMessenger:
             attachment = await self._upload(reply.image, peer_id)
             if attachment:
                 params["attachment"] = attachment
+        elif isinstance(reply, Document):
+            params["message"] = reply.caption
+            params["attachment"] = await self._upload_document(reply, peer_id)
         else:
             params["message"] = reply.text
         if markup := keyboard(reply.buttons, self.app_id, self.group_id):
@@ -86,6 +94,29 @@ class VkMessenger:
                     raise classify(e) from e
             except Exception as e:
                 raise classify(e) from e
+
+    async def _upload_document(self, document: Document, peer_id: int) -> str:
+        """Upload a file for one conversation and answer its attachment string; ``DeliveryError`` when VK
+        refuses or its upload node answers nonsense."""
+        try:
+            server = (await self.api.request("docs.getMessagesUploadServer",
+                                             {"type": "doc", "peer_id": peer_id}))["response"]
+            file = BytesIO(document.content)
+            file.name = document.filename  # VK tells the file's type by its name
+            uploaded = json.loads(await self.api.http_client.request_text(server["upload_url"], method="POST",
+                                                                          data={"file": file}))
+            if not isinstance(uploaded, dict) or not uploaded.get("file"):
+                raise DeliveryError.transient(f"VK's upload node refused the file: {uploaded!r}"[:300], "upload")
+            saved = (await self.api.request("docs.save", {"file": uploaded["file"],
+                                                          "title": document.filename}))["response"]
+            doc = saved[saved.get("type", "doc")]
+            return f"doc{doc['owner_id']}_{doc['id']}" + (f"_{doc['access_key']}" if doc.get("access_key") else "")
+        except DeliveryError:
+            raise
+        except (KeyError, TypeError, ValueError) as e:
+            raise DeliveryError.transient(f"VK's answer to a file upload was not understood: {e!r}", "upload") from e
+        except Exception as e:
+            raise classify(e) from e
 
     async def _upload(self, image: bytes, peer_id: int) -> str | None:
         try:

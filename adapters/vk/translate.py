@@ -9,7 +9,8 @@ from typing import Any
 
 from journey.channels import Button, Capabilities, Channel, CustomerRef, Inbound
 
-CAPABILITIES = Capabilities(inline_buttons=True, mini_app_buttons=True, photos=True, invoices=False, max_text=4000)
+CAPABILITIES = Capabilities(inline_buttons=True, mini_app_buttons=True, photos=True, invoices=False, max_text=4000,
+                            files=True)
 MAX_ROWS, MAX_BUTTONS, MAX_LABEL = 6, 10, 40  # VK's limits for an inline keyboard
 
 

@@ -23,6 +23,7 @@ import contextvars
 import itertools
 import json
 import math
+import mimetypes
 import re
 import secrets
 import time
@@ -77,6 +78,7 @@ class Sent:
     deleted: bool = False
     invoice: FakeInvoice | None = None  # what sendInvoice asked the user to pay
     via: str = ""  # the /via/<name>/ prefix of the client that sent it
+    document: Upload | None = None  # the file sendDocument uploaded (``text`` holds its caption)
 
 
 @dataclass
@@ -639,6 +641,18 @@ class FakeTelegram:
             file_id = photo
         return self._message_json(self._store(p, p.get("caption"), photo, file_id))
 
+    async def _api_send_document(self, p: dict) -> dict:
+        document = p.get("document")
+        if not isinstance(document, Upload):  # a file_id or URL is not what this fake keeps
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        if not document.data:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        if p.get("caption") and _utf16_len(p["caption"]) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        sent = self._store(p, p.get("caption"))
+        sent.document = document
+        return self._message_json(sent)
+
     async def _api_get_file(self, p: dict) -> dict:
         if p.get("file_id") not in self.files:
             raise ApiError(400, "Bad Request: invalid file_id")
@@ -650,7 +664,7 @@ class FakeTelegram:
 
     async def _api_edit_message_text(self, p: dict) -> dict:
         sent = self._find(p, "message to edit not found")
-        if sent.photo is not None:
+        if sent.photo is not None or sent.document is not None:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
         return self._edit(sent, p["text"], p.get("reply_markup"))
 
@@ -866,6 +880,15 @@ class FakeTelegram:
             size = len(sent.photo) if isinstance(sent.photo, bytes) else 0
             message["photo"] = [{"file_id": sent.photo_id, "file_unique_id": sent.photo_id, "width": 800,
                                  "height": 600, "file_size": size}]
+            if sent.text:
+                message["caption"] = sent.text
+        elif sent.document is not None:
+            document = sent.document
+            message["document"] = {"file_id": f"doc-{sent.chat_id}-{sent.message_id}",
+                                   "file_unique_id": f"d{sent.chat_id}x{sent.message_id}",
+                                   "file_name": document.filename, "file_size": len(document.data),
+                                   "mime_type": mimetypes.guess_type(document.filename)[0]
+                                   or "application/octet-stream"}
             if sent.text:
                 message["caption"] = sent.text
         else:

@@ -3,7 +3,8 @@
 Point vkbottle at it with ``API.API_URL = fake.api_url``. It serves the API methods a community bot
 uses (``/method/<name>``, POST form or query, ``access_token`` and ``v`` in the query string as vkbottle
 sends them), the Bots Long Poll server (``/longpoll``), a photo upload node (``/upload``) and the photos'
-files (``/photo/<name>``, what the ``url`` of a photo's size points to), and
+files (``/photo/<name>``, what the ``url`` of a photo's size points to), a document upload node
+(``/upload_doc``: ``docs.getMessagesUploadServer``, then ``docs.save``; ``docs`` keeps what was saved), and
 answers with VK's envelopes: ``{"response": ...}``, ``{"error": {"error_code", "error_msg",
 "request_params"}}``, ``{"ts", "updates"}`` and ``{"failed": n, "ts"}``. Everything is recorded so a
 test can assert on what the bot really sent, and failures (rate limit, one-shot errors, a broken upload
@@ -97,6 +98,21 @@ class Photo:
         return f"photo{self.owner_id}_{self.id}_{self.access_key}"
 
 
+@dataclass(frozen=True)
+class Doc:
+    """A document the community uploaded for a conversation (``docs.save``)."""
+    id: int
+    owner_id: int
+    peer_id: int  # the conversation its upload server was asked for
+    title: str
+    filename: str  # the name of the uploaded part
+    data: bytes
+
+    @property
+    def attachment(self) -> str:
+        return f"doc{self.owner_id}_{self.id}"
+
+
 class FakeVK:
     def __init__(self, token: str = "vk-token", group_id: int = 1, name: str = "Кофейня") -> None:
         self.token, self.group_id, self.name = token, group_id, name
@@ -105,6 +121,8 @@ class FakeVK:
         self.answers: list[dict[str, Any]] = []  # messages.sendMessageEventAnswer params
         self.events: list[dict[str, Any]] = []  # the long-poll history; ts is an index into it
         self.photos: dict[str, Photo] = {}  # by attachment string
+        self.docs: dict[str, Doc] = {}  # by attachment string
+        self._doc_uploads: dict[str, tuple[int, str, bytes]] = {}  # token -> (peer, filename, bytes)
         self.users: dict[int, tuple[str, str]] = {}  # id -> (first_name, last_name)
         self.too_many = 0
         self.fail_uploads = False
@@ -147,6 +165,7 @@ class FakeVK:
         app.router.add_route("*", "/via/{via}/method/{method}", self._method)
         app.router.add_route("*", "/longpoll", self._longpoll)
         app.router.add_post("/upload", self._upload)
+        app.router.add_post("/upload_doc", self._upload_doc)
         app.router.add_get("/photo/{name}", self._photo_file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -456,6 +475,21 @@ class FakeVK:
         self._uploads[token] = photo.file.read()
         return web.json_response({"server": 1, "photo": json.dumps([{"photo": token}]), "hash": token})
 
+    async def _upload_doc(self, request: web.Request) -> web.Response:
+        if self.fail_uploads:
+            return web.Response(status=500, text="Internal Server Error")
+        peer = request.query.get("peer", "")
+        form = await request.post()
+        file = form.get("file")
+        if not isinstance(file, web.FileField) or not peer.lstrip("-").isdigit():
+            return web.json_response({"error": "no_file", "error_descr": "file is required"})
+        data = file.file.read()
+        if not data:
+            return web.json_response({"error": "empty_file", "error_descr": "file is empty"})
+        token = secrets.token_hex(8)
+        self._doc_uploads[token] = (int(peer), file.filename or "", data)
+        return web.json_response({"file": token})
+
     # --- API methods: each takes the decoded params and returns the "response" value -------------
     def _groups_getById(self, params: dict) -> dict:
         group = {"id": self.group_id, "name": self.name, "screen_name": f"club{self.group_id}",
@@ -535,6 +569,26 @@ class FakeVK:
         size = {"type": "x", "url": f"{self.base_url}/photo/{photo.id}.jpg", "width": 604, "height": 604}
         return [{"id": photo.id, "owner_id": photo.owner_id, "access_key": photo.access_key, "album_id": -3,
                  "date": int(time.time()), "text": "", "has_tags": False, "sizes": [size]}]
+
+
+    def _docs_getMessagesUploadServer(self, params: dict) -> dict:
+        if params.get("type", "doc") not in ("doc", "audio_message", "graffiti"):
+            raise VKError(100, "type")
+        peer = str(params.get("peer_id", ""))
+        if not peer.lstrip("-").isdigit():
+            raise VKError(100, "peer_id is a required parameter")
+        return {"upload_url": f"{self.base_url}/upload_doc?peer={peer}"}
+
+    def _docs_save(self, params: dict) -> dict:
+        upload = self._doc_uploads.pop(str(params.get("file", "")), None)
+        if upload is None:
+            raise VKError(100, "file")
+        peer, filename, data = upload
+        doc = Doc(next(self._ids), -self.group_id, peer, str(params.get("title") or filename), filename, data)
+        self.docs[doc.attachment] = doc
+        ext = filename.rpartition(".")[2] if "." in filename else ""
+        return {"type": "doc", "doc": {"id": doc.id, "owner_id": doc.owner_id, "title": doc.title,
+                                       "size": len(data), "ext": ext, "date": int(time.time()), "type": 1}}
 
 
 def _peer_of(event: dict[str, Any]) -> Any:
