@@ -3,7 +3,12 @@ transaction, so processes sharing one file take turns as instances sharing a Pos
 
 The lease lasts ``LEASE_SECONDS`` and its holder renews it every third of that while the round runs, so a
 long round (a broadcast) keeps it; a holder killed mid-round lets it lapse and another process carries on
-after at most that long. All processes are on one machine, so its clock is everybody's.
+after at most that long. All processes are on one machine, so its clock is everybody's, and so are its
+process ids: a lease whose holder names this host and a process that no longer exists is taken at once
+(``vitrina run`` restarted after a crash or a kill -9 goes on with the outbox without waiting out the
+lease). So processes sharing the file under one host name must see each other's process ids (containers
+sharing it each have a host name of their own by default); a pid reused by another program counts as alive,
+and the lease is then waited out, as before.
 """
 from __future__ import annotations
 
@@ -27,6 +32,23 @@ LEASE_SECONDS = 60.0
 def holder_name() -> str:
     """Who holds a job, as an operator reads it: the host, the process and a random tail (one per database)."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _gone(holder: str) -> bool:
+    """The holder was a process on this host that is not running any more (see the module's docstring)."""
+    parts = holder.rsplit(":", 2)  # host:pid:tail (holder_name)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return False
+    host, pid = parts[0], int(parts[1])
+    if host != socket.gethostname() or pid in (0, os.getpid()):
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists under another user, or cannot be asked
+        return False
+    return False
 
 
 class SqliteJobLocks:
@@ -71,7 +93,7 @@ class SqliteJobLocks:
             row = conn.execute("SELECT holder, until, started_at FROM job_leases WHERE name = ?", (name,)).fetchone()
             if row is not None:
                 holder, until, started_at = row
-                if until > now and holder != self.holder:
+                if until > now and holder != self.holder and not _gone(holder):
                     return False
                 if every > 0 and now - started_at < every:
                     return False
