@@ -74,6 +74,8 @@ async def prune(engine: Engine, retention_days: int, stop: asyncio.Event, locks:
             if pruned and (pruned.events or pruned.updates or pruned.link_failures):
                 log.info("pruned %d outbox events, %d update ids, %d link failures older than %d days",
                          pruned.events, pruned.updates, pruned.link_failures, retention_days)
+            if pruned and pruned.buckets:  # abuse limits: buckets idle for a day are full again
+                log.info("pruned %d idle rate-limit buckets", pruned.buckets)
         except Exception:
             log.exception("pruning failed")
         with contextlib.suppress(TimeoutError):

@@ -120,9 +120,11 @@ async def set_consent(self: Engine, ref: CustomerRef, consent: bool) -> Customer
 
 
 async def issue_link_code(self: Engine, ref: CustomerRef) -> LinkCode:
-    """A one-time 6-digit code, valid 10 minutes, to be entered from the other account."""
+    """A one-time 6-digit code, valid 10 minutes, to be entered from the other account. A staff or owner
+    account gets none (``link_staff_account``, see ``_redeem``)."""
     async with self.uow() as uow:
         customer = await find_or_create(self, uow, ref)
+        await _not_staff(self, uow, customer)
         now = self.now()
         for _ in range(20):
             code = f"{secrets.randbelow(10**6):06d}"
@@ -162,6 +164,14 @@ async def _redeem(self: Engine, ref: CustomerRef, code: str) -> Customer:
             raise DomainError(ErrorCode.LINK_CODE_INVALID)
         if source.id == target.id:
             raise DomainError(ErrorCode.LINK_SAME_CUSTOMER)
+        # Staff rights belong to the account the owner named, and a customer's rights are those of all their
+        # linked accounts: a merge with a staff (or owner) account, either way round, would hand the rights to
+        # the other account (a customer who gets a barista to enter "their code" could hand orders over). So a
+        # staff or owner account is never merged: a shop expects the barista's work account to stay the work
+        # account, and the barista orders for themselves from a personal one. Checked only for a valid code,
+        # so the refusal tells nothing to someone guessing codes.
+        await _not_staff(self, uow, source)
+        await _not_staff(self, uow, target)
         await uow.customers.merge(source.id, target.id)
         await uow.points.merge(source.id, target.id)  # suggestions and points: habits, spending, birthday
         await referrals.merged(self, uow, source.id, target.id)  # no inviting oneself through a second account
@@ -169,6 +179,12 @@ async def _redeem(self: Engine, ref: CustomerRef, code: str) -> Customer:
         await self.emit(uow, DomainEvent(EventType.CUSTOMERS_LINKED, {
             "customer_id": target.id, "merged": source.id, "channel": ref.channel.value}, now))
     return target
+
+
+async def _not_staff(engine: Engine, uow: UnitOfWork, customer: Customer) -> None:
+    """Refuse linking for a customer one of whose accounts is staff somewhere or an owner."""
+    if await _staff_points(engine, uow, await uow.customers.accounts(customer.id)):
+        raise DomainError(ErrorCode.LINK_STAFF_ACCOUNT)
 
 
 async def claim_update(self: Engine, channel: Channel, update_id: str) -> bool:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from . import limits
 from .channels import CustomerRef, DeliveryError
 from .events import DomainEvent
 from .ports import DeliveryFailure
@@ -31,6 +32,7 @@ class Pruned:
     events: int
     updates: int
     link_failures: int
+    buckets: int = 0  # abuse limits: token buckets idle for a day (journey/limits.py)
 
 
 def recipient_subscriber(subscriber: str, to: CustomerRef, repeat: int = 0) -> str:
@@ -148,5 +150,6 @@ async def prune(self: Engine, retention: timedelta) -> Pruned:
     Events still owed to a subscriber (waiting or dead-lettered) are kept."""
     before = self.now() - retention
     async with self.uow() as uow:
-        return Pruned(await uow.outbox.prune(before), await uow.updates.prune(before),
-                      await uow.customers.prune_link_failures(before))
+        pruned = Pruned(await uow.outbox.prune(before), await uow.updates.prune(before),
+                        await uow.customers.prune_link_failures(before))
+    return replace(pruned, buckets=await limits.prune_buckets(self))

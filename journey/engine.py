@@ -34,6 +34,7 @@ from . import (
     shop,
     suggestions,  # suggestions and points
 )
+from . import limits as abuse  # abuse limits
 from . import photos as menu_photos
 from . import stats as numbers
 from .channels import CustomerRef
@@ -75,6 +76,8 @@ class Engine:
     charts: ChartRenderer | None = None  # draws the owner's /stats picture; without it /stats answers in text
     stories: StoryRenderer | None = None  # sharing: draws the story picture; without it no story is offered
     metrics: Metrics = field(default_factory=NoMetrics)  # operations: counted for /metrics (bot/observability.py)
+    # abuse limits (journey/limits.py): token buckets per account and per address; ShopLimits.off() for none
+    limits: abuse.ShopLimits = field(default_factory=abuse.ShopLimits)
     # personal data: the version of the policy customers consent to before ordering; None: consent not asked
     consent_version: str | None = None
 
@@ -117,8 +120,8 @@ class Engine:
     profile = customers.profile
     set_language = customers.set_language
     set_consent = customers.set_consent
-    issue_link_code = customers.issue_link_code
-    redeem_link_code = customers.redeem_link_code
+    issue_link_code = abuse.limited("link_issue", customers.issue_link_code)
+    redeem_link_code = abuse.limited("link_redeem", customers.redeem_link_code)
     is_owner = customers.is_owner
     claim_update = customers.claim_update
     begin_update = customers.begin_update  # several instances: an update handled under a lease
@@ -136,6 +139,7 @@ class Engine:
     waiting_deliveries = delivery.waiting_deliveries
     retry_dead = delivery.retry_dead
     prune = delivery.prune
+    message_gate = abuse.message_gate  # abuse limits: a flood of chat messages
 
     shop_view = queries.shop_view
     menu = shop.menu
@@ -151,20 +155,20 @@ class Engine:
     remove_staff = shop.remove_staff
     holds_shop = shop.holds_shop
 
-    add_review = reviews.add_review
+    add_review = abuse.limited("reviews", reviews.add_review)
     item_reviews = reviews.item_reviews
     ratings = reviews.ratings
 
     quote = ordering.quote
-    place_order = ordering.place_order
+    place_order = abuse.limited("orders", ordering.place_order)
     accept = ordering.accept
     mark_ready = ordering.mark_ready
-    hand_over = ordering.hand_over
+    hand_over = abuse.limited("pickup_lookups", ordering.hand_over, abuse.by_code)
     cancel = ordering.cancel
     expire_due = expiry.expire_due
     order_view = order_views.order_view
     pickup_token = order_views.pickup_token
-    find_for_pickup = ordering.find_for_pickup
+    find_for_pickup = abuse.limited("pickup_lookups", ordering.find_for_pickup)
     orders_of = order_views.orders_of
     open_orders = order_views.open_orders
     repeat_lines = order_views.repeat_lines
@@ -227,7 +231,7 @@ class Engine:
     payment_methods = payments.available
     # --- points packs for Telegram Stars (journey/packs.py)
     points_packs = packs.points_packs
-    buy_pack = packs.buy_pack
+    buy_pack = abuse.limited("orders", packs.buy_pack)
     pack_invoice_link = packs.pack_invoice_link
     check_pack = packs.check_pack
     pack_paid = packs.pack_paid
@@ -236,9 +240,9 @@ class Engine:
     referral_summary = referrals.referral_summary
     referral_recipient = referrals.recipient_of
     # --- group orders (journey/groups.py)
-    open_group = groups.open_group
+    open_group = abuse.limited("orders", groups.open_group)
     group_view = groups.group_view
-    join_group = groups.join_group
+    join_group = abuse.limited("orders", groups.join_group)
     close_group = groups.close_group
     cancel_group = groups.cancel_group
     close_due_groups = groups.close_due_groups
@@ -256,12 +260,12 @@ class Engine:
     greet_birthdays = loyalty.greet_birthdays
     # --- gifts (journey/gifts.py)
     gift_offer = gifts.gift_offer
-    buy_gift = gifts.buy_gift
+    buy_gift = abuse.limited("orders", gifts.buy_gift)
     gift_view = gifts.gift_view
     gift_card = gifts.gift_card
     my_gifts = gifts.my_gifts
     claim_gift = gifts.claim_gift
-    order_gift = gifts.order_gift
+    order_gift = gifts.order_gift  # limited as the order it places
     expire_gifts = gifts.expire_gifts
 
     # --- personal data (journey/privacy.py)

@@ -1,6 +1,7 @@
 """Error codes of the engine, each with its Russian and English message."""
 from __future__ import annotations
 
+import math
 from enum import Enum
 
 
@@ -75,6 +76,9 @@ class ErrorCode(str, Enum):
     GIFT_UNAVAILABLE = "gift_unavailable"
     GIFT_OWN = "gift_own"
     GIFT_TAKEN = "gift_taken"
+    # abuse limits (journey/limits.py): too many requests; and a staff account kept out of linking
+    RATE_LIMITED = "rate_limited"
+    LINK_STAFF_ACCOUNT = "link_staff_account"
     # personal data (journey/privacy.py)
     CONSENT_REQUIRED = "consent_required"
     CONSENT_VERSION_STALE = "consent_version_stale"
@@ -137,6 +141,9 @@ _STATUS = {
     ErrorCode.GIFT_UNAVAILABLE: 409,
     ErrorCode.GIFT_OWN: 403,
     ErrorCode.GIFT_TAKEN: 409,
+    # abuse limits
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.LINK_STAFF_ACCOUNT: 403,
     # personal data
     ErrorCode.CONSENT_REQUIRED: 403,
     ErrorCode.CONSENT_VERSION_STALE: 400,
@@ -239,6 +246,12 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.GIFT_OWN: ("Свой подарок взять нельзя: отправьте ссылку другу.",
                          "You cannot take your own gift: send the link to a friend."),
     ErrorCode.GIFT_TAKEN: ("Этот подарок уже взял другой человек.", "Someone else has already taken this gift."),
+    # abuse limits
+    ErrorCode.RATE_LIMITED: ("Слишком часто. Попробуйте чуть позже.", "Too often. Please try again a little later."),
+    ErrorCode.LINK_STAFF_ACCOUNT: ("Аккаунт сотрудника нельзя связать с другим: права сотрудника остаются только у "
+                                   "него. Для покупок используйте личный аккаунт.",
+                                   "A staff account cannot be linked with another: staff rights stay with it alone. "
+                                   "Use a personal account for your own orders."),
     # personal data
     ErrorCode.CONSENT_REQUIRED: ("Чтобы оформить заказ, дайте согласие на обработку персональных данных.",
                                  "To place an order, please consent to the processing of your personal data."),
@@ -257,3 +270,23 @@ class DomainError(Exception):
 
     def message(self, language: str = "ru") -> str:
         return self.code.message(language)
+
+
+class RateLimited(DomainError):
+    """``RATE_LIMITED`` with the whole seconds to wait (at least 1), told in the message (journey/limits.py)."""
+
+    def __init__(self, retry_after: float, detail: str = "") -> None:
+        super().__init__(ErrorCode.RATE_LIMITED, detail)
+        self.retry_after = max(1, math.ceil(retry_after))
+
+    def message(self, language: str = "ru") -> str:
+        return wait_message(self.retry_after, language)
+
+
+def wait_message(seconds: int, language: str = "ru") -> str:
+    """The refusal with the wait: under two minutes in seconds, else in whole minutes."""
+    if language == "en":
+        wait = f"{seconds} s" if seconds < 120 else f"{math.ceil(seconds / 60)} min"
+        return f"Too often. Please try again in {wait}."
+    wait = f"{seconds} с" if seconds < 120 else f"{math.ceil(seconds / 60)} мин"
+    return f"Слишком часто. Попробуйте через {wait}."

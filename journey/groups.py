@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from . import pricing
+from . import ordering, pricing
 from .catalog import PickupPoint
 from .channels import CustomerRef
 from .customers import find_or_create
@@ -302,9 +302,10 @@ async def _finish(engine: Engine, group_id: str) -> None:
     if group.payer is Payer.ORGANISER:
         lines = [line for m in members for line in m.lines]
         try:
-            view = await engine.place_order(
-                group.organiser, lines, group.point_id, pickup_at=when, provider=group.payment, source=source,
-                request_id=f"group-{group.id}", return_url=group.return_url, email=group.email,
+            # the group's own orders, placed as it closes: the members' joins were limited (journey/limits.py)
+            view = await ordering.place_order(
+                engine, group.organiser, lines, group.point_id, pickup_at=when, provider=group.payment,
+                source=source, request_id=f"group-{group.id}", return_url=group.return_url, email=group.email,
                 group_percent=percent)
             placed.append((None, view.order.id, view.order.short_code))
             pickup = view.order.pickup_at
@@ -313,8 +314,8 @@ async def _finish(engine: Engine, group_id: str) -> None:
     else:
         for m in members:
             try:
-                view = await engine.place_order(m.account, m.lines, group.point_id, pickup_at=when, source=source,
-                                                request_id=f"group-{group.id}", group_percent=percent)
+                view = await ordering.place_order(engine, m.account, m.lines, group.point_id, pickup_at=when,
+                                                  source=source, request_id=f"group-{group.id}", group_percent=percent)
                 placed.append((m, view.order.id, view.order.short_code))
                 pickup = pickup or view.order.pickup_at
             except DomainError as e:

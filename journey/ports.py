@@ -517,6 +517,24 @@ class GiftRepository(Protocol):
     async def of_customer(self, customer_id: str, limit: int = 20) -> list[Gift]: ...
 
 
+# abuse limits (journey/limits.py)
+class RateLimits(Protocol):
+    """Token buckets kept in the database, so every instance draws on the same ones.
+
+    A bucket holds up to ``capacity`` tokens and gains ``refill_per_second`` of them as time passes (by the
+    ``now`` given, in seconds since the epoch: the engine's clock); a request takes ``cost`` tokens."""
+
+    async def take(self, key: str, capacity: int, refill_per_second: float, now: float, cost: int = 1) -> float:
+        """Take ``cost`` tokens from the bucket ``key`` (created full): 0 when they were there, else nothing is
+        taken and the answer is the seconds until they will be. One atomic statement: concurrent takers
+        never get more than the bucket holds."""
+        ...
+
+    async def prune(self, before: float) -> int:
+        """Forget buckets untouched since then (a bucket idle that long is full again); returns how many."""
+        ...
+
+
 # personal data (journey/privacy.py)
 class PrivacyRepository(Protocol):
     """Consents, and what the shop keeps about a person: exported and forgotten table by table, as
@@ -620,6 +638,10 @@ class UnitOfWork(Protocol):
     # personal data
     @property
     def privacy(self) -> PrivacyRepository: ...
+
+    # abuse limits
+    @property
+    def limits(self) -> RateLimits: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type, exc, tb) -> None: ...

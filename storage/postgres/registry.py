@@ -7,6 +7,7 @@ from .base import Conn
 from .broadcasts import PgBroadcasts
 from .gifts import PgGifts
 from .groups import PgGroups
+from .limits import PgLimits
 from .media import PgMedia
 from .outbox import PgOutbox, PgReachability, PgUpdates
 from .owner import PgAudit, PgDialogs
@@ -54,6 +55,7 @@ REPOSITORIES = {
     "suggestions": PgSuggestions,
     "points": PgPoints,
     "gifts": PgGifts,
+    "limits": PgLimits,  # abuse limits
 }
 
 

@@ -9,6 +9,7 @@ from ..nesting import Joinable, OpenUnits
 from .broadcasts import SqliteBroadcasts
 from .gifts import SqliteGifts  # gifts
 from .groups import SqliteGroups  # group orders
+from .limits import SqliteLimits  # abuse limits
 from .media import SqliteMedia
 from .outbox import SqliteOutbox, SqliteReachability, SqliteUpdates
 from .owner import SqliteAudit, SqliteDialogs
@@ -92,6 +93,7 @@ class SqliteUnitOfWork(Joinable):
         self.suggestions = SqliteSuggestions(conn)  # suggestions and points
         self.points = SqlitePoints(conn)  # suggestions and points
         self.gifts = SqliteGifts(conn)  # gifts
+        self.limits = SqliteLimits(conn)  # abuse limits
         self._opened()
         return self
 
