@@ -66,6 +66,36 @@ async def _load(uow: UnitOfWork, order_id: str) -> Order:
     return order
 
 
+@dataclass(frozen=True, slots=True)
+class Access:
+    """What the caller is to an order: its customer (``own``, any linked account), staff of its point
+    (``staff``), or both."""
+
+    order: Order
+    own: bool
+    staff: bool
+
+
+def not_found(order_id: str) -> DomainError:
+    """The one refusal for an order id the caller may not use: someone else's order and an id that does not
+    exist are told alike (404 ``order_not_found``, the same detail), so an id reveals nothing."""
+    return DomainError(ErrorCode.ORDER_NOT_FOUND, order_id)
+
+
+async def access(engine: Engine, uow: UnitOfWork, viewer: CustomerRef, order_id: str) -> Access:
+    """The order and what ``viewer`` is to it, refused with ``not_found`` when nothing: whether the order
+    exists or not, the same queries run (the order, the caller, their points) before the one decision, so
+    neither the answer nor the path taken tells an existing id from an unknown one."""
+    order = await uow.orders.get(order_id)
+    customer = await uow.customers.by_account(viewer.channel, viewer.external_id)
+    points = await staff_points(engine, uow, viewer)
+    own = order is not None and customer is not None and customer.id == order.customer_id
+    staff = order is not None and ("*" in points or order.point_id in points)
+    if order is None or not (own or staff):
+        raise not_found(order_id)
+    return Access(order, own, staff)
+
+
 def pickup_token(self: Engine, order_id: str) -> str:
     return pickup.sign_token(self.secret, order_id)
 
@@ -78,12 +108,7 @@ async def _view(engine: Engine, uow: UnitOfWork, order_id: str) -> OrderView:
 async def order_view(self: Engine, viewer: CustomerRef, order_id: str) -> OrderView:
     """An order as its customer (or staff of its point) sees it, with the pickup token."""
     async with self.read() as uow:
-        order = await _load(uow, order_id)
-        customer = await uow.customers.by_account(viewer.channel, viewer.external_id)
-        if customer is None or customer.id != order.customer_id:
-            points = await staff_points(self, uow, viewer)
-            if "*" not in points and order.point_id not in points:
-                raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id)
+        await access(self, uow, viewer, order_id)
         return await _view(self, uow, order_id)
 
 
@@ -95,13 +120,19 @@ async def orders_of(self: Engine, ref: CustomerRef, limit: int = 20) -> list[Ord
 
 
 async def repeat_lines(self: Engine, ref: CustomerRef, order_id: str | None = None) -> list[CartLine]:
-    """The cart of a past order (the last one by default), keeping only what is still on the menu."""
+    """The cart of a past order of the customer's (the last one by default), keeping only what is still on
+    the menu. Only its customer may repeat an order: anyone else is told it does not exist (staff too)."""
     async with self.read() as uow:
-        customer = await uow.customers.by_account(ref.channel, ref.external_id)
-        orders = await uow.orders.for_customer(customer.id, 1 if order_id is None else 50) if customer else []
-        order = next((o for o in orders if order_id in (None, o.id)), None)
-        if order is None:
-            raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id or "")
+        if order_id is None:
+            customer = await uow.customers.by_account(ref.channel, ref.external_id)
+            order = next(iter(await uow.orders.for_customer(customer.id, 1)), None) if customer else None
+            if order is None:
+                raise not_found("")
+        else:
+            found = await access(self, uow, ref, order_id)
+            if not found.own:
+                raise not_found(order_id)
+            order = found.order
         items = await uow.catalog.items_by_id(l.item_id for l in order.lines)
     lines = []
     for line in order.lines:
@@ -137,14 +168,8 @@ async def order_details(self: Engine, viewer: CustomerRef, order_id: str) -> Ord
     """One order as its screen shows it, to its customer or to staff of its point; anyone else is told
     ``order_not_found``, so an order id reveals nothing about someone else's order."""
     async with self.read() as uow:
-        order = await _load(uow, order_id)
-        points = await staff_points(self, uow, viewer)
-        staff = "*" in points or order.point_id in points
-        if not staff:
-            customer = await uow.customers.by_account(viewer.channel, viewer.external_id)
-            if customer is None or customer.id != order.customer_id:
-                raise DomainError(ErrorCode.ORDER_NOT_FOUND, order_id)
-        return (await _details(self, uow, [order], staff=staff))[0]
+        found = await access(self, uow, viewer, order_id)
+        return (await _details(self, uow, [found.order], staff=found.staff))[0]
 
 
 async def my_orders(self: Engine, ref: CustomerRef, limit: int = 20) -> list[OrderDetails]:

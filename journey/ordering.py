@@ -32,7 +32,7 @@ from .events import DomainEvent, EventType
 from .ids import new_id
 from .model import CartLine, LedgerEntry, Order, PaymentIntent, Quote, ShopRules
 from .notices import NewOrderNotice
-from .order_views import OrderView, _load, _view, table_of
+from .order_views import OrderView, _load, _view, access, not_found, table_of
 from .payments import awaiting, check_method
 from .ports import Checkout, PaymentResult, UnitOfWork
 from .states import OrderStatus, PaymentStatus, ensure_transition
@@ -166,7 +166,8 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
                       pickup_at: datetime | None = None, promo_code: str | None = None, points: int = 0,
                       provider: str = "counter", source: str = "", request_id: str | None = None,
                       return_url: str = "", email: str = "", group_percent: int = 0,
-                      link: DeepLink | None = None, gift_id: str | None = None) -> OrderView:
+                      link: DeepLink | None = None, gift_id: str | None = None,
+                      consented: bool = False) -> OrderView:
     """Price on the server, reserve stock, spend points, create the order and its payment intent; an online
     payment is then started with its provider, and the order waits for it hidden from the staff.
 
@@ -178,9 +179,13 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
     recorded with the customer.
     ``gift_id``: a gift the customer took pays for the cart up to its amount, and the order is the gift's
     (journey/gifts.py checks it may be used, in the same unit of work).
+    ``consented``: the caller checked the consent to processing (a group's orders, when its members joined);
+    otherwise it is refused with ``consent_required`` when the shop asks for one (journey/privacy.py).
     """
-    from . import paying
+    from . import paying, privacy
 
+    if not consented:
+        await privacy.require_consent(self, ref)
     payment_provider = check_method(self, ref, provider)
     if payment_provider.needs_email and not email:
         raise DomainError(ErrorCode.EMAIL_REQUIRED)
@@ -275,9 +280,10 @@ async def _staff_change(engine: Engine, actor: CustomerRef, order_id: str, targe
         points = await staff_points(engine, uow, actor)
         if not points:  # staff nowhere: refused before the order is looked for
             raise DomainError(ErrorCode.NOT_STAFF)
-        order = await _load(uow, order_id)
-        if "*" not in points and order.point_id not in points:
-            raise DomainError(ErrorCode.NOT_STAFF)
+        found = await access(engine, uow, actor, order_id)
+        if not found.staff:  # another point's order (even the actor's own): as if it did not exist
+            raise not_found(order_id)
+        order = found.order
         if awaiting(engine, await uow.payments.for_order(order.id)):  # not the staff's until it is paid
             raise DomainError(ErrorCode.PAYMENT_FAILED, "not paid yet")
         ensure_transition(order.status, target)
@@ -372,14 +378,17 @@ async def _earn(engine: Engine, uow: UnitOfWork, order: Order, now: datetime, ru
 
 
 async def cancel(self: Engine, actor: CustomerRef, order_id: str, reason: str = "") -> Order:
-    """The customer may cancel an order nobody accepted yet; staff may cancel until it is ready."""
+    """The customer may cancel an order nobody accepted yet; staff of its point may cancel it until it is
+    ready. Anyone else is told it does not exist (404, as for an unknown id); its customer asking too late
+    is told the order's state does not allow it (409), as staff asking after the last step are."""
     async with self.uow() as uow:
-        order = await _load(uow, order_id)
-        customer = await uow.customers.by_account(actor.channel, actor.external_id)
-        own = customer is not None and customer.id == order.customer_id
-        if not (own and order.status is OrderStatus.PLACED):
-            await require_staff(self, uow, actor, order.point_id)
-        await _close(self, uow, order, OrderStatus.CANCELLED, self.now(), reason or ("customer" if own else "staff"))
+        found = await access(self, uow, actor, order_id)
+        order, own = found.order, found.own
+        if not found.staff and order.status is not OrderStatus.PLACED:
+            ensure_transition(order.status, OrderStatus.CANCELLED)  # closed: already_picked_up, invalid_transition
+            raise DomainError(ErrorCode.INVALID_TRANSITION, f"{order.status.value}: only staff may cancel it now")
+        await _close(self, uow, order, OrderStatus.CANCELLED, self.now(),
+                     reason or ("staff" if found.staff and not own else "customer"))
         order.status = OrderStatus.CANCELLED
     from . import paying
 
