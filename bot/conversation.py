@@ -42,6 +42,8 @@ class Conversation:
         try:
             return await route.handler(self, turn)
         except DomainError as e:
+            if e.code is ErrorCode.CONSENT_REQUIRED:  # personal data: consent first, then the same step again
+                return await privacy_chat.ask_consent(self, turn)
             return [Text(e.message(turn.lang) + (f"\n{e.detail}" if e.code is ErrorCode.MENU_INVALID else ""))]
 
     async def _route(self, turn: Turn) -> Route | None:
@@ -89,7 +91,7 @@ class Conversation:
         return [Text("\n".join(lines), _main_buttons(lang, app_param))]
 
     async def help(self, turn: Turn) -> list[Reply]:
-        return [Text(t(turn.lang, "help"), _main_buttons(turn.lang))]
+        return [Text(t(turn.lang, "help"), (*_main_buttons(turn.lang), privacy_chat.help_row(turn.lang)))]
 
     async def categories(self, turn: Turn) -> list[Reply]:
         view = await self.engine.menu()
@@ -269,6 +271,7 @@ from . import (  # noqa: E402
     broadcast_chat,  # noqa: F401  /broadcast: the owner's message to customers who agreed to news
     pay_chat,  # paying inside the chat: invoices for orders, points packs for Stars
     photo_chat,  # noqa: F401  a photo captioned /photo <item>
+    privacy_chat,  # personal data: consent before the first order, /mydata, /forget
     shop_chat,  # noqa: F401  the shop, pickup points, promo codes, staff
     staff_chat,  # noqa: F401  /board: the staff's orders board
     stats_chat,  # noqa: F401  /stats: the owner's numbers, with a chart picture

@@ -21,9 +21,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "my_points": ("Мои баллы", "My points"),
     "help": ("Что я умею:\n/menu — меню\n/orders — мои заказы\n/points — баллы и приглашение друга\n"
              "/link — связать аккаунты Telegram и ВКонтакте\n/lang — English\n/stop — не присылать сообщения\n"
+             "/mydata — что магазин хранит обо мне\n/forget — удалить мои данные\n"
              "Заказать удобнее всего в приложении — кнопка «Открыть меню».",
              "What I can do:\n/menu — the menu\n/orders — my orders\n/points — points and inviting a friend\n"
              "/link — link your Telegram and VK accounts\n/lang — русский\n/stop — no more messages\n"
+             "/mydata — what the shop keeps about me\n/forget — delete my data\n"
              "Ordering is easiest in the app — the «Open the menu» button."),
     "categories": ("Меню. Выберите раздел:", "Menu. Choose a section:"),
     "category": ("{name}:", "{name}:"),

@@ -91,9 +91,10 @@ PAY_REFUSED = {
 COMMANDS = {
     "ru": [("start", "Начать"), ("menu", "Меню"), ("orders", "Мои заказы"), ("points", "Баллы"),
            ("link", "Связать с ВКонтакте"), ("lang", "English"), ("help", "Помощь"),
-           ("stop", "Не присылать сообщения")],
+           ("stop", "Не присылать сообщения"), ("mydata", "Мои данные"), ("forget", "Удалить мои данные")],
     "en": [("start", "Start"), ("menu", "Menu"), ("orders", "My orders"), ("points", "Points"),
-           ("link", "Link with VK"), ("lang", "Русский"), ("help", "Help"), ("stop", "Stop messages")],
+           ("link", "Link with VK"), ("lang", "Русский"), ("help", "Help"), ("stop", "Stop messages"),
+           ("mydata", "My data"), ("forget", "Delete my data")],
 }
 
 
