@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from . import delivery, referrals
+from . import delivery, privacy, referrals
 from .channels import Channel, CustomerRef, UpdateBusy
 from .deeplinks import DeepLink, LinkKind
 from .errors import DomainError, ErrorCode
@@ -81,15 +81,19 @@ async def profile(self: Engine, ref: CustomerRef, link: DeepLink | None = None) 
     (only then is the write lock taken: most messages come from people we know). ``link`` is what the Mini
     App was opened with: a friend's referral is recorded with the customer (journey/referrals.py)."""
     found: Profile | None = None
-    unreachable = False
+    unreachable = stale = False
     async with self.read() as uow:
         customer = await uow.customers.by_account(ref.channel, ref.external_id)
         if customer is not None:
             unreachable = bool(await uow.reachability.unreachable([ref.key]))
+            stale = await privacy.seen(self, uow, customer.id)  # the retention period counts from here
             if not await referrals.may_attribute(uow, customer, link):
                 found = await _profile(self, uow, customer)
     if unreachable:  # they wrote or opened the Mini App: they may be told things again
         await delivery.clear_unreachable(self, ref)
+    if stale and customer is not None:  # personal data: last seen, written at most once a day
+        async with self.uow() as uow:
+            await uow.privacy.touch(customer.id, self.now())
     if found is not None:
         return found
     async with self.uow() as uow:

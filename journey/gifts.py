@@ -199,7 +199,7 @@ async def buy_gift(self: Engine, ref: CustomerRef, *, item_id: str | None = None
     """A gift of an item (its default options, priced now) or of one of the shop's amounts, waiting for its
     online payment; the provider's page (or Telegram invoice) is started at once. ``return_url`` (the gift's
     code is appended) is where the provider's page sends the giver back."""
-    from . import paying
+    from . import paying, privacy
 
     payment_provider = check_method(self, ref, provider)
     if not payment_provider.online:
@@ -211,6 +211,7 @@ async def buy_gift(self: Engine, ref: CustomerRef, *, item_id: str | None = None
     message = " ".join((message or "").split())
     if len(message) > MAX_MESSAGE:
         raise DomainError(ErrorCode.BAD_INPUT, f"at most {MAX_MESSAGE} characters")
+    await privacy.require_consent(self, ref)  # personal data: a purchase, and the giver's name goes with it
     now = self.now()
     async with self.uow() as uow:
         rules = await self.rules(uow)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from . import ordering, pricing
+from . import ordering, pricing, privacy
 from .catalog import PickupPoint
 from .channels import CustomerRef
 from .customers import find_or_create
@@ -148,6 +148,7 @@ async def open_group(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], p
     provider = check_method(self, ref, payment)
     if provider.needs_email and not email:
         raise DomainError(ErrorCode.EMAIL_REQUIRED)
+    await privacy.require_consent(self, ref)  # personal data: the orders it places are the organiser's
     now = self.now()
     async with self.uow() as uow:
         customer = await find_or_create(self, uow, ref)
@@ -193,6 +194,7 @@ async def _save_lines(engine: Engine, uow: UnitOfWork, group: Group, customer_id
 
 async def join_group(self: Engine, ref: CustomerRef, code: str, cart: Sequence[CartLine]) -> GroupView:
     """Add the caller's lines to an open group, or replace the lines they added before."""
+    await privacy.require_consent(self, ref)  # personal data: an order is placed for them when it closes
     async with self.uow() as uow:
         group = await _group(uow, code)
         now = self.now()
@@ -306,7 +308,7 @@ async def _finish(engine: Engine, group_id: str) -> None:
             view = await ordering.place_order(
                 engine, group.organiser, lines, group.point_id, pickup_at=when, provider=group.payment,
                 source=source, request_id=f"group-{group.id}", return_url=group.return_url, email=group.email,
-                group_percent=percent)
+                group_percent=percent, consented=True)  # consent: asked when they opened and joined
             placed.append((None, view.order.id, view.order.short_code))
             pickup = view.order.pickup_at
         except DomainError as e:
@@ -315,7 +317,8 @@ async def _finish(engine: Engine, group_id: str) -> None:
         for m in members:
             try:
                 view = await ordering.place_order(engine, m.account, m.lines, group.point_id, pickup_at=when,
-                                                  source=source, request_id=f"group-{group.id}", group_percent=percent)
+                                                  source=source, request_id=f"group-{group.id}", group_percent=percent,
+                                                  consented=True)
                 placed.append((m, view.order.id, view.order.short_code))
                 pickup = pickup or view.order.pickup_at
             except DomainError as e:

@@ -81,6 +81,9 @@ async def buy_pack(self: Engine, ref: CustomerRef, pack_id: str) -> PackPurchase
     """A purchase waiting for its Stars; its id is the invoice's payload."""
     if self.stars is None or ref.channel != Channel.TELEGRAM:
         raise DomainError(ErrorCode.PAYMENT_PROVIDER_UNKNOWN, "points packs are sold for Telegram Stars, in Telegram")
+    from . import privacy
+
+    await privacy.require_consent(self, ref)  # personal data: a purchase
     now = self.now()
     async with self.uow() as uow:
         pack = next((p for p in _offered((await self.rules(uow)).stars_packs) if p.id == pack_id), None)

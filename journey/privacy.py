@@ -33,8 +33,8 @@ from .ports import UnitOfWork
 if TYPE_CHECKING:
     from .engine import Engine
 
-__all__ = ["PERSONAL_DATA", "Consent", "Keyed", "PersonalTable", "Treatment", "anonymize_inactive", "consent",
-           "export_data", "forget", "give_consent", "needs_consent"]
+__all__ = ["NOW", "PERSONAL_DATA", "Consent", "Expr", "Keyed", "PersonalTable", "Treatment", "anonymize_inactive",
+           "consent", "export_data", "forget", "give_consent", "needs_consent"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,13 @@ class Keyed(str, Enum):
     EVENT = "event"  # outbox events whose JSON names the person
 
 
+class Expr(str):
+    """A scrubbed column's new value as an SQL expression both backends accept (over the row's own columns)."""
+
+
+NOW = Expr("<now>")  # the time of forgetting
+
+
 class Treatment(str, Enum):
     DELETE = "delete"  # the rows go
     SCRUB = "scrub"  # the rows stay (accounting, other people's records); the listed columns are blanked
@@ -67,7 +74,7 @@ class PersonalTable:
     keyed: Keyed
     columns: tuple[str, ...]  # the key column(s); for EXTERNAL (channel, external id)
     treatment: Treatment
-    scrub: Mapping[str, object] = field(default_factory=dict)  # column -> the value it is blanked to
+    scrub: Mapping[str, object] = field(default_factory=dict)  # column -> the value (or ``Expr``) it is set to
     where: str = ""  # further condition in SQL both backends accept (forget only)
     why: str = ""
 
@@ -77,8 +84,9 @@ _DEL, _SCRUB, _KEEP = Treatment.DELETE, Treatment.SCRUB, Treatment.KEEP
 
 PERSONAL_DATA: tuple[PersonalTable, ...] = (
     PersonalTable("customers", _C, ("id",), _SCRUB,
-                  {"name": "", "language": "ru", "source": "", "consent": 0, "referred_by": None},
-                  why="a tombstone: orders and ledger rows point at it; the referral code is redrawn"),
+                  {"name": "", "language": "ru", "source": "", "consent": 0, "referred_by": None,
+                   "referral_code": Expr("'forgotten-' || id"), "seen_at": None, "forgotten_at": NOW},
+                  why="a tombstone: orders and ledger rows point at it; no messages (consent 0), no referral code"),
     PersonalTable("accounts", _C, ("customer_id",), _DEL, why="the accounts are the person"),
     PersonalTable("consents", _C, ("customer_id",), _DEL, why="withdrawn with the rest"),
     PersonalTable("link_codes", _C, ("customer_id",), _DEL),
@@ -93,7 +101,8 @@ PERSONAL_DATA: tuple[PersonalTable, ...] = (
     PersonalTable("orders", _C, ("customer_id",), _SCRUB, {"account": ""},
                   why="accounting: lines, amounts, dates stay"),
     PersonalTable("order_history", _O, ("order_id",), _KEEP, why="accounting: when each status was reached"),
-    PersonalTable("payments", _O, ("order_id",), _SCRUB, {"link": ""},
+    PersonalTable("payments", _O, ("order_id",), _SCRUB,
+                  {"link": "", "idempotency_key": Expr("'forgotten:' || id")},
                   why="accounting; the idempotency key is redrawn (it names the account)"),
     PersonalTable("ledger", _C, ("customer_id",), _KEEP, why="accounting: points amounts and dates"),
     PersonalTable("promo_uses", _C, ("customer_id",), _KEEP, why="the promo code's uses count"),
@@ -133,6 +142,7 @@ NOT_PERSONAL: Mapping[str, str] = {
     "outbox_handled": "which subscriber handled which event",
     "outbox_failures": "a subscriber's delivery attempts of an event (the event itself is scrubbed)",
     "outbox_cursors": "how far each subscriber has read",
+    "promos": "once_per_customer is the promo code's rule, not a person",
 }
 
 # keys whose values in an event naming the person are blanked (besides their accounts, wherever they occur)

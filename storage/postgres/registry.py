@@ -11,6 +11,7 @@ from .limits import PgLimits
 from .media import PgMedia
 from .outbox import PgOutbox, PgReachability, PgUpdates
 from .owner import PgAudit, PgDialogs
+from .privacy import PgPrivacy  # personal data
 from .referrals import PgReferrals
 from .repositories import (
     PgCatalog,
@@ -55,6 +56,7 @@ REPOSITORIES = {
     "suggestions": PgSuggestions,
     "points": PgPoints,
     "gifts": PgGifts,
+    "privacy": PgPrivacy,  # personal data
     "limits": PgLimits,  # abuse limits
 }
 

@@ -13,6 +13,7 @@ from .limits import SqliteLimits  # abuse limits
 from .media import SqliteMedia
 from .outbox import SqliteOutbox, SqliteReachability, SqliteUpdates
 from .owner import SqliteAudit, SqliteDialogs
+from .privacy import SqlitePrivacy  # personal data
 from .referrals import SqliteReferrals  # referrals that hold
 from .repositories import (
     SqliteCatalog,
@@ -93,6 +94,7 @@ class SqliteUnitOfWork(Joinable):
         self.suggestions = SqliteSuggestions(conn)  # suggestions and points
         self.points = SqlitePoints(conn)  # suggestions and points
         self.gifts = SqliteGifts(conn)  # gifts
+        self.privacy = SqlitePrivacy(conn)  # personal data
         self.limits = SqliteLimits(conn)  # abuse limits
         self._opened()
         return self
