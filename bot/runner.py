@@ -82,6 +82,22 @@ async def prune(engine: Engine, retention_days: int, stop: asyncio.Event, locks:
             await asyncio.wait_for(stop.wait(), PRUNE_SECONDS)
 
 
+async def retain(engine: Engine, inactive_days: int, stop: asyncio.Event, locks: JobLocks | None = None) -> None:
+    """Personal data: anonymize customers inactive for ``VITRINA_PRIVACY__INACTIVE_DAYS`` now and then, like
+    /forget (journey/privacy.py); one instance at a time, once a period."""
+    locks = locks or ProcessLocks()
+    while not stop.is_set():
+        try:
+            async with locks.hold("retention", every=once_per(PRUNE_SECONDS)) as held:
+                anonymized = await engine.anonymize_inactive(timedelta(days=inactive_days)) if held else 0
+            if anonymized:
+                log.info("anonymized %d customers inactive for %d days", anonymized, inactive_days)
+        except Exception:
+            log.exception("anonymizing inactive customers failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), PRUNE_SECONDS)
+
+
 def job_locks(engine: Engine) -> JobLocks:
     """The database's job locks (``vitrina run`` opened it: bot/main.py); alone in the process without one."""
     database: Any = getattr(engine, "database", None)
@@ -282,6 +298,8 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
                 payments.reconcile_now_and_then(engine, settings.reconcile_seconds, stop, locks)))
         if broadcaster.messengers:
             workers.append(asyncio.create_task(broadcaster.run(stop)))
+        if settings.privacy.inactive_days > 0:  # personal data: the retention period
+            workers.append(asyncio.create_task(retain(engine, settings.privacy.inactive_days, stop, locks)))
         names = ", ".join(a.describe() for a in adapters) or "no bots"
         print(f"Vitrina ({'demo' if demo else 'shop'}, {names}) is running at "
               f"http://{settings.webapp.host}:{settings.webapp.port}/ — press Ctrl-C to stop", flush=True)

@@ -19,7 +19,6 @@ from journey.deeplinks import parse_start
 from journey.errors import ErrorCode
 from journey.model import CartLine
 from journey.privacy import NOT_PERSONAL, PERSONAL_DATA, Keyed
-from journey.states import OrderStatus
 
 TG = CustomerRef(Channel.TELEGRAM, "311", "Анна Петрова")
 VK = CustomerRef(Channel.VK, "411", "Анна Петрова")
@@ -218,7 +217,7 @@ async def test_forgetting_deletes_every_linked_account_and_keeps_the_accounts_an
     assert await _raw(engine, "SELECT * FROM processed_updates WHERE update_id = $1", "m311:42") == []
     events = await _raw(engine, "SELECT data FROM outbox ORDER BY id")
     assert not [e for e in events if "telegram:311" in e[0] or "vk:411" in e[0] or "Анна" in e[0]]
-    assert any("privacy.forgotten" == t for (t,) in await _raw(engine, "SELECT type FROM outbox"))
+    assert any(t == "privacy.forgotten" for (t,) in await _raw(engine, "SELECT type FROM outbox"))
 
     # the same account writing again is a new customer with nothing, who is asked for consent again
     assert await engine.needs_consent(TG)
@@ -336,3 +335,22 @@ async def test_every_table_naming_a_customer_or_an_account_is_exported_and_forgo
         assert set(keys) <= set(columns[entry.table]), entry
         assert set(entry.scrub) <= set(columns[entry.table]), entry
     assert set(NOT_PERSONAL) <= set(columns)
+
+
+async def test_the_periodic_job_anonymizes_the_inactive_and_says_how_many(engine, clock, caplog):
+    import asyncio
+    import logging
+
+    from bot.runner import retain
+
+    await engine.identify(TG)
+    clock.advance(days=31)
+    stop = asyncio.Event()
+    with caplog.at_level(logging.INFO, logger="vitrina"):
+        job = asyncio.create_task(retain(engine, 30, stop))
+        while await customer_id(engine, TG) is not None and not job.done():
+            await asyncio.sleep(0.01)
+        stop.set()
+        await job
+    assert await customer_id(engine, TG) is None
+    assert "anonymized 1 customers inactive for 30 days" in caplog.text
