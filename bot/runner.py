@@ -209,6 +209,7 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
     from webapp.config import WebappConfig
     from webapp.ops import TRAFFIC
 
+    from .policy import privacy_policy
     from .seed import seed_demo
 
     # operations: JSON or plain logs without secrets or personal data, the numbers of /metrics, /readyz
@@ -221,6 +222,7 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
     demo = channels.is_demo(settings)
     if demo:
         print(await seed_demo(engine), flush=True)
+    policy = await privacy_policy(settings, engine)  # personal data: /privacy, and the version consented to
     qr = QrcodeRenderer()
     conversation = Conversation(engine, public_url=settings.webapp.base_url)
     notifier = Notifier(engine, qr, public_url=settings.webapp.base_url)  # gifts: links in the chat
@@ -263,7 +265,8 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
                               metrics_page=lambda: observability.metrics_page(engine, metrics, relay.subscribers,
                                                                               relay.lookback),
                               metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token
-                              else "")
+                              else "",
+                              privacy=policy)  # personal data
         app = create_app(engine, config, qr)
         for route in [*(r for adapter in adapters for r in adapter.routes()), *payments.routes(engine)]:
             app.router.add_route(route.method, route.path, route.handler)

@@ -91,6 +91,13 @@ class PrivacySettings(BaseModel):
 
     ask_consent: bool = True  # false: no consent step (a shop that records consent elsewhere; the tests)
     inactive_days: int = Field(0, ge=0)  # 0: off; else customers inactive this many days are anonymized
+    # the policy page /privacy (webapp/policy.py): the legal operator ("ИП Иванова Анна Сергеевна", a company;
+    # empty: the shop's name), its details (INN, OGRN, address), where requests go (empty: the shop's chat), and
+    # an owner-written template (HTML with $operator, $contact ...) instead of the shipped text
+    operator: str = Field("", max_length=300)
+    operator_details: str = Field("", max_length=1000)
+    contact_email: str = Field("", max_length=254)
+    policy_file: Path | None = None
 
 
 class Settings(BaseSettings):
@@ -190,6 +197,9 @@ class Settings(BaseSettings):
         found = []
         if self.telegram.token and not self.webapp.base_url.startswith("https://"):
             found.append("VITRINA_WEBAPP__PUBLIC_URL is plain http: Telegram needs https for Mini App buttons")
+        if self.privacy.ask_consent and not (self.privacy.operator or self.privacy.policy_file) and not self.is_demo:
+            found.append("VITRINA_PRIVACY__OPERATOR is not set: the privacy policy names the shop instead of the "
+                         "operator of personal data (152-FZ)")
         return found
 
 

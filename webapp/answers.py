@@ -188,6 +188,11 @@ class Account(Answer):
     id: str
 
 
+class Consent(Answer):  # personal data: a consent to the policy (152-FZ)
+    version: str = Field(description="the version of the policy consented to (/api/config's privacy.version)")
+    given_at: Time
+
+
 class Me(Answer):
     id: str
     name: str
@@ -198,6 +203,8 @@ class Me(Answer):
     staff_points: list[str] = Field(description='ids of the points this customer serves; "*": every point')
     referral_code: str
     referral_link: str
+    consent: Consent | None = Field(description="the latest consent to the personal data policy; null: none. "
+                                                "Another version than the policy's is a consent to an old text")
 
 
 class Pack(Answer):
@@ -268,6 +275,13 @@ class GroupRules(Answer):  # group orders: what a group opened now would offer
     minutes: int = Field(description="how long friends may join")
 
 
+class PrivacyConfig(Answer):  # personal data
+    url: str = Field(description="the shop's personal data policy (an HTML page)")
+    version: str = Field(description="the version of the policy in force: what POST /api/consent names")
+    required: bool = Field(description="consent to this version is asked before the first order (else an order "
+                                       "is refused 403 consent_required)")
+
+
 class Config(Answer):
     demo: bool
     shop: str
@@ -279,6 +293,11 @@ class Config(Answer):
     receipt_email: bool = Field(description="an online payment needs an e-mail for its receipt (54-FZ)")
     public_url: str
     group: GroupRules  # group orders
+    privacy: PrivacyConfig  # personal data
+
+
+class Forgotten(Answer):
+    deleted: bool = Field(description="the profile and every linked account are gone; the next call starts afresh")
 
 
 # referrals that hold (GET /api/me/referrals)

@@ -19,6 +19,7 @@ from . import (
     views_groups,
     views_loyalty,  # suggestions and points
     views_orders,
+    views_privacy,  # personal data
     views_referrals,
     views_sharing,  # sharing
     views_staff,
@@ -62,6 +63,7 @@ def setup_routes(app: web.Application) -> None:
                    views_sharing,  # sharing
                    views_loyalty,  # suggestions and points
                    views_gifts,  # gifts
+                   views_privacy,  # personal data
                    operations):
         app.router.add_routes(module.routes)
 

@@ -157,10 +157,22 @@ class GiftOrderBody(Body):
         return [line.to_line() for line in self.lines]
 
 
+# personal data (POST /api/consent, POST /api/me/forget)
+class ConsentBody(Body):
+    version: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class ForgetBody(Body):
+    """Deleting the profile takes an explicit ``{"confirm": true}``: an empty or stray request deletes nothing."""
+
+    confirm: Literal[True]
+
+
 BODIES: tuple[type[Body], ...] = (CartBody, OrderBody, VisitBody, LanguageBody, ReviewBody, LinkBody, PickupBody,
                                   MessagesBody,
                                   GroupLinesBody, GroupOpenBody,  # group orders
                                   ShareBody,  # sharing
                                   BirthdayBody,  # the birthday offer
-                                  GiftBody, GiftOrderBody)  # gifts
+                                  GiftBody, GiftOrderBody,  # gifts
+                                  ConsentBody, ForgetBody)  # personal data
 

@@ -10,6 +10,8 @@ from aiohttp import web
 from journey.engine import Engine
 from journey.ports import MiniApp, QrRenderer
 
+from .policy import Policy
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
@@ -28,6 +30,8 @@ class WebappConfig:
     ready: Callable[[], Awaitable[str | None]] | None = None
     metrics_page: Callable[[], Awaitable[bytes]] | None = None
     metrics_token: str = ""
+    # personal data: the policy rendered at start (webapp/policy.py); None: the shipped one with the shop's name
+    privacy: Policy | None = None
 
     @property
     def base_url(self) -> str:

@@ -17,6 +17,8 @@ from .bodies import (
     BODIES,
     BirthdayBody,  # the birthday offer
     CartBody,
+    ConsentBody,  # personal data
+    ForgetBody,  # personal data
     GiftBody,  # gifts
     GiftOrderBody,  # gifts
     GroupLinesBody,
@@ -41,7 +43,8 @@ ANSWERS: tuple[type[a.Answer], ...] = (
     a.Group,  # group orders
     a.ShareOffer, a.Share,  # sharing
     a.Suggestions, a.MyPoints,  # suggestions and points
-    a.Gift, a.Gifts, a.GiftOffer)  # gifts
+    a.Gift, a.Gifts, a.GiftOffer,  # gifts
+    a.Consent, a.Forgotten)  # personal data
 ID = {"type": "string", "minLength": 1, "maxLength": 64}
 # what any /api call may be refused with; an operation adds what only it can answer
 REFUSALS = {400: "bad input", 401: "bad or stale launch data", 403: "not allowed", 404: "not found",
@@ -95,7 +98,9 @@ PATHS: Json = {
     "/api/cart/quote": {"post": op("Price a cart (nothing is written)", a.Quote, body=CartBody)},
     "/api/orders": {"get": op("My orders, newest first", a.Orders),
                     "post": op("Place an order", a.Order, body=OrderBody, status=201,
-                               refusals={402: "the payment failed"})},
+                               refusals={402: "the payment failed",
+                                         403: "consent_required: the customer has not consented to the policy in "
+                                              "force (POST /api/consent first)"})},
     "/api/orders/{order_id}": {"get": op("One order", a.Order, params=("order_id",))},
     "/api/orders/{order_id}/qr.svg": {"get": op("The pickup QR code", {"type": "string"}, params=("order_id",),
                                                 media="image/svg+xml")},
@@ -148,6 +153,14 @@ PATHS: Json = {
                                            params=("code",))},
     "/api/gifts/{code}/order": {"post": op("Order with the gift taken: its item (and more), at a point and time",
                                            a.Order, body=GiftOrderBody, status=201, params=("code",))},
+    # personal data (152-FZ); the policy itself is the HTML page /privacy
+    "/api/consent": {"post": op("Consent to the personal data policy of this version (/api/config's privacy)",
+                                a.Consent, body=ConsentBody, status=201,
+                                refusals={400: "bad input, or consent_version_stale: not the policy in force"})},
+    "/api/me/export": {"get": op("Everything the shop keeps about the caller, as a JSON file to save "
+                                 "(Content-Disposition: attachment)", {"type": "object"})},
+    "/api/me/forget": {"post": op("Delete the caller's profile and every linked account; orders stay, anonymized",
+                                  a.Forgotten, body=ForgetBody)},
 }
 
 

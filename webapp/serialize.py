@@ -15,7 +15,7 @@ from journey.customers import Profile
 from journey.deeplinks import DeepLink
 from journey.groups import GroupView
 from journey.groups import link as group_link
-from journey.model import CartLine, LinkCode, OrderLine, PaymentIntent, Quote, Review, ShopRules
+from journey.model import CartLine, Consent, LinkCode, OrderLine, PaymentIntent, Quote, Review, ShopRules
 from journey.money import Money
 from journey.order_views import OrderDetails
 from journey.ordering import PickupTimes
@@ -97,23 +97,42 @@ def _review(r: Review) -> a.Review:
 
 
 def config(demo: bool, shop: str, rules: ShopRules, mini_apps: Iterable[MiniApp], public_url: str,
-           payments: Sequence[str], receipt_email: bool) -> Json:
+           payments: Sequence[str], receipt_email: bool, privacy: Json) -> Json:
     return _json(a.Config(
         demo=demo, shop=shop, currency=rules.currency, timezone=rules.timezone,
         channels={m.channel.value: a.ChannelConfig(scheme=m.scheme, **m.public()) for m in mini_apps},
         public_url=public_url, payments=list(payments), receipt_email=receipt_email,
         group=a.GroupRules(min_people=rules.group_min_people, percent=rules.group_percent,  # group orders
-                           minutes=rules.group_window_minutes)))
+                           minutes=rules.group_window_minutes),
+        privacy=a.PrivacyConfig.model_validate(privacy)))  # personal data
 
 
-def me(p: Profile, base_url: str) -> Json:
+# personal data
+def privacy_config(url: str, version: str, required: bool) -> Json:
+    return _json(a.PrivacyConfig(url=url, version=version, required=required))
+
+
+def _consent(c: Consent | None) -> a.Consent | None:
+    return a.Consent(version=c.version, given_at=c.given_at) if c is not None else None
+
+
+def consent(c: Consent) -> Json:
+    return _json(a.Consent(version=c.version, given_at=c.given_at))
+
+
+def forgotten() -> Json:
+    return _json(a.Forgotten(deleted=True))
+
+
+def me(p: Profile, base_url: str, given: Consent | None = None) -> Json:
     c = p.customer
     return _json(a.Me(
         id=c.id, name=c.name,
         channels=[a.Account(channel=acc.channel.value, id=acc.external_id) for acc in p.accounts],
         points=p.points, language="en" if c.language == "en" else "ru",
         is_staff=p.is_staff, staff_points=sorted(p.staff_points),
-        referral_code=c.referral_code, referral_link=f"{base_url}/go/r{c.referral_code}"))
+        referral_code=c.referral_code, referral_link=f"{base_url}/go/r{c.referral_code}",
+        consent=_consent(given)))  # personal data
 
 
 def packs(found: Iterable[PointsPack]) -> Json:

@@ -5,7 +5,7 @@ from aiohttp import web
 
 from journey.channels import Channel
 
-from . import serialize
+from . import serialize, views_privacy
 from .bodies import LanguageBody, LinkBody, MessagesBody, VisitBody
 from .config import MENU_CACHE
 from .views import body, caller, config, dumps, engine, query_id, reply, reply_bytes, start_link
@@ -19,13 +19,15 @@ async def get_config(request: web.Request) -> web.Response:
     cfg, eng = config(request), engine(request)
     rules = (await eng.shop_view()).rules  # the name as the owner last set it (/shop name)
     return reply(serialize.config(cfg.demo, rules.name, rules, cfg.mini_apps, cfg.base_url,
-                                  eng.payment_methods(), cfg.receipt_email))
+                                  eng.payment_methods(), cfg.receipt_email,
+                                  await views_privacy.privacy_config(request)))  # personal data
 
 
 async def _me(request: web.Request) -> web.Response:
     # the launch's start parameter: a friend's referral is recorded with the account, whichever call is first
     profile = await engine(request).profile(caller(request), start_link(request))
-    return reply(serialize.me(profile, config(request).base_url))
+    consent = await engine(request).consent(caller(request))  # personal data: the latest consent given
+    return reply(serialize.me(profile, config(request).base_url, consent))
 
 
 @routes.get("/api/me")

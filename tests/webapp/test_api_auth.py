@@ -1,6 +1,7 @@
 """Launch data: only a valid, fresh signature from Telegram or VK (or a demo name, in the demo) gets in."""
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
@@ -131,7 +132,11 @@ async def test_demo_visitor_and_demo_staff(make_client, db, clock):
 async def test_public_routes_need_no_launch(client):
     config = await client.get("/api/config")
     assert config.status == 200
-    assert await config.json() == {"demo": False, "shop": "Vitrina", "currency": "RUB", "timezone": "Europe/Moscow",
+    answer = await config.json()
+    privacy = answer.pop("privacy")  # personal data: the policy's version is a hash of its text
+    assert privacy == {"url": "https://shop.example/privacy", "version": privacy["version"], "required": False}
+    assert re.fullmatch("[0-9a-f]{12}", privacy["version"])
+    assert answer == {"demo": False, "shop": "Vitrina", "currency": "RUB", "timezone": "Europe/Moscow",
                                    "channels": {"telegram": {"scheme": "tma", "bot": "vitrina_test_bot"},
                                                 "vk": {"scheme": "vk", "app_id": 51234567, "group_id": None}},
                                    "public_url": "https://shop.example", "payments": ["counter"],
