@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from journey.channels import Button, Inbound, Reply, Text
 from journey.deeplinks import LinkKind, parse_start
 from journey.engine import Engine
-from journey.errors import DomainError, ErrorCode
+from journey.errors import DomainError, ErrorCode, RateLimited
 from journey.model import Order
 from journey.money import Money
 from journey.order_views import OrderView
@@ -31,6 +31,10 @@ class Conversation:
     public_url: str = ""  # where /go/ links point (referral links)
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
+        gate, wait = await self.engine.message_gate(inbound.sender)  # abuse limits: a flood of messages
+        if gate != "ok":  # told once to slow down, then nothing until the bucket has refilled
+            lang = await self.engine.language(inbound.sender)
+            return [Text(RateLimited(wait).message(lang))] if gate == "warn" else []
         if inbound.command == "start":
             return await self.start(inbound)
         turn = Turn(inbound, await self.engine.profile(inbound.sender))

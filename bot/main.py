@@ -42,7 +42,8 @@ async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
         secret = settings.secret_key.get_secret_value().encode() if settings.secret_key else b""
         engine = Engine(db.uow, secret=secret, owners=owners, reader=db.reading, photos=PillowPhotos(),
                         charts=PillowCharts(), providers=gateways, stars=stars,
-                        stories=PillowStories())  # sharing: the story picture
+                        stories=PillowStories(),  # sharing: the story picture
+                        limits=settings.limits.shop_limits())  # abuse limits
         engine.database = db  # type: ignore[attr-defined]  # for db backup
         await engine.start()
         yield engine

@@ -266,7 +266,8 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
                                                                               relay.lookback),
                               metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token
                               else "",
-                              privacy=policy)  # personal data
+                              privacy=policy,  # personal data
+                              trusted_proxies=settings.webapp.trusted_proxies)  # abuse limits: X-Forwarded-For
         app = create_app(engine, config, qr)
         for route in [*(r for adapter in adapters for r in adapter.routes()), *payments.routes(engine)]:
             app.router.add_route(route.method, route.path, route.handler)

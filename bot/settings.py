@@ -5,6 +5,7 @@ at import time: call ``load_settings()``.
 """
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -13,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as _SourceError
 
 from journey.channels import CustomerRef
+from journey.limits import Bucket, ShopLimits
 
 PREFIX = "VITRINA_"
 
@@ -26,6 +28,22 @@ class WebappSettings(BaseModel):
     port: int = Field(8080, ge=1, le=65535)
     public_url: str = ""  # empty: http://<host>:<port>
     auth_max_age: int = Field(86400, gt=0)
+    # abuse limits: proxies in front whose X-Forwarded-For names the client (comma-separated addresses or CIDRs);
+    # without them the client is the direct peer (webapp/limits.py)
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _trusted(cls, value: object) -> object:
+        if isinstance(value, str):
+            entries = tuple(part.strip() for part in value.split(",") if part.strip())
+            for entry in entries:
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is not an address or a CIDR network") from None
+            return entries
+        return value
 
     @property
     def base_url(self) -> str:
@@ -100,6 +118,41 @@ class PrivacySettings(BaseModel):
     policy_file: Path | None = None
 
 
+class BucketSettings(BaseModel):
+    """One abuse limit: ``burst`` requests at once, then ``per_hour`` more an hour; unset: the default."""
+
+    burst: int | None = Field(None, ge=1)
+    per_hour: float | None = Field(None, gt=0)
+
+
+class LimitsSettings(BaseModel):
+    """Abuse limits (journey/limits.py, docs/DEPLOY.md "Abuse limits"): token buckets per customer account and
+    per client address, e.g. ``VITRINA_LIMITS__ORDERS__BURST=30``, ``VITRINA_LIMITS__ORDERS__PER_HOUR=120``."""
+
+    enabled: bool = True
+    orders: BucketSettings = BucketSettings()
+    link_codes: BucketSettings = BucketSettings()
+    pickup_lookups: BucketSettings = BucketSettings()
+    reviews: BucketSettings = BucketSettings()
+    messages: BucketSettings = BucketSettings()
+    address_api: BucketSettings = BucketSettings()
+    address_orders: BucketSettings = BucketSettings()
+    address_link_codes: BucketSettings = BucketSettings()
+    address_pickup_lookups: BucketSettings = BucketSettings()
+    address_reviews: BucketSettings = BucketSettings()
+
+    def shop_limits(self) -> ShopLimits:
+        defaults = ShopLimits()
+        values: dict[str, Any] = {"enabled": self.enabled}
+        for name in type(self).model_fields:
+            if name == "enabled":
+                continue
+            given: BucketSettings = getattr(self, name)
+            default: Bucket = getattr(defaults, name)
+            values[name] = Bucket(given.burst or default.burst, given.per_hour or default.per_hour)
+        return ShopLimits.from_mapping(values)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=PREFIX, env_nested_delimiter="__", env_file=".env",
                                       env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore")
@@ -115,6 +168,7 @@ class Settings(BaseSettings):
     vk: VkSettings = VkSettings()
     yookassa: YookassaSettings = YookassaSettings()
     privacy: PrivacySettings = PrivacySettings()
+    limits: LimitsSettings = LimitsSettings()  # abuse limits
     # days to keep handled outbox events, processed update ids and wrong link codes before they are pruned
     retention_days: int = Field(30, ge=1)
     # attempts at one notification before it is given up and listed by `vitrina outbox failed`

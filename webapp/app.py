@@ -27,6 +27,7 @@ from . import (
 from . import ops as operations  # /healthz, /readyz, /metrics
 from .auth import authenticate, with_start
 from .config import CONFIG, ENGINE, MENU_CACHE, QR, WebappConfig
+from .limits import limits_middleware  # abuse limits: per address, and 429 for the engine's
 from .views import LAUNCH, START_HEADER, error, internal_error
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def setup_routes(app: web.Application) -> None:
 
 def setup_middlewares(app: web.Application) -> None:
     app.middlewares.extend([operations.traffic_middleware, operations.metrics_middleware,  # outermost
-                            errors_middleware, compression_middleware, auth_middleware])
+                            errors_middleware, limits_middleware, compression_middleware, auth_middleware])
     app.on_response_prepare.append(security_headers)
 
 

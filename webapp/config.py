@@ -30,6 +30,8 @@ class WebappConfig:
     ready: Callable[[], Awaitable[str | None]] | None = None
     metrics_page: Callable[[], Awaitable[bytes]] | None = None
     metrics_token: str = ""
+    # abuse limits (webapp/limits.py): proxies whose X-Forwarded-For is believed (addresses or CIDRs)
+    trusted_proxies: tuple[str, ...] = ()
     # personal data: the policy rendered at start (webapp/policy.py); None: the shipped one with the shop's name
     privacy: Policy | None = None
 

@@ -48,7 +48,11 @@ ANSWERS: tuple[type[a.Answer], ...] = (
 ID = {"type": "string", "minLength": 1, "maxLength": 64}
 # what any /api call may be refused with; an operation adds what only it can answer
 REFUSALS = {400: "bad input", 401: "bad or stale launch data", 403: "not allowed", 404: "not found",
-            409: "conflict"}
+            409: "conflict",
+            # abuse limits (webapp/limits.py): every /api call draws on its address's bucket
+            429: "rate_limited: too many requests from this address or account; Retry-After says when to retry"}
+RETRY_AFTER = {"Retry-After": {"description": "whole seconds to wait before trying again", "required": True,
+                               "schema": {"type": "integer", "minimum": 1}}}
 
 
 def ref(model: type[BaseModel]) -> Json:
@@ -66,6 +70,7 @@ def op(summary: str, answer: type[a.Answer] | Json, *, body: type[BaseModel] | N
     responses: Json = {str(status): {"description": "OK", "content": {media: {"schema": schema}}}}
     refused = {**REFUSALS, **({413: "the body is over 64 KB"} if body else {}), **(refusals or {})}
     responses |= {str(code): refusal(text) for code, text in sorted(refused.items())}
+    responses["429"]["headers"] = RETRY_AFTER  # abuse limits
     out: Json = {"summary": summary, "responses": responses}
     if public:
         out["security"] = []
@@ -110,7 +115,8 @@ PATHS: Json = {
                                                   body=ReviewBody, status=201, params=("order_id",))},
     "/api/link/code": {"post": op("A one-time code to link another account", a.LinkCode)},
     "/api/link": {"post": op("Link this account to the one that issued the code", a.Me, body=LinkBody,
-                             refusals={429: "too many wrong codes: linking is locked for a while"})},
+                             refusals={429: "link_too_many_attempts: too many wrong codes, linking is locked "
+                                            "for a while; or rate_limited"})},
     "/api/staff/orders": {"get": op("Open orders of a point (staff)", a.Orders, query=("point",))},
     "/api/staff/orders/{order_id}/accept": {"post": op("Accept (staff)", a.Order, params=("order_id",))},
     "/api/staff/orders/{order_id}/ready": {"post": op("Mark ready (staff)", a.Order, params=("order_id",))},
