@@ -16,9 +16,11 @@ from journey_support import BARISTA, OWNER, balance, customer, customer_id, fulf
 
 from journey.channels import Channel, CustomerRef
 from journey.deeplinks import parse_start
+from journey.engine import Engine
 from journey.errors import ErrorCode
 from journey.model import CartLine
 from journey.privacy import NOT_PERSONAL, PERSONAL_DATA, Keyed
+from journey.states import OrderStatus, PaymentStatus
 
 TG = CustomerRef(Channel.TELEGRAM, "311", "Анна Петрова")
 VK = CustomerRef(Channel.VK, "411", "Анна Петрова")
@@ -354,3 +356,26 @@ async def test_the_periodic_job_anonymizes_the_inactive_and_says_how_many(engine
         await job
     assert await customer_id(engine, TG) is None
     assert "anonymized 1 customers inactive for 30 days" in caplog.text
+
+
+async def test_a_payment_held_for_an_open_order_is_released_and_a_gift_asks_for_consent(db, clock, engine):
+    from test_gifts import Gateway
+
+    gateway = Gateway()
+    shop = Engine(db.uow, secret=engine.secret, owners=engine.owners, clock=clock, reader=db.reading,
+                  providers={"fakepay": gateway}, consent_version="v1")  # type: ignore[dict-item]
+    with refused(ErrorCode.CONSENT_REQUIRED):
+        await shop.buy_gift(TG, item_id="latte", provider="fakepay")
+    await shop.give_consent(TG, "v1")
+    view = await shop.place_order(TG, [CartLine("eclair")], "center", provider="fakepay")
+    gateway.pay(f"fake-{view.payment.id}")
+    await shop.reconcile()
+    async with shop.read() as uow:
+        assert (await uow.payments.for_order(view.order.id)).status is PaymentStatus.AUTHORIZED
+
+    await shop.forget(TG)
+
+    assert gateway.count("void") == 1  # the hold is let go: the money was never taken
+    async with shop.read() as uow:
+        assert (await uow.orders.get(view.order.id)).status is OrderStatus.CANCELLED
+        assert (await uow.payments.for_order(view.order.id)).status is PaymentStatus.VOIDED
