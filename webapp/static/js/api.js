@@ -8,6 +8,11 @@ export const setAuth = (value) => { authorization = value; };
 let start = '';
 export const setStart = (value) => { start = /^[A-Za-z0-9_-]{1,64}$/.test(value || '') ? value : ''; };
 
+// personal data: asks the person's consent when the server refuses a call for the lack of it (an order of any
+// kind: a cart, a group, a gift); resolves true once it was given, and the call is made once more
+let askConsent = null;
+export const setConsentHandler = (fn) => { askConsent = fn; };
+
 export class ApiError extends Error {
   constructor(code, message, status) {
     super(message);
@@ -18,7 +23,16 @@ export class ApiError extends Error {
 
 const base = new URL('api/', document.baseURI);
 
-export async function api(path, { method = 'GET', body, raw, timeout = 20000 } = {}) {
+export async function api(path, options = {}) {
+  try {
+    return await call(path, options);
+  } catch (e) {
+    if (e.code !== 'consent_required' || !askConsent || !await askConsent()) throw e;
+    return call(path, options);  // nothing was written: the same call, now with the consent
+  }
+}
+
+async function call(path, { method = 'GET', body, raw, timeout = 20000 } = {}) {
   const headers = { Authorization: authorization };
   if (start) headers['X-Vitrina-Start'] = start;
   if (body !== undefined) headers['Content-Type'] = 'application/json';

@@ -91,6 +91,18 @@ const ru = {
   giftTaken: 'Этот подарок уже забрал другой человек.', giftAmountHint: 'Подарок оплатит корзину до {amount}: добавьте позиции в корзину.', giftCartCovered: 'Ваша корзина ({n} шт.): подарок оплатит до {amount}, остальное — на кассе.', giftToGift: 'К подарку',
   giftStatus_awaiting_payment: 'ждёт оплаты', giftStatus_active: 'оплачен — можно забрать', giftStatus_claimed: 'принят',
   giftStatus_redeemed: 'получен', giftStatus_failed: 'не оплачен', giftStatus_expired: 'истёк', giftStatus_refunded: 'истёк, деньги возвращены',
+  // personal data
+  consentTitle: 'Согласие на обработку данных',
+  consentText: 'Чтобы оформить заказ, магазину нужно ваше согласие на обработку персональных данных: имени, аккаунта, заказов и баллов. Что мы храним, зачем и как это удалить — в политике.',
+  consentChanged: 'Политика изменилась с вашего прошлого согласия: прочитайте её и подтвердите согласие.',
+  consentPolicy: 'Политика обработки персональных данных', consentAgree: 'Согласен', consentLater: 'Не сейчас',
+  myData: 'Мои данные', myDataHint: 'Скачайте всё, что магазин хранит о вас, или удалите свои данные.',
+  consentGiven: 'Согласие на обработку данных дано {t}', download: 'Скачать мои данные', downloaded: 'Файл сохранён',
+  downloadChat: 'Если файл не сохранился, отправьте боту команду /mydata — он пришлёт его в чат.',
+  forget: 'Удалить мои данные', forgetYes: 'Да, удалить',
+  forgetAsk: 'Удалить профиль, баллы, историю заказов и связанные аккаунты? Это нельзя отменить.',
+  forgotten: 'Ваши данные удалены',
+  forgottenHint: 'Профиль, баллы и связанные аккаунты удалены. Если вы снова откроете магазин, он начнёт с чистого листа.',
 };
 const en = {
   loading: 'Loading…', back: 'Back', menu: 'Menu', cart: 'Cart', orders: 'Orders', profile: 'Profile',
@@ -184,6 +196,18 @@ const en = {
   giftTaken: 'Someone else has already taken this gift.', giftAmountHint: 'The gift pays for a cart up to {amount}: add items to the cart.', giftCartCovered: 'Your cart ({n} pcs): the gift pays up to {amount}, the rest at the counter.', giftToGift: 'To the gift',
   giftStatus_awaiting_payment: 'awaiting payment', giftStatus_active: 'paid — ready to take', giftStatus_claimed: 'taken',
   giftStatus_redeemed: 'picked up', giftStatus_failed: 'not paid', giftStatus_expired: 'expired', giftStatus_refunded: 'expired, money back',
+  // personal data
+  consentTitle: 'Consent to data processing',
+  consentText: 'To place an order, the shop needs your consent to processing your personal data: your name, account, orders and points. What we keep, why, and how to delete it is in the policy.',
+  consentChanged: 'The policy has changed since you last consented: please read it and confirm.',
+  consentPolicy: 'Personal data policy', consentAgree: 'I agree', consentLater: 'Not now',
+  myData: 'My data', myDataHint: 'Download everything the shop keeps about you, or delete your data.',
+  consentGiven: 'Consent to data processing given {t}', download: 'Download my data', downloaded: 'File saved',
+  downloadChat: 'If the file was not saved, send the bot /mydata and it sends the file to the chat.',
+  forget: 'Delete my data', forgetYes: 'Yes, delete',
+  forgetAsk: 'Delete your profile, points, order history and linked accounts? This cannot be undone.',
+  forgotten: 'Your data is deleted',
+  forgottenHint: 'Your profile, points and linked accounts are deleted. If you open the shop again, it starts afresh.',
 };
 const dicts = { ru, en };
 export let lang = 'ru';

@@ -1,7 +1,8 @@
 // Boot and hash routing: #/menu, #/item/<id>, #/cart, #/checkout, #/order/<id>, #/orders, #/profile, #/staff.
 import { h, $, toast } from './dom.js';
 import { t, setLang, setZone, lang } from './i18n.js';
-import { api, setAuth, setStart } from './api.js';
+import { api, setAuth, setStart, setConsentHandler } from './api.js';
+import { askConsent } from './privacy.js';  // personal data
 import { detect, store } from './platform.js';
 import { state, restoreCart, saveCart, setPoint, cartCount } from './state.js';
 import * as menu from './screens/menu.js';
@@ -111,6 +112,7 @@ async function boot() {
   }
   const p = state.platform = await detect(cfg.channels);
   setAuth(p.auth);
+  setConsentHandler(askConsent);  // personal data: an order refused for want of consent asks for it
   setStart(p.start);  // referrals that hold: the start parameter travels on every API call
   setLang(store.get('vitrina.lang') || p.language || 'ru');
   document.documentElement.dataset.platform = p.kind;

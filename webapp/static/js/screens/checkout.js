@@ -8,6 +8,7 @@ import { store } from '../platform.js';
 import { pointPicker } from './menu.js';
 import { totals, emptyCart, lineText } from './cart.js';
 import { payOnArrival, awaitingPayment } from './order.js';
+import { ensureConsent } from '../privacy.js';  // personal data
 
 // The pickup times the point can serve, from the server (the rule that placing the order checks), so a
 // time offered is never refused: {asap, opens_at, slots}. null when they could not be fetched.
@@ -146,6 +147,11 @@ export async function render(ctx) {
     if (receipt !== null && !EMAIL.test(receipt)) return emailWrong(t(receipt ? 'emailBad' : 'emailNeeded'));
     busy = true;
     button();
+    if (!await ensureConsent()) {  // personal data: consent first; "not now" leaves the checkout as it was
+      busy = false;
+      if (ctx.alive()) button();
+      return;
+    }
     try {
       const start = /^[A-Za-z0-9_-]{1,64}$/.test(state.platform.start || '') ? state.platform.start : null;
       const o = await post('orders', { ...quoteBody(), pickup_at: pickupAt, payment, request_id: requestId, start,

@@ -8,6 +8,7 @@ import { changeLanguage } from '../main.js';
 import { referrals } from './referrals.js';
 import { pointsPanel } from './points.js';  // points: tier, history, birthday
 import { myGifts } from './gift.js';
+import { myData } from '../privacy.js';  // personal data
 
 const copy = (text) => copyText(text, t('copied'));
 
@@ -94,6 +95,7 @@ export async function render(ctx) {
     linking(ctx),
     h('section', { class: 'panel' }, field(t('language'), select([{ id: 'ru', name: 'Русский' }, { id: 'en', name: 'English' }],
       lang, async (code) => { await changeLanguage(code, true); ctx.refresh(); }, { 'data-testid': 'language' }))),
+    myData(ctx),  // personal data: consent, export, deletion
     state.platform.kind === 'browser' && state.cfg.demo ? demoStaff(ctx) : null,
     me.is_staff ? h('a', { class: 'btn wide', href: '#/staff', 'data-testid': 'to-staff' }, t('staff')) : null);
 }
