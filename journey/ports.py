@@ -561,6 +561,10 @@ class PrivacyRepository(Protocol):
     async def open_groups(self, person: Sequence[str]) -> list[str]:
         """Ids of the open group orders the person organises."""
         ...
+    async def closing_groups(self, person: Sequence[str]) -> list[str]:
+        """Ids of the group orders closed but whose orders are not all placed yet (a crash in between) that
+        the person organises or has lines in without an order of theirs."""
+        ...
     async def seen(self, customer_id: str) -> datetime | None:
         """When the customer was last seen (``touch``), or None."""
         ...

@@ -17,6 +17,7 @@ expires), and the open group orders the person organises are cancelled, so nobod
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -283,6 +284,13 @@ async def _forget(engine: Engine, customer_id: str, reason: str) -> bool:
     from .group_model import GroupStatus
     from .states import OrderStatus
 
+    # a group closed but not ordered yet (a crash came between) is ordered first, as it would be anyway: its
+    # orders are placed from the members' accounts, which are about to go
+    async with engine.read() as uow:
+        closing = await uow.privacy.closing_groups(await uow.privacy.person(customer_id))
+    for group_id in closing:
+        with contextlib.suppress(DomainError):  # finished meanwhile, or refused: it is not theirs to decide
+            await groups._finish(engine, group_id)
     closed: list[str] = []
     async with engine.uow() as uow:
         if await uow.customers.get(customer_id) is None:

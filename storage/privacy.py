@@ -224,3 +224,11 @@ def inactive_sql(p: Params, before: datetime, limit: int) -> str:
         " AND NOT EXISTS (SELECT 1 FROM accounts a JOIN staff s ON s.channel = a.channel"
         "  AND s.external_id = a.external_id WHERE a.customer_id = c.id)"
         f" ORDER BY c.created_at, c.id LIMIT {p.one(limit)}")
+
+
+def closing_groups_sql(p: Params, person: Sequence[str]) -> str:
+    """Groups closed whose orders are not all placed, that the person organises or is waiting in."""
+    return ("SELECT g.id FROM group_orders g WHERE g.status = 'closed'"
+            f" AND ({p.among('g.organiser_id', person)} OR EXISTS (SELECT 1 FROM group_members m"
+            f"  WHERE m.group_id = g.id AND m.order_id IS NULL AND {p.among('m.customer_id', person)}))"
+            " ORDER BY g.created_at, g.id")

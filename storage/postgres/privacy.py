@@ -14,6 +14,7 @@ from journey.model import Consent
 from ..privacy import (
     Params,
     Person,
+    closing_groups_sql,
     event_statement,
     export_statements,
     exported,
@@ -76,6 +77,10 @@ class PgPrivacy(PgRepo):
         return [r[0] for r in await self._c.fetch(
             f"SELECT id FROM group_orders WHERE {p.among('organiser_id', person)} AND status = 'open'"
             " ORDER BY created_at, id", *p.values)]
+
+    async def closing_groups(self, person: Sequence[str]) -> list[str]:
+        p = Params("postgres")
+        return [r[0] for r in await self._c.fetch(closing_groups_sql(p, person), *p.values)]
 
     async def seen(self, customer_id: str) -> datetime | None:
         return dt(await self._c.fetchval("SELECT COALESCE(seen_at, created_at) FROM customers WHERE id = $1",

@@ -10,6 +10,7 @@ from journey.model import Consent
 from ..privacy import (
     Params,
     Person,
+    closing_groups_sql,
     event_statement,
     export_statements,
     exported,
@@ -68,6 +69,10 @@ class SqlitePrivacy(_Repo):
         return [r[0] for r in self._c.execute(
             f"SELECT id FROM group_orders WHERE {p.among('organiser_id', person)} AND status = 'open'"
             " ORDER BY created_at, id", p.values)]
+
+    async def closing_groups(self, person: Sequence[str]) -> list[str]:
+        p = Params("sqlite")
+        return [r[0] for r in self._c.execute(closing_groups_sql(p, person), p.values)]
 
     async def seen(self, customer_id: str) -> datetime | None:
         r = self._c.execute("SELECT COALESCE(seen_at, created_at) FROM customers WHERE id = ?",

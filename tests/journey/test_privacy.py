@@ -379,3 +379,23 @@ async def test_a_payment_held_for_an_open_order_is_released_and_a_gift_asks_for_
     async with shop.read() as uow:
         assert (await uow.orders.get(view.order.id)).status is OrderStatus.CANCELLED
         assert (await uow.payments.for_order(view.order.id)).status is PaymentStatus.VOIDED
+
+
+async def test_a_group_left_closed_by_a_crash_is_ordered_before_its_member_is_forgotten(engine):
+    from journey.group_model import GroupStatus
+
+    group = await engine.open_group(OTHER, [CartLine("eclair")], "center", payer="each")
+    await engine.join_group(TG, group.group.code, [CartLine("croissant")])
+    async with engine.uow() as uow:  # closed, and the process died before placing its orders
+        stored = await uow.groups.get(group.group.id)
+        stored.status = GroupStatus.CLOSED
+        await uow.groups.update(stored)
+
+    await engine.forget(TG)
+
+    async with engine.read() as uow:
+        assert (await uow.groups.get(group.group.id)).status is GroupStatus.ORDERED
+    assert len(await engine.orders_of(OTHER)) == 1  # the organiser's order is placed as it would have been
+    assert await _raw(engine, "SELECT COUNT(*) FROM accounts WHERE external_id = ''") == [(0,)]
+    statuses = await _raw(engine, "SELECT status FROM orders WHERE account = ''")
+    assert statuses == [("cancelled",)]  # the forgotten member's own order was placed, then cancelled
