@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
+import aiohttp
 import pytest
+from telegram_harness import Chat as TgChat
 from telegram_harness import button as tg_button
 from telegram_harness import buttons as tg_buttons
 from telegram_harness import telegram_shop
@@ -285,3 +288,39 @@ async def test_someone_elses_press_deletes_nobody(shop, engine):
     assert (await engine.profile(anna.ref)).customer.id == anna_id
     assert [o.id for o in await orders(engine, anna.ref)] == [first.order.id]
     assert (await engine.profile(boris.ref)).customer.id == boris_id
+
+
+# --- vitrina run: the shop's policy page and its version, wired ----------------------------------------
+
+@pytest.mark.slow
+async def test_vitrina_run_asks_consent_with_the_shops_policy_page_before_a_purchase(tmp_path):
+    from cli import vitrina as cli
+    from fake_telegram import FakeTelegram
+    from process import Running, free_port
+
+    async with FakeTelegram(token="4242:SECRET") as fake:
+        port = free_port()
+        env = {"VITRINA_TELEGRAM__TOKEN": fake.token, "VITRINA_TELEGRAM__API_BASE": fake.base_url,
+               "VITRINA_OWNERS": "telegram:42", "VITRINA_WEBAPP__PORT": str(port),
+               "VITRINA_WEBAPP__PUBLIC_URL": "https://coffee.example",
+               "VITRINA_DATABASE_URL": f"sqlite:///{tmp_path / 'shop.db'}", "VITRINA_PRIVACY__ASK_CONSENT": "true"}
+        cli(tmp_path, "demo", "seed", **env)
+        async with Running(cwd=tmp_path, env=env):
+            fake.send_message(42, "/shop packs 500:50")
+            assert "500:50" in (await fake.next_message(42, timeout=15)).text
+            anna = TelegramPerson(SimpleNamespace(fake=fake, chat=lambda user_id, **kw: TgChat(fake, user_id, **kw)),
+                                  100)
+            points = await anna.send("/points")
+            asked = await press(anna, points, "500 баллов")
+            assert "https://coffee.example/privacy" in text(asked) and anna.labels(asked) == ["Согласен"]
+            assert fake.calls_of("sendInvoice") == []
+            async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http, http.get("/privacy") as page:
+                assert page.status == 200  # the page the link names is served
+            assert "согласие записано" in text(await press(anna, asked, "Согласен"))
+            invoice = (await fake.next_message(100, timeout=15)).invoice  # the purchase goes on
+            assert invoice is not None and (invoice.currency, invoice.amount) == ("XTR", 50)
+
+            name, content = anna.file(await anna.send("/mydata"))
+            data = json.loads(content)
+            assert name.startswith("vitrina-mydata-") and data["customer"]["name"] == "Аня"
+            assert [c["channel"] for c in data["consents"]] == ["telegram"]
