@@ -33,7 +33,8 @@ async def shop(tmp_path, monkeypatch):
     monkeypatch.setenv("VITRINA_WEBCHAT__TOKEN", "t0ken")
     port = free_port()
     settings = load_settings(database_url=f"sqlite:///{tmp_path / 'shop.db'}", owners=f"{NAME}:{STAFF}",
-                             webapp={"port": port, "public_url": "https://coffee.example"})
+                             webapp={"port": port, "public_url": "https://coffee.example"},
+                             privacy={"ask_consent": False})  # as tests/bot/cli.py: no consent step here
     db = SqliteDatabase(tmp_path / "shop.db")
     await db.connect()
     clock = FakeClock()

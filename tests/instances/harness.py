@@ -85,6 +85,8 @@ def free_port() -> int:
 
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VITRINA_")}
+    # no consent step unless a test asks for one, as tests/bot/cli.py: these journeys predate it
+    env["VITRINA_PRIVACY__ASK_CONSENT"] = "false"
     env.update(extra)
     return env
 

@@ -182,3 +182,28 @@ def test_an_owners_own_policy(tmp_path: Path):
         read_template(own)
     with pytest.raises(PolicyError, match="cannot read"):
         read_template(tmp_path / "missing.html")
+
+
+async def test_start_renders_the_policy_from_the_settings(engine, tmp_path: Path):
+    """What `vitrina run` does with VITRINA_PRIVACY__*: the version consent is asked to, or a clear refusal."""
+    from bot.failures import CommandError
+    from bot.policy import privacy_policy
+    from bot.settings import load_settings
+
+    def settings(**privacy: object):
+        return load_settings(webapp={"public_url": "https://coffee.example"}, privacy=privacy)
+
+    shown = await privacy_policy(settings(operator=SCRIPT, contact_email="dpo@coffee.example"), engine)
+    assert engine.consent_version == shown.version
+    assert "&lt;script&gt;" in shown.text("ru") and "https://coffee.example" in shown.text("ru")
+    assert shown == await privacy_policy(settings(operator=SCRIPT, contact_email="dpo@coffee.example"), engine)
+    await privacy_policy(settings(operator=SCRIPT, ask_consent=False), engine)
+    assert engine.consent_version is None  # the page is served all the same
+
+    own = tmp_path / "policy.html"
+    own.write_text("<h1>$operator</h1><p>$bogus</p>", "utf-8")
+    with pytest.raises(CommandError, match=r"^VITRINA_PRIVACY__POLICY_FILE: unknown placeholder \$bogus"):
+        await privacy_policy(settings(policy_file=str(own)), engine)
+    own.write_text("<h1>$operator</h1>", "utf-8")
+    assert (await privacy_policy(settings(policy_file=str(own), operator="ООО «Кофе»"), engine)).text("en") == \
+        "<h1>ООО «Кофе»</h1>"
