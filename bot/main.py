@@ -117,13 +117,16 @@ async def cmd_db_copy(args: argparse.Namespace) -> None:
 
 
 async def cmd_menu_import(engine: Engine, args: argparse.Namespace) -> None:
-    from .menu_file import read_menu
+    from .menu_file import read_menu, unlisted_photo_hosts
 
     path = Path(args.file)
     if not path.is_file():
         raise CommandError(f"{path}: no such file")
-    count = await engine.import_menu(read_menu(path))
+    menu = read_menu(path)
+    count = await engine.import_menu(menu)
     print(f"imported {count} items from {path}")
+    for warning in unlisted_photo_hosts(menu, args.settings.webapp.photo_hosts):  # the CSP would block them
+        print(warning, file=sys.stderr)
 
 
 async def cmd_menu_export(engine: Engine, args: argparse.Namespace) -> None:

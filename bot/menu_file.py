@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -369,6 +370,23 @@ def _write_yaml(menu: Menu) -> str:
         items.append(row)
     doc["items"] = items
     return yaml.dump(doc, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)  # options stay on one line
+
+
+def unlisted_photo_hosts(menu: Menu, photo_hosts: str) -> list[str]:
+    """One warning per https host of the menu's photos that ``photo_hosts`` (VITRINA_WEBAPP__PHOTO_HOSTS,
+    comma-separated, ``*.`` for subdomains) does not list: the Mini App's CSP will not show those photos."""
+    listed = [h.strip().lower() for h in photo_hosts.split(",") if h.strip()]
+    unlisted: dict[str, list[str]] = {}
+    for entry in menu.entries:
+        parts = urlsplit(entry.item.photo)
+        host = parts.netloc.rpartition("@")[2].lower()
+        if parts.scheme.lower() != "https" or not host:
+            continue
+        if not any(host == h or (h.startswith("*.") and host.endswith(h[1:])) for h in listed):
+            unlisted.setdefault(host, []).append(entry.item.id)
+    return [f"warning: photos from {host} ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''}) will not show "
+            "in the Mini App until the host is listed in VITRINA_WEBAPP__PHOTO_HOSTS"
+            for host, ids in unlisted.items()]
 
 
 def write_menu(path: Path, menu: Menu) -> None:

@@ -260,6 +260,7 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
 
         config = WebappConfig(demo=demo, mini_apps=[a.mini_app for a in adapters if a.mini_app is not None],
                               auth_max_age=settings.webapp.auth_max_age, public_url=settings.webapp.base_url,
+                              photo_sources=settings.webapp.photo_sources,  # the menu's https photo hosts
                               receipt_email=settings.yookassa.configured and settings.yookassa.receipts,
                               ready=observability.readiness(getattr(engine, "database", None), stop),
                               metrics_page=lambda: observability.metrics_page(engine, metrics, relay.subscribers,

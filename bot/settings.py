@@ -6,6 +6,7 @@ at import time: call ``load_settings()``.
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,6 +18,9 @@ from journey.channels import CustomerRef
 from journey.limits import Bucket, ShopLimits
 
 PREFIX = "VITRINA_"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+# a host name (letters, digits, hyphens; IDN as punycode), maybe with a leading "*." and a port
+PHOTO_HOST = re.compile(rf"(?:\*\.)?(?:{_LABEL}\.)*{_LABEL}(?::[0-9]{{1,5}})?")
 
 
 class SettingsError(Exception):
@@ -31,6 +35,8 @@ class WebappSettings(BaseModel):
     # abuse limits: proxies in front whose X-Forwarded-For names the client (comma-separated addresses or CIDRs);
     # without them the client is the direct peer (webapp/limits.py)
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    # https hosts the menu's photos may come from (the Mini App's CSP img-src): "cdn.example,*.img.example"
+    photo_hosts: str = ""
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -48,6 +54,21 @@ class WebappSettings(BaseModel):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @field_validator("photo_hosts")
+    @classmethod
+    def _photo_hosts(cls, value: str) -> str:
+        hosts = [part.strip().lower() for part in value.split(",") if part.strip()]
+        for host in hosts:
+            if not PHOTO_HOST.fullmatch(host):
+                raise ValueError(f"{host!r} is not a host name: write cdn.example or *.cdn.example (https is "
+                                 "implied; no scheme, path, quotes or other wildcards), comma-separated")
+        return ",".join(hosts)
+
+    @property
+    def photo_sources(self) -> tuple[str, ...]:
+        """The CSP sources of the photo hosts: https only."""
+        return tuple(f"https://{host}" for host in self.photo_hosts.split(",") if host)
 
 
 class TelegramSettings(BaseModel):

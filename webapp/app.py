@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
@@ -36,10 +36,23 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC_API = frozenset({"/api/config", "/api/openapi.json"})
 COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml")
 MIN_COMPRESS = 512  # below this gzip costs more than it saves
-CSP = ("default-src 'self'; script-src 'self' https://telegram.org; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
-       "base-uri 'self'; form-action 'self'; "
-       "frame-ancestors 'self' https://web.telegram.org https://*.vk.com https://vk.com")
+# who may show the Mini App in a frame: Telegram's web client, and VK's sites, which load mini apps into an
+# iframe on vk.com and m.vk.com (dev.vk.com, "Running in iframe and WebView"); VK serves the same on vk.ru
+FRAME_ANCESTORS = ("https://web.telegram.org", "https://vk.com", "https://*.vk.com", "https://vk.ru",
+                   "https://*.vk.ru")
+CSP_HEADER = web.AppKey("csp", str)
+
+
+def content_security_policy(photo_sources: Sequence[str] = ()) -> str:
+    """The page's CSP: scripts only from here and Telegram's script address; photos from here and the
+    sources the config lists (VITRINA_WEBAPP__PHOTO_HOSTS)."""
+    images = " ".join(("'self'", "data:", "blob:", *photo_sources))
+    return ("default-src 'self'; script-src 'self' https://telegram.org; style-src 'self' 'unsafe-inline'; "
+            f"img-src {images}; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+            "base-uri 'self'; form-action 'self'; frame-ancestors 'self' " + " ".join(FRAME_ANCESTORS))
+
+
+CSP = content_security_policy()
 MEDIA_CACHE = "public, max-age=31536000, immutable"
 _CONDITIONAL = ("Range", "If-Range", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since")
 _HTTP_CODES = {401: ErrorCode.UNAUTHORIZED, 403: ErrorCode.FORBIDDEN, 404: ErrorCode.NOT_FOUND}
@@ -50,6 +63,7 @@ def create_app(engine: Engine, config: WebappConfig, qr: QrRenderer) -> web.Appl
     app[ENGINE] = engine
     app[CONFIG] = config
     app[QR] = qr
+    app[CSP_HEADER] = content_security_policy(config.photo_sources)
     app[MENU_CACHE] = {}
     app[operations.TRAFFIC] = operations.Traffic()  # what stopping waits for
     setup_middlewares(app)
@@ -166,7 +180,7 @@ async def compression_middleware(request: web.Request, handler: Handler) -> web.
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("Content-Security-Policy", request.app.get(CSP_HEADER, CSP))
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if "Content-Encoding" in response.headers or response.compression:
         response.headers.setdefault("Vary", "Accept-Encoding")

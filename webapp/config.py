@@ -30,6 +30,9 @@ class WebappConfig:
     ready: Callable[[], Awaitable[str | None]] | None = None
     metrics_page: Callable[[], Awaitable[bytes]] | None = None
     metrics_token: str = ""
+    # sources the Mini App may show photos from besides itself (CSP img-src), e.g. "https://cdn.example";
+    # bot.main makes them from VITRINA_WEBAPP__PHOTO_HOSTS, https only
+    photo_sources: Sequence[str] = ()
     # abuse limits (webapp/limits.py): proxies whose X-Forwarded-For is believed (addresses or CIDRs)
     trusted_proxies: tuple[str, ...] = ()
     # personal data: the policy rendered at start (webapp/policy.py); None: the shipped one with the shop's name
