@@ -48,12 +48,14 @@ add_texts({
     "pv_consented": ("Спасибо, согласие записано.", "Thank you, your consent is recorded."),
     "pv_mydata": ("Всё, что магазин хранит о вас, — в этом файле (JSON). Удалить свои данные — /forget.",
                   "Everything the shop keeps about you is in this file (JSON). To delete your data — /forget."),
-    "pv_forget_ask": ("Удалить ваши данные? Мы удалим ваш профиль: имя, аккаунты Telegram и ВКонтакте, баллы, "
-                      "отзывы, приглашения, подарки и настройки сообщений. Открытые заказы будут отменены.\n"
+    "pv_forget_ask": ("Удалить ваши данные? Мы удалим ваш профиль: имя, аккаунты Telegram и ВКонтакте, баллы "
+                      "(они сгорят), тексты отзывов, приглашения, подарки и настройки сообщений. "
+                      "Открытые заказы будут отменены.\n"
                       "Для бухгалтерии магазин сохранит суммы, даты и состав заказов и оплат — без связи с вами.\n"
                       "Вернуть удалённое будет нельзя.",
                       "Delete your data? We will delete your profile: your name, Telegram and VK accounts, "
-                      "points, reviews, invitations, gifts and message settings. Open orders will be cancelled.\n"
+                      "points (they are lost), review texts, invitations, gifts and message settings. "
+                      "Open orders will be cancelled.\n"
                       "For its accounts the shop keeps the amounts, dates and items of orders and payments — "
                       "no longer linked to you.\nWhat is deleted cannot be brought back."),
     "pv_b_delete": ("Удалить", "Delete"),
@@ -89,9 +91,9 @@ def _then(inbound: Inbound) -> str:
 
 async def ask_consent(c: Conversation, turn: Turn) -> list[Reply]:
     """The engine wants consent before this step: the text, the policy's address and «Согласен»."""
-    return [Text(t(turn.lang, "pv_consent_ask", url=policy_url(c)),
-                 ((Button(t(turn.lang, "pv_agree"), CONSENT, {"id": _then(turn.inbound)} if _then(turn.inbound)
-                          else {}),),))]
+    then = _then(turn.inbound)
+    agree_button = Button(t(turn.lang, "pv_agree"), CONSENT, {"id": then} if then else {})
+    return [Text(t(turn.lang, "pv_consent_ask", url=policy_url(c)), ((agree_button,),))]
 
 
 @action(CONSENT)
