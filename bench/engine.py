@@ -68,6 +68,7 @@ from shop_fixtures import seed  # noqa: E402
 from journey.channels import Channel, CustomerRef  # noqa: E402
 from journey.engine import Engine  # noqa: E402
 from journey.ids import new_id  # noqa: E402
+from journey.limits import ShopLimits  # noqa: E402
 from journey.model import CartLine  # noqa: E402
 from journey.states import OrderStatus  # noqa: E402
 from storage.sqlite import SqliteDatabase  # noqa: E402
@@ -97,7 +98,8 @@ def customer_ref(n: int) -> CustomerRef:
 
 async def open_shop(path: Path, customers: int) -> tuple[SqliteDatabase, Engine]:
     db = await SqliteDatabase(path).connect()
-    engine = Engine(db.uow, owners=[STAFF], clock=RunningClock(), reader=db.reading)
+    # the engine's own speed: no abuse limits (one barista hands over every order, a few customers order)
+    engine = Engine(db.uow, owners=[STAFF], clock=RunningClock(), reader=db.reading, limits=ShopLimits.off())
     await engine.start()
     await seed(engine)  # the items ordered here (latte) have no stock row: unlimited
     for n in range(customers):

@@ -60,6 +60,7 @@ from shop_fixtures import seed
 from journey.channels import Channel, CustomerRef
 from journey.engine import Engine
 from journey.ids import new_id
+from journey.limits import ShopLimits
 from storage.postgres import PostgresDatabase
 
 STEPS = sqlite_bench.STEPS
@@ -173,7 +174,8 @@ def worker(index: int, url: str, pool: int, concurrency: int, pipe: Pipe) -> Non
 
 async def _worker(index: int, url: str, pool: int, concurrency: int, pipe: Pipe) -> None:
     db = await PostgresDatabase(url, pool_size=pool).connect()
-    engine = Engine(db.uow, owners=[sqlite_bench.STAFF], clock=sqlite_bench.RunningClock(), reader=db.reading)
+    engine = Engine(db.uow, owners=[sqlite_bench.STAFF], clock=sqlite_bench.RunningClock(), reader=db.reading,
+                    limits=ShopLimits.off())  # the engine's own speed: no abuse limits
     await engine.start()
     plain = await asyncpg.create_pool(url, min_size=1, max_size=pool)
     loop = asyncio.get_running_loop()
@@ -383,7 +385,8 @@ async def prepare(url: str, concurrency: int, warmup: int) -> tuple[dict[str, li
     run here, and a description of the server."""
     db = await PostgresDatabase(url, pool_size=4).connect()
     try:
-        engine = Engine(db.uow, owners=[sqlite_bench.STAFF], clock=sqlite_bench.RunningClock(), reader=db.reading)
+        engine = Engine(db.uow, owners=[sqlite_bench.STAFF], clock=sqlite_bench.RunningClock(), reader=db.reading,
+                    limits=ShopLimits.off())  # the engine's own speed: no abuse limits
         await engine.start()
         await seed(engine)  # the latte has no stock row: unlimited
         for w in range(2):

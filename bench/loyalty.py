@@ -29,6 +29,7 @@ from bot.seed import seed_demo
 from journey import suggestions
 from journey.channels import Channel, CustomerRef
 from journey.engine import Engine
+from journey.limits import ShopLimits
 from journey.model import Account, Customer, LedgerEntry, Order, OrderLine
 from journey.money import Money
 from journey.states import OrderStatus
@@ -59,7 +60,7 @@ async def main(orders: int, customers: int) -> None:
         db = SqliteDatabase(Path(folder) / "loyalty.db")
         await db.connect()
         clock = Clock(START + timedelta(days=395))  # a month of credits is past its year
-        engine = Engine(db.uow, clock=clock, reader=db.reading)
+        engine = Engine(db.uow, clock=clock, reader=db.reading, limits=ShopLimits.off())  # one busy customer
         await engine.start()
         await seed_demo(engine)
         rules = await engine.set_rules(tiers="0:5,10000:7,30000:10", points_expire_days=365)

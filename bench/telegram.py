@@ -55,6 +55,7 @@ from adapters.telegram.translate import Act  # noqa: E402
 from bot.conversation import Conversation  # noqa: E402
 from journey.channels import Channel, CustomerRef, Text  # noqa: E402
 from journey.engine import Engine  # noqa: E402
+from journey.limits import ShopLimits  # noqa: E402
 from journey.model import CartLine  # noqa: E402
 from storage.sqlite import SqliteDatabase  # noqa: E402
 
@@ -133,7 +134,7 @@ def bare_dispatcher() -> Dispatcher:
 
 async def updates_per_second(args: argparse.Namespace, folder: Path) -> None:
     db = await SqliteDatabase(folder / "shop.db").connect()
-    engine = Engine(db.uow, owners=[OWNER], clock=FakeClock(), reader=db.reading)
+    engine = Engine(db.uow, owners=[OWNER], clock=FakeClock(), reader=db.reading, limits=ShopLimits.off())
     await engine.start()
     await seed(engine)
     for n in range(args.users):  # one past order each, for /orders to list

@@ -127,11 +127,12 @@ async def run(args: argparse.Namespace, folder: Path, fake, fake_pid: int, api_u
     from bot.conversation import Conversation
     from journey.channels import Channel, CustomerRef, Text
     from journey.engine import Engine
+    from journey.limits import ShopLimits
     from journey.model import CartLine
     from storage.sqlite import SqliteDatabase
 
     db = await SqliteDatabase(folder / "shop.db").connect()
-    engine = Engine(db.uow, owners=[OWNER], clock=FakeClock(), reader=db.reading)
+    engine = Engine(db.uow, owners=[OWNER], clock=FakeClock(), reader=db.reading, limits=ShopLimits.off())
     await engine.start()
     await seed(engine)
     for n in range(args.users):  # one past order each, for /orders to list

@@ -64,11 +64,12 @@ async def _serve(kind: str, arg: str, conn, profile: str, freeze: bool) -> None:
         from adapters.qr import QrcodeRenderer  # the app's modules in its process only
         from bot.seed import seed_demo
         from journey.engine import Engine
+        from journey.limits import ShopLimits
         from storage.sqlite import SqliteDatabase
         from webapp.app import create_app
         from webapp.config import WebappConfig
         db = await SqliteDatabase(Path(arg)).connect()
-        engine = Engine(db.uow, reader=db.reading)
+        engine = Engine(db.uow, reader=db.reading, limits=ShopLimits.off())  # one client: no per-address limits
         await engine.start()
         await seed_demo(engine)
         app = create_app(engine, WebappConfig(demo=True),
