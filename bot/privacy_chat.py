@@ -7,7 +7,8 @@
   that step again, so the order goes on where it stopped (its nonce keeps it placed once however often the
   button is pressed). A second press records nothing new.
 - ``/mydata`` (and the «Мои данные» button under /help) sends everything the shop keeps about the person
-  as a JSON file, ``vitrina-mydata-<date>.json``.
+  as a JSON file, ``vitrina-mydata-<date>.json``; in a group chat (the staff's) it and ``/forget`` are
+  refused with a pointer to the private chat, where nobody else sees the file.
 - ``/forget`` says what is deleted and what the shop keeps for its accounts, and asks with «Удалить» /
   «Отмена». The confirmation is bound to the account that asked (a token of its own, compared in constant
   time): someone else's press is refused and deletes nothing, and the engine only ever forgets the sender.
@@ -65,6 +66,8 @@ add_texts({
     "pv_kept": ("Хорошо, ничего не удалено.", "All right, nothing was deleted."),
     "pv_not_yours": ("Эта кнопка не для вас: ничего не удалено. Удалить свои данные — /forget.",
                      "This button is not for you: nothing was deleted. To delete your own data — /forget."),
+    "pv_private_only": ("Это личное: напишите мне /mydata или /forget в личные сообщения, не в общий чат.",
+                        "That is private: send /mydata or /forget to me directly, not in a group chat."),
     "pv_b_mydata": ("Мои данные", "My data"),
     "pv_b_forget": ("Удалить мои данные", "Delete my data"),
 })
@@ -119,6 +122,8 @@ async def agree(c: Conversation, turn: Turn) -> list[Reply]:
 # --- /mydata --------------------------------------------------------------------------------------------
 
 async def my_data(c: Conversation, turn: Turn) -> list[Reply]:
+    if turn.inbound.group_chat:  # the file would be seen by everyone in the chat
+        return [Text(t(turn.lang, "pv_private_only"))]
     data = await c.engine.export_data(turn.inbound.sender)
     day = c.engine.now().astimezone((await c.engine.shop_view()).zone).date().isoformat()
     content = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
@@ -135,6 +140,8 @@ def _token(c: Conversation, turn: Turn) -> str:
 
 async def ask_forget(c: Conversation, turn: Turn) -> list[Reply]:
     lang = turn.lang
+    if turn.inbound.group_chat:
+        return [Text(t(lang, "pv_private_only"))]
     return [Text(t(lang, "pv_forget_ask"), ((Button(t(lang, "pv_b_delete"), "forget_ok", {"id": _token(c, turn)}),
                                               Button(t(lang, "pv_b_cancel"), "forget_no")),))]
 

@@ -146,6 +146,7 @@ class Inbound:
     update_id: str = ""  # for de-duplication by the adapter
     photo: Callable[[], Awaitable[bytes]] | None = None  # downloads the attached photo (its largest size)
     raw: Any = None  # the SDK's own object, an escape hatch
+    group_chat: bool = False  # written in a chat of several people (the staff's), where replies are seen by all
 
 
 # --- replies -----------------------------------------------------------------------------------------

@@ -48,9 +48,11 @@ def from_message(message: Message, update_id: int | None = None,
     if message.from_user is None or message.from_user.is_bot:
         return None
     uid = str(update_id or f"m{message.chat.id}:{message.message_id}")
+    group_chat = message.chat.type != "private"
     if message.web_app_data is not None:
         return Inbound(sender(message.from_user), action="web_app_data",
-                       payload={"id": message.web_app_data.data[:4096]}, update_id=uid, raw=message)
+                       payload={"id": message.web_app_data.data[:4096]}, update_id=uid, raw=message,
+                       group_chat=group_chat)
     text = (message.text or message.caption or "").strip()
     command, argument = None, ""
     if text.startswith("/"):
@@ -60,7 +62,7 @@ def from_message(message: Message, update_id: int | None = None,
     file_id = attached_file(message) if fetch else None
     photo = partial(fetch, file_id) if fetch and file_id else None
     return Inbound(sender(message.from_user), text=text, command=command, argument=argument, update_id=uid,
-                   photo=photo, raw=message)
+                   photo=photo, raw=message, group_chat=group_chat)
 
 
 def from_callback(query: CallbackQuery, update_id: int | None = None) -> Inbound:
@@ -69,8 +71,10 @@ def from_callback(query: CallbackQuery, update_id: int | None = None) -> Inbound
         action, payload = act.name, ({"id": act.arg} if act.arg else {})
     except (TypeError, ValueError):
         action, payload = "unknown", {}
+    chat = getattr(query.message, "chat", None)  # an old message's chat may be unknown: taken as private
     return Inbound(sender(query.from_user), action=action, payload=payload,
-                   update_id=str(update_id or f"c{query.id}"), raw=query)
+                   update_id=str(update_id or f"c{query.id}"), raw=query,
+                   group_chat=chat is not None and chat.type != "private")
 
 
 def keyboard(rows: tuple[tuple[Button, ...], ...], mini_app_url: str) -> InlineKeyboardMarkup | None:

@@ -71,7 +71,8 @@ def from_message_new(event: dict[str, Any], language: str = "ru",
     url = photo_url(message) if fetch else None
     return Inbound(sender, text=text, command=command, argument=argument, action=action, payload=args,
                    update_id=str(event.get("event_id") or f"m{message.get('peer_id')}:{message.get('id')}"),
-                   photo=partial(fetch, url) if fetch and url else None, raw=event)
+                   photo=partial(fetch, url) if fetch and url else None, raw=event,
+                   group_chat=message.get("peer_id", from_id) != from_id)
 
 
 def from_message_event(event: dict[str, Any], language: str = "ru") -> Inbound | None:
@@ -84,7 +85,8 @@ def from_message_event(event: dict[str, Any], language: str = "ru") -> Inbound |
     action = str(payload.get("a") or "unknown")
     args = {"id": str(payload["id"])} if payload.get("id") else {}
     return Inbound(CustomerRef(Channel.VK, str(user_id), "", language), action=action, payload=args,
-                   update_id=str(event.get("event_id") or obj.get("event_id")), raw=event)
+                   update_id=str(event.get("event_id") or obj.get("event_id")), raw=event,
+                   group_chat=obj.get("peer_id", user_id) != user_id)
 
 
 def keyboard(rows: tuple[tuple[Button, ...], ...], app_id: int | None, group_id: int | None) -> str | None:

@@ -324,3 +324,22 @@ async def test_vitrina_run_asks_consent_with_the_shops_policy_page_before_a_purc
             data = json.loads(content)
             assert name.startswith("vitrina-mydata-") and data["customer"]["name"] == "Аня"
             assert [c["channel"] for c in data["consents"]] == ["telegram"]
+
+
+async def test_ones_data_is_not_sent_into_a_group_chat(shop, engine):
+    anna, _ = await an_old_customer(shop, engine)
+    fake = anna.fake
+    if isinstance(anna, TelegramPerson):
+        group = -100500
+        fake.push_update({"message": {"message_id": 9, "date": 0, "text": "/mydata",
+                                      "chat": {"id": group, "type": "supergroup", "title": "Бариста"},
+                                      "from": {"id": anna.user_id, "is_bot": False, "first_name": "Аня"},
+                                      "entities": [{"type": "bot_command", "offset": 0, "length": 7}]}})
+    else:
+        group = 2000000001
+        fake.message_new(anna.user_id, "/mydata", peer_id=group)
+    refused = await fake.next_message(group)
+    assert "личные сообщения" in text(refused)
+    assert getattr(refused, "document", None) is None and getattr(refused, "attachment", None) is None
+    name, _ = anna.file(await anna.send("/mydata"))  # in the private chat it is sent
+    assert name.startswith("vitrina-mydata-")

@@ -321,14 +321,15 @@ class FakeVK:
 
     def message_new(self, from_id: int, text: str, ref: str | None = None,
                     payload: dict | str | None = None, ref_source: str | None = None,
-                    attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """A user writes to the community (``ref`` arrives on a first message from vk.me/<group>?ref=).
+                    attachments: list[dict[str, Any]] | None = None, peer_id: int | None = None) -> dict[str, Any]:
+        """A user writes to the community (``ref`` arrives on a first message from vk.me/<group>?ref=), or in
+        the group chat ``peer_id`` (2000000000 + its number) the community is in.
         Writing allows the community to answer, as in VK: a refusal with error 901 ends."""
         if self._refused.get(from_id) == 901:
             del self._refused[from_id]
         message = {
-            "date": int(time.time()), "from_id": from_id, "peer_id": from_id, "id": next(self._ids),
-            "conversation_message_id": next(self._cmids[from_id]), "out": 0, "version": 1,
+            "date": int(time.time()), "from_id": from_id, "peer_id": peer_id or from_id, "id": next(self._ids),
+            "conversation_message_id": next(self._cmids[peer_id or from_id]), "out": 0, "version": 1,
             "text": text, "attachments": attachments or [], "fwd_messages": [], "important": False,
             "is_hidden": False, "random_id": 0,
         }
