@@ -46,13 +46,34 @@ ANSWERS: tuple[type[a.Answer], ...] = (
     a.Gift, a.Gifts, a.GiftOffer,  # gifts
     a.Consent, a.Forgotten)  # personal data
 ID = {"type": "string", "minLength": 1, "maxLength": 64}
-# what any /api call may be refused with; an operation adds what only it can answer
-REFUSALS = {400: "bad input", 401: "bad or stale launch data", 403: "not allowed", 404: "not found",
-            409: "conflict",
+# what an operation may be refused with whatever it is: 401 unless public, 400 (and 413) when it takes a query
+# or a body; 429 (any call); each operation adds what only it can answer (tests/webapp/test_schema.py)
+REFUSALS = {400: "bad_input (or another input error named below)", 401: "bad or stale launch data",
             # abuse limits (webapp/limits.py): every /api call draws on its address's bucket
             429: "rate_limited: too many requests from this address or account; Retry-After says when to retry"}
 RETRY_AFTER = {"Retry-After": {"description": "whole seconds to wait before trying again", "required": True,
                                "schema": {"type": "integer", "minimum": 1}}}
+
+
+CONSENT = {403: "consent_required: the customer has not consented to the policy in force (POST /api/consent "
+                "first)"}
+ORDER = {404: "order_not_found: no such order, or one the caller may not see (answered alike)"}
+STAFF = {403: "not_staff: the caller is staff nowhere (before the order or the body is looked at), or not at "
+              "the point asked for"}
+CART = {400: "bad_input, empty_cart, bad_quantity, bad_option, promo_unknown, promo_expired, points_over_cap",
+        404: "item_not_found",
+        409: "item_unavailable, promo_exhausted, promo_already_used, points_insufficient"}
+ORDERING = {**CART, **CONSENT, 400: CART[400] + ", bad_pickup_time, email_required",
+            404: "item_not_found, point_not_found",
+            402: "payment_failed: the provider refused or could not be reached (the order is cancelled)",
+            409: CART[409] + ", out_of_stock, too_many_open_orders, point_closed, payment_provider_unknown"}
+STAFF_STEP = {**STAFF, **ORDER, 402: "payment_failed: an online payment not paid yet",
+              409: "invalid_transition, already_picked_up"}
+PICKUP = {**STAFF, 404: "pickup_code_invalid: no open order of the caller's points has it",
+          409: "already_picked_up"}
+GROUP = {404: "group_not_found"}
+GROUP_END = {**GROUP, 403: "group_not_organiser", 409: "group_closed"}
+GIFT = {404: "gift_not_found"}
 
 
 def ref(model: type[BaseModel]) -> Json:
@@ -68,7 +89,9 @@ def op(summary: str, answer: type[a.Answer] | Json, *, body: type[BaseModel] | N
        media: str = "application/json", refusals: dict[int, str] | None = None) -> Json:
     schema = answer if isinstance(answer, dict) else ref(answer)
     responses: Json = {str(status): {"description": "OK", "content": {media: {"schema": schema}}}}
-    refused = {**REFUSALS, **({413: "the body is over 64 KB"} if body else {}), **(refusals or {})}
+    always = {429} | (set() if public else {401}) | ({400} if body is not None or query else set())
+    refused = {code: REFUSALS[code] for code in always} | ({413: "the body is over 64 KB"} if body else {})
+    refused |= refusals or {}
     responses |= {str(code): refusal(text) for code, text in sorted(refused.items())}
     responses["429"]["headers"] = RETRY_AFTER  # abuse limits
     out: Json = {"summary": summary, "responses": responses}
@@ -93,72 +116,100 @@ PATHS: Json = {
                                     body=MessagesBody)},
     "/api/points": {"get": op("Pickup points", a.Points)},
     "/api/points/{point}/slots": {"get": op("The pickup times a point can serve for an order placed now",
-                                            a.PickupTimes, params=("point",))},
+                                            a.PickupTimes, params=("point",), refusals={404: "point_not_found"})},
     "/api/packs": {"get": op("Points packs on sale for Telegram Stars (inside Telegram)", a.Packs)},
     "/api/packs/{pack_id}": {"post": op("Buy a points pack: its Stars invoice", a.PackInvoice, status=201,
-                                        params=("pack_id",), refusals={402: "Telegram could not make the invoice"})},
+                                        params=("pack_id",), refusals={
+                                            **CONSENT, 402: "Telegram could not make the invoice",
+                                            404: "not_found: no such pack on sale",
+                                            409: "payment_provider_unknown: outside Telegram, or no Stars"})},
     "/api/visits": {"post": op("Record where the Mini App was opened from", a.Visit, body=VisitBody, status=201)},
-    "/api/menu": {"get": op("The menu, with stock at ?point=", a.Menu, query=("point",))},
+    "/api/menu": {"get": op("The menu, with stock at ?point=", a.Menu, query=("point",),
+                            refusals={404: "point_not_found"})},
     "/api/items/{item_id}/reviews": {"get": op("Reviews of an item", a.Reviews, params=("item_id",))},
-    "/api/cart/quote": {"post": op("Price a cart (nothing is written)", a.Quote, body=CartBody)},
+    "/api/cart/quote": {"post": op("Price a cart (nothing is written)", a.Quote, body=CartBody, refusals=CART)},
     "/api/orders": {"get": op("My orders, newest first", a.Orders),
                     "post": op("Place an order", a.Order, body=OrderBody, status=201,
-                               refusals={402: "the payment failed",
-                                         403: "consent_required: the customer has not consented to the policy in "
-                                              "force (POST /api/consent first)"})},
-    "/api/orders/{order_id}": {"get": op("One order", a.Order, params=("order_id",))},
+                               refusals={**ORDERING, 409: ORDERING[409] + ", conflict"})},
+    "/api/orders/{order_id}": {"get": op("One order", a.Order, params=("order_id",), refusals=ORDER)},
     "/api/orders/{order_id}/qr.svg": {"get": op("The pickup QR code", {"type": "string"}, params=("order_id",),
-                                                media="image/svg+xml")},
-    "/api/orders/{order_id}/cancel": {"post": op("Cancel an order", a.Order, params=("order_id",))},
-    "/api/orders/{order_id}/repeat": {"post": op("The cart of a past order", a.Repeat, params=("order_id",))},
+                                                media="image/svg+xml", refusals=ORDER)},
+    "/api/orders/{order_id}/cancel": {"post": op("Cancel an order", a.Order, params=("order_id",), refusals={
+        **ORDER, 409: "invalid_transition (accepted: only staff may cancel now; closed), already_picked_up"})},
+    "/api/orders/{order_id}/repeat": {"post": op("The cart of a past order", a.Repeat, params=("order_id",),
+                                                 refusals=ORDER)},
     "/api/orders/{order_id}/reviews": {"post": op("Review an item of a picked-up order", a.Review,
-                                                  body=ReviewBody, status=201, params=("order_id",))},
+                                                  body=ReviewBody, status=201, params=("order_id",), refusals={
+                                                      **ORDER, 403: "review_not_allowed: not picked up, or not "
+                                                                    "an item of the order",
+                                                      409: "review_exists"})},
     "/api/link/code": {"post": op("A one-time code to link another account", a.LinkCode)},
     "/api/link": {"post": op("Link this account to the one that issued the code", a.Me, body=LinkBody,
-                             refusals={429: "link_too_many_attempts: too many wrong codes, linking is locked "
+                             refusals={400: "bad_input, link_code_invalid",
+                                       403: "link_staff_account: a staff account is never merged",
+                                       409: "link_same_customer",
+                                       429: "link_too_many_attempts: too many wrong codes, linking is locked "
                                             "for a while; or rate_limited"})},
-    "/api/staff/orders": {"get": op("Open orders of a point (staff)", a.Orders, query=("point",))},
-    "/api/staff/orders/{order_id}/accept": {"post": op("Accept (staff)", a.Order, params=("order_id",))},
-    "/api/staff/orders/{order_id}/ready": {"post": op("Mark ready (staff)", a.Order, params=("order_id",))},
+    "/api/staff/orders": {"get": op("Open orders of a point (staff)", a.Orders, query=("point",),
+                                    refusals={**STAFF, 404: "point_not_found"})},
+    "/api/staff/orders/{order_id}/accept": {"post": op("Accept (staff)", a.Order, params=("order_id",),
+                                                       refusals=STAFF_STEP)},
+    "/api/staff/orders/{order_id}/ready": {"post": op("Mark ready (staff)", a.Order, params=("order_id",),
+                                                      refusals=STAFF_STEP)},
     "/api/staff/lookup": {"post": op("What a scanned or typed code belongs to (staff)", a.Order,
-                                     body=PickupBody)},
-    "/api/staff/handover": {"post": op("Hand the order over (staff)", a.Order, body=PickupBody)},
+                                     body=PickupBody, refusals=PICKUP)},
+    "/api/staff/handover": {"post": op("Hand the order over (staff)", a.Order, body=PickupBody, refusals={
+        **PICKUP, 402: "payment_failed: an online payment not paid yet, or its capture failed",
+        409: PICKUP[409] + " (a second hand-over, by token or by code), invalid_transition (not ready)"})},
     # group orders
     "/api/groups": {"post": op("Open a group order (the caller's lines may be none)", a.Group, body=GroupOpenBody,
-                               status=201)},
-    "/api/groups/{code}": {"get": op("A group order, as the caller sees it", a.Group, params=("code",))},
+                               status=201, refusals={**CART, **CONSENT, 400: CART[400] + ", email_required",
+                                                     404: ORDERING[404],
+                                                     409: CART[409] + ", payment_provider_unknown"})},
+    "/api/groups/{code}": {"get": op("A group order, as the caller sees it", a.Group, params=("code",),
+                                     refusals=GROUP)},
     "/api/groups/{code}/lines": {"post": op("Add (or replace) the caller's lines while the group is open", a.Group,
-                                            body=GroupLinesBody, params=("code",))},
+                                            body=GroupLinesBody, params=("code",), refusals={
+                                                **CART, **CONSENT, 404: "group_not_found, " + CART[404],
+                                                409: "group_closed, " + CART[409]})},
     "/api/groups/{code}/close": {"post": op("Close it and place its orders (the organiser)", a.Group,
-                                            params=("code",))},
-    "/api/groups/{code}/cancel": {"post": op("Call it off (the organiser)", a.Group, params=("code",))},
+                                            params=("code",), refusals=GROUP_END | {409: "group_closed, group_empty"})},
+    "/api/groups/{code}/cancel": {"post": op("Call it off (the organiser)", a.Group, params=("code",),
+                                             refusals=GROUP_END)},
     # sharing
     "/api/share": {"get": op("What the caller shares: links carrying their referral code, the story picture",
                              a.ShareOffer)},
     "/api/shares": {"post": op("Record a share (the caller's own order, if any)", a.Share, body=ShareBody,
-                               status=201)},
+                               status=201, refusals=ORDER)},
     # suggestions and points
     "/api/suggestions": {"get": op("Suggestions at ?point=: the caller's usual, what is taken now, and with "
-                                   "?items=a,b what is often taken with them", a.Suggestions) | {"parameters": [
+                                   "?items=a,b what is often taken with them", a.Suggestions, query=("point",),
+                                   refusals={404: "point_not_found"}) | {"parameters": [
         {"name": "point", "in": "query", "required": True, "schema": ID},
         {"name": "items", "in": "query", "required": False, "description": "item ids, comma-separated, at most 20",
          "schema": {"type": "string", "pattern": "^[^,]{1,64}(,[^,]{1,64}){0,19}$"}}]}},
     "/api/me/points": {"get": op("Points: balance, tier, what expires soon, the history (?before= pages it)",
-                                 a.MyPoints) | {"parameters": [
+                                 a.MyPoints, query=("before",)) | {"parameters": [
         {"name": "before", "in": "query", "required": False, "description": "the id of the last entry seen",
          "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}}]}},
     "/api/me/birthday": {"put": op("Give the birthday (day and month) for the birthday offer", a.MyPoints,
-                                   body=BirthdayBody),
+                                   body=BirthdayBody, refusals={400: "bad_input, birthday_invalid"}),
                          "delete": op("Withdraw the birthday", a.MyPoints)},
     # gifts
     "/api/gifts": {"get": op("Gifts the caller gave or took", a.Gifts),
-                   "post": op("Buy a gift (an item or an amount), paid online", a.Gift, body=GiftBody, status=201)},
+                   "post": op("Buy a gift (an item or an amount), paid online", a.Gift, body=GiftBody, status=201,
+                              refusals={**CONSENT, 400: "bad_input (an amount not offered), email_required",
+                                        402: ORDERING[402], 404: "item_not_found",
+                                        409: "item_unavailable, payment_provider_unknown"})},
     "/api/gifts/offer": {"get": op("What a gift may be: the amounts, the online methods, its days", a.GiftOffer)},
-    "/api/gifts/{code}": {"get": op("A gift, as the caller sees it", a.Gift, params=("code",))},
+    "/api/gifts/{code}": {"get": op("A gift, as the caller sees it", a.Gift, params=("code",), refusals=GIFT)},
     "/api/gifts/{code}/claim": {"post": op("Take the gift (anyone but its giver; once)", a.Gift,
-                                           params=("code",))},
+                                           params=("code",), refusals={
+                                               **GIFT, 403: "gift_own", 409: "gift_taken, gift_unavailable"})},
     "/api/gifts/{code}/order": {"post": op("Order with the gift taken: its item (and more), at a point and time",
-                                           a.Order, body=GiftOrderBody, status=201, params=("code",))},
+                                           a.Order, body=GiftOrderBody, status=201, params=("code",), refusals={
+                                               **ORDERING, 404: "gift_not_found, " + ORDERING[404],
+                                               409: "gift_taken, gift_unavailable, " + ORDERING[409]})},
     # personal data (152-FZ); the policy itself is the HTML page /privacy
     "/api/consent": {"post": op("Consent to the personal data policy of this version (/api/config's privacy)",
                                 a.Consent, body=ConsentBody, status=201,
@@ -168,6 +219,24 @@ PATHS: Json = {
     "/api/me/forget": {"post": op("Delete the caller's profile and every linked account; orders stay, anonymized",
                                   a.Forgotten, body=ForgetBody)},
 }
+
+
+def _admits_null(schema: Json) -> bool:
+    kinds = schema.get("type")
+    return kinds == "null" or (isinstance(kinds, list) and "null" in kinds) or any(
+        _admits_null(branch) for branch in schema.get("anyOf", []) + schema.get("oneOf", []))
+
+
+def _without_null_defaults(node: Any) -> Any:
+    """The schemas without ``"default": null`` where null is not a value: a key left out of an answer when
+    empty (``SkipJsonSchema[None]``) keeps pydantic's default of None, which the document may not claim (an
+    OpenAPI validator refuses a default its schema does not admit)."""
+    if isinstance(node, list):
+        return [_without_null_defaults(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    drop = "default" in node and node["default"] is None and not _admits_null(node)
+    return {k: _without_null_defaults(v) for k, v in node.items() if not (drop and k == "default")}
 
 
 @cache
@@ -182,7 +251,7 @@ def document() -> Json:
         "security": [{"launch": []}],
         "paths": PATHS,
         "components": {
-            "schemas": defs.get("$defs", {}),
+            "schemas": _without_null_defaults(defs.get("$defs", {})),
             "securitySchemes": {"launch": {
                 "type": "apiKey", "in": "header", "name": "Authorization",
                 "description": "`tma <initData>`, `vk <launch query string>`, or `demo <name>` in the demo"}},

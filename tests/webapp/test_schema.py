@@ -1,16 +1,23 @@
 """schemathesis over the served OpenAPI document against the demo app.
 
-Every operation of ``GET /api/openapi.json`` gets requests generated from its schema: no answer is a 5xx,
-every status is one the document lists, and every answer (a refusal too: ``{error, message}``) matches
-its schema. The app runs on a loopback port in a thread of its own, because schemathesis calls it
-synchronously; the examples per operation are bounded so that the whole run takes seconds.
+Every operation of ``GET /api/openapi.json`` gets requests generated from its schema, as each kind of
+caller: a customer (``demo anna``), staff everywhere (``demo staff``), a customer whose Telegram launch data
+is signed as Telegram signs it, and someone with no launch data. No answer is a 5xx, every status is one
+the document lists for that operation, and every answer (a refusal too: ``{error, message}``) matches its
+schema. The document is the one the server builds at this moment, so a route added later is run over too
+(tests/webapp/test_openapi_valid.py checks the document has every route). The store is the one the tests
+run on (``VITRINA_TEST_BACKEND=postgres``: PostgreSQL). The app runs on a loopback port in a thread of its
+own, because schemathesis calls it synchronously; the examples per operation are bounded so that the whole
+run takes well under a minute per backend.
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 from collections.abc import Iterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 from urllib.request import urlopen
@@ -19,6 +26,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from launch_data import telegram_init_data
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -28,6 +36,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from shop_fixtures import ITEMS, OWNER, POINTS, FakeClock, seed
 
+from adapters.telegram.launch import TelegramMiniApp
 from journey.channels import Channel, CustomerRef
 from journey.engine import Engine
 from journey.model import CartLine
@@ -51,8 +60,12 @@ def valid_input_is_not_bad_input(ctx: schemathesis.CheckContext, response: schem
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance, valid_input_is_not_bad_input]
-MAX_EXAMPLES = 25  # per operation: about ten seconds for the whole document
+# per operation and caller, so that every caller over every operation stays well under a minute per backend:
+# the customer and staff in full; the Telegram customer (the same rules, another channel) and the caller
+# without launch data (every operation but the public ones stops at 401) need fewer to say all there is
+MAX_EXAMPLES, TELEGRAM_EXAMPLES, ANONYMOUS_EXAMPLES = 8, 3, 2
 ANNA, STAFF = CustomerRef(Channel.WEB, "anna"), CustomerRef(Channel.WEB, "staff")
+BOT_TOKEN = "123456789:AAschema-test-token"
 # ids that exist, mixed into what is generated so that requests reach past "not found" now and then
 KNOWN: dict[str, list[Any]] = {"point": [p.id for p in POINTS], "item": [i.id for i in ITEMS],
                                "item_id": [i.id for i in ITEMS], "order_id": [], "code": [], "token": [],
@@ -70,24 +83,38 @@ class FakeQr:
 
 
 class DemoServer:
-    """The demo Mini App (``demo <name>`` launches, ``demo staff`` is staff everywhere) on 127.0.0.1."""
+    """The demo Mini App (``demo <name>`` launches, ``demo staff`` is staff everywhere; Telegram's launch data
+    signed with ``BOT_TOKEN`` too) on 127.0.0.1, on SQLite or, with ``VITRINA_TEST_BACKEND=postgres``, on a
+    PostgreSQL schema of its own (tests/pg_support.py)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.url = ""
+        self.clock = FakeClock()
+        self.stack = AsyncExitStack()
+
+    async def _database(self) -> Any:
+        if os.environ.get("VITRINA_TEST_BACKEND") == "postgres":
+            from pg_support import fresh_schema
+
+            return await self.stack.enter_async_context(fresh_schema())
+        db = SqliteDatabase(self.path)
+        await db.connect()
+        self.stack.push_async_callback(db.close)
+        return db
 
     async def _start(self) -> None:
         from aiohttp import web
 
-        self.db = SqliteDatabase(self.path)
-        await self.db.connect()
-        engine = Engine(self.db.uow, owners=[OWNER, STAFF], clock=FakeClock(), reader=self.db.reading)
+        self.db = await self._database()
+        engine = Engine(self.db.uow, owners=[OWNER, STAFF], clock=self.clock, reader=self.db.reading)
         await engine.start()
         await seed(engine)
         await self._orders(engine)
-        app = create_app(engine, WebappConfig(demo=True, public_url="http://127.0.0.1"), FakeQr())
+        config = WebappConfig(demo=True, public_url="http://127.0.0.1", mini_apps=[TelegramMiniApp(BOT_TOKEN)])
+        app = create_app(engine, config, FakeQr())
         self.runner = web.AppRunner(app)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -116,7 +143,11 @@ class DemoServer:
 
     async def _stop(self) -> None:
         await self.runner.cleanup()
-        await self.db.close()
+        await self.stack.aclose()
+
+    def telegram(self) -> str:
+        """The Authorization of telegram:5001 launching the Mini App now, by the shop's clock."""
+        return "tma " + telegram_init_data(5001, int(self.clock.now().timestamp()), token=BOT_TOKEN)
 
     def __enter__(self) -> DemoServer:
         self.thread.start()
@@ -139,6 +170,10 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
 # loaded from the function that serves it (pytest 9 has no lazy fixture loading in schemathesis yet);
 # test_the_served_document_is_the_one_tested checks that the server answers with exactly this document
 schema = schemathesis.openapi.from_dict(document())
+# the same without the coverage phase (the boundary values of every field: the customer's run has them, and
+# they are refused before anything about the caller matters), for the other callers
+quick = schemathesis.openapi.from_dict(document())
+quick.config.phases.update(phases=["examples", "fuzzing"])
 
 
 def test_the_served_document_is_the_one_tested(demo_server: DemoServer) -> None:
@@ -162,16 +197,19 @@ def _mixed(values: Any) -> st.SearchStrategy[Any]:
     return st.fixed_dictionaries(drawn)
 
 
+@quick.hook
 @schema.hook
 def flatmap_path_parameters(context: schemathesis.HookContext, parameters: Any) -> st.SearchStrategy[Any]:
     return _mixed(parameters)
 
 
+@quick.hook
 @schema.hook
 def flatmap_query(context: schemathesis.HookContext, query: Any) -> st.SearchStrategy[Any]:
     return _mixed(query)
 
 
+@quick.hook
 @schema.hook
 def flatmap_body(context: schemathesis.HookContext, body: Any) -> st.SearchStrategy[Any]:
     return _mixed(body)
@@ -180,9 +218,38 @@ def flatmap_body(context: schemathesis.HookContext, body: Any) -> st.SearchStrat
 @pytest.mark.slow
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-def test_every_answer_matches_the_document(case: schemathesis.Case, demo_server: DemoServer) -> None:
-    who = "staff" if case.path.startswith("/api/staff/") else "anna"
-    case.call_and_validate(base_url=demo_server.url, headers={"Authorization": f"demo {who}"}, checks=CHECKS)
+def test_every_answer_to_a_customer_matches_the_document(case: schemathesis.Case, demo_server: DemoServer) -> None:
+    """Anna: orders of her own, and Bob's, which she must be told do not exist."""
+    case.call_and_validate(base_url=demo_server.url, headers={"Authorization": "demo anna"}, checks=CHECKS)
+
+
+@pytest.mark.slow
+@quick.parametrize()
+@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_answer_to_staff_matches_the_document(case: schemathesis.Case, demo_server: DemoServer) -> None:
+    """``demo staff``: staff everywhere, a customer too."""
+    case.call_and_validate(base_url=demo_server.url, headers={"Authorization": "demo staff"}, checks=CHECKS)
+
+
+@pytest.mark.slow
+@quick.parametrize()
+@settings(max_examples=TELEGRAM_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_answer_to_a_telegram_launch_matches_the_document(case: schemathesis.Case,
+                                                                demo_server: DemoServer) -> None:
+    """A customer whose launch data Telegram signed (telegram:5001, signed at the shop's clock)."""
+    case.call_and_validate(base_url=demo_server.url, headers={"Authorization": demo_server.telegram()},
+                           checks=CHECKS)
+
+
+@pytest.mark.slow
+@quick.parametrize()
+@settings(max_examples=ANONYMOUS_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_answer_without_launch_data_matches_the_document(case: schemathesis.Case,
+                                                               demo_server: DemoServer) -> None:
+    """No Authorization header at all: 401 wherever the document asks for launch data, the public
+    operations answered as to anyone."""
+    case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
+    case.call_and_validate(base_url=demo_server.url, checks=CHECKS)
 
 
 # the drifts the run above once found, each as a request a client would send
