@@ -153,6 +153,10 @@ def setup_logging(settings: Settings, key: bytes = b"", stream: Any = None) -> l
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    # vkbottle gives its logger a console handler of its own when imported (coloured and not redacted, so a
+    # record carrying an id or a request would leave unredacted, and JSON logs get foreign lines); its records
+    # reach this handler anyway. A handler there beforehand keeps it from adding one; one added before is gone.
+    logging.getLogger("vkbottle").handlers = [logging.NullHandler()]
     logging.captureWarnings(True)
     return handler
 
