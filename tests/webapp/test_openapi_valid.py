@@ -2,14 +2,18 @@
 
 ``openapi-spec-validator`` checks the document (its schemas too: a default the schema does not admit, a path
 parameter not declared); the routes the aiohttp app registers under /api, with their methods, must be the
-document's operations, so a route added without its description (or described and gone) fails here.
+document's operations, so a route added without its description (or described and gone) fails here. And
+docs/API.md, where it names a status with an error code, names the status the server answers it with.
 """
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
+from journey.errors import ErrorCode
 from webapp.app import PUBLIC_API
 
 METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
@@ -61,3 +65,18 @@ async def test_the_public_operations_are_the_ones_without_launch_data(client: An
     for path in PUBLIC_API:
         for method, op in document["paths"][path].items():
             assert "401" not in op["responses"], (path, method)
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "API.md"
+# "404 `order_not_found`", "409 `already_picked_up`": a status, then the error code the server answers with it
+STATUS_AND_CODE = re.compile(r"\b([1-5][0-9]{2})\s+`([a-z]+(?:_[a-z]+)*)`")
+
+
+def test_every_status_and_code_docs_api_md_names_is_the_servers() -> None:
+    """docs/API.md says "409 `already_picked_up`": that code exists and the server answers it with 409."""
+    statuses = {code.value: code.http_status for code in ErrorCode}
+    named = STATUS_AND_CODE.findall(DOCS.read_text(encoding="utf-8"))
+    assert len(named) >= 20  # the pattern still finds what the page says
+    wrong = sorted({f"{status} {code}: the server answers {statuses.get(code, 'no such code')}"
+                    for status, code in named if statuses.get(code) != int(status)})
+    assert wrong == []
