@@ -20,7 +20,7 @@ ANONYMOUS = [("GET", "/"), ("GET", "/static/js/main.js"), ("GET", "/static/app.c
              ("GET", "/privacy"), ("GET", "/paid"), ("GET", "/no/such/page"), ("GET", "/static/no-such.js"),
              ("GET", "/api/no-such"), ("GET", "/api/me"), ("POST", "/api/config"), ("DELETE", "/api/menu"),
              ("GET", "/healthz")]
-PERSONAL = ["/api/me", "/api/orders", "/api/me/points", "/api/me/referrals", "/api/me/export", "/api/menu"]
+PERSONAL = ["/api/me", "/api/orders", "/api/me/points", "/api/me/referrals", "/api/me/export"]
 
 
 def directives(csp: str) -> dict[str, list[str]]:
