@@ -176,6 +176,13 @@ quick = schemathesis.openapi.from_dict(document())
 quick.config.phases.update(phases=["examples", "fuzzing"])
 
 
+def test_the_demo_runs_on_the_backend_of_the_run(demo_server: DemoServer) -> None:
+    from storage.postgres import PostgresDatabase
+
+    postgres = os.environ.get("VITRINA_TEST_BACKEND") == "postgres"
+    assert isinstance(demo_server.db, PostgresDatabase if postgres else SqliteDatabase)
+
+
 def test_the_served_document_is_the_one_tested(demo_server: DemoServer) -> None:
     with urlopen(f"{demo_server.url}/api/openapi.json") as answer:
         assert json.load(answer) == json.loads(json.dumps(document()))
