@@ -49,6 +49,7 @@ from harness import (
     VK_CODE,
     VK_GROUP,
     VK_SECRET,
+    WAIT,
     Balancer,
     Cluster,
     Customer,
@@ -171,12 +172,14 @@ class Ledgerbook:
 async def place(c: Cluster, who: Customer, body: dict[str, Any]) -> tuple[bool, int, Any]:
     """One placement through the balancer: (cut off by a kill, status, answer). A request the instance
     never saw (refused while it restarts) is simply sent again, as ``Cluster.api`` does."""
+    deadline = time.monotonic() + WAIT
     while True:
         async with c.http.post(c.balancer.url + "/api/orders", json=body, headers=who.auth) as answer:
             if answer.status != 502:
                 return False, answer.status, await answer.json()
-            if "dropped" in await answer.text():
+            if "dropped" in (what := await answer.text()):
                 return True, 502, None
+        assert time.monotonic() < deadline, f"placing {body['request_id']}: {what}\n{c.diagnosis()}"
         await asyncio.sleep(0.05)
 
 
