@@ -100,6 +100,17 @@ async def take(engine: Engine, key: str, bucket: Bucket) -> float:
         return await uow.limits.take(key, bucket.burst, bucket.refill_per_second, engine.now().timestamp())
 
 
+async def take_each(engine: Engine, takes: list[tuple[str, Bucket]]) -> float:
+    """A token of each bucket in turn, in one unit of work, stopping at the first refusal: 0, or its wait."""
+    async with engine.uow() as uow:
+        now = engine.now().timestamp()
+        for key, bucket in takes:
+            wait = await uow.limits.take(key, bucket.burst, bucket.refill_per_second, now)
+            if wait > 0:
+                return wait
+    return 0.0
+
+
 async def enforce(engine: Engine, kind: Kind, ref: CustomerRef) -> None:
     """Take a token for this account's ``kind`` of request, or refuse with ``RateLimited``."""
     limits = engine.limits
