@@ -52,17 +52,6 @@ def networks(trusted: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(t.strip(), strict=False) for t in trusted if t.strip())
 
 
-def parse_trusted(text: str) -> tuple[str, ...]:
-    """``"10.0.0.0/8, 127.0.0.1"`` -> the entries; a malformed one raises ``ValueError`` naming it."""
-    entries = tuple(part.strip() for part in text.split(",") if part.strip())
-    for entry in entries:
-        try:
-            ipaddress.ip_network(entry, strict=False)
-        except ValueError:
-            raise ValueError(f"{entry!r} is not an address or a CIDR network") from None
-    return entries
-
-
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         found = ipaddress.ip_address(text.strip().strip("[]"))
