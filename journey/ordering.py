@@ -184,8 +184,6 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
     """
     from . import paying, privacy
 
-    if not consented:
-        await privacy.require_consent(self, ref)
     payment_provider = check_method(self, ref, provider)
     if payment_provider.needs_email and not email:
         raise DomainError(ErrorCode.EMAIL_REQUIRED)
@@ -195,6 +193,7 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
         if key and (existing := await uow.payments.by_idempotency_key(key)):
             return await _view(self, uow, existing.order_id)
         customer = await find_or_create(self, uow, ref, link)
+        await privacy.admit(self, uow, ref, customer, ask=not consented)
         point = await _point(uow, point_id)
         gift = await gifts.gift_for_order(uow, gift_id, customer.id) if gift_id else None  # gifts
         q, rules = await _quote(self, uow, customer.id, cart, promo_code, points, group_percent=group_percent,

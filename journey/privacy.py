@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from .channels import CustomerRef
 from .errors import DomainError, ErrorCode
 from .events import DomainEvent, EventType
-from .model import Consent
+from .model import Consent, Customer
 from .ports import UnitOfWork
 
 if TYPE_CHECKING:
@@ -192,6 +192,21 @@ async def require_consent(engine: Engine, ref: CustomerRef) -> None:
     """For the use cases that create orders or purchases: refused with ``consent_required`` when needed."""
     if await needs_consent(engine, ref):
         raise DomainError(ErrorCode.CONSENT_REQUIRED)
+
+
+async def admit(engine: Engine, uow: UnitOfWork, ref: CustomerRef, customer: Customer, *, ask: bool) -> None:
+    """In an order's unit of work, once its customer is found: hold the person (on PostgreSQL the row lock a
+    forget takes too, so a forget and an order of one person go one after the other, never across: the forget
+    then cancels the order, or the order finds the account gone), and refuse with ``consent_required`` when
+    the account was forgotten meanwhile or, with ``ask``, the person has not consented to the current policy.
+    Checked here rather than before the unit of work, where a forget could come in between."""
+    await uow.privacy.person(customer.id)
+    if await uow.customers.by_account(ref.channel, ref.external_id) is None:
+        raise DomainError(ErrorCode.CONSENT_REQUIRED, "forgotten meanwhile")
+    if ask and engine.consent_version is not None:
+        given = await uow.privacy.consent(customer.id)
+        if given is None or given.version != engine.consent_version:
+            raise DomainError(ErrorCode.CONSENT_REQUIRED)
 
 
 async def seen(engine: Engine, uow: UnitOfWork, customer_id: str) -> bool:

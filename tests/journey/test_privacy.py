@@ -7,6 +7,8 @@ with their lines, amounts and dates, payments and the points ledger, attached to
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sqlite3
 from datetime import timedelta
@@ -17,7 +19,7 @@ from journey_support import BARISTA, OWNER, balance, customer, customer_id, fulf
 from journey.channels import Channel, CustomerRef
 from journey.deeplinks import parse_start
 from journey.engine import Engine
-from journey.errors import ErrorCode
+from journey.errors import DomainError, ErrorCode
 from journey.model import CartLine
 from journey.privacy import NOT_PERSONAL, PERSONAL_DATA, Keyed
 from journey.states import OrderStatus, PaymentStatus
@@ -260,6 +262,27 @@ async def test_open_orders_are_cancelled_through_the_state_machine_before_forget
     points = await _raw(engine, "SELECT SUM(delta) FROM ledger WHERE customer_id = $1", person)
     assert points == [(5000,)]  # the points spent came back to the (anonymous) ledger
     assert await engine.staff_board(BARISTA) == []
+
+
+@pytest.mark.parametrize("order_first", [True, False])
+async def test_an_order_and_a_forget_at_the_same_moment_leave_no_open_order_behind(engine, order_first):
+    """A person orders and asks to be forgotten at once (two devices, two instances): the order is placed
+    and then cancelled by the forget, or refused; never left open on the anonymous row, nor placed for a new
+    customer who never consented."""
+    await _consented(engine)
+    before = await stock_of(engine, "croissant")
+    for n in range(8):
+        ref = CustomerRef(Channel.TELEGRAM, f"77{n}", "Гость")
+        await engine.give_consent(ref, "v1")
+
+        async def order(ref=ref):
+            with contextlib.suppress(DomainError):  # refused: forgotten first
+                await engine.place_order(ref, [CartLine("croissant")], "center")
+
+        steps = [order(), engine.forget(ref)]
+        await asyncio.gather(*(steps if order_first else steps[::-1]))
+    assert await _raw(engine, "SELECT id FROM orders WHERE status IN ('placed', 'accepted', 'ready')") == []
+    assert await stock_of(engine, "croissant") == before
 
 
 async def test_a_staff_member_who_is_forgotten_is_no_longer_staff(engine):
