@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import pytest
 
@@ -99,25 +100,16 @@ async def two_instances(backend: str, tmp_path: object) -> AsyncIterator[tuple[o
     instances of the shop, in effect."""
     from pathlib import Path
 
-    if backend == "sqlite":
-        from storage.sqlite import SqliteDatabase
+    async with AsyncExitStack() as stack:
+        if backend == "sqlite":
+            from storage.sqlite import SqliteDatabase
 
-        first: object = SqliteDatabase(Path(str(tmp_path)) / "shop.db")
-        await first.connect()  # type: ignore[attr-defined]
-        try:
-            second = same_store(first)
-            await second.connect()  # type: ignore[attr-defined]
-            try:
-                yield first, second
-            finally:
-                await second.close()  # type: ignore[attr-defined]
-        finally:
-            await first.close()  # type: ignore[attr-defined]
-        return
-    async with fresh_schema() as first:
+            first: Any = SqliteDatabase(Path(str(tmp_path)) / "shop.db")
+            await first.connect()
+            stack.push_async_callback(first.close)
+        else:
+            first = await stack.enter_async_context(fresh_schema())
         second = same_store(first)
         await second.connect()  # type: ignore[attr-defined]
-        try:
-            yield first, second
-        finally:
-            await second.close()  # type: ignore[attr-defined]
+        stack.push_async_callback(second.close)  # type: ignore[attr-defined]
+        yield first, second
