@@ -94,14 +94,9 @@ _BUCKET_OF: dict[str, str] = {"orders": "orders", "link_issue": "link_codes", "l
                               "pickup_lookups": "pickup_lookups", "reviews": "reviews"}
 
 
-async def take(engine: Engine, key: str, bucket: Bucket) -> float:
-    """One token of the bucket ``key``, in a unit of work of its own: 0, or the seconds to wait."""
-    async with engine.uow() as uow:
-        return await uow.limits.take(key, bucket.burst, bucket.refill_per_second, engine.now().timestamp())
-
-
 async def take_each(engine: Engine, takes: list[tuple[str, Bucket]]) -> float:
-    """A token of each bucket in turn, in one unit of work, stopping at the first refusal: 0, or its wait."""
+    """A token of each bucket in turn, in a unit of work of its own, stopping at the first refusal: 0, or its
+    wait."""
     async with engine.uow() as uow:
         now = engine.now().timestamp()
         for key, bucket in takes:
@@ -116,7 +111,7 @@ async def enforce(engine: Engine, kind: Kind, ref: CustomerRef) -> None:
     limits = engine.limits
     if not limits.enabled:
         return
-    wait = await take(engine, f"{kind}:{ref.key}", getattr(limits, _BUCKET_OF[kind]))
+    wait = await take_each(engine, [(f"{kind}:{ref.key}", getattr(limits, _BUCKET_OF[kind]))])
     if wait > 0:
         raise RateLimited(wait, kind)
 
