@@ -28,6 +28,7 @@ from . import ops as operations  # /healthz, /readyz, /metrics
 from .auth import authenticate, with_start
 from .config import CONFIG, ENGINE, MENU_CACHE, QR, WebappConfig
 from .limits import limits_middleware  # abuse limits: per address, and 429 for the engine's
+from .menu_cache import MenuCache
 from .views import LAUNCH, START_HEADER, error, internal_error
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def create_app(engine: Engine, config: WebappConfig, qr: QrRenderer) -> web.Appl
     app[CONFIG] = config
     app[QR] = qr
     app[CSP_HEADER] = content_security_policy(config.photo_sources)
-    app[MENU_CACHE] = {}
+    app[MENU_CACHE] = MenuCache()
     app[operations.TRAFFIC] = operations.Traffic()  # what stopping waits for
     setup_middlewares(app)
     setup_routes(app)
@@ -163,6 +164,8 @@ async def compression_middleware(request: web.Request, handler: Handler) -> web.
     """gzip for text (JSON, HTML, JS, CSS, SVG) when the client accepts it: mobile internet is uneven."""
     response = await handler(request)
     if "gzip" not in request.headers.get("Accept-Encoding", "").lower() or response.status != 200:
+        return response
+    if "Content-Encoding" in response.headers:  # already compressed (the menu: webapp/menu_cache.py)
         return response
     if isinstance(response, web.FileResponse):
         if request.method != "GET" or any(h in request.headers for h in _CONDITIONAL):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -11,6 +12,9 @@ from journey.engine import Engine
 from journey.ports import MiniApp, QrRenderer
 
 from .policy import Policy
+
+if TYPE_CHECKING:
+    from .menu_cache import MenuCache
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -50,5 +54,5 @@ class WebappConfig:
 ENGINE = web.AppKey("engine", Engine)
 CONFIG = web.AppKey("config", WebappConfig)
 QR = web.AppKey("qr", QrRenderer)
-# the menu answer per point, as bytes, with the version of the data it was built from (Engine.menu_version)
-MENU_CACHE = web.AppKey("menu_cache", dict)
+# the menu answers per point, with the version of the data each was built from (webapp/menu_cache.py)
+MENU_CACHE: web.AppKey[MenuCache] = web.AppKey("menu_cache")

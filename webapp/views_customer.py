@@ -5,10 +5,9 @@ from aiohttp import web
 
 from journey.channels import Channel
 
-from . import serialize, views_privacy
+from . import menu_cache, serialize, views_privacy
 from .bodies import LanguageBody, LinkBody, MessagesBody, VisitBody
-from .config import MENU_CACHE
-from .views import body, caller, config, dumps, engine, query_id, reply, reply_bytes, start_link
+from .views import body, caller, config, engine, query_id, reply, start_link
 
 routes = web.RouteTableDef()
 
@@ -96,19 +95,10 @@ async def get_slots(request: web.Request) -> web.Response:
 
 @routes.get("/api/menu")
 async def get_menu(request: web.Request) -> web.Response:
-    """The same for every customer of a point: built once per change of the data, then sent as it is."""
-    eng = engine(request)
+    """The same for every customer of a point: built once per change of what it shows (webapp/menu_cache.py),
+    then sent as it is, compressed ahead, or 304 when the client already has it."""
     point_id = query_id(request, "point")
-    cache = request.app[MENU_CACHE]
-    version = await eng.menu_version()  # read before the menu: the cached bytes are never older than it
-    cached = cache.get(point_id)
-    if cached is None or cached[0] != version:
-        view = await eng.menu(point_id)
-        ratings = await eng.ratings()
-        cached = (version, dumps(serialize.menu(point_id, view.categories, view.items, view.stock,
-                                                ratings)).encode())
-        cache[point_id] = cached
-    return reply_bytes(cached[1])
+    return menu_cache.respond(request, await menu_cache.menu_answer(request, point_id))
 
 
 @routes.get("/api/items/{item_id}/reviews")
