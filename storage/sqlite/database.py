@@ -12,6 +12,15 @@ The one step that does wait for the disk, the checkpoint (copying the log into t
 syncing it), is taken off the writer (``wal_autocheckpoint = 0``) and run every few hundred commits on
 a connection of its own, in its own thread. So an uncontended unit of work makes no thread hop at all,
 which is what lets the engine keep up with a plain ``sqlite3`` loop.
+
+That checkpoint is PASSIVE: it copies what it can without waiting for anyone. Under steady writes it never
+finds the log wholly copied (the writer appended more while it ran), and only a wholly copied log is
+started over from its beginning, so the log would grow for as long as orders keep coming (13.9 GB over
+100,000 orders). So once a checkpoint finds more than ``wal_reset_bytes`` of log, it resets it: it takes
+the process's write lock (no unit of work here writes meanwhile), and a TRUNCATE checkpoint copies what was
+written since the passive one (a few hundred commits at most), waits up to ``RESET_WAIT_SECONDS`` for
+readers still on the log, and empties the file. The writer waits for that copy and two syncs, a few
+milliseconds; ``bench/soak.py`` measures it (docs/PERFORMANCE.md, "Bounded WAL").
 """
 from __future__ import annotations
 
@@ -20,6 +29,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +42,8 @@ from .unit_of_work import SqliteUnitOfWork
 T = TypeVar("T")
 BUSY_WAIT_SECONDS = 10.0
 CHECKPOINT_EVERY = 200  # commits; a few MB of log at most between checkpoints
+WAL_RESET_BYTES = 32 * 1024 * 1024  # a checkpoint that finds more log than this resets it (see above)
+RESET_WAIT_SECONDS = 0.2  # how long a reset waits for readers on the log (and another process's writer)
 log = logging.getLogger(__name__)
 
 
@@ -40,12 +52,34 @@ log = logging.getLogger(__name__)
 SYNCHRONOUS = ("NORMAL", "FULL")
 
 
+@dataclass
+class Checkpoints:
+    """What the background checkpoints did, for the logs and bench/soak.py."""
+
+    passive: int = 0  # PASSIVE checkpoints run
+    resets: int = 0  # TRUNCATE checkpoints that emptied the log
+    busy: int = 0  # resets that gave up waiting for a reader or another process (tried again next time)
+    reset_seconds: float = 0.0  # the longest a reset held the write lock
+    log_bytes: int = 0  # the log a checkpoint last found (bytes of frames, before it was reset)
+    failures: int = 0
+
+
 class SqliteDatabase:
-    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL") -> None:
+    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL", wal_reset_bytes: int | None = WAL_RESET_BYTES,
+                 checkpoint_every: int | None = None) -> None:
+        """``wal_reset_bytes``: the log a checkpoint resets past (None: never, passive checkpoints only, as
+        bench/soak.py's baseline); ``checkpoint_every``: commits between background checkpoints (None:
+        ``CHECKPOINT_EVERY``)."""
         if synchronous not in SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, not {synchronous!r}")
+        if any(n is not None and n <= 0 for n in (wal_reset_bytes, checkpoint_every)):
+            raise ValueError("wal_reset_bytes and checkpoint_every must be positive")
         self.path = str(path)
         self.synchronous = synchronous
+        self.wal_reset_bytes = wal_reset_bytes
+        self.checkpoint_every = checkpoint_every
+        self.checkpoints = Checkpoints()
+        self._page_size = 4096
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self.write_lock = asyncio.Lock()
@@ -70,7 +104,11 @@ class SqliteDatabase:
             self._reader = await self._open(query_only=True)
             self._checkpointer = await self._open(query_only=False)
             self.writer.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer does it, in its thread
-            self.writer.execute(f"PRAGMA journal_size_limit = {64 * 1024 * 1024}")  # the log shrinks back after
+            # a log the writer starts over by itself (when a passive checkpoint happened to copy it all) is cut
+            # back to this size too; the resets empty it
+            limit = self.wal_reset_bytes or 64 * 1024 * 1024
+            self.writer.execute(f"PRAGMA journal_size_limit = {limit}")
+            self._page_size = self.writer.execute("PRAGMA page_size").fetchone()[0]
         return self
 
     async def _open(self, *, query_only: bool) -> aiosqlite.Connection:
@@ -107,20 +145,36 @@ class SqliteDatabase:
         self._writer = self._reader = self._checkpointer = None
 
     def committed(self) -> None:
-        """Count a commit; every ``CHECKPOINT_EVERY`` start a checkpoint in the background."""
+        """Count a commit; every ``checkpoint_every`` start a checkpoint in the background."""
         self._commits += 1
-        if self._commits < CHECKPOINT_EVERY or self._checkpointer is None:
+        if self._commits < (self.checkpoint_every or CHECKPOINT_EVERY) or self._checkpointer is None:
             return
         if self._checkpoint is None or self._checkpoint.done():
             self._commits = 0
             self._checkpoint = asyncio.ensure_future(self._run_checkpoint(self._checkpointer))
 
-    @staticmethod
-    async def _run_checkpoint(conn: aiosqlite.Connection) -> None:
-        # PASSIVE: copies what it can without waiting for the writer or readers; never blocks them
+    async def _run_checkpoint(self, conn: aiosqlite.Connection) -> None:
+        stats = self.checkpoints
         try:
-            await conn._execute(conn._conn.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+            # PASSIVE: copies what it can without waiting for the writer or readers; never blocks them
+            _, frames, _ = await conn._execute(_checkpoint, conn._conn, "PASSIVE")
+            stats.passive += 1
+            stats.log_bytes = max(frames, 0) * self._page_size
+            if self.wal_reset_bytes is None or stats.log_bytes <= self.wal_reset_bytes:
+                return
+            async with self.write_lock:  # no unit of work of this process writes while the log starts over
+                started = time.perf_counter()
+                busy, _, _ = await conn._execute(_checkpoint, conn._conn, "TRUNCATE")
+                held = time.perf_counter() - started
+            stats.reset_seconds = max(stats.reset_seconds, held)
+            if busy:  # a reader stayed on the log (a backup, another process): the next checkpoint tries again
+                stats.busy += 1
+                log.info("WAL reset waited %.0f ms for a reader and gave up; %d MB of log", held * 1000,
+                         stats.log_bytes // 2**20)
+            else:
+                stats.resets += 1
         except Exception:
+            stats.failures += 1
             log.exception("WAL checkpoint failed; the next one will try again")
 
     async def __aenter__(self) -> SqliteDatabase:
@@ -242,6 +296,18 @@ class SqliteDatabase:
         async with self.read_lock:
             await self._reader._execute(copy, self.reader)  # type: ignore[union-attr]
         tmp.replace(target)
+
+
+def _checkpoint(conn: sqlite3.Connection, mode: str) -> tuple[int, int, int]:
+    """``PRAGMA wal_checkpoint(mode)`` -> (busy, frames in the log, frames copied). Only TRUNCATE waits: for the
+    readers still on the log and another process's writer, up to ``RESET_WAIT_SECONDS``."""
+    if mode == "PASSIVE":
+        return conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    conn.execute(f"PRAGMA busy_timeout = {int(RESET_WAIT_SECONDS * 1000)}")
+    try:
+        return conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+    finally:
+        conn.execute("PRAGMA busy_timeout = 0")
 
 
 def _read_version(path: str) -> int:
