@@ -200,7 +200,7 @@ async def read_shop(db: Sqlite | Postgres) -> Shop:
              for i, name, price, currency, groups in await db.rows(sql)]
     points = [(p, prep) for p, prep in await db.rows("SELECT id, prep_minutes FROM points ORDER BY id")]
     if not items or not points:
-        raise SystemExit("the database has no items or no points: migrate and seed it first")
+        raise ValueError("the database has no items or no points: migrate and seed it first")
     rules = ShopRules.from_mapping({k: v for k, v in await db.rows("SELECT key, value FROM meta")
                                     if k in ShopRules.__dataclass_fields__})
     staff = await db.rows("SELECT channel, external_id FROM staff ORDER BY channel, external_id LIMIT 1")
@@ -518,8 +518,11 @@ def main() -> None:
     parser.add_argument("--until", type=datetime.fromisoformat, default=None, help="the end of the year (now)")
     args = parser.parse_args()
     started = time.perf_counter()
-    counts = asyncio.run(fill(args.url, orders=args.orders, customers=args.customers, seed=args.seed,
-                              open_orders=args.open_orders, until=args.until, outbox_days=args.outbox_days))
+    try:
+        counts = asyncio.run(fill(args.url, orders=args.orders, customers=args.customers, seed=args.seed,
+                                  open_orders=args.open_orders, until=args.until, outbox_days=args.outbox_days))
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
     for table, n in counts.items():
         print(f"{table:16} {n:>9}")
     print(f"written in {time.perf_counter() - started:.1f} s")
