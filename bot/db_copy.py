@@ -35,11 +35,25 @@ BACKEND_ONLY = {
 # creates (engine.start). The copy replaces it with the shop's own, which signs the shop's links.
 FRESH_META_KEYS = {"secret_key"}
 # Row triggers put off while their table is copied, and the rule each keeps checked once over the whole table
-# instead: the ledger's takes an advisory lock per customer for every spending row, which in one transaction
-# runs out of the server's lock table for a shop with thousands of customers (SQLite kept the same rule).
+# instead: the ledger's take an advisory lock per customer for every row, which in one transaction runs out of
+# the server's lock table for a shop with thousands of customers (SQLite kept the same rule). The aggregates
+# the triggers keep (balances, item_ratings) are copied as rows like any table, so they must not be added to
+# again as their rows go in; that they equal the sums of the copied rows is checked once all are in (KEPT).
 DEFERRED_TRIGGERS = {
-    "ledger": ("ledger_never_negative", "SELECT customer_id FROM ledger GROUP BY customer_id HAVING SUM(delta) < 0",
+    "ledger": (("ledger_never_negative", "ledger_balance"),
+               "SELECT customer_id FROM ledger GROUP BY customer_id HAVING SUM(delta) < 0",
                "points below zero for customer {}"),
+    "reviews": (("reviews_rating",), "", ""),
+}
+# Each kept aggregate and a query naming a key whose kept figure differs from what its rows sum to.
+KEPT = {
+    "balances": "SELECT COALESCE(b.customer_id, l.customer_id) FROM balances b FULL JOIN"
+                " (SELECT customer_id, SUM(delta) AS points FROM ledger GROUP BY customer_id) l USING (customer_id)"
+                " WHERE COALESCE(b.points, 0) <> COALESCE(l.points, 0) LIMIT 1",
+    "item_ratings": "SELECT COALESCE(k.item_id, r.item_id) FROM item_ratings k FULL JOIN"
+                    " (SELECT item_id, SUM(rating) AS total, COUNT(*) AS reviews FROM reviews GROUP BY item_id) r"
+                    " USING (item_id) WHERE (COALESCE(k.total, 0), COALESCE(k.reviews, 0))"
+                    " <> (COALESCE(r.total, 0), COALESCE(r.reviews, 0)) LIMIT 1",
 }
 BATCH = 2000
 
@@ -233,15 +247,20 @@ async def _copy(src: sqlite3.Connection, conn: Any, out: Any) -> dict[str, int]:
             counts = {}
             for table in order:
                 deferred = DEFERRED_TRIGGERS.get(table)
-                if deferred:
-                    await conn.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER {deferred[0]}')
+                for trigger in deferred[0] if deferred else ():
+                    await conn.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER {trigger}')
                 counts[table] = await _copy_table(src, conn, table, pg[table])
-                if deferred:
-                    await conn.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER {deferred[0]}')
-                    broken = await conn.fetchval(deferred[1])
-                    if broken is not None:
-                        raise CommandError(f"db copy: {table}: {deferred[2].format(broken)} in the SQLite file; "
-                                           f"nothing was copied")
+                for trigger in deferred[0] if deferred else ():
+                    await conn.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER {trigger}')
+                broken = await conn.fetchval(deferred[1]) if deferred and deferred[1] else None
+                if deferred and broken is not None:
+                    raise CommandError(f"db copy: {table}: {deferred[2].format(broken)} in the SQLite file; "
+                                       f"nothing was copied")
+            for kept, check in KEPT.items():
+                broken = await conn.fetchval(check) if kept in tables else None
+                if broken is not None:
+                    raise CommandError(f"db copy: {kept}: the kept figure of {broken} is not the sum of its rows "
+                                       f"in the SQLite file; nothing was copied")
             for key in keys:
                 await conn.execute(f'ALTER TABLE {key["child"]} ADD CONSTRAINT {_quoted(key["conname"])} '
                                    f'{key["definition"]}')

@@ -106,6 +106,7 @@ PERSONAL_DATA: tuple[PersonalTable, ...] = (
                   {"link": "", "idempotency_key": Expr("'forgotten:' || id")},
                   why="accounting; the idempotency key is redrawn (it names the account)"),
     PersonalTable("ledger", _C, ("customer_id",), _KEEP, why="accounting: points amounts and dates"),
+    PersonalTable("balances", _C, ("customer_id",), _KEEP, why="the sum of the ledger's rows, which stay"),
     PersonalTable("promo_uses", _C, ("customer_id",), _KEEP, why="the promo code's uses count"),
     PersonalTable("pack_purchases", _C, ("customer_id",), _SCRUB, {"account": ""},
                   why="accounting: Stars paid; no refund can reach the person any more"),

@@ -409,9 +409,11 @@ class PgLoyalty(_LockingRepo):
         # pack can be refunded): the customer's ledger lock first, the one the ledger's trigger takes before
         # it refuses a balance below zero, so one customer's spends take turns from here and each decides on
         # the balance the other left (refused as on SQLite, by the engine, before anything else is checked).
+        # The balance is the sum of the ledger kept by its trigger (migration 0005), which takes the same lock
+        # before it changes the balance's row.
         await self._lock_once(f"ledger:{customer_id}")
-        return await self._c.fetchval("SELECT COALESCE(SUM(delta), 0)::bigint FROM ledger WHERE customer_id = $1",
-                                      customer_id)
+        points = await self._c.fetchval("SELECT points FROM balances WHERE customer_id = $1", customer_id)
+        return points or 0
 
     async def add(self, entry: LedgerEntry) -> None:
         await self._write("INSERT INTO ledger (customer_id, delta, reason, order_id, at) VALUES ($1, $2, $3, $4, $5)",
@@ -544,5 +546,6 @@ class PgReviews(PgRepo):
                 for order_id, item, customer_id, rating, text, author, created in found]
 
     async def ratings(self) -> dict[str, tuple[float, int]]:
-        found = await self._c.fetch("SELECT item_id, AVG(rating)::float8, COUNT(*) FROM reviews GROUP BY item_id")
-        return {i: (round(a, 2), n) for i, a, n in found}
+        # one row per item reviewed, kept by the reviews' trigger (migration 0005), not a GROUP BY of them all
+        found = await self._c.fetch("SELECT item_id, total, reviews FROM item_ratings WHERE reviews > 0")
+        return {i: (round(total / n, 2), n) for i, total, n in found}
