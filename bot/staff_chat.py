@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from journey.channels import Button, CustomerRef, Reply, Text
 from journey.errors import DomainError, ErrorCode
 from journey.model import Order
-from journey.order_views import OrderDetails
+from journey.order_views import OrderDetails, board_next
 from journey.states import OrderStatus, PaymentStatus
 
 from .chat import Turn, action, command, dialog, word
@@ -32,8 +32,9 @@ STALE = (ErrorCode.INVALID_TRANSITION, ErrorCode.ALREADY_PICKED_UP)  # the step 
 
 add_texts({
     "board_empty": ("Открытых заказов нет.", "No open orders."),
-    "board_more": ("Показаны {shown} ближайших из {total}. Все — в приложении, раздел «Персонал».",
-                   "The {shown} soonest of {total} are shown. All of them: the app, «Staff»."),
+    "board_more": ("Показаны {shown} ближайших. Следующие — кнопкой ниже, все — в приложении, раздел «Персонал».",
+                   "The {shown} soonest are shown. The next ones: the button below; all of them: the app, «Staff»."),
+    "board_b_next": ("Следующие", "Next"),
     "board_card": ("№ {code} · {point}{table}\nК {time}{late} · {status}\n{lines}\nИтого {total}, {payment}",
                    "No. {code} · {point}{table}\nBy {time}{late} · {status}\n{lines}\nTotal {total}, {payment}"),
     "board_table": (" · Стол {table}", " · Table {table}"),
@@ -115,15 +116,18 @@ async def _staff_details(conv: Conversation, turn: Turn) -> OrderDetails:
 @action("board", "adm_board")
 @word("доска", "board")
 async def board(conv: Conversation, turn: Turn) -> list[Reply]:
-    found = await conv.engine.staff_board(turn.inbound.sender)
+    """One page of the board (``SHOWN`` orders); the "next" button carries where the next page starts."""
+    found = await conv.engine.staff_board(turn.inbound.sender, after=turn.inbound.payload.get("after") or None,
+                                          limit=SHOWN)
     if not found:
         return [Text(t(turn.lang, "board_empty"))]
     zone = await _zone(conv)
     replies: list[Reply] = [Text(card(turn.lang, d, zone), steps(turn.lang, d.order.id, d.order.status))
-                            for d in found[:SHOWN]]
-    if len(found) > SHOWN:
-        replies.append(Text(t(turn.lang, "board_more", shown=SHOWN, total=len(found)),
-                            ((Button(t(turn.lang, "open_app"), mini_app=""),),)))
+                            for d in found]
+    if (after := board_next(found, SHOWN)) is not None:
+        replies.append(Text(t(turn.lang, "board_more", shown=SHOWN),
+                            ((Button(t(turn.lang, "board_b_next"), "board", {"after": after}),
+                              Button(t(turn.lang, "open_app"), mini_app="")),)))
     return replies
 
 

@@ -151,14 +151,20 @@ async def open_orders(self: Engine, actor: CustomerRef, point_id: str | None = N
         return await _queue(self, uow, actor, point_id)
 
 
-async def _queue(engine: Engine, uow: UnitOfWork, actor: CustomerRef, point_id: str | None) -> list[Order]:
+async def _served(engine: Engine, uow: UnitOfWork, actor: CustomerRef, point_id: str | None) -> list[str]:
+    """The points whose queue the actor asks for: ``point_id``, or every point they serve; refused
+    (``not_staff``) to anyone who does not serve it, ``point_not_found`` for a point that does not exist."""
     points = await staff_points(engine, uow, actor)
     if not points or (point_id is not None and "*" not in points and point_id not in points):
         raise DomainError(ErrorCode.NOT_STAFF)
     known = [p.id for p in await uow.catalog.points()]
     if point_id is not None and point_id not in known:
         raise DomainError(ErrorCode.POINT_NOT_FOUND, point_id)
-    wanted = [point_id] if point_id else [p for p in known if "*" in points or p in points]
+    return [point_id] if point_id else [p for p in known if "*" in points or p in points]
+
+
+async def _queue(engine: Engine, uow: UnitOfWork, actor: CustomerRef, point_id: str | None) -> list[Order]:
+    wanted = await _served(engine, uow, actor, point_id)
     orders = [o for p in wanted for o in await uow.orders.open_at(p)
               if not awaiting(engine, await uow.payments.for_order(o.id))]  # unpaid online: not the staff's yet
     return sorted(orders, key=lambda o: (o.pickup_at, o.created_at))
@@ -181,11 +187,39 @@ async def my_orders(self: Engine, ref: CustomerRef, limit: int = 20) -> list[Ord
         return await _details(self, uow, await uow.orders.for_customer(customer.id, limit), staff=False, listed=True)
 
 
-async def staff_board(self: Engine, actor: CustomerRef, point_id: str | None = None) -> list[OrderDetails]:
+BOARD_PAGE = 50  # orders per page of the staff board by default
+BOARD_PAGE_MAX = 200
+
+
+async def staff_board(self: Engine, actor: CustomerRef, point_id: str | None = None, *, after: str | None = None,
+                      limit: int = BOARD_PAGE) -> list[OrderDetails]:
     """The counter's screen: open orders of a point (or of every point the actor serves), soonest first,
-    with the customers' names. Refused (``not_staff``) to anyone who does not serve the point."""
+    with the customers' names, one page of at most ``limit`` (1 to ``BOARD_PAGE_MAX``) at a time: the next
+    page starts ``after`` the id of the last order of this one (``board_next``). Refused (``not_staff``) to
+    anyone who does not serve the point. One query reads the page, whatever the history or the queue holds."""
+    if not 1 <= limit <= BOARD_PAGE_MAX:
+        raise DomainError(ErrorCode.BAD_INPUT, f"limit is 1 to {BOARD_PAGE_MAX}")
     async with self.read() as uow:
-        return await _details(self, uow, await _queue(self, uow, actor, point_id), staff=True, listed=True)
+        wanted = await _served(self, uow, actor, point_id)
+        # pending payments of a provider paid at the counter are the staff's to take; any other pending one
+        # (online, or a provider no longer configured) is the customer's to pay first (``payments.awaiting``)
+        shown = [name for name, provider in self.providers.items() if not provider.online]
+        found = await uow.orders.board(wanted, shown_pending=shown, after=after, limit=limit)
+        points = {p.id: p for p in await uow.catalog.points()}
+    now = self.now()
+    details = []
+    for row in found:
+        provider = self.providers.get(row.payment.provider) if row.payment else None
+        details.append(OrderDetails(row.order, row.payment, points.get(row.order.point_id), row.customer_name,
+                                    pickup_token(self, row.order.id), True, table_of(row.order),
+                                    late_minutes(row.order, now), provider.link if provider else ""))
+    return details
+
+
+def board_next(page: Sequence[OrderDetails], limit: int) -> str | None:
+    """Where the staff board's next page starts (``staff_board(after=...)``), None after a page that was not
+    full: the id of the page's last order."""
+    return page[-1].order.id if len(page) == limit else None
 
 
 async def _details(engine: Engine, uow: UnitOfWork, orders: Sequence[Order], *, staff: bool,

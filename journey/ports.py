@@ -113,6 +113,24 @@ class OrderRepository(Protocol):
     async def count_for_customer(self, customer_id: str, status: OrderStatus) -> int: ...
     async def ids_in_status(self, status: OrderStatus, *, before: datetime | None = None) -> list[str]: ...
 
+    async def board(self, point_ids: Sequence[str], *, shown_pending: Sequence[str], after: str | None,
+                    limit: int) -> list[BoardRow]:
+        """One page of the staff board, in one query: the open orders of these points, soonest pickup first
+        (pickup time, then placing time, then id), each with its status history, its newest payment and its
+        customer's name. ``after``: the id of the last order of the page before (the page starts after its
+        place in that order, wherever it is now). An order whose newest payment is pending with a provider
+        not in ``shown_pending`` (waiting to be paid online) is left out: it is not the staff's yet."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    """An order on the staff board (``OrderRepository.board``): the order with its history, its newest
+    payment, the name of its customer ("" when forgotten)."""
+
+    order: Order
+    payment: PaymentIntent | None
+    customer_name: str
 
 class PaymentRepository(Protocol):
     async def add(self, intent: PaymentIntent) -> None: ...

@@ -172,6 +172,13 @@ class Orders(Answer):
     orders: list[Order]
 
 
+class StaffBoard(Answer):
+    """One page of the staff board, soonest pickup first."""
+
+    orders: list[Order]
+    next: str | None = Field(description="the next page: pass it as ?after=; null after the last page")
+
+
 class PickupTimes(Answer):
     """When a point can hand over an order placed now: only times placing the order accepts."""
 

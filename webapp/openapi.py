@@ -150,7 +150,8 @@ PATHS: Json = {
                                        409: "link_same_customer",
                                        429: "link_too_many_attempts: too many wrong codes, linking is locked "
                                             "for a while; or rate_limited"})},
-    "/api/staff/orders": {"get": op("Open orders of a point (staff)", a.Orders, query=("point",),
+    "/api/staff/orders": {"get": op("Open orders of a point (staff), one page", a.StaffBoard,
+                                    query=("point", "after", "limit"),
                                     refusals={**STAFF, 404: "point_not_found"})},
     "/api/staff/orders/{order_id}/accept": {"post": op("Accept (staff)", a.Order, params=("order_id",),
                                                        refusals=STAFF_STEP)},

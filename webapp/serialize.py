@@ -186,6 +186,10 @@ def orders(found: Iterable[OrderDetails]) -> Json:
     return _json(a.Orders(orders=[_order(d, d.pickup_token, d.staff) for d in found]))
 
 
+def staff_board(found: Iterable[OrderDetails], next_page: str | None) -> Json:
+    return _json(a.StaffBoard(orders=[_order(d, d.pickup_token, d.staff) for d in found], next=next_page))
+
+
 def pickup_times(times: PickupTimes) -> Json:
     return _json(a.PickupTimes(point=times.point_id, asap=times.asap, opens_at=times.opens_at,
                                slots=list(times.slots)))

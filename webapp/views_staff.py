@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from journey.errors import DomainError
+from journey.errors import DomainError, ErrorCode
+from journey.order_views import BOARD_PAGE, BOARD_PAGE_MAX, board_next
 
 from . import serialize
 from .bodies import PickupBody
@@ -23,15 +24,21 @@ async def pickup_body(request: web.Request) -> PickupBody:
     try:
         return await body(request, PickupBody)
     except (DomainError, web.HTTPRequestEntityTooLarge):
-        await engine(request).staff_board(caller(request))  # the engine's rule: not_staff for who serves nowhere
+        # the engine's rule: not_staff for who serves nowhere (one order read at most)
+        await engine(request).staff_board(caller(request), limit=1)
         raise
 
 
 @routes.get("/api/staff/orders")
 async def get_staff_orders(request: web.Request) -> web.Response:
-    """Open orders of ``?point=`` (without it: of every point this member serves), soonest first."""
-    board = await engine(request).staff_board(caller(request), query_id(request, "point"))
-    return reply(serialize.orders(board))
+    """Open orders of ``?point=`` (without it: of every point this member serves), soonest first, one page of
+    ``?limit=`` (50 by default, at most 200) after the order ``?after=`` (the last page's ``next``)."""
+    limit = request.query.get("limit", str(BOARD_PAGE))
+    if not limit.isdigit() or not 1 <= int(limit) <= BOARD_PAGE_MAX:
+        raise DomainError(ErrorCode.BAD_INPUT, f"limit is 1 to {BOARD_PAGE_MAX}")
+    board = await engine(request).staff_board(caller(request), query_id(request, "point"),
+                                              after=query_id(request, "after"), limit=int(limit))
+    return reply(serialize.staff_board(board, board_next(board, int(limit))))
 
 
 @routes.post("/api/staff/orders/{order_id}/accept")

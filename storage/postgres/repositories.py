@@ -29,13 +29,16 @@ from journey.model import (
     Review,
     Visit,
 )
-from journey.states import OPEN_ORDER_STATUSES, OrderStatus, PackStatus, PaymentStatus
+from journey.ports import BoardRow
+from journey.states import OrderStatus, PackStatus, PaymentStatus
 
 from .. import rows
 from ..rows import dt, ts
 from .base import Conn, PgRepo
 
-_OPEN = [s.value for s in OPEN_ORDER_STATUSES]
+# open orders, written as the partial indexes on them write it: a literal the planner proves the index's predicate
+# from in a generic plan too (``status = ANY($n)`` is a parameter there, which proves nothing)
+_OPEN_SQL = rows.OPEN_SHORT_CODES
 
 
 class _LockingRepo(PgRepo):
@@ -264,14 +267,14 @@ class PgOrders(_LockingRepo):
 
     async def open_at(self, point_id: str) -> list[Order]:
         return [rows.order(_tup(r)) for r in await self._c.fetch(
-            f"SELECT {rows.ORDER_COLUMNS} FROM orders WHERE point_id = $1 AND status = ANY($2::text[])"
-            " ORDER BY pickup_at, created_at", point_id, _OPEN)]
+            f"SELECT {rows.ORDER_COLUMNS} FROM orders WHERE point_id = $1 AND {_OPEN_SQL}"
+            " ORDER BY pickup_at, created_at", point_id)]
 
     async def by_short_code(self, point_id: str | None, short_code: str) -> list[Order]:
-        sql = f"SELECT {rows.ORDER_COLUMNS} FROM orders WHERE short_code = $1 AND status = ANY($2::text[])"
-        args: list[object] = [short_code, _OPEN]
+        sql = f"SELECT {rows.ORDER_COLUMNS} FROM orders WHERE short_code = $1 AND {_OPEN_SQL}"
+        args: list[object] = [short_code]
         if point_id is not None:
-            sql += " AND point_id = $3"
+            sql += " AND point_id = $2"
             args.append(point_id)
         return [rows.order(_tup(r)) for r in await self._c.fetch(sql, *args)]
 
@@ -288,7 +291,7 @@ class PgOrders(_LockingRepo):
         # two orders placed at once may draw the same free code: the unique index on open codes refuses the
         # second (CONFLICT), which is retried like any busy moment
         return {r[0] for r in await self._c.fetch(
-            "SELECT short_code FROM orders WHERE point_id = $1 AND status = ANY($2::text[])", point_id, _OPEN)}
+            f"SELECT short_code FROM orders WHERE point_id = $1 AND {_OPEN_SQL}", point_id)}
 
     async def count_for_customer(self, customer_id: str, status: OrderStatus) -> int:
         # the open-orders limit counts before it adds: one customer's orders placed at once take turns
@@ -301,6 +304,40 @@ class PgOrders(_LockingRepo):
             found = await self._c.fetch("SELECT id FROM orders WHERE status = $1", status.value)
         else:
             found = await self._c.fetch("SELECT id FROM orders WHERE status = $1 AND created_at < $2",
+    async def board(self, point_ids: Sequence[str], *, shown_pending: Sequence[str], after: str | None,
+                    limit: int) -> list[BoardRow]:
+        if not point_ids:
+            return []
+        # one point: its open orders in the board's order (orders_board_point); several: the open orders of
+        # those points (orders_board walked in order, or the points' rows sorted: the planner's choice)
+        args: list[object] = [point_ids[0] if len(point_ids) == 1 else list(point_ids), list(shown_pending), limit]
+        sql = _BOARD.format(points="o.point_id = $1" if len(point_ids) == 1 else "o.point_id = ANY($1::text[])")
+        if after is not None:
+            sql += (" AND (o.pickup_at, o.created_at, o.id) > (SELECT pickup_at, created_at, id"
+                    " FROM orders WHERE id = $4)")
+            args.append(after)
+        found = []
+        for r in await self._c.fetch(sql + " ORDER BY o.pickup_at, o.created_at, o.id LIMIT $3", *args):
+            order = rows.order(_tup(r[:18]))
+            order.history = [(OrderStatus(s), rows.at(at)) for s, at in json.loads(r[35] or "[]")]
+            found.append(BoardRow(order, rows.payment(_tup(r[19:35])) if r[19] is not None else None, r[18] or ""))
+        return found
+
+
+_BOARD = (
+    f"SELECT {', '.join('o.' + c.strip() for c in rows.ORDER_COLUMNS.split(','))}, c.name,"
+    f" {', '.join('p.' + c.strip() for c in rows.PAYMENT_COLUMNS.split(','))},"
+    # the history in the order written (as ``get`` reads it)
+    " (SELECT json_agg(json_build_array(h.status, h.at) ORDER BY h.at, h.ctid) FROM order_history h"
+    "  WHERE h.order_id = o.id)::text"
+    " FROM orders o"
+    " LEFT JOIN customers c ON c.id = o.customer_id"
+    # the newest payment (as ``payments.for_order`` reads it); no row locks: the board only shows
+    f" LEFT JOIN LATERAL (SELECT {rows.PAYMENT_COLUMNS} FROM payments WHERE order_id = o.id"
+    "  ORDER BY created_at DESC LIMIT 1) p ON true"
+    f" WHERE o.{_OPEN_SQL} AND {{points}}"
+    " AND (p.id IS NULL OR p.status <> 'pending' OR p.provider = ANY($2::text[]))")
+
                                         status.value, ts(before))
         return [r[0] for r in found]
 

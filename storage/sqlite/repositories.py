@@ -21,13 +21,15 @@ from journey.model import (
     Review,
     Visit,
 )
-from journey.states import OPEN_ORDER_STATUSES, OrderStatus, PackStatus, PaymentStatus
+from journey.ports import BoardRow
+from journey.states import OrderStatus, PackStatus, PaymentStatus
 
 from .. import rows
 from ..rows import dt, ts
 
-_OPEN = tuple(s.value for s in OPEN_ORDER_STATUSES)
-_OPEN_SQL = "(" + ",".join(f"'{s}'" for s in _OPEN) + ")"
+# open orders, written as the partial indexes on them write it (one fixed text, whatever the order a set of the
+# statuses iterates in), so the planner always knows the index covers the query
+_OPEN_SQL = rows.OPEN_SHORT_CODES
 
 
 def integrity_error(e: sqlite3.IntegrityError) -> DomainError:
@@ -228,12 +230,12 @@ class SqliteOrders(_Repo):
         return [rows.order(r) for r in cur]
 
     async def open_at(self, point_id: str) -> list[Order]:
-        cur = self._c.execute(f"SELECT {rows.ORDER_COLUMNS} FROM orders WHERE point_id = ? AND status IN {_OPEN_SQL}"
+        cur = self._c.execute(f"SELECT {rows.ORDER_COLUMNS} FROM orders WHERE point_id = ? AND {_OPEN_SQL}"
                               " ORDER BY pickup_at, created_at", (point_id,))
         return [rows.order(r) for r in cur]
 
     async def by_short_code(self, point_id: str | None, short_code: str) -> list[Order]:
-        sql = f"SELECT {rows.ORDER_COLUMNS} FROM orders WHERE short_code = ? AND status IN {_OPEN_SQL}"
+        sql = f"SELECT {rows.ORDER_COLUMNS} FROM orders WHERE short_code = ? AND {_OPEN_SQL}"
         params: tuple = (short_code,)
         if point_id is not None:
             sql += " AND point_id = ?"
@@ -250,7 +252,7 @@ class SqliteOrders(_Repo):
         return rows.order(r) if r else None
 
     async def short_codes_in_use(self, point_id: str) -> set[str]:
-        cur = self._c.execute(f"SELECT short_code FROM orders WHERE point_id = ? AND status IN {_OPEN_SQL}",
+        cur = self._c.execute(f"SELECT short_code FROM orders WHERE point_id = ? AND {_OPEN_SQL}",
                               (point_id,))
         return {r[0] for r in cur}
 
@@ -265,6 +267,46 @@ class SqliteOrders(_Repo):
             cur = self._c.execute("SELECT id FROM orders WHERE status = ? AND created_at < ?",
                                   (status.value, ts(before)))
         return [r[0] for r in cur]
+
+    async def board(self, point_ids: Sequence[str], *, shown_pending: Sequence[str], after: str | None,
+                    limit: int) -> list[BoardRow]:
+        if not point_ids:
+            return []
+        # one point: its open orders in the board's order (orders_board_point); several: every open order in
+        # that order, the other points' skipped (orders_board), so a page reads about its own rows either way
+        # rather than sorting every open order of the points for each page
+        if len(point_ids) == 1:
+            sql, params = _BOARD.format(index="", points="o.point_id = ?"), [point_ids[0]]
+        else:
+            sql = _BOARD.format(index="INDEXED BY orders_board",
+                                points=f"o.point_id IN ({','.join('?' * len(point_ids))})")
+            params = list(point_ids)
+        if after is not None:
+            sql += (" AND (o.pickup_at, o.created_at, o.id) > (SELECT pickup_at, created_at, id"
+                    " FROM orders WHERE id = ?)")
+            params.append(after)
+        sql += (f" AND (p.id IS NULL OR p.status <> 'pending' OR p.provider IN ({','.join('?' * len(shown_pending))}))"
+                " ORDER BY o.pickup_at, o.created_at, o.id LIMIT ?")
+        params += [*shown_pending, limit]
+        found = []
+        for r in self._c.execute(sql, params):
+            order = rows.order(r[:18])
+            order.history = [(OrderStatus(s), rows.at(at)) for s, at in json.loads(r[35])]
+            found.append(BoardRow(order, rows.payment(r[19:35]) if r[19] is not None else None, r[18] or ""))
+        return found
+
+
+_BOARD = (
+    f"SELECT {', '.join('o.' + c.strip() for c in rows.ORDER_COLUMNS.split(','))}, c.name,"
+    f" {', '.join('p.' + c.strip() for c in rows.PAYMENT_COLUMNS.split(','))},"
+    # the history in the order written (as ``get`` reads it)
+    " (SELECT json_group_array(json_array(status, at)) FROM"
+    "  (SELECT status, at FROM order_history h WHERE h.order_id = o.id ORDER BY h.rowid))"
+    " FROM orders o {index}"
+    " LEFT JOIN customers c ON c.id = o.customer_id"
+    # the newest payment (as ``payments.for_order`` reads it)
+    " LEFT JOIN payments p ON p.id = (SELECT id FROM payments WHERE order_id = o.id ORDER BY created_at DESC LIMIT 1)"
+    f" WHERE o.{_OPEN_SQL} AND {{points}}")
 
 
 class SqlitePayments(_Repo):
