@@ -10,16 +10,17 @@ it. From Python: ``await fill(url, orders=..., customers=...)`` returns the rows
 
 What a year is here: ``customers`` customers (each with a Telegram or VK account, created over the first nine
 months) place ``orders`` orders over the 364 days before ``until`` (default: now), during opening hours (07:00-
-21:00 in the shop's time zone), half of them by a few regulars; 1-3 lines of available items with valid
-options; 92 % picked up (payment captured at the counter, points earned at the shop's percent or tier), 5 %
-cancelled, 3 % expired (payment voided, spent points given back); some orders spend points (within the redeem
-cap, never below a zero balance). Each order has its status history; pickups feed the suggestions' aggregates
-(usual lines, items taken together, sales per hour, spending per day) and the regulars as a hand-over does; one
-picked-up order in seven gets a review of one of its items by its customer; visits (QR codes at the counter)
-come with about half of the orders. The outbox holds the events of the last ``outbox_days`` days (a running
-shop prunes older ones: ``retention_days``, 30 by default; ``--outbox-days 0`` keeps the whole year), all
-handled by the notification subscriber (its handled rows and its cursor). ``open_orders`` adds that many open
-orders (placed, accepted, ready) in the last 20 minutes before ``until``, with short codes unique per point.
+21:00 in the shop's time zone), half of them by the regulars (one customer in twenty, the keenest about once a
+day); 1-3 lines of available items with valid options; 92 % picked up (payment captured at the counter, points
+earned at the shop's percent or tier), 5 % cancelled, 3 % expired (payment voided, spent points given back); some
+orders spend points (within the redeem cap, never below a zero balance). Each order has its status history;
+pickups feed the suggestions' aggregates (usual lines, items taken together, sales per hour, spending per day) and
+the regulars as a hand-over does; one picked-up order in seven gets a review of one of its items by its customer;
+visits (QR codes at the counter) come with about half of the orders. The outbox holds the events of the last
+``outbox_days`` days (a running shop prunes older ones: ``retention_days``, 30 by default; ``--outbox-days 0``
+keeps the whole year), all handled by the notification subscriber (its handled rows and its cursor).
+``open_orders`` adds that many open orders (placed, accepted, ready) in the last 20 minutes before ``until``, with
+short codes unique per point.
 
 Rows go in with batched plain SQL (``executemany`` on SQLite, ``COPY`` on PostgreSQL, upserts that add to the
 aggregates already there), one transaction per batch of orders; triggers of the schema (the ledger's check,
@@ -277,9 +278,11 @@ class Year:
             else:
                 hi = mid
         known = max(lo, 1)
-        if self.rng.random() < 0.5:  # half by anyone, half by a few regulars
+        if self.rng.random() < 0.5:  # half by anyone
             return self.customers[self.rng.randrange(known)]
-        return self.customers[int(self.rng.paretovariate(1.2)) % known]
+        # half by the regulars, one customer in twenty, the keenest about once a day
+        pool = max(1, min(known, len(self.customers) // 20))
+        return self.customers[int(pool * self.rng.random() ** 1.5)]
 
     # orders
 
