@@ -14,6 +14,7 @@ from journey.ports import QrRenderer
 from . import (
     landing,
     openapi,
+    page,  # the Mini App's page and built files
     views_customer,
     views_gifts,  # gifts
     views_groups,
@@ -91,18 +92,11 @@ def setup_middlewares(app: web.Application) -> None:
 
 
 def setup_static(app: web.Application) -> None:
-    """``/`` is the Mini App; ``/static/`` its files; ``/photos/`` the menu photos (``static/photos``);
-    ``/media/`` the photos owners sent from the chat (stored in the database)."""
+    """``/`` is the Mini App and ``/static/dist/`` its built files (``webapp/page.py``); ``/static/`` the
+    sources; ``/photos/`` the menu photos (``static/photos``); ``/media/`` the photos owners sent from the
+    chat (stored in the database)."""
     static = app[CONFIG].static_dir
-
-    async def index(request: web.Request) -> web.StreamResponse:
-        page = static / "index.html"
-        if not page.is_file():
-            raise web.HTTPNotFound(text="The Mini App is not built: webapp/static/index.html is missing.")
-        # always revalidated: a new release must reach the WebView, which caches hard
-        return web.FileResponse(page, headers={"Cache-Control": "no-cache"})
-
-    app.router.add_get("/", index)
+    page.setup(app)
     app.router.add_get("/media/{name}", media)
     if static.is_dir():
         app.router.add_static("/static/", static)
@@ -165,7 +159,7 @@ async def compression_middleware(request: web.Request, handler: Handler) -> web.
     response = await handler(request)
     if "gzip" not in request.headers.get("Accept-Encoding", "").lower() or response.status != 200:
         return response
-    if "Content-Encoding" in response.headers:  # already compressed (the menu: webapp/menu_cache.py)
+    if "Accept-Encoding" in response.headers.get("Vary", ""):  # the handler chose (the menu: webapp/menu_cache.py)
         return response
     if isinstance(response, web.FileResponse):
         if request.method != "GET" or any(h in request.headers for h in _CONDITIONAL):

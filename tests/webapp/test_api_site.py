@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 from journey.channels import Channel
 from journey.events import EventType
+from webapp.config import STATIC_DIR as STATIC
 
 
 async def visits(engine, param: str) -> int:
@@ -84,12 +86,12 @@ async def test_openapi_describes_every_api_route(client):
 async def test_static_files_index_and_headers(make_client, tmp_path):
     (tmp_path / "photos").mkdir()
     (tmp_path / "photos" / "latte.svg").write_text("<svg/>")
-    (tmp_path / "index.html").write_text("<!doctype html><title>Vitrina</title>" + "<p>кофе</p>" * 200)
+    shutil.copytree(STATIC / "dist", tmp_path / "dist")  # the built front end (webapp/page.py)
     (tmp_path / "app.js").write_text("console.log('vitrina');\n" * 100)
     client = await make_client(static_dir=tmp_path)
 
     index = await client.get("/", headers={"Accept-Encoding": "gzip"})
-    assert index.status == 200 and "Vitrina" in await index.text()
+    assert index.status == 200 and "<title>Витрина</title>" in await index.text()
     assert index.headers["Cache-Control"] == "no-cache" and index.headers["Content-Encoding"] == "gzip"
     assert index.headers["X-Content-Type-Options"] == "nosniff"
     csp = index.headers["Content-Security-Policy"]

@@ -48,17 +48,23 @@ def check_headers(response, what: str) -> None:
 
 class Scripts(HTMLParser):
     """Inline scripts and inline handlers of a page: a <script> without src or with a body, on*="...",
-    javascript: addresses."""
+    javascript: addresses. A ``<script type="application/json">`` is data a browser never runs (the first
+    screen's data in the Mini App's page, webapp/page.py): counted apart, in ``data_blocks``."""
 
     def __init__(self) -> None:
         super().__init__()
         self.inline: list[str] = []
         self.in_script = False
         self.script_count = 0
+        self.data_blocks: list[str] = []
+        self.in_data = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if tag == "script":
+        if tag == "script" and values.get("type") == "application/json" and not values.get("src"):
+            self.in_data = True
+            self.data_blocks.append("")
+        elif tag == "script":
             self.script_count += 1
             self.in_script = True
             if not values.get("src"):
@@ -72,10 +78,12 @@ class Scripts(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "script":
-            self.in_script = False
+            self.in_script = self.in_data = False
 
     def handle_data(self, data: str) -> None:
-        if self.in_script and data.strip():
+        if self.in_data:
+            self.data_blocks[-1] += data
+        elif self.in_script and data.strip():
             self.inline.append(f"script body: {data[:60]!r}")
 
 

@@ -104,116 +104,16 @@ const ru = {
   forgotten: 'Ваши данные удалены',
   forgottenHint: 'Профиль, баллы и связанные аккаунты удалены. Если вы снова откроете магазин, он начнёт с чистого листа.',
 };
-const en = {
-  loading: 'Loading…', back: 'Back', menu: 'Menu', cart: 'Cart', orders: 'Orders', profile: 'Profile',
-  staff: 'Staff', point: 'Pickup point', soldOut: 'Sold out', add: 'Add', added: 'Added to cart',
-  addToCart: 'Add to cart', checkout: 'Checkout', place: 'Place order', pay: 'Pay', none: 'None',
-  quantity: 'Quantity', reviews: 'Reviews', noReviews: 'No reviews yet', emptyCart: 'Your cart is empty',
-  toMenu: 'Go to the menu', subtotal: 'Subtotal', discount: 'Discount', pointsUsed: 'Points', total: 'Total',
-  clear: 'Clear', remove: 'Remove', more: 'More', less: 'Less', when: 'Pickup time', asap: 'As soon as possible',
-  later: 'At a time', promo: 'Promo code', apply: 'Apply', usePoints: 'Use points: {n}',
-  balance: 'Points', payment: 'Payment', counter: 'Pay at the counter', order: 'Order #{n}', code: 'Pickup code',
-  showCode: 'Show the QR code or tell the code at the counter', st_placed: 'Placed', st_accepted: 'Being made',
-  st_ready: 'Ready for pickup', st_picked_up: 'Picked up', st_cancelled: 'Cancelled', st_expired: 'Expired',
-  ph_placed: 'Placed', ph_accepted: 'Accepted', ph_ready: 'Ready', ph_picked_up: 'Picked up',
-  cancel: 'Cancel order', cancelled: 'Order cancelled', pickupAt: 'Pickup', repeat: 'Repeat',
-  repeated: 'The order is in your cart', skipped: 'Some items are off the menu: {n} skipped', noOrders: 'No orders yet',
-  rate: 'Rate', send: 'Send', thanks: 'Thank you for the review!', yourReview: 'Your review',
-  referral: 'Invite a friend', referralHint: 'When your friend picks up their first order, you both get points.',
-  packs: 'Points for Stars', packsHint: 'Buy points for Telegram Stars: 1 point = 1 kopeck off.',
-  packBuy: '{n} points for {stars} ⭐', packPaid: 'Paid: {n} points will be yours in a moment',
-  packFailed: 'The payment failed',
-  copy: 'Copy', copied: 'Copied', share: 'Share', link: 'Link accounts',
-  linkHint: 'Get a code here and enter it in the other app (Telegram or VK): history and points are merged.',
-  getCode: 'Get a code', enterCode: 'Code from the other app', linked: 'Accounts linked', validUntil: 'valid until {t}',
-  language: 'Language', demoStaff: 'Sign in as staff', demoStaffHint: 'Demo: staff mode', accounts: 'Accounts',
-  scan: 'Scan QR', typeCode: 'Pickup code', find: 'Find', handOver: 'Hand over', accept: 'Accept',
-  ready: 'Ready', handedOver: 'Order handed over', openOrders: 'Open orders', noOpen: 'No open orders',
-  customer: 'Customer', network: 'No connection. Check the internet and try again.', retry: 'Try again',
-  notFound: 'Page not found', stars: '{n} of 5', item: 'Item', pcs: '{n} pcs', closed: 'closed',
-  tomorrow: 'tomorrow at {t}', opensAt: 'The point is closed now. It opens {t}: choose a time.',
-  closedNow: 'This point takes no orders now.', table: 'Table {n}', late: '{n} min late', byTime: 'by {t}',
-  staffCancel: 'Cancel', cancelAsk: 'Cancel order #{n}?', cancelYes: 'Yes, cancel', keep: 'No',
-  codeAsk: "Customer's code", wrongCode: 'That code is of another order (#{n}). Nothing changed.',
-  payCounter: 'at the counter', payOnline: 'paid online', payHeld: 'held until pickup', payAwaiting: 'awaiting payment',
-  payReturned: 'refunded', card: 'Card online', payTelegram: 'Pay in Telegram',
-  choosePay: 'Choose how to pay', email: 'E-mail for the receipt', emailBad: 'Check the e-mail: the receipt goes there.',
-  emailNeeded: 'Enter an e-mail for the receipt.', awaitingPay: 'Waiting for the payment', refresh: 'Refresh',
-  paidHeld: 'Paid (the money is held until pickup)', paid: 'Paid', refunded: 'Refunded {n}',
-  payFailed: 'The payment failed', payVoided: 'The payment was cancelled', payNotDone: 'The payment was not completed',
-  payChecking: 'Payment received, confirming…', payProcessing: 'The payment is being processed…',
-  payStopped: 'The status no longer updates by itself: tap Refresh.', codeAfterPay: 'The pickup code appears once paid',
-  waitingPay: 'awaiting payment', m_counter: 'at the counter', m_yookassa: 'card online', m_telegram: 'in Telegram',
-  // referrals that hold
-  refFriends: 'Invited friends', refTerms: 'When your friend picks up their first order, you both get {n} points ({m}).',
-  refCapLeft: 'Friend bonuses left this month: {left} of {cap}. Beyond that your friend still gets the points.',
-  refNone: 'Nobody yet. Send a friend the link above.', refTotals: 'Friends who came: {n}, points you got: {points}',
-  refPending: 'waiting for the first order', refRewarded: 'bonus paid', refCapped: 'paid to the friend; your monthly limit',
-  refVoid: 'not counted', refNoName: 'Friend',
-  refInvited: 'A friend invited you: when you pick up your first order, you both get {n} points ({m}).',
-  // group orders
-  group: 'Group order', groupNew: 'Order with friends', groupStart: 'Order with friends',
-  groupHint: 'Friends add their items by the link. Once {m} people join, {p}% off for everyone. You pick everything up at one point.',
-  groupYourLines: 'Your cart ({n} pcs) goes into the order.', groupNoLines: 'Your cart is empty: you only gather your friends\' order.',
-  groupPayer: 'Who pays', payerOrganiser: 'I pay for everyone (one order)', payerEach: 'Everyone pays their own at the counter',
-  groupOpen: 'Open the group order', groupAsap: 'as soon as possible after it closes',
-  groupProgress: '{n} of {m} joined — {p}% off for everyone when {m} join', groupReached: '{n} of {m} joined — {p}% off for everyone!',
-  groupGot: '{n} joined: {p}% off for everyone', groupMissed: '{n} of {m} joined: no discount',
-  groupLeft: 'Closes in {t}', groupTimeUp: 'Time to join is up', groupInvite: 'Invite friends',
-  groupShareText: 'Let\'s order together: {p}% off for everyone', groupAdd: 'Add my cart',
-  groupReplace: 'Replace my items with my cart', groupAdded: 'Your items are in the group order',
-  groupChooseHint: 'Choose from the menu and come back here from the cart.', groupChangeHint: 'To change your items, fill the cart again.',
-  groupClose: 'Close and order', groupCancel: 'Call off the group order', groupMyOrder: 'My order',
-  groupToGroup: 'To the group order', groupYou: 'you', groupOrganiser: 'organiser',
-  groupPickup: 'Pickup: {point}, {t}', groupOrganiserPays: 'the organiser pays', groupEachPays: 'everyone pays their own at the counter',
-  gst_open: 'Gathering', gst_closed: 'Closed, placing the orders', gst_ordered: 'Ordered', gst_cancelled: 'Cancelled',
-  gst_expired: 'Nobody added anything',
-  groupGuest: 'Guest',
-  // sharing
-  shareTitle: 'Tell your friends', shareAfter: 'Enjoyed it? Share it',
-  shareHint: 'A friend who comes by your link and you both get points once they pick up their first order.',
-  shareText: '{shop}: I order ahead and skip the queue. Come by this link — after your first order we both get points.',
-  share_telegram_story: 'To my story', share_telegram_inline: 'As a card in a chat', share_vk_story: 'To my VK story',
-  share_vk_wall: 'To my wall', share_link: 'As a link',
-  // suggestions and points
-  suggUsual: 'Your usual', suggNow: 'Popular right now', suggTogether: 'Often taken together',
-  tier: 'Tier', tierEarn: '{p}% back in points', tierNext: 'Spend {left} more to reach {name} ({p}%)',
-  pointsExpiring: 'Points worth {n} expire {d}', pointsHistory: 'Points history', pointsNone: 'Nothing yet.',
-  pointsMore: 'Show more',
-  pr_earn: 'Earned for an order', pr_spend: 'Paid for an order', pr_refund: 'Points given back', pr_referral: 'Friend bonus',
-  pr_expire: 'Expired', pr_adjust: 'From the shop', pr_stars: 'Bought for Stars', pr_stars_refund: 'Stars refunded', pr_referral_void: 'Friend bonus taken back',
-  bdTitle: 'Birthday', bdHint: '{p}% off one order within {d} days of your birthday. No year needed.',
-  bdDay: 'Day', bdMonth: 'Month', bdSave: 'Save', bdSaved: 'Saved', bdForget: 'Remove',
-  birthdayOff: 'Birthday discount',
-  // gifts
-  gift: 'Gift', giftsMine: 'My gifts', giftNew: 'Gift it to a friend', giftGive: 'Gift it', giftPay: 'Pay for the gift',
-  giftHint: 'Your friend picks it up at any point by the link — in Telegram, VK or the browser. Not picked up within {days} days, the money comes back to you.',
-  giftAmount: 'Amount', giftMessage: 'A message (optional)', giftMessageHint: 'Happy birthday!',
-  giftNoPay: 'A gift is paid online, and no online payment works here.',
-  giftOf: 'a gift of {amount}', giftShareText: 'A gift for you: {what}!', giftSendHint: 'Send your friend the link:',
-  giftYours: 'Your gift: {what}', giftFrom: 'A gift from {name}: {what}', giftUntil: 'Valid until {at}',
-  giftTake: 'Take the gift', giftOrder: 'Order the gift', giftMyOrder: 'My order with the gift',
-  giftTaken: 'Someone else has already taken this gift.', giftAmountHint: 'The gift pays for a cart up to {amount}: add items to the cart.', giftCartCovered: 'Your cart ({n} pcs): the gift pays up to {amount}, the rest at the counter.', giftToGift: 'To the gift',
-  giftStatus_awaiting_payment: 'awaiting payment', giftStatus_active: 'paid — ready to take', giftStatus_claimed: 'taken',
-  giftStatus_redeemed: 'picked up', giftStatus_failed: 'not paid', giftStatus_expired: 'expired', giftStatus_refunded: 'expired, money back',
-  // personal data
-  consentTitle: 'Consent to data processing',
-  consentText: 'To place an order, the shop needs your consent to processing your personal data: your name, account, orders and points. What we keep, why, and how to delete it is in the policy.',
-  consentChanged: 'The policy has changed since you last consented: please read it and confirm.',
-  consentPolicy: 'Personal data policy', consentAgree: 'I agree', consentLater: 'Not now',
-  myData: 'My data', myDataHint: 'Download everything the shop keeps about you, or delete your data.',
-  consentGiven: 'Consent to data processing given {t}', download: 'Download my data', downloaded: 'File saved',
-  downloadChat: 'If the file was not saved, send the bot /mydata and it sends the file to the chat.',
-  forget: 'Delete my data', forgetYes: 'Yes, delete',
-  forgetAsk: 'Delete your profile, points, order history and linked accounts? This cannot be undone.',
-  forgotten: 'Your data is deleted',
-  forgottenHint: 'Your profile, points and linked accounts are deleted. If you open the shop again, it starts afresh.',
-};
-const dicts = { ru, en };
+const dicts = { ru };
 export let lang = 'ru';
 export const normLang = (code) => (/^en\b/i.test(code || '') ? 'en' : 'ru');
-export function setLang(code) {
-  lang = normLang(code);
+// English is a file of its own, fetched the first time it is chosen; if it cannot be had, the texts stay Russian
+export async function setLang(code) {
+  let wanted = normLang(code);
+  if (!dicts[wanted]) {
+    try { dicts.en = (await import('./i18n-en.js')).en; } catch { wanted = 'ru'; }
+  }
+  lang = wanted;
   document.documentElement.lang = lang;
 }
 export const t = (key, vars) =>

@@ -2,23 +2,19 @@
 import { h, $, toast } from './dom.js';
 import { t, setLang, setZone, lang } from './i18n.js';
 import { api, setAuth, setStart, setConsentHandler } from './api.js';
-import { askConsent } from './privacy.js';  // personal data
 import { detect, store } from './platform.js';
 import { state, restoreCart, saveCart, setPoint, cartCount } from './state.js';
-import * as menu from './screens/menu.js';
-import * as item from './screens/item.js';
-import * as cart from './screens/cart.js';
-import * as checkout from './screens/checkout.js';
-import * as order from './screens/order.js';
-import * as orders from './screens/orders.js';
-import * as profile from './screens/profile.js';
-import * as staff from './screens/staff.js';
-import * as group from './screens/group.js';  // group orders
-import * as gift from './screens/gift.js';  // gifts
+import { render as menuScreen } from './screens/menu.js';
 
-const routes = { menu, item, cart, checkout, order, orders, profile, staff,
-  group,  // group orders
-  gift };  // gifts
+// The menu comes with the first screen; every other screen (and the consent form) is in later.js, loaded the
+// first time one is opened or once the menu is shown, so a slow line carries only the menu's code before the menu.
+const later = () => import('./later.js');
+const screen = (name) => async () => ({ render: (await later()).screens[name] });
+const routes = { menu: async () => ({ render: menuScreen }), item: screen('item'), cart: screen('cart'), checkout: screen('checkout'),
+  order: screen('order'), orders: screen('orders'), profile: screen('profile'), staff: screen('staff'),
+  group: screen('group'),  // group orders
+  gift: screen('gift') };  // gifts
+const askConsent = async () => (await later()).askConsent();  // personal data
 const parents = { item: '#/menu', cart: '#/menu', checkout: '#/cart', order: '#/orders', orders: '#/menu',
   profile: '#/menu', staff: '#/menu',
   group: '#/cart',  // group orders
@@ -56,6 +52,7 @@ function ctxFor(my, name) {
     main: (text, onClick, disabled) => my === seq && state.platform.setMain(text, onClick, disabled),
     refresh: () => my === seq && render(),
     tabs,
+    changeLanguage,
     name,
   };
 }
@@ -74,7 +71,7 @@ export async function render() {
   const app = $('#app');
   const ctx = ctxFor(my, name);
   try {
-    const node = await routes[name].render(ctx, decodeURIComponent(m[2] || ''));
+    const node = await (await routes[name]()).render(ctx, decodeURIComponent(m[2] || ''));
     if (my === seq) { app.replaceChildren(node); window.scrollTo(0, 0); }
   } catch (e) {
     if (my !== seq) return;
@@ -89,9 +86,11 @@ export async function render() {
 // Telegram's and VK's launch data itself; the demo browser and an explicit choice tell it.
 export async function changeLanguage(code, explicit) {
   if (explicit) store.set('vitrina.lang', code);
-  setLang(code);
+  await setLang(code);
   if (state.me && state.me.language !== lang && (explicit || state.platform.kind === 'browser')) {
-    try { state.me = await api('me', { method: 'PATCH', body: { language: lang } }); } catch { /* cosmetic */ }
+    const told = api('me', { method: 'PATCH', body: { language: lang } }).then((me) => { state.me = me; },
+      () => { /* cosmetic */ });
+    if (explicit) await told;  // the first screen does not wait for it
   }
   document.querySelector('#back').setAttribute('aria-label', t('back'));
   tabs();
@@ -102,10 +101,16 @@ function bootFailed(e) {
     h('p', {}, e.message), h('button', { class: 'btn', type: 'button', onclick: () => location.reload() }, t('retry'))));
 }
 
+// What the page brought (webapp/page.py): /api/config's and /api/points' answers and the first point's menu,
+// so that the menu waits for one call (/api/me) instead of four. Each is asked for when it is missing.
+const brought = (() => {
+  try { return JSON.parse(document.getElementById('boot')?.textContent || '{}') || {}; } catch { return {}; }
+})();
+
 async function boot() {
   let cfg;
   try {
-    cfg = await api('config');  // public: which channels are configured, before anyone signs in
+    cfg = brought.config || await api('config');  // public: which channels are configured, before anyone signs in
   } catch (e) {
     bootFailed(e);
     return;
@@ -114,7 +119,7 @@ async function boot() {
   setAuth(p.auth);
   setConsentHandler(askConsent);  // personal data: an order refused for want of consent asks for it
   setStart(p.start);  // referrals that hold: the start parameter travels on every API call
-  setLang(store.get('vitrina.lang') || p.language || 'ru');
+  await setLang(store.get('vitrina.lang') || p.language || 'ru');
   document.documentElement.dataset.platform = p.kind;
   const start = /^[pt]([a-z0-9]+)/.exec(p.start || '');
   const join = /^j([A-Za-z0-9_-]{1,63})$/.exec(p.start || '');  // group orders: a friend's j<code> link
@@ -123,7 +128,7 @@ async function boot() {
   if (present && !location.hash.startsWith('#/')) history.replaceState(null, '', location.pathname + location.search + '#/gift/' + present[1]);
   if (!location.hash.startsWith('#/')) history.replaceState(null, '', location.pathname + location.search + '#/menu');
   try {
-    const [me, pts] = await Promise.all([api('me'), api('points')]);
+    const [me, pts] = await Promise.all([api('me'), brought.points || api('points')]);
     Object.assign(state, { cfg, me, points: pts.points });
     setZone(cfg.timezone);
   } catch (e) {
@@ -136,11 +141,16 @@ async function boot() {
   const ids = state.points.map((x) => x.id);
   const saved = store.get('vitrina.point');
   setPoint(start && ids.includes(start[1]) ? start[1] : ids.includes(saved) ? saved : ids[0] || '');
+  Object.assign(state.menus, brought.menus);
   restoreCart();
   saveCart();
   await changeLanguage(lang, false);
   window.addEventListener('hashchange', render);
-  render();
+  await render();
+  // the other screens' code, fetched while the menu is read: the first tap on an item waits for no download
+  const fetchLater = () => later().catch(() => { /* fetched again when a screen needs it */ });
+  if (window.requestIdleCallback) requestIdleCallback(fetchLater, { timeout: 2000 });
+  else setTimeout(fetchLater, 500);
 }
 
 boot().catch((e) => { console.error(e); toast(e.message || String(e), true); });

@@ -4,7 +4,6 @@ import { t, money, date, lang } from '../i18n.js';
 import { api, post } from '../api.js';
 import { store, demoName } from '../platform.js';
 import { state } from '../state.js';
-import { changeLanguage } from '../main.js';
 import { referrals } from './referrals.js';
 import { pointsPanel } from './points.js';  // points: tier, history, birthday
 import { myGifts } from './gift.js';
@@ -94,7 +93,7 @@ export async function render(ctx) {
     await packs(ctx),
     linking(ctx),
     h('section', { class: 'panel' }, field(t('language'), select([{ id: 'ru', name: 'Русский' }, { id: 'en', name: 'English' }],
-      lang, async (code) => { await changeLanguage(code, true); ctx.refresh(); }, { 'data-testid': 'language' }))),
+      lang, async (code) => { await ctx.changeLanguage(code, true); ctx.refresh(); }, { 'data-testid': 'language' }))),
     myData(ctx),  // personal data: consent, export, deletion
     state.platform.kind === 'browser' && state.cfg.demo ? demoStaff(ctx) : null,
     me.is_staff ? h('a', { class: 'btn wide', href: '#/staff', 'data-testid': 'to-staff' }, t('staff')) : null);
