@@ -53,7 +53,8 @@ class Clock(Protocol):
 
 class CatalogRepository(Protocol):
     async def version(self) -> str:
-        """Changes whenever anything was committed since it was last read: a key for caches of the menu."""
+        """Changes whenever what the menu shows (points, categories, items, stock, reviews) was changed by a
+        commit, of any process, since it was last read: a key for caches of the menu."""
         ...
 
     async def categories(self) -> list[Category]: ...

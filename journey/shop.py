@@ -40,7 +40,8 @@ async def menu(self: Engine, point_id: str | None = None, *, include_unavailable
 
 
 async def menu_version(self: Engine) -> str:
-    """A token that changes whenever the menu, stock, ratings or anything else may have changed."""
+    """A token that changes whenever the menu, the stock or the reviews (ratings) have changed, and not with
+    other commits (orders of items made to order, payments, notifications ...)."""
     async with self.read() as uow:
         return await uow.catalog.version()
 
