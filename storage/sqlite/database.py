@@ -17,10 +17,12 @@ That checkpoint is PASSIVE: it copies what it can without waiting for anyone. Un
 finds the log wholly copied (the writer appended more while it ran), and only a wholly copied log is
 started over from its beginning, so the log would grow for as long as orders keep coming (13.9 GB over
 100,000 orders). So once a checkpoint finds more than ``wal_reset_bytes`` of log, it resets it: it takes
-the process's write lock (no unit of work here writes meanwhile), and a TRUNCATE checkpoint copies what was
-written since the passive one (a few hundred commits at most), waits up to ``RESET_WAIT_SECONDS`` for
-readers still on the log, and empties the file. The writer waits for that copy and two syncs, a few
-milliseconds; ``bench/soak.py`` measures it (docs/PERFORMANCE.md, "Bounded WAL").
+the process's write lock (no unit of work here writes meanwhile), and a RESTART checkpoint copies what was
+written since the passive one, syncs, and waits up to ``RESET_WAIT_SECONDS`` for readers still on the log;
+the next commit then writes from the file's start again. The writer waits for that copy and the syncs
+(``bench/soak.py`` measures it: docs/PERFORMANCE.md, "Bounded WAL"). RESTART rather than TRUNCATE: the file
+is reused, not cut and grown again (cutting 30 MB took 40-120 ms under the write lock on the test VM); a
+file past ``journal_size_limit`` (twice the threshold: only after a reset had to wait) is cut at a restart.
 """
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ class Checkpoints:
     """What the background checkpoints did, for the logs and bench/soak.py."""
 
     passive: int = 0  # PASSIVE checkpoints run
-    resets: int = 0  # TRUNCATE checkpoints that emptied the log
+    resets: int = 0  # RESTART checkpoints that let the log start over
     busy: int = 0  # resets that gave up waiting for a reader or another process (tried again next time)
     reset_seconds: float = 0.0  # the longest a reset held the write lock
     log_bytes: int = 0  # the log a checkpoint last found (bytes of frames, before it was reset)
@@ -104,9 +106,10 @@ class SqliteDatabase:
             self._reader = await self._open(query_only=True)
             self._checkpointer = await self._open(query_only=False)
             self.writer.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer does it, in its thread
-            # a log the writer starts over by itself (when a passive checkpoint happened to copy it all) is cut
-            # back to this size too; the resets empty it
-            limit = self.wal_reset_bytes or 64 * 1024 * 1024
+            # a log started over (by a reset, or when a passive checkpoint happened to copy it all) is cut back
+            # to this size by the commit that restarts it; a reset finds the log at the threshold and a few
+            # hundred commits more, so twice the threshold is cut only after resets had to wait
+            limit = 2 * (self.wal_reset_bytes or WAL_RESET_BYTES)
             self.writer.execute(f"PRAGMA journal_size_limit = {limit}")
             self._page_size = self.writer.execute("PRAGMA page_size").fetchone()[0]
         return self
@@ -164,7 +167,7 @@ class SqliteDatabase:
                 return
             async with self.write_lock:  # no unit of work of this process writes while the log starts over
                 started = time.perf_counter()
-                busy, _, _ = await conn._execute(_checkpoint, conn._conn, "TRUNCATE")
+                busy, _, _ = await conn._execute(_checkpoint, conn._conn, "RESTART")
                 held = time.perf_counter() - started
             stats.reset_seconds = max(stats.reset_seconds, held)
             if busy:  # a reader stayed on the log (a backup, another process): the next checkpoint tries again
@@ -299,7 +302,7 @@ class SqliteDatabase:
 
 
 def _checkpoint(conn: sqlite3.Connection, mode: str) -> tuple[int, int, int]:
-    """``PRAGMA wal_checkpoint(mode)`` -> (busy, frames in the log, frames copied). Only TRUNCATE waits: for the
+    """``PRAGMA wal_checkpoint(mode)`` -> (busy, frames in the log, frames copied). Only RESTART waits: for the
     readers still on the log and another process's writer, up to ``RESET_WAIT_SECONDS``."""
     if mode == "PASSIVE":
         return conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
