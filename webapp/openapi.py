@@ -38,7 +38,7 @@ Json = dict[str, Any]
 REF = "#/components/schemas/{model}"
 ANSWERS: tuple[type[a.Answer], ...] = (
     a.Config, a.Me, a.Messages, a.Packs, a.PackInvoice, a.Visit, a.Points, a.PickupTimes, a.Menu, a.Reviews,
-    a.Review, a.Quote, a.Order, a.Orders, a.Repeat, a.LinkCode, a.Error,
+    a.Review, a.Quote, a.Order, a.Orders, a.StaffBoard, a.Repeat, a.LinkCode, a.Error,
     a.Referrals,  # referrals that hold
     a.Group,  # group orders
     a.ShareOffer, a.Share,  # sharing
