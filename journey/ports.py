@@ -113,7 +113,6 @@ class OrderRepository(Protocol):
         ...
     async def count_for_customer(self, customer_id: str, status: OrderStatus) -> int: ...
     async def ids_in_status(self, status: OrderStatus, *, before: datetime | None = None) -> list[str]: ...
-
     async def board(self, point_ids: Sequence[str], *, shown_pending: Sequence[str], after: str | None,
                     limit: int) -> list[BoardRow]:
         """One page of the staff board, in one query: the open orders of these points, soonest pickup first
@@ -132,6 +131,7 @@ class BoardRow:
     order: Order
     payment: PaymentIntent | None
     customer_name: str
+
 
 class PaymentRepository(Protocol):
     async def add(self, intent: PaymentIntent) -> None: ...

@@ -301,6 +301,9 @@ class PgOrders(_LockingRepo):
             found = await self._c.fetch("SELECT id FROM orders WHERE status = $1", status.value)
         else:
             found = await self._c.fetch("SELECT id FROM orders WHERE status = $1 AND created_at < $2",
+                                        status.value, ts(before))
+        return [r[0] for r in found]
+
     async def board(self, point_ids: Sequence[str], *, shown_pending: Sequence[str], after: str | None,
                     limit: int) -> list[BoardRow]:
         if not point_ids:
@@ -322,21 +325,19 @@ class PgOrders(_LockingRepo):
 
 
 _BOARD = (
-    f"SELECT {', '.join('o.' + c.strip() for c in rows.ORDER_COLUMNS.split(','))}, c.name,"
+    f"SELECT {', '.join('o.' + c.strip() for c in rows.ORDER_COLUMNS.split(','))},"
+    # the customer's name looked up per order of the page (a join may be planned as a pass over every customer)
+    " (SELECT name FROM customers c WHERE c.id = o.customer_id),"
     f" {', '.join('p.' + c.strip() for c in rows.PAYMENT_COLUMNS.split(','))},"
     # the history in the order written (as ``get`` reads it)
     " (SELECT json_agg(json_build_array(h.status, h.at) ORDER BY h.at, h.ctid) FROM order_history h"
     "  WHERE h.order_id = o.id)::text"
     " FROM orders o"
-    " LEFT JOIN customers c ON c.id = o.customer_id"
     # the newest payment (as ``payments.for_order`` reads it); no row locks: the board only shows
     f" LEFT JOIN LATERAL (SELECT {rows.PAYMENT_COLUMNS} FROM payments WHERE order_id = o.id"
     "  ORDER BY created_at DESC LIMIT 1) p ON true"
     f" WHERE o.{_OPEN_SQL} AND {{points}}"
     " AND (p.id IS NULL OR p.status <> 'pending' OR p.provider = ANY($2::text[]))")
-
-                                        status.value, ts(before))
-        return [r[0] for r in found]
 
 
 class PgPayments(PgRepo):

@@ -297,13 +297,14 @@ class SqliteOrders(_Repo):
 
 
 _BOARD = (
-    f"SELECT {', '.join('o.' + c.strip() for c in rows.ORDER_COLUMNS.split(','))}, c.name,"
+    f"SELECT {', '.join('o.' + c.strip() for c in rows.ORDER_COLUMNS.split(','))},"
+    # the customer's name looked up per order of the page (a join may be planned as a pass over every customer)
+    " (SELECT name FROM customers c WHERE c.id = o.customer_id),"
     f" {', '.join('p.' + c.strip() for c in rows.PAYMENT_COLUMNS.split(','))},"
     # the history in the order written (as ``get`` reads it)
     " (SELECT json_group_array(json_array(status, at)) FROM"
     "  (SELECT status, at FROM order_history h WHERE h.order_id = o.id ORDER BY h.rowid))"
     " FROM orders o {index}"
-    " LEFT JOIN customers c ON c.id = o.customer_id"
     # the newest payment (as ``payments.for_order`` reads it)
     " LEFT JOIN payments p ON p.id = (SELECT id FROM payments WHERE order_id = o.id ORDER BY created_at DESC LIMIT 1)"
     f" WHERE o.{_OPEN_SQL} AND {{points}}")
