@@ -13,6 +13,7 @@ the content, and ``304 Not Modified`` when ``If-None-Match`` names it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gzip as _gzip
 import hashlib
 from collections.abc import Awaitable, Callable
@@ -35,16 +36,29 @@ CACHE_CONTROL = "private, no-cache"
 
 class MenuAnswer:
     """One point's menu (or an item's reviews) as JSON, at one version: ``plain``, ``gzip`` and ``br``
-    (brotli) bytes, and the ``etag`` of the plain bytes (quoted, strong)."""
+    (brotli) bytes, and the ``etag`` of the plain bytes (quoted, strong). Each compressed form is made when
+    first asked for, once: a menu rebuilt while only gzip clients ask never spends time on brotli."""
 
-    __slots__ = ("br", "digest", "gzip", "plain", "version")
+    __slots__ = ("_br", "_gzip", "digest", "plain", "version")
 
     def __init__(self, version: str, plain: bytes) -> None:
         self.version = version
         self.plain = plain
         self.digest = hashlib.blake2b(plain, digest_size=12).hexdigest()
-        self.gzip = _gzip.compress(plain, GZIP_LEVEL, mtime=0)
-        self.br = brotli.compress(plain, quality=BROTLI_QUALITY)
+        self._gzip: bytes | None = None
+        self._br: bytes | None = None
+
+    @property
+    def gzip(self) -> bytes:
+        if self._gzip is None:
+            self._gzip = _gzip.compress(self.plain, GZIP_LEVEL, mtime=0)
+        return self._gzip
+
+    @property
+    def br(self) -> bytes:
+        if self._br is None:
+            self._br = brotli.compress(self.plain, quality=BROTLI_QUALITY)
+        return self._br
 
     @property
     def etag(self) -> str:
@@ -63,7 +77,8 @@ class MenuAnswer:
         return self.digest, f"{self.digest}-br", f"{self.digest}-gz"
 
 
-def _accepted(header: str) -> set[str]:
+@functools.lru_cache(maxsize=64)  # a few distinct headers: each WebView and browser sends its own, always
+def _accepted(header: str) -> frozenset[str]:
     """The codings an ``Accept-Encoding`` header allows (q > 0), lower-cased; ``*`` allows br and gzip."""
     found = set()
     for part in header.lower().split(","):
@@ -81,7 +96,7 @@ def _accepted(header: str) -> set[str]:
             found.add(coding)
     if "*" in found:
         found |= {"br", "gzip"}
-    return found
+    return frozenset(found)
 
 
 def _matches(if_none_match: str, answer: MenuAnswer) -> bool:
