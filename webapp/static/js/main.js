@@ -22,6 +22,9 @@ const parents = { item: '#/menu', cart: '#/menu', checkout: '#/cart', order: '#/
 
 let seq = 0;
 let leave = [];
+let current = '';  // the screen shown (or being drawn)
+// who is calling (/api/me): the menu is drawn without waiting for it, every other screen waits
+let known = Promise.resolve();
 let prevHash = '';
 let curHash = '';
 
@@ -38,7 +41,8 @@ function tabs() {
   if (state.me?.is_staff) list.push(['staff', t('staff')]);
   const nav = $('#tabs');
   nav.setAttribute('aria-label', t('menu'));
-  nav.replaceChildren(...list.map(([id, label]) => h('a', { href: '#/' + id, 'data-testid': 'tab-' + id, 'data-tab': id },
+  nav.replaceChildren(...list.map(([id, label]) => h('a', { href: '#/' + id, 'data-testid': 'tab-' + id, 'data-tab': id,
+    'aria-current': id === current || null },
     label, id === 'cart' ? h('span', { class: 'count' }, cartCount() || '') : null)));
   nav.hidden = false;
 }
@@ -59,7 +63,7 @@ function ctxFor(my, name) {
 
 export async function render() {
   const m = /^#\/(\w+)\/?(.*)$/.exec(location.hash) || [];
-  const name = routes[m[1]] ? m[1] : 'menu';
+  const name = current = routes[m[1]] ? m[1] : 'menu';
   if (location.hash !== curHash) { prevHash = curHash; curHash = location.hash; }
   const my = ++seq;
   leave.splice(0).forEach((fn) => fn());
@@ -71,6 +75,7 @@ export async function render() {
   const app = $('#app');
   const ctx = ctxFor(my, name);
   try {
+    if (name !== 'menu') await known;
     const node = await (await routes[name]()).render(ctx, decodeURIComponent(m[2] || ''));
     if (my === seq) { app.replaceChildren(node); window.scrollTo(0, 0); }
   } catch (e) {
@@ -127,9 +132,10 @@ async function boot() {
   const present = /^g([A-Za-z0-9]{8,63})$/.exec(p.start || '');  // gifts: a friend's g<code> link
   if (present && !location.hash.startsWith('#/')) history.replaceState(null, '', location.pathname + location.search + '#/gift/' + present[1]);
   if (!location.hash.startsWith('#/')) history.replaceState(null, '', location.pathname + location.search + '#/menu');
+  known = api('me').then((me) => { state.me = me; });  // asked now, waited for after the menu is drawn
   try {
-    const [me, pts] = await Promise.all([api('me'), brought.points || api('points')]);
-    Object.assign(state, { cfg, me, points: pts.points });
+    const pts = await (brought.points || api('points'));
+    Object.assign(state, { cfg, points: pts.points });
     setZone(cfg.timezone);
   } catch (e) {
     bootFailed(e);
@@ -146,7 +152,16 @@ async function boot() {
   saveCart();
   await changeLanguage(lang, false);
   window.addEventListener('hashchange', render);
-  await render();
+  const drawn = render();
+  try {
+    await known;
+  } catch (e) {
+    seq++;  // a screen still being drawn is not put over the error
+    bootFailed(e);
+    return;
+  }
+  await changeLanguage(lang, false);  // now that the server's idea of the language and the staff tab are known
+  await drawn;
   // the other screens' code, fetched while the menu is read: the first tap on an item waits for no download
   const fetchLater = () => later().catch(() => { /* fetched again when a screen needs it */ });
   if (window.requestIdleCallback) requestIdleCallback(fetchLater, { timeout: 2000 });
