@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -61,7 +62,7 @@ sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests"), str(HERE.parent / 
 from aiogram import Bot, Dispatcher, F, Router  # noqa: E402
 from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
 from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
-from aiogram.methods import AnswerCallbackQuery, SendMessage, TelegramMethod  # noqa: E402
+from aiogram.methods import AnswerCallbackQuery, Response, SendMessage, TelegramMethod  # noqa: E402
 from aiogram.types import CallbackQuery, Message, Update  # noqa: E402
 from fake_telegram import FakeTelegram  # noqa: E402
 from shop_fixtures import NOON, OWNER, FakeClock  # noqa: E402
@@ -80,6 +81,10 @@ from storage.rows import ts  # noqa: E402
 from storage.sqlite import SqliteDatabase  # noqa: E402
 
 TOKEN = "123:ABC"
+# aiogram's session parses each answer into ``Response[<the method's result type>]``: pydantic keeps such generic
+# classes in a weak cache, so a full garbage collection drops them and the next call builds the class again
+# (tens to hundreds of ms on the event loop); --pin-responses holds them here to measure the difference
+PINNED: list[type] = []
 # the mix: two commands, then presses: the menu's categories, the coffee category's items (9 in the demo),
 # one item's card with its options (latte: size, milk, syrups), the points balance
 KINDS = ("/help", "/orders", Act(name="menu").pack(), Act(name="cat", arg="kofe").pack(),
@@ -89,6 +94,14 @@ FULL, SAME, ECHO = "full stack", "aiogram, same answers", "aiogram echo"
 # (about 4,000 updates a day for 300-500 orders: a few messages and presses per order)
 YEAR = {"orders": 100_000, "customers": 20_000}
 KEPT_UPDATES = 120_000
+
+
+FULL_GCS = [0]  # full (generation 2) garbage collections so far
+
+
+def _count_full_gcs(phase: str, info: dict) -> None:
+    if phase == "stop" and info["generation"] == 2:
+        FULL_GCS[0] += 1
 
 
 class InstantSession(AiohttpSession):
@@ -187,12 +200,13 @@ def same_answers_dispatcher(canned: dict[tuple[int, str], list[TelegramMethod]])
 
 async def fill_year(path: Path) -> str:
     """A year of history in the seeded file (bench/year.py), plus the handled update ids retention keeps."""
-    try:
-        from year import fill  # bench/year.py
-    except ImportError as e:
-        raise SystemExit(f"--year needs bench/year.py: {e}") from None
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("year", HERE / "year.py")  # bench/ is left off sys.path
+    assert spec is not None and spec.loader is not None
+    spec.loader.exec_module(year := importlib.util.module_from_spec(spec))
+    fill = year.fill
     started = time.perf_counter()
-    counts = await fill(str(path), **YEAR)
+    counts = await fill(str(path), **YEAR, until=NOON)  # the year ends when the run's clock starts
     now = NOON.timestamp()
     with sqlite3.connect(path) as conn:  # update ids as Telegram numbers them, spread over the kept 30 days
         conn.executemany("INSERT OR IGNORE INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
@@ -271,7 +285,7 @@ async def updates_per_second(args: argparse.Namespace, folder: Path) -> None:
         SAME: (same_answers_dispatcher(canned), Bot(TOKEN, session=sessions[SAME])),
         ECHO: (echo_dispatcher(), Bot(TOKEN, session=sessions[ECHO]))}
     sessions[FULL] = full_session
-    results: dict[str, list[tuple[float, list[float]]]] = {name: [] for name in stacks}
+    results: dict[str, list[tuple[float, list[float], int]]] = {name: [] for name in stacks}
     for round_ in range(args.rounds + 1):  # round 0 warms up (fills caches)
         count = min(50 * len(KINDS), args.updates) if round_ == 0 else args.updates
         order = list(stacks) if round_ % 2 else list(reversed(stacks))
@@ -280,14 +294,15 @@ async def updates_per_second(args: argparse.Namespace, folder: Path) -> None:
             raw = raw_updates(next_id, count, args.users)  # fresh update ids: each stack claims its own
             next_id += count
             updates = [Update.model_validate(u, context={"bot": bot}) for u in raw]
-            before = dict(sessions[name].counts)
+            before, gcs = dict(sessions[name].counts), FULL_GCS[0]
             elapsed, latencies = await feed(dispatcher, bot, updates, args.concurrency)
+            gcs = FULL_GCS[0] - gcs
             made = {k: v - before.get(k, 0) for k, v in sessions[name].counts.items()}
             presses = sum(1 for u in raw if "callback_query" in u)
             # every update answered once (a message; a press also gets its callback answered)
             assert made == {"sendMessage": count, "answerCallbackQuery": presses}, (name, made, count, presses)
             if round_:
-                results[name].append((elapsed, latencies))
+                results[name].append((elapsed, latencies, gcs))
     sent = full_session.counts["sendMessage"]
     await channel.dispatcher.feed_update(channel.bot, Update.model_validate(raw_update(1, 1000, 0),
                                                                           context={"bot": channel.bot}))
@@ -298,20 +313,23 @@ async def updates_per_second(args: argparse.Namespace, folder: Path) -> None:
     print(f"{args.updates} updates a round, {args.rounds} rounds, {args.concurrency} at a time, {args.users} chats; "
           "mix: /help, /orders, presses of menu, a category, an item, points; the answers' text and keyboard: "
           + ", ".join(f"{size} B" for size in sizes))
-    print(f"{'':<24}{'updates/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'µs/update':>11}   (each round: updates/s)")
+    print(f"{'':<24}{'updates/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'µs/update':>11}{'full GCs':>9}"
+          "   (each round: updates/s)")
     rates = {}
     for name in (ECHO, SAME, FULL):
         runs = results[name]
-        elapsed, latencies = sorted(runs)[len(runs) // 2]
+        elapsed, latencies, gcs = sorted(runs)[len(runs) // 2]
         rates[name] = args.updates / elapsed
-        each = "/".join(f"{args.updates / e:.0f}" for e, _ in runs)
+        each = "/".join(f"{args.updates / r[0]:.0f}" for r in runs)
         print(f"{name:<24}{rates[name]:10.0f}{latencies[len(latencies) // 2] * 1e3:9.2f}"
-              f"{latencies[int(len(latencies) * .99)] * 1e3:9.2f}{elapsed / args.updates * 1e6:11.0f}   {each}")
+              f"{latencies[int(len(latencies) * .99)] * 1e3:9.2f}{elapsed / args.updates * 1e6:11.0f}{gcs:9}   {each}")
     to_echo, to_same = rates[FULL] / rates[ECHO], rates[FULL] / rates[SAME]
     print(f"full stack / aiogram echo = {to_echo:.0%}; target (>= 30%): {'met' if to_echo >= .3 else 'MISSED'}")
     print(f"full stack / aiogram sending the same answers = {to_same:.0%} (what the claim, the conversation and "
           "the engine cost)")
     print(f"Bot API calls, recording and warm-up included: full stack {full_session.counts}")
+    print("(full GCs: garbage collections of the oldest generation during the median round; each one lets aiogram's "
+          "Response[...] classes go, rebuilt at the next call" + (": pinned in this run)" if PINNED else ")"))
 async def broadcast(count: int) -> None:
     async with FakeTelegram(TOKEN) as fake:
         bot = Bot(fake.token, session=AiohttpSession(api=TelegramAPIServer.from_base(fake.base_url)))
@@ -356,7 +374,12 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--broadcast", type=int, default=300, help="messages in (b), 0 to skip (default 300)")
     parser.add_argument("--year", action="store_true", help="(a) on a year of data (bench/year.py)")
+    parser.add_argument("--pin-responses", action="store_true",
+                        help="keep aiogram's Response[...] classes of the calls made alive across full GCs")
     args = parser.parse_args()
+    gc.callbacks.append(_count_full_gcs)
+    if args.pin_responses:
+        PINNED.extend(Response[m.__returning__] for m in (SendMessage, AnswerCallbackQuery))
     print("\n".join(machine()) + "\ncommand    python bench/telegram.py " + " ".join(sys.argv[1:]) + "\n")
     if args.updates:
         with tempfile.TemporaryDirectory(prefix="vitrina-bench-tg-") as folder:
