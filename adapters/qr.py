@@ -22,6 +22,7 @@ from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_M, ERROR_CORRECT_Q
 _FONT_PATH = Path(__file__).resolve().parent / "fonts" / "DejaVuSans.ttf"
 _LEVELS = {"M": ERROR_CORRECT_M, "Q": ERROR_CORRECT_Q, "H": ERROR_CORRECT_H}
 _MAX_LINES = 3
+CACHED = 256  # pictures kept per renderer (a few KB each): the orders of a busy hour
 # characters XML 1.0 forbids even when escaped; a caption comes from shop data and must not break the file
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -65,10 +66,20 @@ class QrcodeRenderer:
         self.level = _LEVELS[error_correction]
         self.module_mm = module_mm  # physical size of one module in the SVG
         self.dpi = dpi  # recorded in the PNG so it prints at a sensible size
+        # drawing costs 10-30 ms of CPU: a code asked for again (an order's pickup code sent again after a
+        # failure, shown again in the Mini App) is drawn once. lru_cache is safe across threads.
+        self._png = lru_cache(maxsize=CACHED)(self._draw_png)
+        self._svg = lru_cache(maxsize=CACHED)(self._draw_svg)
 
     # --- the port ------------------------------------------------------------------------------------
 
     def png(self, data: str, caption: str = "") -> bytes:
+        return self._png(data, caption)
+
+    def svg(self, data: str, caption: str = "") -> bytes:
+        return self._svg(data, caption)
+
+    def _draw_png(self, data: str, caption: str) -> bytes:
         lay = self._layout(data, caption)
         n = len(lay.matrix)
         code = Image.new("L", (n, n), 255)
@@ -85,7 +96,7 @@ class QrcodeRenderer:
         image.save(out, "PNG", optimize=True, dpi=(self.dpi, self.dpi))
         return out.getvalue()
 
-    def svg(self, data: str, caption: str = "") -> bytes:
+    def _draw_svg(self, data: str, caption: str) -> bytes:
         lay = self._layout(data, caption)
         unit = self.box_size
         width, height = lay.width / unit, lay.height / unit

@@ -5,6 +5,7 @@ notification is sent once. A customer who turned messages off (/stop) hears noth
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -106,7 +107,8 @@ class Notifier:
         point, _ = await self._point_and_zone(event.data["point_id"])
         code = event.data["short_code"]
         token = self.engine.pickup_token(event.data["order_id"])
-        image = self.qr.png(token, f"№ {code}")
+        # ~10-30 ms of CPU: drawn in a thread so the event loop serves the shop meanwhile (cached per order)
+        image = await asyncio.to_thread(self.qr.png, token, f"№ {code}")
         return [(who[0], Photo(image, t(who[1], "n_ready", code=code, point=point), f"order-{code}.png"))]
 
     async def picked_up(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:

@@ -228,7 +228,7 @@ async def run(engine: Engine, settings: Settings, stop: asyncio.Event | None = N
     notifier = Notifier(engine, qr, public_url=settings.webapp.base_url)  # gifts: links in the chat
     locks = job_locks(engine)  # several instances: each background job runs at one of them at a time
     relay = OutboxRelay(engine.uow, {notifier.name: observability.counting_events(notifier, metrics)},
-                        max_attempts=settings.delivery_attempts, locks=locks,
+                        max_attempts=settings.delivery_attempts, locks=locks, reader=engine.reader,
                         lookback=0 if settings.sqlite_path() is not None else LOOKBACK)
     wiring = channels.Wiring(conversation.handle, observability.counting_claims(engine.begin_update, metrics),
                              settings.webapp.base_url,

@@ -411,11 +411,19 @@ class Reachability(Protocol):
 
 class Outbox(Protocol):
     async def add(self, event: DomainEvent) -> None: ...
-    async def pending(self, subscriber: str, limit: int = 100, after: int = 0) -> list[DomainEvent]:
-        """Stored events (with ids) after ``after`` that this subscriber has not handled yet, oldest first."""
+    async def pending(self, subscriber: str, limit: int = 100, after: int = 0,
+                      upto: int | None = None) -> list[DomainEvent]:
+        """Stored events (with ids) after ``after`` that this subscriber has not handled yet, oldest first;
+        with ``upto``, none above that id (bounds the rows walked when most of them are handled)."""
+        ...
+    async def latest(self) -> int:
+        """The highest event id stored (0 when there is none)."""
         ...
     async def mark_handled(self, subscriber: str, event_id: int) -> bool:
         """Record it; False when it was already recorded (a duplicate delivery)."""
+        ...
+    async def mark_all_handled(self, subscriber: str, event_ids: Sequence[int]) -> int:
+        """Record several at once (the relay's batch); returns how many were not recorded before."""
         ...
     async def is_handled(self, subscriber: str, event_id: int) -> bool: ...
     async def cursor(self, subscriber: str) -> int:
@@ -428,6 +436,7 @@ class Outbox(Protocol):
         ...
 
     async def clear_failure(self, subscriber: str, event_id: int) -> None: ...
+    async def clear_failures(self, subscriber: str, event_ids: Sequence[int]) -> None: ...
     async def failures(self, subscriber: str | None = None, *, dead: bool = False) -> list[DeliveryFailure]:
         """Failure records with their events, oldest event first: those waiting for another attempt, or
         (``dead=True``) those given up; of one subscriber or of all."""
@@ -818,11 +827,12 @@ class QrRenderer(Protocol):
 
 
 class PhotoProcessor(Protocol):
-    """Makes an owner's photo into the JPEG files the Mini App shows (``adapters/images.py``). CPU work,
+    """Makes an owner's photo into the files the Mini App shows (``adapters/images.py``). CPU work,
     safe to run in a worker thread."""
 
     def prepare(self, data: bytes) -> dict[str, bytes]:
-        """JPEG bytes by width in pixels as text (``"480"``: the menu card, ``"1200"``: the item screen).
+        """JPEG bytes by width in pixels as text (``"480"``: the menu card, ``"1200"``: the item screen), and
+        optionally the same sizes in WebP (``"480.webp"``, ``"1200.webp"``), which the Mini App asks for first.
         Raises ``ValueError`` (``journey.photos.PhotoRefused`` with its reason) for what is not a picture,
         is too small, or too large in bytes or pixels."""
         ...

@@ -16,6 +16,7 @@ from .base import PgRepo
 # An update being handled is kept as a row of its own beside the handled ones: its channel's name with this
 # suffix, ``at`` the time its lease was taken (pruned with the rest). As on SQLite.
 LEASE = "~lease"
+_LAST = 2 ** 63 - 1  # the largest bigint: ``pending`` without an upper bound
 HANDLED = "SELECT 1 FROM processed_updates WHERE channel = $1 AND update_id = $2"
 
 
@@ -67,18 +68,28 @@ class PgOutbox(PgRepo):
                           event.type.value, json.dumps(event.data, ensure_ascii=False, separators=(",", ":")),
                           ts(at))
 
-    async def pending(self, subscriber: str, limit: int = 100, after: int = 0) -> list[DomainEvent]:
+    async def pending(self, subscriber: str, limit: int = 100, after: int = 0,
+                      upto: int | None = None) -> list[DomainEvent]:
         found = await self._c.fetch(
             "SELECT o.id, o.type, o.data, o.created_at FROM outbox o LEFT JOIN outbox_handled h"
-            " ON h.subscriber = $1 AND h.event_id = o.id WHERE o.id > $2 AND h.event_id IS NULL"
-            " ORDER BY o.id LIMIT $3", subscriber, after, limit)
+            " ON h.subscriber = $1 AND h.event_id = o.id WHERE o.id > $2 AND o.id <= $3 AND h.event_id IS NULL"
+            " ORDER BY o.id LIMIT $4", subscriber, after, _LAST if upto is None else upto, limit)
         return [rows.event(*r) for r in found]
+
+    async def latest(self) -> int:
+        return int(await self._c.fetchval("SELECT COALESCE(MAX(id), 0) FROM outbox"))
 
     async def mark_handled(self, subscriber: str, event_id: int) -> bool:
         # the primary key decides between two instances handing one event to one subscriber
         return await self._write(
             "INSERT INTO outbox_handled (subscriber, event_id, handled_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             subscriber, event_id, ts(datetime.now(UTC))) == 1
+
+    async def mark_all_handled(self, subscriber: str, event_ids: Sequence[int]) -> int:
+        return await self._write(
+            "INSERT INTO outbox_handled (subscriber, event_id, handled_at) SELECT $1, i, $3"
+            " FROM unnest($2::bigint[]) AS i ON CONFLICT DO NOTHING", subscriber, list(event_ids),
+            ts(datetime.now(UTC)))
 
     async def is_handled(self, subscriber: str, event_id: int) -> bool:
         return await self._c.fetchval("SELECT 1 FROM outbox_handled WHERE subscriber = $1 AND event_id = $2",
@@ -104,6 +115,10 @@ class PgOutbox(PgRepo):
 
     async def clear_failure(self, subscriber: str, event_id: int) -> None:
         await self._write("DELETE FROM outbox_failures WHERE subscriber = $1 AND event_id = $2", subscriber, event_id)
+
+    async def clear_failures(self, subscriber: str, event_ids: Sequence[int]) -> None:
+        await self._write("DELETE FROM outbox_failures WHERE subscriber = $1 AND event_id = ANY($2::bigint[])",
+                          subscriber, list(event_ids))
 
     async def failures(self, subscriber: str | None = None, *, dead: bool = False) -> list[DeliveryFailure]:
         sql = ("SELECT f.subscriber, f.event_id, f.attempts, f.next_at, f.error, f.dead, f.failed_at,"

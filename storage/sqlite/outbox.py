@@ -3,6 +3,7 @@ accounts that cannot be messaged."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -11,11 +12,12 @@ from journey.ports import DeliveryFailure, UpdateClaim
 
 from .. import rows
 from ..rows import dt, ts
-from .repositories import _Repo
+from .repositories import _Repo, integrity_error
 
 # An update being handled is kept as a row of its own beside the handled ones: its channel's name with this
 # suffix, ``at`` the time its lease was taken (pruned with the rest).
 LEASE = "~lease"
+_LAST = 2 ** 63 - 1  # the largest rowid: ``pending`` without an upper bound
 
 
 class SqliteUpdates(_Repo):
@@ -53,17 +55,32 @@ class SqliteOutbox(_Repo):
         self._write("INSERT INTO outbox (type, data, created_at) VALUES (?, ?, ?)",
                     (event.type.value, json.dumps(event.data, ensure_ascii=False, separators=(",", ":")), ts(at)))
 
-    async def pending(self, subscriber: str, limit: int = 100, after: int = 0) -> list[DomainEvent]:
+    async def pending(self, subscriber: str, limit: int = 100, after: int = 0,
+                      upto: int | None = None) -> list[DomainEvent]:
+        # a walk along the primary key from ``after``, probing outbox_handled's key per row: ``upto`` bounds it
         cur = self._c.execute(
             "SELECT o.id, o.type, o.data, o.created_at FROM outbox o LEFT JOIN outbox_handled h"
-            " ON h.subscriber = ? AND h.event_id = o.id WHERE o.id > ? AND h.event_id IS NULL ORDER BY o.id LIMIT ?",
-            (subscriber, after, limit))
+            " ON h.subscriber = ? AND h.event_id = o.id WHERE o.id > ? AND o.id <= ? AND h.event_id IS NULL"
+            " ORDER BY o.id LIMIT ?", (subscriber, after, _LAST if upto is None else upto, limit))
         return [rows.event(*r) for r in cur]
+
+    async def latest(self) -> int:
+        return self._c.execute("SELECT COALESCE(MAX(id), 0) FROM outbox").fetchone()[0]
 
     async def mark_handled(self, subscriber: str, event_id: int) -> bool:
         cur = self._write("INSERT OR IGNORE INTO outbox_handled (subscriber, event_id, handled_at) VALUES (?, ?, ?)",
                           (subscriber, event_id, ts(datetime.now(UTC))))
         return cur.rowcount == 1
+
+    async def mark_all_handled(self, subscriber: str, event_ids: Sequence[int]) -> int:
+        at = ts(datetime.now(UTC))
+        try:
+            cur = self._c.executemany(
+                "INSERT OR IGNORE INTO outbox_handled (subscriber, event_id, handled_at) VALUES (?, ?, ?)",
+                [(subscriber, i, at) for i in event_ids])
+        except sqlite3.IntegrityError as e:
+            raise integrity_error(e) from e
+        return cur.rowcount
 
     async def is_handled(self, subscriber: str, event_id: int) -> bool:
         return self._c.execute("SELECT 1 FROM outbox_handled WHERE subscriber = ? AND event_id = ?",
@@ -85,6 +102,10 @@ class SqliteOutbox(_Repo):
 
     async def clear_failure(self, subscriber: str, event_id: int) -> None:
         self._write("DELETE FROM outbox_failures WHERE subscriber = ? AND event_id = ?", (subscriber, event_id))
+
+    async def clear_failures(self, subscriber: str, event_ids: Sequence[int]) -> None:
+        self._c.executemany("DELETE FROM outbox_failures WHERE subscriber = ? AND event_id = ?",
+                            [(subscriber, i) for i in event_ids])
 
     async def failures(self, subscriber: str | None = None, *, dead: bool = False) -> list[DeliveryFailure]:
         sql = ("SELECT f.subscriber, f.event_id, f.attempts, f.next_at, f.error, f.dead, f.failed_at,"

@@ -109,9 +109,9 @@ class CountingReads:
                 inner = await uow.__aenter__()
                 pending = inner.outbox.pending
 
-                async def spy(subscriber, limit=100, after=0):
+                async def spy(subscriber, limit=100, after=0, **bounds):
                     afters.append(after)
-                    return await pending(subscriber, limit, after)
+                    return await pending(subscriber, limit, after, **bounds)
 
                 inner.outbox.pending = spy
                 return inner
