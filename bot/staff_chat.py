@@ -116,9 +116,18 @@ async def _staff_details(conv: Conversation, turn: Turn) -> OrderDetails:
 @action("board", "adm_board")
 @word("доска", "board")
 async def board(conv: Conversation, turn: Turn) -> list[Reply]:
-    """One page of the board (``SHOWN`` orders); the "next" button carries where the next page starts."""
-    found = await conv.engine.staff_board(turn.inbound.sender, after=turn.inbound.payload.get("after") or None,
-                                          limit=SHOWN)
+    return await _page(conv, turn, None)
+
+
+@action("bd_next")
+async def next_page(conv: Conversation, turn: Turn) -> list[Reply]:
+    return await _page(conv, turn, turn.inbound.payload.get("id") or None)
+
+
+async def _page(conv: Conversation, turn: Turn, after: str | None) -> list[Reply]:
+    """One page of the board (``SHOWN`` orders) after the order ``after``; its "next" button carries the id of
+    the page's last order, where the next page starts."""
+    found = await conv.engine.staff_board(turn.inbound.sender, after=after, limit=SHOWN)
     if not found:
         return [Text(t(turn.lang, "board_empty"))]
     zone = await _zone(conv)
@@ -126,7 +135,7 @@ async def board(conv: Conversation, turn: Turn) -> list[Reply]:
                             for d in found]
     if (after := board_next(found, SHOWN)) is not None:
         replies.append(Text(t(turn.lang, "board_more", shown=SHOWN),
-                            ((Button(t(turn.lang, "board_b_next"), "board", {"after": after}),
+                            ((Button(t(turn.lang, "board_b_next"), "bd_next", {"id": after}),
                               Button(t(turn.lang, "open_app"), mini_app="")),)))
     return replies
 

@@ -152,6 +152,22 @@ async def test_the_board_shows_only_the_staff_members_points_and_the_soonest_fir
     assert [m.text.splitlines()[0].split(" · ")[1] for m in owner_board] == ["Центр", "Парк"]
 
 
+async def test_a_long_board_comes_a_page_at_a_time_with_a_next_button(shop, engine, clock):
+    codes = []
+    for n in range(10):  # one more than a page and a half: the pages are 8 and 2
+        view = await engine.place_order(shop.chat(720 + n).ref, [CartLine("espresso")], "center")
+        codes.append(view.order.short_code)
+        clock.advance(minutes=1)
+    barista = shop.chat(int(BARISTA.external_id))
+    first = await board(shop, barista, 9)
+    assert [m.text.split(" · ")[0] for m in first[:8]] == [f"№ {c}" for c in codes[:8]]
+    more = first[8]
+    assert more.text.startswith("Показаны 8 ближайших")
+    second = [await barista.press(more, "Следующие"), await shop.fake.next_message(barista.user_id)]
+    assert [m.text.split(" · ")[0] for m in second] == [f"№ {c}" for c in codes[8:]]
+    assert all("Следующие" not in b["text"] for m in second for b in buttons(m))  # the last page
+
+
 async def test_a_customer_asking_for_the_board_is_refused_and_learns_nothing(shop, engine):
     guest, order = await table_order(shop, engine)
     for asked in ("/board", "доска"):
