@@ -106,6 +106,18 @@ def op(summary: str, answer: type[a.Answer] | Json, *, body: type[BaseModel] | N
     return out
 
 
+def revalidated(operation: Json) -> Json:
+    """An answer kept per version (webapp/menu_cache.py): ETag on 200, 304 for ``If-None-Match`` naming it."""
+    etag = {"ETag": {"description": "the answer's tag, one per encoding", "schema": {"type": "string"}}}
+    operation["responses"]["200"]["headers"] = etag
+    operation["responses"]["304"] = {"description": "Not Modified: If-None-Match names this answer's ETag",
+                                     "headers": etag}
+    operation["parameters"] = [*operation.get("parameters", []),
+                               {"name": "If-None-Match", "in": "header", "required": False,
+                                "schema": {"type": "string"}}]
+    return operation
+
+
 PATHS: Json = {
     "/api/config": {"get": op("Public settings of the shop", a.Config, public=True)},
     "/api/openapi.json": {"get": op("This document", {"type": "object"}, public=True)},
@@ -124,9 +136,10 @@ PATHS: Json = {
                                             404: "not_found: no such pack on sale",
                                             409: "payment_provider_unknown: outside Telegram, or no Stars"})},
     "/api/visits": {"post": op("Record where the Mini App was opened from", a.Visit, body=VisitBody, status=201)},
-    "/api/menu": {"get": op("The menu, with stock at ?point=", a.Menu, query=("point",),
-                            refusals={404: "point_not_found"})},
-    "/api/items/{item_id}/reviews": {"get": op("Reviews of an item", a.Reviews, params=("item_id",))},
+    "/api/menu": {"get": revalidated(op("The menu, with stock at ?point=", a.Menu, query=("point",),
+                                        refusals={404: "point_not_found"}))},
+    "/api/items/{item_id}/reviews": {"get": revalidated(op("Reviews of an item", a.Reviews, params=("item_id",),
+                                                           refusals={400: "bad_input: an id over 64 characters"}))},
     "/api/cart/quote": {"post": op("Price a cart (nothing is written)", a.Quote, body=CartBody, refusals=CART)},
     "/api/orders": {"get": op("My orders, newest first", a.Orders),
                     "post": op("Place an order", a.Order, body=OrderBody, status=201,
