@@ -30,8 +30,10 @@ MAX_PIXELS = 50_000_000  # a 50-megapixel camera; a bigger picture is refused by
 MIN_SIZE = (320, 240)  # its 4:3 part at least; a smaller picture would be a blur on any phone
 MEDIA_PATH = "/media/"
 JPEG = "image/jpeg"
-# ``<32 hex digits of the source's SHA-256>-<width>.jpg``; the width is the variant's (``PhotoProcessor``)
-NAME = re.compile(r"[0-9a-f]{32}-[1-9][0-9]{1,3}\.jpg")
+WEBP = "image/webp"
+# ``<32 hex digits of the source's SHA-256>-<width>.jpg`` (or ``.webp``); the width is the variant's
+# (``PhotoProcessor``). Photos stored before WebP was made have the JPEGs only.
+NAME = re.compile(r"[0-9a-f]{32}-[1-9][0-9]{1,3}\.(jpg|webp)")
 
 
 class PhotoRefused(ValueError):
@@ -77,8 +79,9 @@ async def set_photo(self: Engine, actor: CustomerRef, item: str, data: bytes) ->
         refused = e if isinstance(e, PhotoRefused) else PhotoRefused("not_image", str(e))
         raise DomainError(ErrorCode.BAD_INPUT, f"photo: {refused}") from refused
     digest = hashlib.sha256(data).hexdigest()[:32]
-    names = {width: f"{digest}-{width}.jpg" for width in variants}
-    main = names[max(variants, key=int)]  # the largest: what a browser without srcset shows
+    # "480" is a JPEG, "480.webp" the same size in WebP
+    names = {variant: f"{digest}-{variant}" + ("" if variant.endswith(".webp") else ".jpg") for variant in variants}
+    main = names[max((v for v in variants if v.isdigit()), key=int)]  # the largest JPEG: shown without srcset
     now = self.now()
     async with self.uow() as uow:
         before = (await uow.catalog.items_by_id([found.id])).get(found.id)
@@ -87,8 +90,8 @@ async def set_photo(self: Engine, actor: CustomerRef, item: str, data: bytes) ->
         after = replace(before, photo=media_url(main))
         if after.photo == before.photo:
             return Edit(before, None)
-        for width, blob in variants.items():
-            await uow.media.add(Media(names[width], JPEG, blob, now))
+        for variant, blob in variants.items():
+            await uow.media.add(Media(names[variant], WEBP if variant.endswith(".webp") else JPEG, blob, now))
         await uow.catalog.save_item(after)
         change = await record(self, uow, actor, "photo", f"item:{after.id}", item_snapshot(before),
                               item_snapshot(after))

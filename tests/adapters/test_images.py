@@ -52,15 +52,26 @@ def photos() -> PillowPhotos:
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "GIF"])
-def test_every_photo_format_becomes_jpegs_of_the_mini_apps_sizes(photos, fmt):
+def test_every_photo_format_becomes_jpegs_and_webps_of_the_mini_apps_sizes(photos, fmt):
     out = photos.prepare(encoded(halves((1600, 1200), RED, BLUE), fmt))
 
-    assert set(out) == {"480", "1200"} == set(SIZES)
+    assert set(out) == {"480", "1200", "480.webp", "1200.webp"} == {*SIZES, *(f"{s}.webp" for s in SIZES)}
     for name, data in out.items():
         picture = opened(data)
-        assert (picture.format, picture.mode, picture.size) == ("JPEG", "RGB", SIZES[name])
+        size, _, webp = name.partition(".")
+        assert (picture.format, picture.mode, picture.size) == ("WEBP" if webp else "JPEG", "RGB", SIZES[size])
         assert near(picture.getpixel((10, picture.height // 2)), RED)
         assert near(picture.getpixel((picture.width - 10, picture.height // 2)), BLUE)
+
+
+def test_the_webps_are_smaller_than_the_jpegs(photos):
+    # a photo's kind of content: smooth shading with fine grain (a flat colour says little about a codec)
+    shading = Image.radial_gradient("L").resize((1600, 1200)).convert("RGB")
+    grain = Image.effect_noise((1600, 1200), 12).convert("RGB")
+    out = photos.prepare(encoded(Image.blend(shading, grain, 0.2), "JPEG", quality=95))
+
+    for size in SIZES:
+        assert len(out[f"{size}.webp"]) < len(out[size]) * 0.8, {k: len(v) for k, v in out.items()}
 
 
 def test_a_wide_photo_is_cut_to_its_middle_at_4_to_3(photos):

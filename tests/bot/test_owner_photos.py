@@ -142,15 +142,15 @@ class MiniApp:
         return {i["id"]: i for i in (await answer.json())["items"]}
 
     async def picture(self, url: str) -> Image.Image:
-        """What a browser gets for the photo's address: a JPEG, cached for good, under the page's CSP."""
+        """What a browser gets for the photo's address: a JPEG (or WebP), cached for good, under the page's CSP."""
         answer = await self.client.get(url)
         assert answer.status == 200, url
-        assert answer.content_type == "image/jpeg"
+        assert answer.content_type == ("image/webp" if url.endswith(".webp") else "image/jpeg")
         assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
         assert "img-src 'self'" in answer.headers["Content-Security-Policy"]
         picture = Image.open(io.BytesIO(await answer.read()))
         picture.load()
-        assert picture.format == "JPEG"
+        assert picture.format == ("WEBP" if url.endswith(".webp") else "JPEG")
         return picture
 
 
@@ -185,10 +185,12 @@ async def test_a_photo_goes_on_the_menu_in_the_mini_apps_sizes(side, mini_app, e
     screen = await mini_app.picture(url)
     card = await mini_app.picture(url.replace("-1200.jpg", "-480.jpg"))
     assert (screen.size, card.size) == ((1200, 900), (480, 360))
-    for picture in (screen, card):
+    webp = [await mini_app.picture(url.replace("-1200.jpg", f"-{w}.webp")) for w in (1200, 480)]
+    assert [(p.format, p.size) for p in webp] == [("WEBP", (1200, 900)), ("WEBP", (480, 360))]
+    for picture in (screen, card, *webp):
         assert near(picture.getpixel((5, picture.height // 2)), RED)
         assert near(picture.getpixel((picture.width - 5, picture.height // 2)), BLUE)
-    assert stored(tmp_path) == 2
+    assert stored(tmp_path) == 4  # two sizes, each a JPEG and a WebP
     change = (await engine.changes(OWNER, 1))[0]
     owner = OWNER if side.name == "telegram" else VK_OWNER
     assert (change.actor, change.action, change.target) == (owner.key, "photo", "item:latte")
@@ -218,7 +220,7 @@ async def test_the_same_photo_again_changes_nothing(side, engine, tmp_path):
 
     assert (await side.send_photo(side.owner_id, jpeg(), "/photo latte")).text == \
         "Латте: это фото уже стоит, ничего не изменилось."
-    assert await shop_state(engine) == before and stored(tmp_path) == 2
+    assert await shop_state(engine) == before and stored(tmp_path) == 4
 
 
 # --- refusals ---------------------------------------------------------------------------------------------

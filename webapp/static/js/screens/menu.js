@@ -4,18 +4,48 @@ import { t } from '../i18n.js';
 import { state, loadMenu, setPoint, addLine, cartCount } from '../state.js';
 import { menuSuggestions } from './suggestions.js';  // suggestions
 
-// A photo an owner sent from the chat is stored in two widths, "/media/<digest>-<width>.jpg"
-// (adapters/images.py, SIZES): the browser takes the one the slot needs at the screen's density.
+// A photo an owner sent from the chat is stored in two widths, "/media/<digest>-<width>.jpg", each in WebP
+// too (adapters/images.py, SIZES): the browser takes the WebP the slot needs at the screen's density, and the
+// JPEGs when the WebP cannot be had (a photo stored before WebP was made, a browser that cannot show it).
 const MEDIA = /^(\/media\/[0-9a-f]{32})-[0-9]+\.jpg$/;
 const SLOT = { thumb: '(min-width: 640px) 200px, 45vw', hero: '(min-width: 640px) 608px, calc(100vw - 32px)' };
 
+// A menu card's photo is fetched when the card comes within half a screen of the view. The browser's own
+// loading="lazy" reaches 1250-2500 px ahead on a slow line: the whole menu's photos at once, competing with
+// the ones on screen. Without IntersectionObserver, the browser's lazy loading it is.
+const ahead = typeof IntersectionObserver === 'function' ? new IntersectionObserver((seen) => {
+  for (const e of seen) {
+    if (!e.isIntersecting) continue;
+    ahead.unobserve(e.target);
+    load(e.target);
+  }
+}, { rootMargin: '50% 0px' }) : null;
+
+const sizes = (base, ext) => base + '-480.' + ext + ' 480w, ' + base + '-1200.' + ext + ' 1200w';
+
+function load(img) {
+  const { media, src } = img.dataset;
+  if (media) {
+    img.addEventListener('error', () => { img.srcset = sizes(media, 'jpg'); }, { once: true });
+    img.srcset = sizes(media, 'webp');
+  }
+  img.src = src;
+}
+
 export function photo(item, cls) {
   const src = safeUrl(item.photo);
+  if (!src) return h('div', { class: cls + ' nophoto', 'aria-hidden': 'true' });
   const media = MEDIA.exec(src);
-  return src ? h('img', {
-    class: cls, sizes: media ? SLOT[cls] : null, srcset: media ? media[1] + '-480.jpg 480w, ' + media[1] + '-1200.jpg 1200w' : null,
-    src, alt: '', loading: 'lazy', decoding: 'async', width: 400, height: 300,
-  }) : h('div', { class: cls + ' nophoto', 'aria-hidden': 'true' });
+  const img = h('img', {
+    class: cls, sizes: media ? SLOT[cls] : null, alt: '', decoding: 'async', width: 400, height: 300,
+    'data-src': src, 'data-media': media ? media[1] : null,
+  });
+  if (cls === 'thumb' && ahead) ahead.observe(img);
+  else {
+    img.loading = cls === 'thumb' ? 'lazy' : 'eager';  // the item screen's photo is its first sight
+    load(img);
+  }
+  return img;
 }
 
 export const pointPicker = (ctx, testid = 'point-select') => field(t('point'),
