@@ -1,0 +1,20 @@
+"""bench/engine.py runs end to end on a tiny scale, empty and on a small year, so a change to the engine, the
+relay or the notifier cannot leave the benchmark broken until someone measures again. Its own checks (every
+journey picked up, the points earned in each file equal to the journeys run there) fail the run."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_engine_benchmark_runs_and_checks_itself_on_an_empty_file_and_a_year() -> None:
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "engine.py"), "--year", "--orders", "300",
+                          "--customers", "60", "--concurrency", "5", "--journeys", "20", "--rounds", "2",
+                          "--warmup", "5"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
+    for line in ("round 2: engine empty", "empty: engine/baseline =", "year: engine/baseline =",
+                 "engine: year/empty =", "sqlite3: year/empty ="):
+        assert line in run.stdout, run.stdout[-2000:]
