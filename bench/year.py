@@ -10,7 +10,7 @@ it. From Python: ``await fill(url, orders=..., customers=...)`` returns the rows
 
 What a year is here: ``customers`` customers (each with a Telegram or VK account, created over the first nine
 months) place ``orders`` orders over the 364 days before ``until`` (default: now), during opening hours (07:00-
-21:00 in the shop's time zone), half of them by the regulars (one customer in twenty, the keenest about once a
+21:00 in the shop's time zone), half of them by the regulars (one customer in twenty, the keenest once or twice a
 day); 1-3 lines of available items with valid options; 92 % picked up (payment captured at the counter, points
 earned at the shop's percent or tier), 5 % cancelled, 3 % expired (payment voided, spent points given back); some
 orders spend points (within the redeem cap, never below a zero balance). Each order has its status history;
@@ -280,7 +280,7 @@ class Year:
         known = max(lo, 1)
         if self.rng.random() < 0.5:  # half by anyone
             return self.customers[self.rng.randrange(known)]
-        # half by the regulars, one customer in twenty, the keenest about once a day
+        # half by the regulars, one customer in twenty, the keenest once or twice a day
         pool = max(1, min(known, len(self.customers) // 20))
         return self.customers[int(pool * self.rng.random() ** 1.5)]
 
