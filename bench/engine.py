@@ -221,8 +221,8 @@ class EngineShop:
             self.lag.got(event.id, event.at)
             await notifier(event)
 
-        # as bot/runner.py wires it for one instance on SQLite
-        self.relay = OutboxRelay(self.engine.uow, {notifier.name: subscriber})
+        # as bot/runner.py wires it for one instance on SQLite: pending events read on the read-only snapshots
+        self.relay = OutboxRelay(self.engine.uow, {notifier.name: subscriber}, reader=self.engine.reader)
 
     def last_event(self) -> int:
         return self.db.reader.execute("SELECT COALESCE(MAX(id), 0) FROM outbox").fetchone()[0]
