@@ -22,15 +22,11 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import brotli  # type: ignore[import-untyped]
 from aiohttp import web
 
 from . import views_customer
 from .config import CONFIG
-
-try:  # a dependency (pyproject); without it the answers are gzip or plain
-    import brotli
-except ImportError:  # pragma: no cover - the tests run with it installed
-    brotli = None
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +48,14 @@ class Encoded:
 
     @classmethod
     def of(cls, plain: bytes, content_type: str) -> Encoded:
-        return cls(plain, gzip.compress(plain, 9, mtime=0),
-                   brotli.compress(plain, quality=11) if brotli is not None else b"",
+        return cls(plain, gzip.compress(plain, 9, mtime=0), brotli.compress(plain, quality=11),
                    hashlib.blake2b(plain, digest_size=12).hexdigest(), content_type)
 
     def answer(self, request: web.Request, cache_control: str) -> web.Response:
         """304 when ``If-None-Match`` names these bytes, else the smallest encoding the client accepts."""
         accepted = _codings(request.headers.get("Accept-Encoding", ""))
         body, coding = self.plain, None
-        if self.br and "br" in accepted:
+        if "br" in accepted:
             body, coding = self.br, "br"
         elif "gzip" in accepted:
             body, coding = self.gzip, "gzip"
