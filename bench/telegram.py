@@ -69,7 +69,7 @@ from shop_fixtures import NOON, OWNER, FakeClock  # noqa: E402
 
 from adapters.ratelimit import RateLimiter  # noqa: E402
 from adapters.telegram import TelegramChannel, TelegramMessenger  # noqa: E402
-from adapters.telegram.translate import Act  # noqa: E402
+from adapters.telegram.translate import Act, from_callback, from_message  # noqa: E402
 from bot import observability  # noqa: E402
 from bot.conversation import Conversation  # noqa: E402
 from bot.seed import seed_demo  # noqa: E402
@@ -259,6 +259,51 @@ def full_stack(engine: Engine) -> TelegramChannel:
     return channel
 
 
+async def parts(channel: TelegramChannel, canned: dict[tuple[int, str], list[TelegramMethod]], bare: Bot,
+                first_id: int, users: int, repeat: int = 200) -> str:
+    """The full stack's steps one at a time (no concurrency), the process's CPU µs per call (CPU, not wall
+    time: on a shared machine a step longer than a scheduler slice is stretched by the other programs),
+    median of ``repeat``: what an update costs beyond the aiogram work the baselines share."""
+    def median(times: list[float]) -> str:
+        return f"{sorted(times)[len(times) // 2] * 1e6:8.0f}"
+
+    updates = [Update.model_validate(raw_update(first_id + n, 1000 + n % users, n % len(KINDS)),
+                                     context={"bot": channel.bot}) for n in range(repeat * len(KINDS))]
+    claims: list[float] = []
+    for update in updates[:repeat]:
+        t0 = time.process_time()
+        assert await channel.claim(str(update.update_id))
+        assert channel.finish is not None
+        await channel.finish(str(update.update_id))
+        claims.append(time.process_time() - t0)
+    lines = [f"\nsteps of the full stack one at a time, CPU µs (median of {repeat}):",
+             f"{'':<12}{'handle':>8}{'send':>8}{'same from memory':>18}"
+             f"   (claim + finish: {median(claims).strip()} µs)"]
+    handle: list[list[float]] = [[] for _ in KINDS]
+    send: list[list[float]] = [[] for _ in KINDS]
+    bare_send: list[list[float]] = [[] for _ in KINDS]
+    for n, update in enumerate(updates):  # the kinds in turn, so that a busy stretch falls on all of them
+        kind = n % len(KINDS)
+        inbound = from_message(update.message, update.update_id) if update.message else \
+            from_callback(update.callback_query, update.update_id)
+        to = CustomerRef(Channel.TELEGRAM, inbound.sender.external_id)
+        t0 = time.process_time()
+        replies = await channel.handle(inbound)
+        t1 = time.process_time()
+        for reply in replies:
+            await channel.messenger.send(to, reply)
+        t2 = time.process_time()
+        for method in canned[(int(to.external_id), KINDS[kind])]:
+            if isinstance(method, SendMessage):
+                await bare(method)
+        bare_send[kind].append(time.process_time() - t2)
+        handle[kind].append(t1 - t0)
+        send[kind].append(t2 - t1)
+    for kind, name in enumerate(KINDS):
+        lines.append(f"{name:<12}{median(handle[kind])}{median(send[kind])}{median(bare_send[kind]):>18}")
+    return "\n".join(lines)
+
+
 async def updates_per_second(args: argparse.Namespace, folder: Path) -> None:
     db, engine, note = await open_shop(folder / "shop.db", args.users, args.year)
     channel = full_stack(engine)
@@ -307,6 +352,7 @@ async def updates_per_second(args: argparse.Namespace, folder: Path) -> None:
     await channel.dispatcher.feed_update(channel.bot, Update.model_validate(raw_update(1, 1000, 0),
                                                                           context={"bot": channel.bot}))
     assert full_session.counts["sendMessage"] == sent, "a redelivered update was answered again"
+    parts_report = await parts(channel, canned, stacks[SAME][1], next_id + 1, args.users) if args.parts else ""
     await db.close()
 
     print(f"(a) {note}")
@@ -328,6 +374,8 @@ async def updates_per_second(args: argparse.Namespace, folder: Path) -> None:
     print(f"full stack / aiogram sending the same answers = {to_same:.0%} (what the claim, the conversation and "
           "the engine cost)")
     print(f"Bot API calls, recording and warm-up included: full stack {full_session.counts}")
+    if parts_report:
+        print(parts_report)
     print("(full GCs: garbage collections of the oldest generation during the median round; each one lets aiogram's "
           "Response[...] classes go, rebuilt at the next call" + (": pinned in this run)" if PINNED else ")"))
 async def broadcast(count: int) -> None:
@@ -374,6 +422,7 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--broadcast", type=int, default=300, help="messages in (b), 0 to skip (default 300)")
     parser.add_argument("--year", action="store_true", help="(a) on a year of data (bench/year.py)")
+    parser.add_argument("--parts", action="store_true", help="+ the full stack's steps timed one at a time")
     parser.add_argument("--pin-responses", action="store_true",
                         help="keep aiogram's Response[...] classes of the calls made alive across full GCs")
     args = parser.parse_args()
