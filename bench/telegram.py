@@ -306,9 +306,18 @@ async def parts(channel: TelegramChannel, canned: dict[tuple[int, str], list[Tel
 
 async def updates_per_second(args: argparse.Namespace, folder: Path) -> None:
     db, engine, note = await open_shop(folder / "shop.db", args.users, args.year)
+    try:  # closed whatever happens: its worker thread would keep a failed run from ending
+        await measure(args, engine, note)
+    finally:
+        await db.close()
+
+
+async def measure(args: argparse.Namespace, engine: Engine, note: str) -> None:
     channel = full_stack(engine)
     full_session = channel.bot.session
     assert isinstance(full_session, InstantSession)
+    # start-up is over: freeze what it built, as bot/runner.py does before serving
+    gc.freeze()
     # what the full stack answers each chat to each command and press, recorded one update at a time
     canned: dict[tuple[int, str], list[TelegramMethod]] = {}
     next_id = 1
@@ -330,7 +339,7 @@ async def updates_per_second(args: argparse.Namespace, folder: Path) -> None:
         SAME: (same_answers_dispatcher(canned), Bot(TOKEN, session=sessions[SAME])),
         ECHO: (echo_dispatcher(), Bot(TOKEN, session=sessions[ECHO]))}
     sessions[FULL] = full_session
-    results: dict[str, list[tuple[float, list[float], int]]] = {name: [] for name in stacks}
+    results: dict[str, list[tuple[float, list[float], int, float]]] = {name: [] for name in stacks}
     for round_ in range(args.rounds + 1):  # round 0 warms up (fills caches)
         count = min(50 * len(KINDS), args.updates) if round_ == 0 else args.updates
         order = list(stacks) if round_ % 2 else list(reversed(stacks))
@@ -339,40 +348,41 @@ async def updates_per_second(args: argparse.Namespace, folder: Path) -> None:
             raw = raw_updates(next_id, count, args.users)  # fresh update ids: each stack claims its own
             next_id += count
             updates = [Update.model_validate(u, context={"bot": bot}) for u in raw]
-            before, gcs = dict(sessions[name].counts), FULL_GCS[0]
+            before, gcs, cpu = dict(sessions[name].counts), FULL_GCS[0], time.process_time()
             elapsed, latencies = await feed(dispatcher, bot, updates, args.concurrency)
-            gcs = FULL_GCS[0] - gcs
+            gcs, cpu = FULL_GCS[0] - gcs, (time.process_time() - cpu) / count
             made = {k: v - before.get(k, 0) for k, v in sessions[name].counts.items()}
             presses = sum(1 for u in raw if "callback_query" in u)
             # every update answered once (a message; a press also gets its callback answered)
             assert made == {"sendMessage": count, "answerCallbackQuery": presses}, (name, made, count, presses)
             if round_:
-                results[name].append((elapsed, latencies, gcs))
+                results[name].append((elapsed, latencies, gcs, cpu))
     sent = full_session.counts["sendMessage"]
     await channel.dispatcher.feed_update(channel.bot, Update.model_validate(raw_update(1, 1000, 0),
                                                                           context={"bot": channel.bot}))
     assert full_session.counts["sendMessage"] == sent, "a redelivered update was answered again"
     parts_report = await parts(channel, canned, stacks[SAME][1], next_id + 1, args.users) if args.parts else ""
-    await db.close()
 
     print(f"(a) {note}")
     print(f"{args.updates} updates a round, {args.rounds} rounds, {args.concurrency} at a time, {args.users} chats; "
           "mix: /help, /orders, presses of menu, a category, an item, points; the answers' text and keyboard: "
           + ", ".join(f"{size} B" for size in sizes))
-    print(f"{'':<24}{'updates/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'µs/update':>11}{'full GCs':>9}"
+    print(f"{'':<24}{'updates/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU µs':>8}{'full GCs':>9}"
           "   (each round: updates/s)")
-    rates = {}
+    rates, cpus = {}, {}
     for name in (ECHO, SAME, FULL):
         runs = results[name]
-        elapsed, latencies, gcs = sorted(runs)[len(runs) // 2]
+        elapsed, latencies, gcs, cpus[name] = sorted(runs)[len(runs) // 2]
         rates[name] = args.updates / elapsed
         each = "/".join(f"{args.updates / r[0]:.0f}" for r in runs)
         print(f"{name:<24}{rates[name]:10.0f}{latencies[len(latencies) // 2] * 1e3:9.2f}"
-              f"{latencies[int(len(latencies) * .99)] * 1e3:9.2f}{elapsed / args.updates * 1e6:11.0f}{gcs:9}   {each}")
-    to_echo, to_same = rates[FULL] / rates[ECHO], rates[FULL] / rates[SAME]
-    print(f"full stack / aiogram echo = {to_echo:.0%}; target (>= 30%): {'met' if to_echo >= .3 else 'MISSED'}")
-    print(f"full stack / aiogram sending the same answers = {to_same:.0%} (what the claim, the conversation and "
-          "the engine cost)")
+              f"{latencies[int(len(latencies) * .99)] * 1e3:9.2f}{cpus[name] * 1e6:8.0f}{gcs:9}   {each}")
+    print("(CPU µs: this process's CPU time per update, all threads, in the median round)")
+    for base, target in ((ECHO, .3), (SAME, None)):
+        ratio, by_cpu = rates[FULL] / rates[base], cpus[base] / cpus[FULL]
+        verdict = f"; target (>= 30%): {'met' if min(ratio, by_cpu) >= target else 'MISSED'}" if target else \
+            " (what the claim, the conversation and the engine cost)"
+        print(f"full stack / {base} = {ratio:.0%} by updates/s, {by_cpu:.0%} by CPU per update{verdict}")
     print(f"Bot API calls, recording and warm-up included: full stack {full_session.counts}")
     if parts_report:
         print(parts_report)

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import multiprocessing
 import os
@@ -211,104 +212,110 @@ async def run(args: argparse.Namespace, folder: Path, fake, fake_pid: int, api_u
         db = await SqliteDatabase(path).connect()
         engine = Engine(db.uow, owners=[OWNER], clock=clock, reader=db.reading, limits=ShopLimits.off())
     await engine.start()
-    for n in range(args.users):  # one order each, for /orders to list
-        await engine.place_order(CustomerRef(Channel.VK, str(1000 + n)), [CartLine("espresso", 1)], "center")
+    try:  # closed whatever happens: its worker thread would keep a failed run from ending
+        for n in range(args.users):  # one order each, for /orders to list
+            await engine.place_order(CustomerRef(Channel.VK, str(1000 + n)), [CartLine("espresso", 1)], "center")
 
-    # the channel as bot/runner.py and bot/channels.py wire it (no Mini App secret, no staff chat)
-    metrics = observability.PrometheusMetrics()
-    engine.metrics = metrics
-    conversation = Conversation(engine, public_url="https://coffee.example")
-    claim = observability.counting_claims(engine.begin_update, metrics)
+        # the channel as bot/runner.py and bot/channels.py wire it (no Mini App secret, no staff chat)
+        metrics = observability.PrometheusMetrics()
+        engine.metrics = metrics
+        conversation = Conversation(engine, public_url="https://coffee.example")
+        claim = observability.counting_claims(engine.begin_update, metrics)
 
-    def bound(step):
-        async def call(event_id: str) -> None:
-            await step(Channel.VK, event_id)
-        return call
+        def bound(step):
+            async def call(event_id: str) -> None:
+                await step(Channel.VK, event_id)
+            return call
 
-    channel = VkChannel(TOKEN, GROUP, handle=conversation.handle, api_base=api_url, app_id=51234,
-                        claim=lambda event_id: claim(Channel.VK, event_id), release=bound(engine.release_update),
-                        finish=bound(engine.finish_update))
-    channel.messenger.limiter = RateLimiter(per_second=1e6, chat_interval=1e-6)
+        channel = VkChannel(TOKEN, GROUP, handle=conversation.handle, api_base=api_url, app_id=51234,
+                            claim=lambda event_id: claim(Channel.VK, event_id), release=bound(engine.release_update),
+                            finish=bound(engine.finish_update))
+        channel.messenger.limiter = RateLimiter(per_second=1e6, chat_interval=1e-6)
 
-    # what the full stack sends each user for each command and press, recorded one event at a time
-    canned: dict[tuple[int, str], list[dict]] = {}
-    api, request = channel.api, channel.api.request
-    recording: list[dict] = []
+        # start-up is over: freeze what it built, as bot/runner.py does before serving
+        gc.freeze()
+        # what the full stack sends each user for each command and press, recorded one event at a time
+        canned: dict[tuple[int, str], list[dict]] = {}
+        api, request = channel.api, channel.api.request
+        recording: list[dict] = []
 
-    async def recorded(method: str, data: dict, version: str | None = None) -> dict:
-        if method == "messages.send":
-            recording.append({k: v for k, v in data.items() if k != "random_id"})
-        return await request(method, data, version)
+        async def recorded(method: str, data: dict, version: str | None = None) -> dict:
+            if method == "messages.send":
+                recording.append({k: v for k, v in data.items() if k != "random_id"})
+            return await request(method, data, version)
 
-    api.request = recorded
-    handled = make_events(1, args.users * len(KINDS), args.users)  # each user's every kind once
-    for event in handled:
-        recording = canned.setdefault(what(event), [])
-        await channel.handle_event(event)
-    api.request = request
-    first = 1 + len(handled)
-    assert len(canned) == args.users * len(KINDS) and all(canned.values()), "an event got no answer"
-    sizes = [sum(len(p.get("message", "").encode()) + len(p.get("keyboard", "")) for p in canned[what(e)])
-             for e in (message_new(0, 1000, k) if isinstance(k, str) else message_event(0, 1000, k) for k in KINDS)]
+        api.request = recorded
+        handled = make_events(1, args.users * len(KINDS), args.users)  # each user's every kind once
+        for event in handled:
+            recording = canned.setdefault(what(event), [])
+            await channel.handle_event(event)
+        api.request = request
+        first = 1 + len(handled)
+        assert len(canned) == args.users * len(KINDS) and all(canned.values()), "an event got no answer"
+        sizes = [sum(len(p.get("message", "").encode()) + len(p.get("keyboard", "")) for p in canned[what(e)])
+                 for e in (message_new(0, 1000, k) if isinstance(k, str) else message_event(0, 1000, k) for k in KINDS)]
 
-    bare_api = API(TOKEN)
-    same_answers, echo = raw_handlers(bare_api, canned)
-    stacks = {FULL: channel.handle_event, SAME: same_answers, ECHO: echo}
-    results: dict[str, list[tuple[float, list[float], float, float]]] = {name: [] for name in stacks}
-    for round_ in range(args.rounds + 1):  # round 0 warms up
-        count = min(50 * len(KINDS), args.events) if round_ == 0 else args.events
-        for name in list(stacks) if round_ % 2 else list(reversed(stacks)):
-            events = make_events(first, count, args.users)  # fresh event ids: each stack claims its own
-            first += count
-            before, cpu0 = fake_stats(fake), (time.process_time(), cpu_seconds(fake_pid))
-            elapsed, latencies = await feed(stacks[name], [dict(e) for e in events], args.concurrency)
-            after, cpu = fake_stats(fake), (time.process_time() - cpu0[0], cpu_seconds(fake_pid) - cpu0[1])
-            presses = sum(e["type"] == "message_event" for e in events)
-            assert (after["messages"] - before["messages"], after["answers"] - before["answers"]) == (count, presses), \
-                (name, before, after, count, presses)
-            if round_:
-                results[name].append((elapsed, latencies, cpu[0] / count, cpu[1] / elapsed))
-    before = fake_stats(fake)
-    await channel.handle_event(handled[0])  # redelivered
-    assert fake_stats(fake) == before, "a redelivered event was answered again"
+        bare_api = API(TOKEN)
+        same_answers, echo = raw_handlers(bare_api, canned)
+        stacks = {FULL: channel.handle_event, SAME: same_answers, ECHO: echo}
+        results: dict[str, list[tuple[float, list[float], float, float]]] = {name: [] for name in stacks}
+        for round_ in range(args.rounds + 1):  # round 0 warms up
+            count = min(50 * len(KINDS), args.events) if round_ == 0 else args.events
+            for name in list(stacks) if round_ % 2 else list(reversed(stacks)):
+                events = make_events(first, count, args.users)  # fresh event ids: each stack claims its own
+                first += count
+                before, cpu0 = fake_stats(fake), (time.process_time(), cpu_seconds(fake_pid))
+                elapsed, latencies = await feed(stacks[name], [dict(e) for e in events], args.concurrency)
+                after, cpu = fake_stats(fake), (time.process_time() - cpu0[0], cpu_seconds(fake_pid) - cpu0[1])
+                presses = sum(e["type"] == "message_event" for e in events)
+                made = (after["messages"] - before["messages"], after["answers"] - before["answers"])
+                assert made == (count, presses), (name, before, after, count, presses)
+                if round_:
+                    results[name].append((elapsed, latencies, cpu[0] / count, cpu[1] / elapsed))
+        before = fake_stats(fake)
+        await channel.handle_event(handled[0])  # redelivered
+        assert fake_stats(fake) == before, "a redelivered event was answered again"
 
-    print(note)
-    print(f"{args.events} events a round, {args.rounds} rounds, {args.concurrency} at a time, {args.users} users; "
-          "mix: /help, /orders, presses of menu, a category, an item, points; the answers' text and keyboard: "
-          + ", ".join(f"{size} B" for size in sizes))
-    print(f"{'':<22}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'bot CPU µs':>11}{'fake busy':>10}"
-          "   (each round: events/s)")
-    rates, cpus = {}, {}
-    for name in (ECHO, SAME, FULL):
-        runs = results[name]
-        elapsed, latencies, cpus[name], busy = sorted(runs)[len(runs) // 2]
-        rates[name] = args.events / elapsed
-        print(f"{name:<22}{rates[name]:10.0f}{latencies[len(latencies) // 2] * 1e3:9.2f}"
-              f"{latencies[int(len(latencies) * .99)] * 1e3:9.2f}{cpus[name] * 1e6:11.0f}{busy:10.0%}   "
-              + "/".join(f"{args.events / r[0]:.0f}" for r in runs))
-    print("(bot CPU µs: this process's CPU time per event, all threads; fake busy: the FakeVK process's CPU / wall)")
-    for base, target in ((ECHO, .3), (SAME, None)):
-        ratio, by_cpu = rates[FULL] / rates[base], cpus[base] / cpus[FULL]
-        verdict = f"; target (>= 30%): {'met' if min(ratio, by_cpu) >= target else 'MISSED'}" if target else \
-            " (what the claim, the conversation and the engine cost)"
-        print(f"full stack / {base} = {ratio:.0%} by events/s, {by_cpu:.0%} by the bot's CPU per event{verdict}")
+        print(note)
+        print(f"{args.events} events a round, {args.rounds} rounds, {args.concurrency} at a time, {args.users} users; "
+              "mix: /help, /orders, presses of menu, a category, an item, points; the answers' text and keyboard: "
+              + ", ".join(f"{size} B" for size in sizes))
+        print(f"{'':<22}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'bot CPU µs':>11}{'fake busy':>10}"
+              "   (each round: events/s)")
+        rates, cpus = {}, {}
+        for name in (ECHO, SAME, FULL):
+            runs = results[name]
+            elapsed, latencies, cpus[name], busy = sorted(runs)[len(runs) // 2]
+            rates[name] = args.events / elapsed
+            print(f"{name:<22}{rates[name]:10.0f}{latencies[len(latencies) // 2] * 1e3:9.2f}"
+                  f"{latencies[int(len(latencies) * .99)] * 1e3:9.2f}{cpus[name] * 1e6:11.0f}{busy:10.0%}   "
+                  + "/".join(f"{args.events / r[0]:.0f}" for r in runs))
+        print("(bot CPU µs: this process's CPU time per event, all threads; "
+              "fake busy: the FakeVK process's CPU / wall)")
+        for base, target in ((ECHO, .3), (SAME, None)):
+            ratio, by_cpu = rates[FULL] / rates[base], cpus[base] / cpus[FULL]
+            verdict = f"; target (>= 30%): {'met' if min(ratio, by_cpu) >= target else 'MISSED'}" if target else \
+                " (what the claim, the conversation and the engine cost)"
+            print(f"full stack / {base} = {ratio:.0%} by events/s, {by_cpu:.0%} by the bot's CPU per event{verdict}")
 
-    if args.broadcast:
-        fake.send(("limit", 20))
-        messenger = VkMessenger(bare_api)
-        before, started = fake_stats(fake), time.perf_counter()
-        await asyncio.gather(*(messenger.send(CustomerRef(Channel.VK, str(9000 + n)), Text(f"Новинка {n}"), key=f"b{n}")
-                               for n in range(args.broadcast)))
-        rate, after = args.broadcast / (time.perf_counter() - started), fake_stats(fake)
-        assert after["messages"] - before["messages"] == args.broadcast
-        errors = after["too_many"] - before["too_many"]
-        print(f"\nbroadcast of {args.broadcast} to {args.broadcast} peers, FakeVK limit(20), "
-              f"RateLimiter(per_second={1 / messenger.limiter.interval:g}): {rate:.1f} messages/s = {rate / 20:.1%} "
-              f"of 20/s, error 6 answers: {errors}; {'met' if rate >= 19 and errors == 0 else 'MISSED'} "
-              "(>= 95% of 20/s, no error 6)")
-    await bare_api.http_client.close()
-    await channel.stop()
-    await db.close()
+        if args.broadcast:
+            fake.send(("limit", 20))
+            messenger = VkMessenger(bare_api)
+            before, started = fake_stats(fake), time.perf_counter()
+            await asyncio.gather(*(messenger.send(CustomerRef(Channel.VK, str(9000 + n)), Text(f"Новинка {n}"),
+                                                  key=f"b{n}") for n in range(args.broadcast)))
+            rate, after = args.broadcast / (time.perf_counter() - started), fake_stats(fake)
+            assert after["messages"] - before["messages"] == args.broadcast
+            errors = after["too_many"] - before["too_many"]
+            print(f"\nbroadcast of {args.broadcast} to {args.broadcast} peers, FakeVK limit(20), "
+                  f"RateLimiter(per_second={1 / messenger.limiter.interval:g}): {rate:.1f} messages/s = "
+                  f"{rate / 20:.1%} "
+                  f"of 20/s, error 6 answers: {errors}; {'met' if rate >= 19 and errors == 0 else 'MISSED'} "
+                  "(>= 95% of 20/s, no error 6)")
+        await bare_api.http_client.close()
+        await channel.stop()
+    finally:
+        await db.close()
 
 
 def cpu_seconds(pid: int) -> float:
