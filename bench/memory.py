@@ -25,8 +25,9 @@ database's page caches then fill with real pages (SQLite's ``cache_size``, per c
 
 The baseline, measured the same way in the same run: a bare aiohttp server (one handler) started by the same
 interpreter: the floor that Python and the web server cost before anything of the shop is loaded.
-``--modules`` imports, in a fresh interpreter each, the packages ``vitrina run`` loads, and prints the RSS each
-adds on top of the ones before it (the order matters: a shared dependency is counted once, at the first).
+``--modules`` imports, in one fresh interpreter, the packages ``vitrina run`` loads, and prints the RSS each
+adds on top of the ones before it (the order matters: a shared dependency is counted once, at the first), then
+the channels' SDKs, which the demo does not load: the Telegram adapter with aiogram, and vkbottle (VK).
 """
 from __future__ import annotations
 
@@ -61,7 +62,8 @@ web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
 # in the order `vitrina run` first imports them (bot/main.py, bot/runner.py, webapp/app.py)
 MODULES = ("asyncio", "pydantic", "pydantic_settings", "aiohttp.web", "aiosqlite", "journey.engine",
            "storage.sqlite", "bot.settings", "bot.channels", "webapp.app", "bot.runner", "PIL.Image",
-           "adapters.images", "adapters.chart", "adapters.story", "adapters.qr", "prometheus_client", "bot.main")
+           "adapters.images", "adapters.chart", "adapters.story", "adapters.qr", "prometheus_client", "bot.main",
+           "adapters.telegram", "vkbottle")  # only with a Telegram or a VK channel configured (bot/channels.py)
 
 
 def free_port() -> int:
@@ -164,7 +166,7 @@ def row(label: str, m: dict[str, int], floor: dict[str, int] | None = None) -> s
 
 
 def modules() -> list[str]:
-    """RSS each package adds, imported in order in one fresh interpreter."""
+    """The RSS each package adds, imported in order in one fresh interpreter."""
     code = ("import sys, gc\n"
             "def rss():\n"
             "    return int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1])\n"

@@ -194,8 +194,10 @@ def report(shops: list[Shop]) -> str:
     lines.append("checkpoints:")
     for s in shops:
         c = s.db.checkpoints
+        mean = c.reset_total / max(1, c.resets + c.busy)
         lines.append(f"  {s.policy:<15}passive {c.passive}, resets {c.resets}, gave up on a reader {c.busy}, "
-                     f"failed {c.failures}, longest reset {c.reset_seconds * 1000:.1f} ms")
+                     f"failed {c.failures}; a reset held the writers {mean * 1000:.1f} ms on average, at most "
+                     f"{c.reset_seconds * 1000:.1f} ms")
     by = {s.policy: s for s in shops}
     if "reset" in by:
         rate = {p: sum(r[0] for r in s.rounds) / sum(r[2] for r in s.rounds) for p, s in by.items()}

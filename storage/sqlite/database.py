@@ -62,6 +62,7 @@ class Checkpoints:
     resets: int = 0  # RESTART checkpoints that let the log start over
     busy: int = 0  # resets that gave up waiting for a reader or another process (tried again next time)
     reset_seconds: float = 0.0  # the longest a reset held the write lock
+    reset_total: float = 0.0  # seconds all resets held it
     log_bytes: int = 0  # the log a checkpoint last found (bytes of frames, before it was reset)
     failures: int = 0
 
@@ -170,6 +171,7 @@ class SqliteDatabase:
                 busy, _, _ = await conn._execute(_checkpoint, conn._conn, "RESTART")
                 held = time.perf_counter() - started
             stats.reset_seconds = max(stats.reset_seconds, held)
+            stats.reset_total += held
             if busy:  # a reader stayed on the log (a backup, another process): the next checkpoint tries again
                 stats.busy += 1
                 log.info("WAL reset waited %.0f ms for a reader and gave up; %d MB of log", held * 1000,
