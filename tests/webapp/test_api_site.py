@@ -115,9 +115,12 @@ async def test_static_files_index_and_headers(make_client, tmp_path):
 
 async def test_api_answers_are_compressed_and_not_cached(client, tma):
     response = await client.get("/api/menu?point=center", headers={**tma(5001), "Accept-Encoding": "gzip"})
-    assert response.headers["Content-Encoding"] == "gzip" and response.headers["Cache-Control"] == "no-store"
+    # the menu is the same for everyone: the WebView keeps it and revalidates it (ETag, webapp/menu_cache.py)
+    assert response.headers["Content-Encoding"] == "gzip" and response.headers["Cache-Control"] == "private, no-cache"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert len((await response.json())["items"]) == 4
+    me = await client.get("/api/me", headers=tma(5001))
+    assert me.headers["Cache-Control"] == "no-store"  # personal data: never kept
 
 
 async def test_a_missing_front_end_is_a_plain_404(make_client, tmp_path):
