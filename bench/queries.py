@@ -4,6 +4,8 @@ year of data, through the Engine, in interleaved rounds.
     python bench/queries.py [--orders 100000] [--customers 20000] [--open-orders 10000] [--rounds 5]
                             [--repeat 20] [--database postgresql://...] [--keep DIR]
 
+(``--keep DIR``: the SQLite files stay there; a later run with the same DIR uses them as they are.)
+
 Two databases made the same way (migrated, the tests' shop seeded: two points, a barista at one of them):
 
 - **empty**: no history; ``--open-orders`` open orders (placed, accepted, ready) by 1,000 customers;
@@ -72,11 +74,14 @@ class Shop:
         self.engine = Engine(db.uow, owners=[OWNER], clock=StillClock(), reader=db.reading, limits=ShopLimits.off())
         self.ops: dict[str, Callable[[], Awaitable[object]]] = {}
 
-    async def prepare(self, *, orders: int, customers: int, open_orders: int) -> dict[str, int]:
+    async def prepare(self, *, orders: int, customers: int, open_orders: int, reuse: bool) -> dict[str, int]:
         await self.engine.start()
-        await seed(self.engine)
-        filled = await fill(self.url, orders=orders, customers=customers, open_orders=open_orders, until=UNTIL,
-                            schema=self.schema)
+        if reuse:
+            filled = {"orders": -1}
+        else:
+            await seed(self.engine)
+            filled = await fill(self.url, orders=orders, customers=customers, open_orders=open_orders, until=UNTIL,
+                                schema=self.schema)
         if self.schema is not None:  # PostgreSQL: the planner's statistics as autovacuum would have them
             async with self.db.pool.acquire() as conn:
                 await conn.execute("ANALYZE")
@@ -173,7 +178,7 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--database", help="a postgresql:// URL: run on PostgreSQL, a schema per database")
-    parser.add_argument("--keep", help="keep the SQLite files in this folder")
+    parser.add_argument("--keep", help="keep the SQLite files in this folder (and use them as they are when there)")
     args = parser.parse_args()
 
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="vitrina-queries-"))
@@ -183,10 +188,11 @@ async def main() -> None:
         for name, orders, customers in (("empty", 0, 1000), ("year", args.orders, args.customers)):
             db, url, schema = await (open_postgres(args.database, name) if args.database
                                      else open_sqlite(folder, name))
+            reuse = bool(args.keep) and not args.database and (folder / f"{name}.db").stat().st_size > 1_000_000
             shop = Shop(name, db, url, schema)
             shops.append(shop)
             start = time.perf_counter()
-            filled = await shop.prepare(orders=orders, customers=customers, open_orders=args.open_orders)
+            filled = await shop.prepare(orders=orders, customers=customers, open_orders=args.open_orders, reuse=reuse)
             print(f"{name}: {filled.get('orders', 0)} orders written in {time.perf_counter() - start:.1f} s",
                   flush=True)
         backend = "PostgreSQL" if args.database else "SQLite"

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from . import gifts, loyalty  # points; gifts
-from .catalog import OpeningHours
+from .catalog import OpeningHours, PickupPoint
 from .groups import close_due_groups
+from .model import Order, PaymentIntent, ShopRules
 from .order_views import _load
 from .ordering import _close
 from .paying import PRE_CHECKOUT_GRACE, give_back, release_stale_holds
@@ -49,39 +50,66 @@ def accept_deadline(hours: OpeningHours, placed_at: datetime, zone: ZoneInfo, mi
     return first_open(hours, placed_at.astimezone(zone)) + timedelta(minutes=minutes)
 
 
+def _due_placed(engine: Engine, order: Order, intent: PaymentIntent | None, rules: ShopRules, zone: ZoneInfo,
+                hours: OpeningHours, now: datetime) -> str | None:
+    """Why a placed order expires now ("unpaid", "not_accepted"), or None."""
+    if intent is None or intent.status is not PaymentStatus.PENDING:
+        return None  # paid online and waiting for the staff: the customer's money holds the order
+    if awaiting(engine, intent):  # a provider no longer configured cannot be paid either
+        # a payment touched just now (a Telegram pre-checkout approved) is being paid: wait for it
+        touched = intent.updated_at is not None and now < intent.updated_at + PRE_CHECKOUT_GRACE
+        if now >= order.created_at + timedelta(minutes=rules.unpaid_timeout_minutes) and not touched:
+            return "unpaid"
+    elif rules.accept_timeout_minutes and now >= accept_deadline(hours, order.created_at, zone,
+                                                                 rules.accept_timeout_minutes):
+        return "not_accepted"
+    return None
+
+
+def _due_ready(order: Order, point: PickupPoint | None, zone: ZoneInfo, now: datetime) -> bool:
+    """Whether a ready order was not collected by its point's closing time."""
+    closes = point.hours.closes_at(order.pickup_at.astimezone(zone)) if point else None
+    return closes is not None and now >= closes
+
+
 async def expire_due(self: Engine) -> list[str]:
     """Expire unpaid online orders and unaccepted counter orders past the shop's timeouts, and ready
-    orders not collected by closing time."""
+    orders not collected by closing time.
+
+    One query reads what the round looks at (the placed orders old enough, the ready ones, each with its
+    newest payment); only the orders it finds due are read again as the engine reads an order it changes
+    (locked on PostgreSQL) and decided on again before they close."""
     now = self.now()
     expired: list[str] = []
     async with self.uow() as uow:
         rules = await self.rules(uow)
         zone = ZoneInfo(rules.timezone)
         shortest = min(rules.unpaid_timeout_minutes, rules.accept_timeout_minutes or rules.unpaid_timeout_minutes)
-        for order_id in await uow.orders.ids_in_status(OrderStatus.PLACED, before=now - timedelta(minutes=shortest)):
-            intent = await uow.payments.for_order(order_id)
-            if intent is None or intent.status is not PaymentStatus.PENDING:
-                continue  # paid online and waiting for the staff: the customer's money holds the order
-            order = await _load(uow, order_id)
-            if awaiting(self, intent):  # a provider no longer configured cannot be paid either
-                # a payment touched just now (a Telegram pre-checkout approved) is being paid: wait for it
-                touched = intent.updated_at is not None and now < intent.updated_at + PRE_CHECKOUT_GRACE
-                if now >= order.created_at + timedelta(minutes=rules.unpaid_timeout_minutes) and not touched:
-                    await _close(self, uow, order, OrderStatus.EXPIRED, now, "unpaid")
-                    expired.append(order_id)
-            elif rules.accept_timeout_minutes:
-                point = await uow.catalog.point(order.point_id)
-                hours = point.hours if point else NEVER_OPEN
-                if now >= accept_deadline(hours, order.created_at, zone, rules.accept_timeout_minutes):
-                    await _close(self, uow, order, OrderStatus.EXPIRED, now, "not_accepted")
-                    expired.append(order_id)
-        for order_id in await uow.orders.ids_in_status(OrderStatus.READY):
-            order = await _load(uow, order_id)
-            point = await uow.catalog.point(order.point_id)
-            closes = point.hours.closes_at(order.pickup_at.astimezone(zone)) if point else None
-            if closes is not None and now >= closes:
-                await _close(self, uow, order, OrderStatus.EXPIRED, now, "not_collected")
-                expired.append(order_id)
+        points: dict[str, PickupPoint | None] = {}
+
+        async def point_of(order: Order) -> PickupPoint | None:
+            if order.point_id not in points:
+                points[order.point_id] = await uow.catalog.point(order.point_id)
+            return points[order.point_id]
+
+        for seen, seen_intent in await uow.orders.expiry_candidates(now - timedelta(minutes=shortest)):
+            point = await point_of(seen)
+            hours = point.hours if point else NEVER_OPEN
+            if seen.status is OrderStatus.PLACED:
+                if _due_placed(self, seen, seen_intent, rules, zone, hours, now) is None:
+                    continue
+                intent = await uow.payments.for_order(seen.id)
+                order = await _load(uow, seen.id)
+                reason = (_due_placed(self, order, intent, rules, zone, hours, now)
+                          if order.status is OrderStatus.PLACED else None)
+            else:
+                if not _due_ready(seen, point, zone, now):
+                    continue
+                order = await _load(uow, seen.id)
+                reason = "not_collected" if order.status is OrderStatus.READY else None
+            if reason is not None:
+                await _close(self, uow, order, OrderStatus.EXPIRED, now, reason)
+                expired.append(order.id)
     for order_id in expired:
         await give_back(self, order_id)
     await close_due_groups(self)  # group orders whose window ended (journey/groups.py)

@@ -121,6 +121,10 @@ class OrderRepository(Protocol):
         place in that order, wherever it is now). An order whose newest payment is pending with a provider
         not in ``shown_pending`` (waiting to be paid online) is left out: it is not the staff's yet."""
         ...
+    async def expiry_candidates(self, placed_before: datetime) -> list[tuple[Order, PaymentIntent | None]]:
+        """What an expiry round looks at, in one query, nothing locked: the placed orders placed before then
+        and every ready order (without their history), each with its newest payment."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -323,6 +323,11 @@ class PgOrders(_LockingRepo):
             found.append(BoardRow(order, rows.payment(_tup(r[19:35])) if r[19] is not None else None, r[18] or ""))
         return found
 
+    async def expiry_candidates(self, placed_before: datetime) -> list[tuple[Order, PaymentIntent | None]]:
+        found = await self._c.fetch(_CANDIDATES, ts(placed_before))
+        return [(rows.order(_tup(r[:18])), rows.payment(_tup(r[18:])) if r[18] is not None else None)
+                for r in found]
+
 
 _BOARD = (
     f"SELECT {', '.join('o.' + c.strip() for c in rows.ORDER_COLUMNS.split(','))},"
@@ -338,6 +343,15 @@ _BOARD = (
     "  ORDER BY created_at DESC LIMIT 1) p ON true"
     f" WHERE o.{_OPEN_SQL} AND {{points}}"
     " AND (p.id IS NULL OR p.status <> 'pending' OR p.provider = ANY($2::text[]))")
+
+
+_CANDIDATES = (
+    f"SELECT {', '.join('o.' + c.strip() for c in rows.ORDER_COLUMNS.split(','))},"
+    f" {', '.join('p.' + c.strip() for c in rows.PAYMENT_COLUMNS.split(','))}"
+    " FROM orders o"
+    f" LEFT JOIN LATERAL (SELECT {rows.PAYMENT_COLUMNS} FROM payments WHERE order_id = o.id"
+    "  ORDER BY created_at DESC LIMIT 1) p ON true"
+    " WHERE (o.status = 'placed' AND o.created_at < $1) OR o.status = 'ready'")
 
 
 class PgPayments(PgRepo):

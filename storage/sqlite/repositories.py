@@ -275,12 +275,12 @@ class SqliteOrders(_Repo):
         # one point: its open orders in the board's order (orders_board_point); several: every open order in
         # that order, the other points' skipped (orders_board), so a page reads about its own rows either way
         # rather than sorting every open order of the points for each page
+        params: list[object] = list(point_ids)
         if len(point_ids) == 1:
-            sql, params = _BOARD.format(index="", points="o.point_id = ?"), [point_ids[0]]
+            sql = _BOARD.format(index="", points="o.point_id = ?")
         else:
             sql = _BOARD.format(index="INDEXED BY orders_board",
                                 points=f"o.point_id IN ({','.join('?' * len(point_ids))})")
-            params = list(point_ids)
         if after is not None:
             sql += (" AND (o.pickup_at, o.created_at, o.id) > (SELECT pickup_at, created_at, id"
                     " FROM orders WHERE id = ?)")
@@ -295,6 +295,10 @@ class SqliteOrders(_Repo):
             found.append(BoardRow(order, rows.payment(r[19:35]) if r[19] is not None else None, r[18] or ""))
         return found
 
+    async def expiry_candidates(self, placed_before: datetime) -> list[tuple[Order, PaymentIntent | None]]:
+        cur = self._c.execute(_CANDIDATES, (ts(placed_before),))
+        return [(rows.order(r[:18]), rows.payment(r[18:]) if r[18] is not None else None) for r in cur]
+
 
 _BOARD = (
     f"SELECT {', '.join('o.' + c.strip() for c in rows.ORDER_COLUMNS.split(','))},"
@@ -308,6 +312,14 @@ _BOARD = (
     # the newest payment (as ``payments.for_order`` reads it)
     " LEFT JOIN payments p ON p.id = (SELECT id FROM payments WHERE order_id = o.id ORDER BY created_at DESC LIMIT 1)"
     f" WHERE o.{_OPEN_SQL} AND {{points}}")
+
+
+_CANDIDATES = (
+    f"SELECT {', '.join('o.' + c.strip() for c in rows.ORDER_COLUMNS.split(','))},"
+    f" {', '.join('p.' + c.strip() for c in rows.PAYMENT_COLUMNS.split(','))}"
+    " FROM orders o"
+    " LEFT JOIN payments p ON p.id = (SELECT id FROM payments WHERE order_id = o.id ORDER BY created_at DESC LIMIT 1)"
+    " WHERE (o.status = 'placed' AND o.created_at < ?) OR o.status = 'ready'")
 
 
 class SqlitePayments(_Repo):
