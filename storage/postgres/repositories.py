@@ -313,9 +313,13 @@ class PgOrders(_LockingRepo):
         args: list[object] = [point_ids[0] if len(point_ids) == 1 else list(point_ids), list(shown_pending), limit]
         sql = _BOARD.format(points="o.point_id = $1" if len(point_ids) == 1 else "o.point_id = ANY($1::text[])")
         if after is not None:
-            sql += (" AND (o.pickup_at, o.created_at, o.id) > (SELECT pickup_at, created_at, id"
-                    " FROM orders WHERE id = $4)")
-            args.append(after)
+            # the cursor's place read first and passed as values (as on SQLite): a row compared with them is
+            # one range of the index
+            place = await self._c.fetchrow("SELECT pickup_at, created_at, id FROM orders WHERE id = $1", after)
+            if place is None:
+                return []
+            sql += " AND (o.pickup_at, o.created_at, o.id) > ($4, $5, $6)"
+            args += list(place)
         found = []
         for r in await self._c.fetch(sql + " ORDER BY o.pickup_at, o.created_at, o.id LIMIT $3", *args):
             order = rows.order(_tup(r[:18]))

@@ -282,9 +282,13 @@ class SqliteOrders(_Repo):
             sql = _BOARD.format(index="INDEXED BY orders_board",
                                 points=f"o.point_id IN ({','.join('?' * len(point_ids))})")
         if after is not None:
-            sql += (" AND (o.pickup_at, o.created_at, o.id) > (SELECT pickup_at, created_at, id"
-                    " FROM orders WHERE id = ?)")
-            params.append(after)
+            # the cursor's place read first and passed as values: compared with a subquery, SQLite ranges the
+            # index on the pickup time only and walks every order due at that time before the page
+            place = self._c.execute("SELECT pickup_at, created_at, id FROM orders WHERE id = ?", (after,)).fetchone()
+            if place is None:
+                return []
+            sql += " AND (o.pickup_at, o.created_at, o.id) > (?, ?, ?)"
+            params += place
         sql += (f" AND (p.id IS NULL OR p.status <> 'pending' OR p.provider IN ({','.join('?' * len(shown_pending))}))"
                 " ORDER BY o.pickup_at, o.created_at, o.id LIMIT ?")
         params += [*shown_pending, limit]
