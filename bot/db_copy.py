@@ -30,6 +30,8 @@ BACKEND_ONLY = {
     "job_leases": "SQLite's leases of background jobs: nobody holds one once the shop has moved",
     "job_runs": "PostgreSQL's record of when each periodic job last ran, by the server's clock",
     "send_budget": "PostgreSQL's shared send-rate budget, refilled by the instances as they send",
+    "versions": "SQLite's menu version counter, a cache key: PostgreSQL keeps its own (menu_version)",
+    "menu_version": "PostgreSQL's menu version slots, made by its migration and moved by the copy's writes",
 }
 # Rows a PostgreSQL database has before any shop lives in it: the instance secret any command opening it
 # creates (engine.start). The copy replaces it with the shop's own, which signs the shop's links.
@@ -232,6 +234,9 @@ async def _copy(src: sqlite3.Connection, conn: Any, out: Any) -> dict[str, int]:
         async with conn.transaction():
             # one copy at a time into a database: a second one waits here, then finds the shop and refuses
             await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('vitrina db copy', 0))")
+            # deferred triggers (the menu's version) fire as the rows go in rather than at commit: ALTER TABLE
+            # refuses a table with trigger events pending, and the triggers below are put off and back
+            await conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
             pg = await _pg_tables(conn)
             tables = _compare(_sqlite_tables(src), pg)
             await _refuse_a_shop(conn, tables)
