@@ -27,7 +27,7 @@ The baseline, measured the same way in the same run: a bare aiohttp server (one 
 interpreter: the floor that Python and the web server cost before anything of the shop is loaded.
 ``--modules`` imports, in one fresh interpreter, the packages ``vitrina run`` loads, and prints the RSS each
 adds on top of the ones before it (the order matters: a shared dependency is counted once, at the first), then
-the channels' SDKs, which the demo does not load: the Telegram adapter with aiogram, and vkbottle (VK).
+the channels' SDKs, which the demo does not load: aiogram (Telegram) and vkbottle (VK).
 """
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
 MODULES = ("asyncio", "pydantic", "pydantic_settings", "aiohttp.web", "aiosqlite", "journey.engine",
            "storage.sqlite", "bot.settings", "bot.channels", "webapp.app", "bot.runner", "PIL.Image",
            "adapters.images", "adapters.chart", "adapters.story", "adapters.qr", "prometheus_client", "bot.main",
-           "adapters.telegram", "vkbottle")  # only with a Telegram or a VK channel configured (bot/channels.py)
+           "aiogram", "vkbottle")  # the last two only with a Telegram or a VK channel configured (bot/channels.py)
 
 
 def free_port() -> int:
