@@ -165,7 +165,11 @@ PATHS: Json = {
                                             "for a while; or rate_limited"})},
     "/api/staff/orders": {"get": op("Open orders of a point (staff), one page", a.StaffBoard,
                                     query=("point", "after", "limit"),
-                                    refusals={**STAFF, 404: "point_not_found"})},
+                                    refusals={**STAFF, 404: "point_not_found"}) | {"parameters": [
+        {"name": "point", "in": "query", "required": False, "schema": ID},
+        {"name": "after", "in": "query", "required": False, "description": "the last page's next", "schema": ID},
+        {"name": "limit", "in": "query", "required": False, "description": "orders per page, 50 by default",
+         "schema": {"type": "integer", "minimum": 1, "maximum": 200}}]}},
     "/api/staff/orders/{order_id}/accept": {"post": op("Accept (staff)", a.Order, params=("order_id",),
                                                        refusals=STAFF_STEP)},
     "/api/staff/orders/{order_id}/ready": {"post": op("Mark ready (staff)", a.Order, params=("order_id",),
