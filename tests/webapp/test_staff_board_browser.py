@@ -219,3 +219,24 @@ async def test_a_closed_point_says_when_it_opens(server, browser, engine, clock,
     await guest.wait_for_url(re.compile(r"#/order/[^/]+$"))
     [order] = await engine.orders_of(CustomerRef(Channel.WEB, "guest-late"))
     assert order.pickup_at == datetime(2026, 11, 19, 7, 0, tzinfo=MOSCOW)
+
+
+async def test_a_long_queue_is_shown_a_page_at_a_time(server, browser, engine, clock):
+    """The board comes in pages of 50: the rest of a long queue is one press of "Ещё" away, in the board's
+    order, and stays shown as the board refreshes."""
+    codes = []
+    for n in range(52):
+        placed = await engine.place_order(customer(100 + n), [CartLine("espresso")], "center",
+                                          pickup_at=clock.now() + timedelta(minutes=10 + n))
+        codes.append(placed.order.short_code)
+    staff = await browser("staff", clock.now())
+    await staff.goto(f"{server}/#/staff")
+    rows = by(staff, "staff-row")
+    await by(staff, "staff-more").wait_for()
+    assert await rows.count() == 50
+    assert codes[0] in await rows.first.inner_text() and codes[49] in await rows.nth(49).inner_text()
+    await by(staff, "staff-more").click()
+    await rows.nth(51).wait_for()
+    assert await by(staff, "staff-more").count() == 0
+    assert codes[51] in await rows.nth(51).inner_text()
+    await check_layout(staff)

@@ -132,12 +132,23 @@ export async function render(ctx) {
     actions);
   }
 
+  let pages = 1;  // the board comes a page at a time; "more" shows one page more, and each refresh reads them all
   async function refresh() {
     if (!point || !ctx.alive() || document.hidden || asking.size) return;
     try {
-      const { orders } = await api('staff/orders?point=' + encodeURIComponent(point));
+      const orders = [];
+      let next = null;
+      for (let shown = 0; shown < pages && (shown === 0 || next); shown++) {
+        const page = await api('staff/orders?point=' + encodeURIComponent(point)
+          + (next ? '&after=' + encodeURIComponent(next) : ''));
+        orders.push(...page.orders);
+        next = page.next;
+      }
       if (asking.size) return;  // a question was opened while the board was asked for
-      list.replaceChildren(...(orders.length ? orders.map(row) : [h('li', { class: 'hint' }, t('noOpen'))]));
+      const more = next ? h('li', {}, h('button', { type: 'button', class: 'btn wide', 'data-testid': 'staff-more',
+        onclick: () => { pages += 1; refresh(); } }, t('more'))) : null;
+      list.replaceChildren(...(orders.length ? orders.map(row) : [h('li', { class: 'hint' }, t('noOpen'))]),
+        ...(more ? [more] : []));
     } catch (e) { list.replaceChildren(h('li', { class: 'hint error' }, e.message)); }
   }
 
@@ -148,6 +159,7 @@ export async function render(ctx) {
   return h('div', { class: 'staff' },
     points.length > 1 ? field(t('point'), select(points, point, (id) => {
       point = id;
+      pages = 1;
       store.set('vitrina.staffpoint', id);
       asking.clear();
       refresh();
