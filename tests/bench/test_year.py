@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import sys
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import bench_year
 import pytest
 from shop_fixtures import BARISTA, NOON, FakeClock, customer, seed
 
@@ -22,8 +22,7 @@ from journey.limits import ShopLimits
 from journey.model import CartLine
 from journey.states import OrderStatus
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-import year
+year = bench_year.load()
 
 ORDERS, CUSTOMERS, OPEN = 200, 50, 9
 Rows = Callable[[str], Any]

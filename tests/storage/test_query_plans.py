@@ -26,6 +26,7 @@ import re
 import sqlite3
 from typing import Any
 
+import bench_year
 import pytest
 from shop_fixtures import BARISTA, OWNER, FakeClock, seed
 
@@ -64,15 +65,7 @@ class Recording:
 async def _year(url: str, schema: str | None = None) -> None:
     """A history to plan on (bench/year.py, a small year): the planner's choices on an empty table are not
     the ones it makes on a shop's."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "bench" / "year.py"
-    spec = importlib.util.spec_from_file_location("bench_year", path)
-    assert spec is not None and spec.loader is not None
-    year = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(year)
-    await year.fill(url, orders=2000, customers=300, open_orders=30, schema=schema)
+    await bench_year.load().fill(url, orders=2000, customers=300, open_orders=30, schema=schema)
 
 
 async def _shop(engine: Engine, clock: FakeClock, url: str, schema: str | None = None) -> None:
