@@ -28,10 +28,10 @@ from engine import (  # bench/engine.py: the same shop, journey and report helpe
     STAFF,
     RunningClock,
     customer_ref,
+    journey,
     machine,
     ms,
     pct,
-    run_engine,
     seed,
 )
 
@@ -73,6 +73,22 @@ async def open_shop(path: Path, level: str, customers: int, commits: list[float]
     assert read == {"NORMAL": 1, "FULL": 2}[level], f"{path.name}: synchronous reads {read}"
     db._writer._connection = CommitTimer(db._writer._connection, commits)  # type: ignore[union-attr]
     return db, engine
+
+
+async def run_engine(engine: Engine, journeys: int, concurrency: int) -> tuple[float, None]:
+    """``journeys`` journeys by ``concurrency`` customers at once; the seconds they took."""
+    left = journeys
+
+    async def customer(n: int) -> None:
+        nonlocal left
+        ref = customer_ref(n)
+        while left > 0:
+            left -= 1
+            await journey(engine, ref)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(customer(n) for n in range(concurrency)))
+    return time.perf_counter() - started, None
 
 
 def file_system(folder: Path) -> str:
