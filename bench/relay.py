@@ -40,7 +40,6 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,55 +48,20 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(ROOT / "tests"))
 
+from engine import CART, SECRET, STAFF, STAFF_CHAT, START, NullMessenger, RunningClock, StubQr  # noqa: E402
 from shop_fixtures import seed  # noqa: E402
 
 from adapters.qr import QrcodeRenderer  # noqa: E402
 from bot.notifications import Notifier  # noqa: E402
-from journey.channels import Channel, CustomerRef, Reply  # noqa: E402
+from journey.channels import Channel, CustomerRef  # noqa: E402
 from journey.engine import Engine  # noqa: E402
 from journey.events import DomainEvent  # noqa: E402
 from journey.limits import ShopLimits  # noqa: E402
-from journey.model import CartLine  # noqa: E402
 from journey.outbox import OutboxRelay  # noqa: E402
 from journey.states import OrderStatus  # noqa: E402
 from storage.sqlite import SqliteDatabase  # noqa: E402
 
-STAFF = CustomerRef(Channel.TELEGRAM, "2", "Бариста")
-STAFF_CHAT = CustomerRef(Channel.TELEGRAM, "-1001000", "Бариста")  # the shop's staff group: new orders go there
-START = datetime(2026, 11, 18, 6, 0, tzinfo=UTC)  # a Wednesday, 09:00 in Moscow: open
-SECRET = b"bench-secret-bench-secret-bench!"
 INTERVAL = 0.5  # OutboxRelay.run's default, as vitrina run uses it
-CART = (CartLine("latte", 1, {"size": ("m",), "milk": ("oat",)}),
-        CartLine("latte", 2, {"size": ("l",), "syrup": ("vanilla", "caramel")}))
-
-
-class RunningClock:
-    """Real time, started at a moment the shop is open (so the run never hits closing time)."""
-
-    def __init__(self) -> None:
-        self._t0 = time.perf_counter()
-
-    def now(self) -> datetime:
-        return START + timedelta(seconds=time.perf_counter() - self._t0)
-
-
-class StubQr:
-    IMAGE = b"\x89PNG\r\n\x1a\n" + bytes(600)
-
-    def png(self, data: str, caption: str = "") -> bytes:
-        return self.IMAGE
-
-    def svg(self, data: str, caption: str = "") -> bytes:
-        return self.IMAGE
-
-
-class NullMessenger:
-    """Takes a reply and drops it: the channel's network is not what is measured."""
-
-    channel = Channel.TELEGRAM
-
-    async def send(self, to: CustomerRef, reply: Reply, key: str = "") -> None:
-        return None
 
 
 def customer_ref(n: int) -> CustomerRef:
