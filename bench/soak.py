@@ -27,11 +27,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-import platform
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -43,6 +40,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(ROOT / "tests"))
 
+from durability import file_system  # noqa: E402
+from engine import machine  # noqa: E402
 from shop_fixtures import seed  # noqa: E402
 
 from journey.channels import Channel, CustomerRef  # noqa: E402
@@ -156,28 +155,6 @@ async def soak_round(shop: Shop, seconds: float, concurrency: int, browsers: int
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
-
-
-def machine() -> list[str]:
-    cpu = platform.processor() or "?"
-    with contextlib.suppress(OSError, StopIteration):
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    return [f"platform   {platform.platform()}", f"cpu        {cpu} x {os.cpu_count()}",
-            f"python     {platform.python_implementation()} {platform.python_version()}",
-            f"sqlite     {sqlite3.sqlite_version}"]
-
-
-def file_system(folder: Path) -> str:
-    best = ("?", "?")
-    try:
-        for line in Path("/proc/mounts").read_text().splitlines():
-            _, point, kind, *_ = line.split()
-            if str(folder.resolve()).startswith(point.rstrip("/") + "/") and len(point) >= len(best[0]):
-                best = (point, kind)
-    except OSError:
-        pass
-    return f"{best[1]} (mounted at {best[0]})"
 
 
 def report(shops: list[Shop]) -> str:
