@@ -114,7 +114,8 @@ def revalidated(operation: Json) -> Json:
                                      "headers": etag}
     operation["parameters"] = [*operation.get("parameters", []),
                                {"name": "If-None-Match", "in": "header", "required": False,
-                                "schema": {"type": "string"}}]
+                                # visible ASCII, as HTTP allows in a header (others never reach the app)
+                                "schema": {"type": "string", "pattern": "^[\\x20-\\x7e]*$"}}]
     return operation
 
 
