@@ -200,11 +200,8 @@ def same_answers_dispatcher(canned: dict[tuple[int, str], list[TelegramMethod]])
 
 async def fill_year(path: Path) -> str:
     """A year of history in the seeded file (bench/year.py), plus the handled update ids retention keeps."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("year", HERE / "year.py")  # bench/ is left off sys.path
-    assert spec is not None and spec.loader is not None
-    spec.loader.exec_module(year := importlib.util.module_from_spec(spec))
-    fill = year.fill
+    import bench_year
+    fill = bench_year.load().fill  # tests/bench_year.py: bench/ is left off sys.path
     started = time.perf_counter()
     counts = await fill(str(path), **YEAR, until=NOON)  # the year ends when the run's clock starts
     now = NOON.timestamp()

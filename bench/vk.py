@@ -162,17 +162,14 @@ def raw_handlers(api, canned: dict[tuple[int, str], list[dict]]):
 
 async def fill_year(path: Path) -> str:
     """A year of history in the seeded file (bench/year.py), plus the handled event ids retention keeps."""
-    import importlib.util
     import sqlite3
     from datetime import timedelta
 
+    import bench_year
     from shop_fixtures import NOON
 
     from storage.rows import ts
-    spec = importlib.util.spec_from_file_location("year", HERE / "year.py")  # bench/ is left off sys.path
-    assert spec is not None and spec.loader is not None
-    spec.loader.exec_module(year := importlib.util.module_from_spec(spec))
-    fill = year.fill
+    fill = bench_year.load().fill  # tests/bench_year.py: bench/ is left off sys.path
     started = time.perf_counter()
     counts = await fill(str(path), **YEAR, until=NOON)  # the year ends when the run's clock starts
     month = timedelta(days=30)

@@ -1,5 +1,6 @@
-"""bench/year.py loaded by its path, once, for the tests that fill a year of history. bench/ stays off
-``sys.path``: its webapp.py and telegram.py would shadow the packages of the same names for every later test."""
+"""bench/year.py loaded by its path, once, for the tests and the channel benchmarks that fill a year of
+history. bench/ stays off ``sys.path``: its webapp.py and telegram.py would shadow the packages of the same
+names for every later test."""
 from __future__ import annotations
 
 import importlib.util
