@@ -922,6 +922,8 @@ async def main() -> None:
                         "sides (default: one fixed image; a real one costs ~10-30 ms of CPU per order here)")
     parser.add_argument("--hops", action="store_true", help="also measure one thread hop vs an inline statement")
     parser.add_argument("--profile", action="store_true", help="profile the engine rounds with cProfile")
+    parser.add_argument("--statements", action="store_true", help="print the statements of one engine journey and"
+                        " of one baseline journey, step by step, and stop (no rounds)")
     parser.add_argument("--keep", metavar="DIR", help="keep the databases in DIR instead of a temporary folder")
     parser.add_argument("--database", metavar="URL", help="postgresql://...: a server where the run may create (and "
                         "drop) a database of its own; runs bench/engine_postgres.py (default: SQLite files)")
@@ -978,6 +980,9 @@ async def main() -> None:
         plain_calls = count_plain_statements(plain)
         print(f"one baseline journey = {sum(plain_calls.values())} statements"
               f" ({', '.join(f'{s} {n}' for s, n in plain_calls.items())})")
+        if args.statements:
+            print_statements(recorded, plain_statements(plain))
+            return
         for shop in shops:  # the same warm-up everywhere, relay and deliveries included
             await shop.round(args.warmup, args.concurrency, None)
         print()
@@ -1042,22 +1047,38 @@ async def main() -> None:
 
 def count_plain_statements(shop: PlainShop) -> dict[str, int]:
     """The statements one baseline journey runs (its deliveries left out), counted by SQLite's trace."""
+    return {step: len(statements) for step, statements in plain_statements(shop).items()}
+
+
+def plain_statements(shop: PlainShop) -> dict[str, list[str]]:
+    """The statements one baseline journey runs (its deliveries left out), per step, as SQLite traced them."""
     trace: list[str] = []
     shop.w.set_trace_callback(trace.append)
-    counts = {}
+    counts: dict[str, list[str]] = {}
     try:
         channel, external_id = shop.customers[0]
         order = shop.place_order(channel, external_id, CART, "center")
-        counts["place_order"] = len(trace)
+        counts["place_order"] = trace[:]
         shop.move(order["order_id"], "placed", "accepted")
-        counts["accept"] = len(trace) - sum(counts.values())
+        counts["accept"] = trace[sum(map(len, counts.values())):]
         shop.move(order["order_id"], "accepted", "ready")
-        counts["mark_ready"] = len(trace) - sum(counts.values())
+        counts["mark_ready"] = trace[sum(map(len, counts.values())):]
         shop.hand_over("center", order["short_code"])
-        counts["hand_over"] = len(trace) - sum(counts.values())
+        counts["hand_over"] = trace[sum(map(len, counts.values())):]
     finally:
         shop.w.set_trace_callback(None)
     return counts
+
+
+def print_statements(recorded: dict[str, list], plain: dict[str, list[str]]) -> None:
+    """--statements: each step's statements, the engine's (connection, SQL) and then the baseline's (as traced,
+    parameters bound)."""
+    for step in STEPS:
+        print(f"\n== {step}: engine {len(recorded[step])}, baseline {len(plain[step])}")
+        for n, (conn, sql, _) in enumerate(recorded[step], 1):
+            print(f"  e{n:<3}{conn:<7}{' '.join(sql.split())}")
+        for n, sql in enumerate(plain[step], 1):
+            print(f"  b{n:<3}{'':<7}{' '.join(sql.split())}")
 
 
 if __name__ == "__main__":
