@@ -118,6 +118,11 @@ def order(row: tuple) -> Order:
                  at(created), at(updated), promo, source, provider, account)
 
 
+def history_from_json(text: str | None) -> list[tuple[OrderStatus, datetime]]:
+    """An order's history read beside its row as a JSON array of ``[status, at]`` (NULL: none)."""
+    return [(OrderStatus(s), at(t)) for s, t in json.loads(text)] if text else []
+
+
 PAYMENT_COLUMNS = ("id, order_id, provider, amount, currency, status, idempotency_key, provider_ref, created_at,"
                    " updated_at, link, refunded, charge_id, provider_charge_id, manual_refund, settled")
 

@@ -242,13 +242,15 @@ class PgOrders(_LockingRepo):
     async def get(self, order_id: str) -> Order | None:
         # locked: the engine decides on the status it reads (hand over, accept, cancel, pay), so two instances
         # acting on one order take turns and the second sees the first's status
-        r = await self._c.fetchrow(f"SELECT {rows.ORDER_COLUMNS} FROM orders WHERE id = $1" + self._lock, order_id)
+        # the history in the same round trip, in the order written: by time, then by place in the table (the
+        # history is only ever appended to), as one JSON array beside the row
+        r = await self._c.fetchrow(
+            f"SELECT {rows.ORDER_COLUMNS}, (SELECT json_agg(json_build_array(h.status, h.at) ORDER BY h.at, h.ctid)"
+            " FROM order_history h WHERE h.order_id = $1) FROM orders WHERE id = $1" + self._lock, order_id)
         if not r:
             return None
-        order = rows.order(_tup(r))
-        # in the order written: by time, then by place in the table (the history is only ever appended to)
-        order.history = [(OrderStatus(s), rows.at(at)) for s, at in await self._c.fetch(
-            "SELECT status, at FROM order_history WHERE order_id = $1 ORDER BY at, ctid", order_id)]
+        order = rows.order(_tup(r)[:-1])
+        order.history = rows.history_from_json(r[-1])
         return order
 
     async def set_status(self, order_id: str, status: OrderStatus, at: datetime) -> None:
@@ -295,6 +297,11 @@ class PgOrders(_LockingRepo):
         await self._lock_once(f"orders-of:{customer_id}")
         return await self._c.fetchval("SELECT COUNT(*) FROM orders WHERE customer_id = $1 AND status = $2",
                                       customer_id, status.value)
+
+    async def count_open_for_customer(self, customer_id: str) -> int:
+        await self._lock_once(f"orders-of:{customer_id}")  # as count_for_customer: one customer's orders take turns
+        return await self._c.fetchval(f"SELECT COUNT(*) FROM orders WHERE customer_id = $1 AND {_OPEN_SQL}",
+                                      customer_id)
 
     async def ids_in_status(self, status: OrderStatus, *, before: datetime | None = None) -> list[str]:
         if before is None:

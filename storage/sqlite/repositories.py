@@ -211,12 +211,15 @@ class SqliteOrders(_Repo):
         return True
 
     async def get(self, order_id: str) -> Order | None:
-        r = self._c.execute(f"SELECT {rows.ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,)).fetchone()
+        # the order and its history in one statement: the history in the order written (by rowid, as its index
+        # on order_id hands the rows out), as one JSON array beside the row
+        r = self._c.execute(f"SELECT {rows.ORDER_COLUMNS}, (SELECT json_group_array(json_array(status, at)) FROM"
+                            " (SELECT status, at FROM order_history WHERE order_id = ? ORDER BY rowid))"
+                            " FROM orders WHERE id = ?", (order_id, order_id)).fetchone()
         if not r:
             return None
-        order = rows.order(r)
-        order.history = [(OrderStatus(s), rows.at(at)) for s, at in self._c.execute(
-            "SELECT status, at FROM order_history WHERE order_id = ? ORDER BY rowid", (order_id,))]
+        order = rows.order(r[:-1])
+        order.history = rows.history_from_json(r[-1])
         return order
 
     async def set_status(self, order_id: str, status: OrderStatus, at: datetime) -> None:
@@ -259,6 +262,10 @@ class SqliteOrders(_Repo):
     async def count_for_customer(self, customer_id: str, status: OrderStatus) -> int:
         return self._c.execute("SELECT COUNT(*) FROM orders WHERE customer_id = ? AND status = ?",
                                (customer_id, status.value)).fetchone()[0]
+
+    async def count_open_for_customer(self, customer_id: str) -> int:
+        return self._c.execute(f"SELECT COUNT(*) FROM orders WHERE customer_id = ? AND {_OPEN_SQL}",
+                               (customer_id,)).fetchone()[0]
 
     async def ids_in_status(self, status: OrderStatus, *, before: datetime | None = None) -> list[str]:
         if before is None:
