@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 PICKUP_WINDOW = timedelta(days=2)
 PICKUP_TOLERANCE = timedelta(minutes=1)
 SLOT = timedelta(minutes=15)  # the pickup times offered: quarter hours
-SHORT_CODE_DRAWS = 5  # each draw avoids the codes in use; only a code drawn elsewhere at that moment fails
+SHORT_CODE_DRAWS = 5  # the first draw reads nothing (the open codes' unique index refuses a code in use); each
+# later one avoids the codes in use, so only a code drawn elsewhere at that moment fails
 
 
 def _event(kind: EventType, order: Order, at: datetime, **extra: object) -> DomainEvent:
@@ -149,7 +150,7 @@ async def _within_open_limit(uow: UnitOfWork, customer_id: str, rules: ShopRules
     must not keep the stock from everyone else."""
     if not rules.max_open_orders:
         return
-    held = sum([await uow.orders.count_for_customer(customer_id, s) for s in OrderStatus if s.is_open])
+    held = await uow.orders.count_open_for_customer(customer_id)
     if held >= rules.max_open_orders:
         raise DomainError(ErrorCode.TOO_MANY_OPEN_ORDERS, f"{held} open, the limit is {rules.max_open_orders}")
 
@@ -212,8 +213,11 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
                 await uow.catalog.change_stock(point.id, item_id, -quantity)
         order = Order(new_id("o"), customer.id, point.id, OrderStatus.PLACED, q.lines, q.subtotal, q.discount,
                       q.points_spent, q.total, when, "", now, now, q.promo_code, source, payment_provider.name, ref.key)
-        for _ in range(SHORT_CODE_DRAWS):  # two instances may draw one free code at once: the second draws again
-            order.short_code = pickup.new_short_code(await uow.orders.short_codes_in_use(point.id))
+        in_use: set[str] = set()  # a first draw is nearly always free: the codes in use are read when it is not
+        for draw in range(SHORT_CODE_DRAWS):  # two instances may draw one free code at once: the second draws again
+            if draw:
+                in_use = await uow.orders.short_codes_in_use(point.id)
+            order.short_code = pickup.new_short_code(in_use)
             if await uow.orders.add(order):
                 break
         else:
@@ -246,8 +250,27 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
         await paying.started(self, intent.id, result)
         if result.status is PaymentStatus.FAILED:
             raise DomainError(ErrorCode.PAYMENT_FAILED, result.error)
-    async with self.read() as uow:
-        return await _view(self, uow, order.id)
+        async with self.read() as uow:
+            return await _view(self, uow, order.id)
+    # paid at the counter: nothing changed since the commit but what was written here, so the view is made of
+    # it as a read would return it (times in UTC, the history of one step) instead of reading it back
+    order.history = [(OrderStatus.PLACED, now)]
+    return OrderView(_as_read(order), _intent_as_read(intent), pickup.sign_token(self.secret, order.id))
+
+
+def _utc(at: datetime) -> datetime:
+    return at.astimezone(UTC) if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _as_read(order: Order) -> Order:
+    """The order as the storage reads it back: its times in UTC (``storage.rows.ts`` writes them so)."""
+    return replace(order, pickup_at=_utc(order.pickup_at), created_at=_utc(order.created_at),
+                   updated_at=_utc(order.updated_at), history=[(s, _utc(at)) for s, at in order.history])
+
+
+def _intent_as_read(intent: PaymentIntent) -> PaymentIntent:
+    return replace(intent, created_at=intent.created_at and _utc(intent.created_at),
+                   updated_at=intent.updated_at and _utc(intent.updated_at))
 
 
 async def _close(engine: Engine, uow: UnitOfWork, order: Order, status: OrderStatus, now: datetime,
@@ -279,10 +302,11 @@ async def _staff_change(engine: Engine, actor: CustomerRef, order_id: str, targe
         points = await staff_points(engine, uow, actor)
         if not points:  # staff nowhere: refused before the order is looked for
             raise DomainError(ErrorCode.NOT_STAFF)
-        found = await access(engine, uow, actor, order_id)
-        if not found.staff:  # another point's order (even the actor's own): as if it did not exist
-            raise not_found(order_id)
-        order = found.order
+        # only staff of its point may: whether the order exists or not, the same query runs before the one
+        # decision (the actor's points are known), so an id reveals nothing, as with ``access``
+        order = await uow.orders.get(order_id)
+        if order is None or not ("*" in points or order.point_id in points):
+            raise not_found(order_id)  # another point's order (even the actor's own): as if it did not exist
         if awaiting(engine, await uow.payments.for_order(order.id)):  # not the staff's until it is paid
             raise DomainError(ErrorCode.PAYMENT_FAILED, "not paid yet")
         ensure_transition(order.status, target)

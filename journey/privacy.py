@@ -201,8 +201,7 @@ async def admit(engine: Engine, uow: UnitOfWork, ref: CustomerRef, customer: Cus
     then cancels the order, or the order finds the account gone), and refuse with ``consent_required`` when
     the account was forgotten meanwhile or, with ``ask``, the person has not consented to the current policy.
     Checked here rather than before the unit of work, where a forget could come in between."""
-    await uow.privacy.person(customer.id)
-    if await uow.customers.by_account(ref.channel, ref.external_id) is None:
+    if not await uow.privacy.hold(customer.id, ref.channel, ref.external_id):
         raise DomainError(ErrorCode.CONSENT_REQUIRED, "forgotten meanwhile")
     if ask and engine.consent_version is not None:
         given = await uow.privacy.consent(customer.id)

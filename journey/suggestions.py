@@ -43,7 +43,8 @@ async def picked_up(uow: UnitOfWork, order: Order, now: datetime, rules: ShopRul
     quantities: dict[str, int] = {}
     for line in order.lines:
         quantities[line.item_id] = quantities.get(line.item_id, 0) + line.quantity
-        await uow.suggestions.add_line(order.customer_id, line.item_id, options_key(line.option_ids), now)
+    await uow.suggestions.add_lines(order.customer_id, [(line.item_id, options_key(line.option_ids))
+                                                        for line in order.lines], now)
     await uow.suggestions.add_pairs(sorted(quantities))
     await uow.suggestions.add_hour(hour, quantities)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from journey.channels import Channel
 from journey.model import Consent
 
 from ..privacy import (
@@ -46,6 +47,13 @@ class PgPrivacy(PgRepo):
             await self._c.execute(f"SELECT id FROM customers WHERE id = $1{self._lock}", customer_id)
         found = [r[0] for r in await self._c.fetch(f"{_MERGED} SELECT id FROM person", customer_id)]
         return [customer_id, *sorted(i for i in found if i != customer_id)]
+
+    async def hold(self, customer_id: str, channel: Channel, external_id: str) -> bool:
+        if self._writable:  # the row lock a forget takes in ``person``: one after the other
+            await self._c.execute(f"SELECT id FROM customers WHERE id = $1{self._lock}", customer_id)
+        return await self._c.fetchval("SELECT 1 FROM accounts a JOIN customers c ON c.id = a.customer_id"
+                                      " WHERE a.channel = $1 AND a.external_id = $2",
+                                      channel.value, external_id) is not None
 
     async def export(self, person: Sequence[str], accounts: Sequence[str]) -> dict[str, list[dict[str, object]]]:
         who = Person(person, accounts)

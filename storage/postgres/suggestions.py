@@ -26,6 +26,16 @@ class PgSuggestions(PgRepo):
                           " DO UPDATE SET times = usual_lines.times + 1, last_at = excluded.last_at",
                           customer_id, item_id, options, ts(at))
 
+    async def add_lines(self, customer_id: str, lines: Sequence[tuple[str, str]], at: datetime) -> None:
+        if not lines:
+            return
+        # one statement, a line listed twice counted twice (as one upsert each would), in the keys' order
+        await self._write("INSERT INTO usual_lines (customer_id, item_id, options, times, last_at)"
+                          " SELECT $1, i, o, COUNT(*), $4 FROM unnest($2::text[], $3::text[]) AS l(i, o)"
+                          " GROUP BY i, o ORDER BY i, o ON CONFLICT (customer_id, item_id, options)"
+                          " DO UPDATE SET times = usual_lines.times + excluded.times, last_at = excluded.last_at",
+                          customer_id, [i for i, _ in lines], [o for _, o in lines], ts(at))
+
     async def add_pairs(self, item_ids: Sequence[str]) -> None:
         pairs = sorted((a, b) for a in item_ids for b in item_ids if a != b)
         if not pairs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from journey.channels import Channel
 from journey.model import Consent
 
 from ..privacy import (
@@ -40,6 +41,12 @@ class SqlitePrivacy(_Repo):
     async def person(self, customer_id: str) -> list[str]:
         found = [r[0] for r in self._c.execute(f"{_MERGED} SELECT id FROM person", (customer_id,))]
         return [customer_id, *sorted(i for i in found if i != customer_id)]
+
+    async def hold(self, customer_id: str, channel: Channel, external_id: str) -> bool:
+        # the unit of work holds the database's one write lock since its BEGIN IMMEDIATE: that holds the person
+        return self._c.execute("SELECT 1 FROM accounts a JOIN customers c ON c.id = a.customer_id"
+                               " WHERE a.channel = ? AND a.external_id = ?",
+                               (channel.value, external_id)).fetchone() is not None
 
     async def export(self, person: Sequence[str], accounts: Sequence[str]) -> dict[str, list[dict[str, object]]]:
         who = Person(person, accounts)

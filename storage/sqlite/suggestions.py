@@ -19,17 +19,37 @@ class SqliteSuggestions(_Repo):
                     " DO UPDATE SET times = usual_lines.times + 1, last_at = excluded.last_at",
                     (customer_id, item_id, options, ts(at)))
 
+    async def add_lines(self, customer_id: str, lines: Sequence[tuple[str, str]], at: datetime) -> None:
+        times: dict[tuple[str, str], int] = {}
+        for line in lines:
+            times[line] = times.get(line, 0) + 1
+        if not times:
+            return
+        keys = sorted(times)  # one row per key, in the keys' order (as PostgreSQL writes them)
+        self._write("INSERT INTO usual_lines (customer_id, item_id, options, times, last_at) VALUES "
+                    + ", ".join("(?, ?, ?, ?, ?)" for _ in keys)
+                    + " ON CONFLICT (customer_id, item_id, options)"
+                    " DO UPDATE SET times = usual_lines.times + excluded.times, last_at = excluded.last_at",
+                    [v for key in keys for v in (customer_id, *key, times[key], ts(at))])
+
     async def add_pairs(self, item_ids: Sequence[str]) -> None:
-        pairs = [(a, b) for a in item_ids for b in item_ids if a != b]
-        for a, b in pairs:
-            self._write("INSERT INTO item_pairs (item_id, other_id, orders) VALUES (?, ?, 1)"
-                        " ON CONFLICT (item_id, other_id) DO UPDATE SET orders = item_pairs.orders + 1", (a, b))
+        pairs = sorted((a, b) for a in item_ids for b in item_ids if a != b)
+        if not pairs:
+            return
+        # one statement; a pair listed twice is counted twice (each row an upsert of its own, in turn)
+        self._write("INSERT INTO item_pairs (item_id, other_id, orders) VALUES "
+                    + ", ".join("(?, ?, 1)" for _ in pairs)
+                    + " ON CONFLICT (item_id, other_id) DO UPDATE SET orders = item_pairs.orders + 1",
+                    [v for pair in pairs for v in pair])
 
     async def add_hour(self, hour: int, quantities: Mapping[str, int]) -> None:
-        for item_id, quantity in quantities.items():
-            self._write("INSERT INTO item_hours (hour, item_id, quantity) VALUES (?, ?, ?)"
-                        " ON CONFLICT (hour, item_id) DO UPDATE SET quantity = item_hours.quantity + excluded.quantity",
-                        (hour, item_id, quantity))
+        if not quantities:
+            return
+        ids = sorted(quantities)
+        self._write("INSERT INTO item_hours (hour, item_id, quantity) VALUES "
+                    + ", ".join("(?, ?, ?)" for _ in ids)
+                    + " ON CONFLICT (hour, item_id) DO UPDATE SET quantity = item_hours.quantity + excluded.quantity",
+                    [v for i in ids for v in (hour, i, quantities[i])])
 
     async def usual(self, customer_id: str, at_least: int, limit: int) -> list[tuple[str, str, int]]:
         cur = self._c.execute("SELECT item_id, options, times FROM usual_lines WHERE customer_id = ? AND times >= ?"

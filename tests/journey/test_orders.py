@@ -8,7 +8,7 @@ collected by closing time expires. Each step writes its events. Online payments:
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from journey_support import (
@@ -302,6 +302,21 @@ async def test_each_step_writes_its_events(engine):
     ids = [e.id for e in events]
     assert ids == sorted(ids) and all(e.at is not None for e in events)
     assert {e.data["order_id"] for e in events if e.type.value.startswith("order.")} == {order.id}
+
+
+async def test_the_view_placing_returns_is_the_order_as_read_back(engine, clock):
+    """Paid at the counter, placing returns the order it wrote without reading it back: it must be what a read
+    returns, to the history, the lines and the times' zone (a clock and a pickup time off UTC here)."""
+    moscow = timezone(timedelta(hours=3))
+    clock.current = clock.current.astimezone(moscow)
+    await engine.save_promo(Promo("HELLO", PromoKind.PERCENT, 10))
+    await give_points(engine, GUEST, 1000)
+    cart = [CartLine("latte", 2, {"size": ("l",)}), CartLine("croissant", 1), CartLine("latte", 1, {"size": ("l",)})]
+    view = await engine.place_order(GUEST, cart, "center", promo_code="hello", points=300,
+                                    pickup_at=clock.now() + timedelta(minutes=30))
+    read = await engine.order_view(GUEST, view.order.id)
+    assert view == read
+    assert view.order.history == [(OrderStatus.PLACED, clock.now())] and view.order.created_at.tzinfo is UTC
 
 
 async def test_an_item_switched_off_cannot_be_ordered_and_comes_back(engine):

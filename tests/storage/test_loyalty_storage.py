@@ -22,6 +22,16 @@ async def people(uow_factory):
     return uow_factory
 
 
+async def test_an_orders_lines_add_up_in_one_call_a_line_listed_twice_counting_twice(people):
+    async with people() as uow:
+        await uow.suggestions.add_lines("c_1", [("tea", "{}"), ("latte", "{}"), ("tea", "{}")], NOON)
+        await uow.suggestions.add_lines("c_1", [("tea", "{}")], NOON + timedelta(hours=1))
+        await uow.suggestions.add_lines("c_1", [], NOON)
+        await uow.suggestions.add_line("c_1", "latte", "{}", NOON + timedelta(hours=2))
+    async with people.reading() as uow:
+        assert await uow.suggestions.usual("c_1", 1, 10) == [("tea", "{}", 3), ("latte", "{}", 2)]
+
+
 async def test_lines_pairs_and_hours_add_up_and_read_back_by_count(people):
     async with people() as uow:
         for n in range(3):
