@@ -41,7 +41,11 @@ async def menu(self: Engine, point_id: str | None = None, *, include_unavailable
 
 async def menu_version(self: Engine) -> str:
     """A token that changes whenever the menu, the stock or the reviews (ratings) have changed, and not with
-    other commits (orders of items made to order, payments, notifications ...)."""
+    other commits (orders of items made to order, payments, notifications ...). Asked of every menu
+    request: a reader that can tell it without a unit of work (SQLite's, storage/sqlite/database.py) does."""
+    cheap = getattr(self.reader, "menu_version", None)
+    if cheap is not None:
+        return str(await cheap())
     async with self.read() as uow:
         return await uow.catalog.version()
 

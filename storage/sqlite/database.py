@@ -92,6 +92,7 @@ class SqliteDatabase:
         self._checkpoint: asyncio.Task | None = None
         self._commits = 0
         self._job_locks: SqliteJobLocks | None = None
+        self._menu_version: tuple[int, str] | None = None  # (PRAGMA data_version, the version read after it)
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -241,9 +242,33 @@ class SqliteDatabase:
         """A read-write unit of work (one at a time per process; ``BEGIN IMMEDIATE`` across processes)."""
         return SqliteUnitOfWork(self, readonly=False)
 
-    def reading(self) -> SqliteUnitOfWork:
-        """A read-only unit of work on the reader connection: a consistent snapshot, never blocks writers."""
-        return SqliteUnitOfWork(self, readonly=True)
+    @property
+    def reading(self) -> SqliteReading:
+        """Read-only units of work on the reader connection (``db.reading()``: a consistent snapshot, never
+        blocks writers); ``db.reading.menu_version()`` reads the menu's version cheaply."""
+        return SqliteReading(self)
+
+    async def menu_version(self) -> str:
+        """The menu's version (``SqliteCatalog.version``), read again only when the file has changed since
+        it was last read. ``PRAGMA data_version`` on the reader connection moves with every commit made by
+        another connection (this process's writer, another process on the file) and costs a few µs, where a
+        unit of work costs tens. It is read before the version, so a pair kept is never newer than the
+        version it holds. In memory (the reader is the writer, whose own commits do not move it) and while a
+        read runs on the reader, the version is read in a unit of work as before."""
+        conn = self._reader
+        if conn is None or conn is self._writer or self.read_lock.locked():
+            return await self._read_menu_version()
+        seen = conn._conn.execute("PRAGMA data_version").fetchone()[0]
+        kept = self._menu_version
+        if kept is not None and kept[0] == seen:
+            return kept[1]
+        version = await self._read_menu_version()
+        self._menu_version = (seen, version)
+        return version
+
+    async def _read_menu_version(self) -> str:
+        async with SqliteUnitOfWork(self, readonly=True) as uow:
+            return await uow.catalog.version()
 
     __call__ = uow  # a database is a UnitOfWorkFactory
 
@@ -301,6 +326,22 @@ class SqliteDatabase:
         async with self.read_lock:
             await self._reader._execute(copy, self.reader)  # type: ignore[union-attr]
         tmp.replace(target)
+
+
+class SqliteReading:
+    """``db.reading``: a factory of read-only units of work that can also say the menu's version cheaply
+    (journey/shop.py ``menu_version`` asks for it when the reader has it)."""
+
+    __slots__ = ("_db",)
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    def __call__(self) -> SqliteUnitOfWork:
+        return SqliteUnitOfWork(self._db, readonly=True)
+
+    async def menu_version(self) -> str:
+        return await self._db.menu_version()
 
 
 def _checkpoint(conn: sqlite3.Connection, mode: str) -> tuple[int, int, int]:
