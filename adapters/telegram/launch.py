@@ -31,6 +31,7 @@ _USER_TEXT = frozenset({"last_name", "username", "language_code", "photo_url"})
 _USER_FLAGS = frozenset({"is_bot", "is_premium", "added_to_attachment_menu", "allows_write_to_pm"})
 # WebAppInitData's fields that are not plain strings: left to aiogram's model
 _TYPED = frozenset({"receiver", "chat", "can_send_after"})
+KEPT = 4096  # initData strings whose signature held, kept with what they say (a few hundred bytes each)
 
 
 def _looks_json(value: str) -> bool:
@@ -65,8 +66,24 @@ class TelegramMiniApp:
         self.token = token
         self.username = username  # known once the bot has asked Telegram who it is
         self._secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
+        self._verified: dict[str, tuple[float, Launch]] = {}  # initData whose signature held: when, and who
 
     def check(self, launch: str, now: datetime, max_age: int) -> Launch:
+        """The account that signed ``launch``, if it is at most ``max_age`` seconds old. A Mini App sends the
+        same initData with every call of a session, so what a string says once its signature held is kept
+        (the latest ``KEPT`` strings): the signature and the reading are done once per string, the age
+        every time. Refusals are not kept."""
+        kept = self._verified.get(launch)
+        if kept is None:
+            kept = self._verify(launch)
+            if len(self._verified) >= KEPT:
+                del self._verified[next(iter(self._verified))]  # the oldest
+            self._verified[launch] = kept
+        issued, launched = kept
+        check_age(issued, now, max_age)
+        return launched
+
+    def _verify(self, launch: str) -> tuple[float, Launch]:
         try:
             fields = dict(parse_qsl(launch, strict_parsing=True))
             received = fields.pop("hash")
@@ -82,10 +99,9 @@ class TelegramMiniApp:
         issued, user, start_param = launched
         if user is None:
             raise refused("initData has no user")
-        check_age(issued, now, max_age)
         name = " ".join(filter(None, (user.get("first_name"), user.get("last_name"))))[:64]
         ref = CustomerRef(Channel.TELEGRAM, str(user["id"]), name, language_of(user.get("language_code")))
-        return Launch(ref, start_param or None)
+        return issued, Launch(ref, start_param or None)
 
     @staticmethod
     def _plain(fields: dict[str, str]) -> tuple[float, dict[str, Any] | None, str | None] | None:

@@ -142,3 +142,24 @@ def test_the_usual_launch_is_the_signed_account():
 ])
 def test_a_user_object_in_any_form_is_read_as_aiogram_reads_it(user):
     same(signed({"auth_date": str(ISSUED), "user": user}))
+
+
+def test_a_kept_launch_is_still_refused_once_too_old_and_the_kept_ones_are_bounded(monkeypatch):
+    import adapters.telegram.launch as module
+
+    monkeypatch.setattr(module, "KEPT", 3)
+    app = TelegramMiniApp(TOKEN)
+    launch = signed({"auth_date": str(ISSUED), "user": '{"id":5,"first_name":"Анна"}'})
+    first = app.check(launch, NOW, MAX_AGE)
+    assert app.check(launch, NOW, MAX_AGE) == first  # kept: the same account
+    later = datetime.fromtimestamp(ISSUED + MAX_AGE + 1, UTC)
+    with pytest.raises(DomainError):
+        app.check(launch, later, MAX_AGE)  # the age is checked every time
+    forged = launch[:-1] + ("0" if launch[-1] != "0" else "1")
+    for _ in range(2):  # a refusal is not kept
+        with pytest.raises(DomainError):
+            app.check(forged, NOW, MAX_AGE)
+    for n in range(6, 12):
+        app.check(signed({"auth_date": str(ISSUED), "user": f'{{"id":{n},"first_name":"A"}}'}), NOW, MAX_AGE)
+    assert len(app._verified) == 3
+    assert app.check(launch, NOW, MAX_AGE) == first  # dropped, then checked again
