@@ -93,7 +93,9 @@ class QrcodeRenderer:
                 y = lay.code_height + i * lay.line_height
                 draw.text((lay.width / 2, y), line, fill=0, font=font, anchor="mt")
         out = io.BytesIO()
-        image.save(out, "PNG", optimize=True, dpi=(self.dpi, self.dpi))
+        # zlib's default level, not ``optimize`` (its slowest): 1 ms instead of 6 for a file ~20 % larger (3 KB
+        # for a pickup code), and a ready order's code is drawn while the shop is busy
+        image.save(out, "PNG", dpi=(self.dpi, self.dpi))
         return out.getvalue()
 
     def _draw_svg(self, data: str, caption: str) -> bytes:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -18,6 +21,7 @@ from journey.events import DomainEvent, EventType
 from journey.money import Money
 from journey.notices import NewOrderNotice, points_earned_in
 from journey.ports import ChatInvitations, Messenger, QrRenderer
+from journey.queries import ShopView
 from journey.states import OrderStatus
 
 from . import gift_notices, group_notices, loyalty_notices, referral_notices, regulars_chat, staff_chat
@@ -50,6 +54,12 @@ add_texts({
 })
 
 log = logging.getLogger(__name__)
+# Pickup codes are drawn in one thread of their own: drawing is pure Python that holds the GIL, and each thread
+# drawing at once (asyncio's default pool has several) takes turns at it with the event loop serving the shop
+_DRAWING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vitrina-qr")
+# the marks of the accounts the event being told has read with its recipients (``Recipient.unreachable``, ""
+# when reachable)
+_MARKS: ContextVar[dict[str, str] | None] = ContextVar("vitrina_notify_marks", default=None)
 
 
 @dataclass
@@ -62,17 +72,31 @@ class Notifier:
     # regulars: each channel's way into the closed chat (bot/regulars_chat.py tells the customer)
     invitations: dict[Channel, ChatInvitations] = field(default_factory=dict)
     public_url: str = ""  # gifts: the giver's message carries the gift's <public_url>/go/g<code> link
+    # seconds the shop's points and time zone are kept between reads: the names in messages, which an owner
+    # renames rarely, while under load every ready or new order would read them again
+    shop_for: float = 1.0
+    _shop: tuple[float, ShopView] | None = field(default=None, init=False, repr=False)
 
     async def __call__(self, event: DomainEvent) -> None:
         """Tell everyone concerned, each on their own: a customer who blocked the bot is marked unreachable
         and skipped from then on; a network failure leaves that recipient for the relay's next attempt."""
+        marks: dict[str, str] = {}
+        reset = _MARKS.set(marks)
+        try:
+            replies = await self.replies(event)
+        finally:
+            _MARKS.reset(reset)
         sends = []
-        for n, (to, reply) in enumerate(await self.replies(event)):
+        for n, (to, reply) in enumerate(replies):
             messenger = self.messengers.get(to.channel)
             if messenger is not None:
                 sends.append((to, self._sender(messenger, to, reply, f"event:{event.id}:{n}")))
         if sends:
-            await self.engine.deliver_each(self.name, event, sends, configured={c.key for c in self.staff_chats})
+            configured = {c.key for c in self.staff_chats}
+            # the recipients' marks were read with them: deliver_each need not read them again
+            known = all(to.key in configured or to.key in marks for to, _ in sends)
+            await self.engine.deliver_each(self.name, event, sends, configured=configured,
+                                           unreachable={k: v for k, v in marks.items() if v} if known else None)
 
     @staticmethod
     def _sender(messenger: Messenger, to: CustomerRef, reply: Reply, key: str) -> Callable[[], Awaitable[None]]:
@@ -85,7 +109,12 @@ class Notifier:
     async def _customer(self, event: DomainEvent) -> tuple[CustomerRef, str] | None:
         """Where and in which language to tell the order's customer; None if they opted out."""
         found = await self.engine.recipient(event.data.get("customer_id", ""), event.data.get("account", ""))
-        return (found.to, found.language) if found else None
+        if found is None:
+            return None
+        marks = _MARKS.get()
+        if marks is not None and found.unreachable is not None:
+            marks[found.to.key] = found.unreachable  # "": reachable
+        return found.to, found.language
 
     def _holds(self, provider: str) -> bool:
         """Whether the provider holds the money until hand-over (taken when the staff give the order)."""
@@ -93,7 +122,10 @@ class Notifier:
         return found is not None and found.two_stage
 
     async def _point_and_zone(self, point_id: str) -> tuple[str, ZoneInfo]:
-        shop = await self.engine.shop_view()
+        now = time.monotonic()
+        if self._shop is None or now - self._shop[0] >= self.shop_for:
+            self._shop = (now, await self.engine.shop_view())
+        shop = self._shop[1]
         return shop.point_name(point_id), shop.zone
 
     async def accepted(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:
@@ -107,8 +139,8 @@ class Notifier:
         point, _ = await self._point_and_zone(event.data["point_id"])
         code = event.data["short_code"]
         token = self.engine.pickup_token(event.data["order_id"])
-        # ~10-30 ms of CPU: drawn in a thread so the event loop serves the shop meanwhile (cached per order)
-        image = await asyncio.to_thread(self.qr.png, token, f"№ {code}")
+        # ~10 ms of CPU: drawn in a thread so the event loop serves the shop meanwhile (cached per order)
+        image = await asyncio.get_running_loop().run_in_executor(_DRAWING, self.qr.png, token, f"№ {code}")
         return [(who[0], Photo(image, t(who[1], "n_ready", code=code, point=point), f"order-{code}.png"))]
 
     async def picked_up(self, event: DomainEvent) -> list[tuple[CustomerRef, Reply]]:

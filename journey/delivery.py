@@ -9,7 +9,7 @@ while the others are served now; a recipient already served is remembered, so a 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -41,13 +41,15 @@ def recipient_subscriber(subscriber: str, to: CustomerRef, repeat: int = 0) -> s
 
 
 async def deliver_each(self: Engine, subscriber: str, event: DomainEvent, sends: Sequence[tuple[CustomerRef, Send]],
-                       *, configured: Collection[str] = ()) -> int:
+                       *, configured: Collection[str] = (), unreachable: Mapping[str, str] | None = None) -> int:
     """Send one event's messages, recipient by recipient; returns how many went out now.
 
     Unreachable accounts are skipped; a permanent failure marks the account unreachable, except for the
     ``configured`` accounts (staff chats named in settings: a bot removed from the group is logged each
     time, so the owner sees it, rather than silenced for good). Raises a transient ``DeliveryError`` when
-    some recipient must be tried again; the ones served are not sent the message twice.
+    some recipient must be tried again; the ones served are not sent the message twice. ``unreachable``: the
+    marks of every recipient outside ``configured`` as the caller has just read them (``Recipient``), so a
+    message to one recipient reads nothing here; None: read here.
     """
     assert event.id is not None, "only stored events are delivered"
     names: list[str] = []
@@ -57,9 +59,12 @@ async def deliver_each(self: Engine, subscriber: str, event: DomainEvent, sends:
         names.append(recipient_subscriber(subscriber, to, seen[to.key]))
     # with one recipient the relay's own record of the event is the record of the recipient
     track = len(sends) > 1
-    async with self.read() as uow:
-        done = {n for n in names if track and await uow.outbox.is_handled(n, event.id)}
-        unreachable = await uow.reachability.unreachable([to.key for to, _ in sends])
+    done: set[str] = set()
+    if track or unreachable is None:
+        async with self.read() as uow:
+            done = {n for n in names if track and await uow.outbox.is_handled(n, event.id)}
+            if unreachable is None:
+                unreachable = await uow.reachability.unreachable([to.key for to, _ in sends])
     sent = 0
     failed: list[str] = []
     reasons: list[str] = []

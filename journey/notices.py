@@ -7,7 +7,7 @@ told: the use cases below rebuild the same facts from the order.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,9 @@ class Recipient:
 
     to: CustomerRef
     language: str
+    # why the account cannot be messaged (``Reachability``), read in the same snapshot: "" when it can;
+    # None when not read (a delivery then reads it itself). Not part of who the recipient is
+    unreachable: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +80,12 @@ async def recipient(self: Engine, customer_id: str, account: str) -> Recipient |
         ref = CustomerRef.parse(account)
     except ValueError:
         return None
-    async with self.read() as uow:
+    async with self.read() as uow:  # one snapshot for the customer and the account's mark (deliver_each's read)
         customer = await uow.customers.get(customer_id)
-    if customer is None or not customer.consent:
-        return None
-    return Recipient(ref, customer.language)
+        if customer is None or not customer.consent:
+            return None
+        marks = await uow.reachability.unreachable([ref.key])
+    return Recipient(ref, customer.language, marks.get(ref.key, ""))
 
 
 async def new_order_notice(self: Engine, order_id: str) -> NewOrderNotice | None:

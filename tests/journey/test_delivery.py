@@ -210,6 +210,20 @@ async def test_each_recipient_is_served_once_and_a_blocked_one_is_marked(engine)
     assert inbox.sent[2:] == [anna.key, staff.key]
 
 
+async def test_the_callers_marks_decide_who_is_skipped_when_given(engine):
+    """A notifier that read the recipient's mark with the recipient (``Recipient.unreachable``) hands it over
+    instead of deliver_each reading it again."""
+    anna, boris = customer(1), customer(2)
+    await engine.mark_unreachable(anna, "blocked")
+    inbox = Inbox()
+    assert await engine.deliver_each("notify", await stored_event(engine), [(anna, inbox.send(anna))],
+                                     unreachable={}) == 1  # read as reachable a moment ago
+    assert await engine.deliver_each("notify", await stored_event(engine), [(boris, inbox.send(boris))],
+                                     unreachable={boris.key: "blocked"}) == 0
+    assert await engine.deliver_each("notify", await stored_event(engine), [(anna, inbox.send(anna))]) == 0
+    assert inbox.sent == [anna.key]
+
+
 async def test_a_configured_chat_is_never_silenced(engine):
     staff = customer("-100")
     inbox = Inbox({staff.key: [DeliveryError.unreachable("kicked", "kicked")]})

@@ -150,6 +150,15 @@ async def test_the_recipient_is_the_ordering_account_in_the_customers_language_u
     assert await engine.recipient(order.customer_id, order.account) is None
 
 
+async def test_the_recipient_carries_the_accounts_mark_read_with_it(engine):
+    order = await place(engine)
+    found = await engine.recipient(order.customer_id, order.account)
+    assert found is not None and found.unreachable == ""
+    await engine.mark_unreachable(found.to, "blocked")
+    found = await engine.recipient(order.customer_id, order.account)
+    assert found is not None and found.unreachable == "blocked"
+
+
 async def test_nobody_to_tell_when_the_account_or_customer_is_unknown(engine):
     order = await place(engine)
     assert await engine.recipient("c_missing", order.account) is None
