@@ -5,6 +5,7 @@ handed to the views as JSON-ready data; the element builders (``_item``, ``_orde
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -158,8 +159,17 @@ def points(found: Iterable[PickupPoint], now: datetime, timezone: str) -> Json:
 
 def menu(point_id: str | None, categories: Iterable[Category], items: Iterable[Item],
          stock: Mapping[str, int | None], ratings: Mapping[str, tuple[float, int]]) -> Json:
-    return _json(a.Menu(point=point_id, categories=[a.Category(id=c.id, name=c.name) for c in categories],
-                        items=[_item(i, stock, ratings) for i in items]))
+    """``a.Menu`` as JSON: its fields in order, each item as ``a.Item`` dumps it (``_item_json``)."""
+    return {"point": point_id, "categories": [_json(a.Category(id=c.id, name=c.name)) for c in categories],
+            "items": [_item_json(i, stock.get(i.id), *ratings.get(i.id, (None, 0))) for i in items]}
+
+
+@functools.lru_cache(maxsize=4096)
+def _item_json(i: Item, left: int | None, average: float | None, count: int) -> Json:
+    """A menu item as JSON, kept per item (its value), stock and rating: the menu is built again with each
+    change of what it shows (an item's stock most often), and the items that did not change are not
+    validated and dumped again (most of a build's time: webapp/menu_cache.py). Read only, never changed."""
+    return _json(_item(i, {i.id: left}, {i.id: (average, count)}))  # type: ignore[dict-item]
 
 
 def reviews(found: Iterable[Review], average: float | None, count: int) -> Json:
