@@ -17,7 +17,11 @@ here, or copied from ``--year-file``, a database ``bench/year.py`` filled).
 The baseline: what a skilled engineer would write to serve a menu that does not change: a bare aiohttp app
 that checks the same initData by hand (stdlib ``hmac``, the secret key derived once, the age, the user's id)
 and answers the menu's bytes from memory, gzipped once ahead (the very bytes the Mini App sends) when the
-client accepts gzip, else plain.
+client accepts gzip, else plain, with the headers the Mini App's answer has (the security headers the
+project requires on every answer, ETag, Cache-Control, Vary) from a fixed dict. It checks the signature of
+every request; the Mini App's check (``TelegramMiniApp``) checks it once per initData string and keeps what
+it says (a session sends the same string with every call), the age every time: the second baseline
+(``/same``) answers the same bytes behind that very check.
 
 Scenarios, ``--rounds`` times in turn (interleaved, the median round reported): baseline and menu with
 ``Accept-Encoding: gzip, deflate`` (a WebView's, br left out so both send the same bytes) and ``identity``;
@@ -80,9 +84,15 @@ def init_data(user_id: int, auth_date: int, token: str = TOKEN) -> str:
 
 
 # --- the baseline ------------------------------------------------------------------------------------
-def baseline_app(plain: bytes, gzipped: bytes) -> web.Application:
+# what aiohttp writes itself, or the body decides: not copied from the Mini App's answer
+OWN_HEADERS = frozenset({"date", "server", "content-length", "content-type", "content-encoding"})
+
+
+def baseline_app(plain: bytes, gzipped: bytes, headers: dict[str, dict[str, str]]) -> web.Application:
     """``/hand/api/menu``: initData checked by hand; ``/same/api/menu``: by the Mini App's own check
-    (``TelegramMiniApp.check``, aiogram's parser), so that the comparison isolates the menu's path."""
+    (``TelegramMiniApp.check``), so that the comparison isolates the menu's path. ``headers``: the Mini App's
+    menu answer's headers (``gzip``, ``identity``: its security headers, ETag, Cache-Control, Vary), sent as
+    they are from a fixed dict, as a hand-written server that must send them would."""
     from datetime import UTC, datetime
 
     from adapters.telegram.launch import TelegramMiniApp
@@ -94,12 +104,14 @@ def baseline_app(plain: bytes, gzipped: bytes) -> web.Application:
     def unauthorized() -> web.Response:
         return web.Response(status=401, text='{"error":"unauthorized"}', content_type="application/json")
 
+    zipped_headers = {**headers["gzip"], "Content-Encoding": "gzip"}
+    plain_headers = headers["identity"]
+
     def answer(request: web.Request) -> web.Response:
         if "gzip" in request.headers.get("Accept-Encoding", ""):
             return web.Response(body=gzipped, content_type="application/json", charset="utf-8",
-                                headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
-        return web.Response(body=plain, content_type="application/json", charset="utf-8",
-                            headers={"Vary": "Accept-Encoding"})
+                                headers=zipped_headers)
+        return web.Response(body=plain, content_type="application/json", charset="utf-8", headers=plain_headers)
 
     async def by_hand(request: web.Request) -> web.Response:
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
@@ -144,7 +156,8 @@ async def _serve(kind: str, arg: str, conn, profile: str) -> None:
     close, cache = None, None
     if kind == "base":
         folder = Path(arg)
-        app = baseline_app((folder / "menu.json").read_bytes(), (folder / "menu.json.gz").read_bytes())
+        app = baseline_app((folder / "menu.json").read_bytes(), (folder / "menu.json.gz").read_bytes(),
+                           json.loads((folder / "headers.json").read_text()))
     else:
         from adapters.qr import QrcodeRenderer  # the app's modules in its process only
         from adapters.telegram.launch import TelegramMiniApp
@@ -357,11 +370,14 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
             servers.append(year_app)
         headers = {"Authorization": "tma " + init_data(7_000_000, int(time.time()))}
         async with ClientSession(auto_decompress=False) as s:
+            sent: dict[str, dict[str, str]] = {}
             async with s.get(app.url + MENU, headers={**headers, "Accept-Encoding": "identity"}) as r:
                 plain = await r.read()
+                sent["identity"] = {k: v for k, v in r.headers.items() if k.lower() not in OWN_HEADERS}
             async with s.get(app.url + MENU, headers={**headers, "Accept-Encoding": GZIP}) as r:
                 gzipped = await r.read()
                 assert r.headers["Content-Encoding"] == "gzip"
+                sent["gzip"] = {k: v for k, v in r.headers.items() if k.lower() not in OWN_HEADERS}
             async with s.get(app.url + MENU, headers={**headers, "Accept-Encoding": GZIP + ", br"}) as r:
                 brotli_size = len(await r.read())
             if year_app:
@@ -370,6 +386,7 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
         assert gzip.decompress(gzipped) == plain
         (folder / "menu.json").write_bytes(plain)
         (folder / "menu.json.gz").write_bytes(gzipped)
+        (folder / "headers.json").write_text(json.dumps(sent))
         base = Server("base", str(folder))
         servers.append(base)
         latte = next(i for i in json.loads(plain)["items"] if i["options"])
