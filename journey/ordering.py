@@ -332,64 +332,92 @@ async def find_for_pickup(self: Engine, actor: CustomerRef, *, token: str | None
     A code whose order was already handed over is refused with ``already_picked_up``, so a double
     scan says what happened rather than "no such code"."""
     async with self.read() as uow:
-        points = await staff_points(self, uow, actor)
-        if not points:
-            raise DomainError(ErrorCode.NOT_STAFF)
-        if token:
-            order_id = pickup.verify_token(self.secret, token)
-            order = await uow.orders.get(order_id) if order_id else None
-            if order is None:
-                raise DomainError(ErrorCode.PICKUP_CODE_INVALID)
-        else:
-            code = (short_code or "").strip()
-            if not code.isdigit():
-                raise DomainError(ErrorCode.PICKUP_CODE_INVALID)
-            found = [o for o in await uow.orders.by_short_code(point_id, code)
-                     if "*" in points or o.point_id in points]
-            if not found:
-                last = await uow.orders.last_with_short_code(point_id, code, since=self.now() - timedelta(hours=12))
-                if last is not None and last.status is OrderStatus.PICKED_UP and (
-                        "*" in points or last.point_id in points):
-                    raise DomainError(ErrorCode.ALREADY_PICKED_UP)
-            if len(found) != 1:
-                raise DomainError(ErrorCode.PICKUP_CODE_INVALID,
-                                  "" if not found else "the same code is open at several points: choose the point")
-            order = found[0]
-        await require_staff(self, uow, actor, order.point_id)
-        return order
+        return (await _find_for_pickup(self, uow, actor, token=token, short_code=short_code, point_id=point_id))[0]
+
+
+async def _find_for_pickup(self: Engine, uow: UnitOfWork, actor: CustomerRef, *, token: str | None,
+                           short_code: str | None, point_id: str | None) -> tuple[Order, set[str]]:
+    """``find_for_pickup`` in a unit of work: the order, and the points the actor serves."""
+    points = await staff_points(self, uow, actor)
+    if not points:
+        raise DomainError(ErrorCode.NOT_STAFF)
+    if token:
+        order_id = pickup.verify_token(self.secret, token)
+        order = await uow.orders.get(order_id) if order_id else None
+        if order is None:
+            raise DomainError(ErrorCode.PICKUP_CODE_INVALID)
+    else:
+        code = (short_code or "").strip()
+        if not code.isdigit():
+            raise DomainError(ErrorCode.PICKUP_CODE_INVALID)
+        found = [o for o in await uow.orders.by_short_code(point_id, code)
+                 if "*" in points or o.point_id in points]
+        if not found:
+            last = await uow.orders.last_with_short_code(point_id, code, since=self.now() - timedelta(hours=12))
+            if last is not None and last.status is OrderStatus.PICKED_UP and (
+                    "*" in points or last.point_id in points):
+                raise DomainError(ErrorCode.ALREADY_PICKED_UP)
+        if len(found) != 1:
+            raise DomainError(ErrorCode.PICKUP_CODE_INVALID,
+                              "" if not found else "the same code is open at several points: choose the point")
+        order = found[0]
+    if "*" not in points and order.point_id not in points:  # as require_staff, with the points already read
+        raise DomainError(ErrorCode.NOT_STAFF)
+    return order, points
 
 
 async def hand_over(self: Engine, actor: CustomerRef, *, order_id: str | None = None, token: str | None = None,
                     short_code: str | None = None, point_id: str | None = None) -> Order:
-    """Give the order to the customer: capture the payment, earn points. A second hand-over is refused."""
-    if order_id is None:
-        order_id = (await find_for_pickup(self, actor, token=token, short_code=short_code, point_id=point_id)).id
+    """Give the order to the customer: capture the payment, earn points. A second hand-over is refused.
+
+    One unit of work looks the order up (by code or token, as ``find_for_pickup``), checks it and hands it
+    over; an online payment held at checkout is captured first, between units of work: the first one then
+    ends on finding it, writing nothing, and a second hands the order over once the money is taken."""
     from . import paying
 
-    await paying.capture_for_hand_over(self, actor, order_id)  # a held online payment, before the goods go
-    async with self.uow() as uow:
-        order = await _load(uow, order_id)
-        await require_staff(self, uow, actor, order.point_id)
-        ensure_transition(order.status, OrderStatus.PICKED_UP)
-        now = self.now()
-        intent = await uow.payments.for_order(order.id)
-        if intent is not None and intent.status is PaymentStatus.PENDING:
-            if awaiting(self, intent):
-                raise DomainError(ErrorCode.PAYMENT_FAILED, "not paid yet")
-            await uow.payments.set_status(intent.id, PaymentStatus.CAPTURED, now)  # money taken at the counter
-            await self.emit(uow, _event(EventType.PAYMENT_CAPTURED, order, now, provider=intent.provider))
-        await uow.orders.set_status(order.id, OrderStatus.PICKED_UP, now)
-        rules = await self.rules(uow)
-        earned = await loyalty.earned_at_pickup(self, uow, order, now, rules)  # the customer's tier
-        await self.emit(uow, _event(EventType.ORDER_PICKED_UP, order, now, by=actor.key, points_earned=earned))
-        await _earn(self, uow, order, now, rules, earned)
-        await regulars.picked_up(self, uow, order, now, rules)  # regulars: the N-th pickup invites
-        await gifts.picked_up(self, uow, order, now)  # gifts: the gift is redeemed
-        # last: the shop-wide counts (an item's sales at this hour, items taken together) are rows every
-        # hand-over updates, and on PostgreSQL their locks are held until the commit, so take them late
-        await suggestions.picked_up(uow, order, now, rules)
-        order.status = OrderStatus.PICKED_UP
-    return order
+    held = None
+    while True:
+        async with self.uow() as uow:
+            if order_id is None:
+                found, points = await _find_for_pickup(self, uow, actor, token=token, short_code=short_code,
+                                                       point_id=point_id)
+                order_id = found.id
+                # by token it was read as _load reads it; by code read again: on PostgreSQL, locked now
+                order = found if token else await _load(uow, order_id)
+                if "*" not in points and order.point_id not in points:
+                    raise DomainError(ErrorCode.NOT_STAFF)
+            else:
+                order = await _load(uow, order_id)
+                await require_staff(self, uow, actor, order.point_id)
+            ensure_transition(order.status, OrderStatus.PICKED_UP)
+            intent = await uow.payments.for_order(order.id)
+            if held is None and intent is not None and intent.status is PaymentStatus.AUTHORIZED:
+                held = intent  # a held online payment: captured before the goods go, outside this unit of work
+            else:
+                await _hand_over(self, uow, actor, order, intent)
+                return order
+        await paying.capture_held(self, held)
+
+
+async def _hand_over(engine: Engine, uow: UnitOfWork, actor: CustomerRef, order: Order,
+                     intent: PaymentIntent | None) -> None:
+    now = engine.now()
+    if intent is not None and intent.status is PaymentStatus.PENDING:
+        if awaiting(engine, intent):
+            raise DomainError(ErrorCode.PAYMENT_FAILED, "not paid yet")
+        await uow.payments.set_status(intent.id, PaymentStatus.CAPTURED, now)  # money taken at the counter
+        await engine.emit(uow, _event(EventType.PAYMENT_CAPTURED, order, now, provider=intent.provider))
+    await uow.orders.set_status(order.id, OrderStatus.PICKED_UP, now)
+    rules = await engine.rules(uow)
+    earned = await loyalty.earned_at_pickup(engine, uow, order, now, rules)  # the customer's tier
+    await engine.emit(uow, _event(EventType.ORDER_PICKED_UP, order, now, by=actor.key, points_earned=earned))
+    await _earn(engine, uow, order, now, rules, earned)
+    await regulars.picked_up(engine, uow, order, now, rules)  # regulars: the N-th pickup invites
+    await gifts.picked_up(engine, uow, order, now)  # gifts: the gift is redeemed
+    # last: the shop-wide counts (an item's sales at this hour, items taken together) are rows every
+    # hand-over updates, and on PostgreSQL their locks are held until the commit, so take them late
+    await suggestions.picked_up(uow, order, now, rules)
+    order.status = OrderStatus.PICKED_UP
 
 
 async def _earn(engine: Engine, uow: UnitOfWork, order: Order, now: datetime, rules: ShopRules,

@@ -361,6 +361,11 @@ async def capture_for_hand_over(engine: Engine, actor: CustomerRef, order_id: st
         order = await _load(uow, order_id)
         await require_staff(engine, uow, actor, order.point_id)
         ensure_transition(order.status, OrderStatus.PICKED_UP)
+    await capture_held(engine, intent)
+
+
+async def capture_held(engine: Engine, intent: PaymentIntent) -> None:
+    """``capture_for_hand_over`` once the order was checked: the held money taken (outside any unit of work)."""
     if intent.created_at is not None and engine.now() - intent.created_at > HOLD_LIMIT:
         await release_stale_holds(engine)
         raise DomainError(ErrorCode.PAYMENT_FAILED, "the payment was held too long and has been released")
