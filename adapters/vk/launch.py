@@ -20,6 +20,9 @@ def vk_sign(secret: str, params: Iterable[tuple[str, str]]) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+KEPT = 4096  # launch strings whose sign held, kept with what they say
+
+
 def _digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
@@ -32,8 +35,23 @@ class VkMiniApp:
         self.app_id = app_id
         self.app_secret = app_secret
         self.group_id = group_id
+        self._verified: dict[str, tuple[int, Launch]] = {}  # launch strings whose sign held: when, and who
 
     def check(self, launch: str, now: datetime, max_age: int) -> Launch:
+        """The account that signed ``launch``, if it is at most ``max_age`` seconds old. As Telegram's
+        (adapters/telegram/launch.py): what a string says once its sign held is kept (the latest ``KEPT``
+        strings), the age is checked every time, refusals are not kept."""
+        kept = self._verified.get(launch)
+        if kept is None:
+            kept = self._verify(launch)
+            if len(self._verified) >= KEPT:
+                del self._verified[next(iter(self._verified))]  # the oldest
+            self._verified[launch] = kept
+        issued, launched = kept
+        check_age(issued, now, max_age)
+        return launched
+
+    def _verify(self, launch: str) -> tuple[int, Launch]:
         query = launch.split("#", 1)[0]
         query = query.split("?", 1)[1] if "?" in query else query
         try:
@@ -52,8 +70,7 @@ class VkMiniApp:
         user_id, ts = params.get("vk_user_id", ""), params.get("vk_ts", "")
         if not _digits(user_id) or not _digits(ts):
             raise refused("vk_user_id and vk_ts are required")
-        check_age(int(ts), now, max_age)
-        return Launch(CustomerRef(Channel.VK, user_id, "", language_of(params.get("vk_language"))))
+        return int(ts), Launch(CustomerRef(Channel.VK, user_id, "", language_of(params.get("vk_language"))))
 
     def landing_link(self, param: str) -> LandingLink | None:
         if not self.app_id:
