@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import io
+import random
 import re
+import string
 import xml.etree.ElementTree as ET
 
 import pytest
+import qrcode
 import zxingcpp
 from PIL import Image, ImageDraw
 
@@ -83,3 +86,17 @@ def test_cyrillic_data_decodes_exactly():
 def test_weak_error_correction_is_refused():
     with pytest.raises(ValueError):
         QrcodeRenderer(error_correction="L")
+
+
+@pytest.mark.parametrize("level", ["M", "Q", "H"])
+def test_the_code_is_the_librarys_own_module_for_module(level):
+    """The renderer picks the mask faster than qrcode does (adapters/qr.py ``_QRCode``): the same mask, so the
+    same code, for pickup tokens and links of every length up to version 12 or so."""
+    renderer = QrcodeRenderer(error_correction=level)
+    rnd = random.Random(level)
+    for length in [1, 8, 20, 34, 59, 60, 90, 120, 160, 200, 250]:
+        data = "".join(rnd.choice(string.ascii_letters + string.digits + "-_.:/") for _ in range(length))
+        library = qrcode.QRCode(error_correction=renderer.level, border=renderer.border)
+        library.add_data(data)
+        library.make(fit=True)
+        assert renderer._layout(data, "").matrix == library.get_matrix(), (level, length)
