@@ -131,7 +131,9 @@ async def pickup_slots(self: Engine, point_id: str, now: datetime | None = None)
 
 async def _quote(engine: Engine, uow: UnitOfWork, customer_id: str, cart: Sequence[CartLine],
                  promo_code: str | None, points: int, *, group_percent: int = 0,
-                 gift_cover: int = 0) -> tuple[Quote, ShopRules]:
+                 gift_cover: int = 0, cap: bool = True) -> tuple[Quote, ShopRules]:
+    """The cart priced; ``cap=False``: the quote's ``points_cap`` is not wanted (placing an order), so the
+    balance is read only when points are spent (0 stands for it otherwise: nothing is checked against it)."""
     rules = await engine.rules(uow)
     items = await uow.catalog.items_by_id(line.item_id for line in cart)
     promo = None
@@ -139,7 +141,7 @@ async def _quote(engine: Engine, uow: UnitOfWork, customer_id: str, cart: Sequen
         code = promo_code.strip().upper()
         promo = pricing.check_promo(await uow.promos.get(code), code, engine.now(),
                                     await uow.promos.uses_by(code, customer_id))
-    balance = await uow.loyalty.balance(customer_id)
+    balance = await uow.loyalty.balance(customer_id) if cap or points else 0
     birthday = await loyalty.birthday_percent(engine, uow, customer_id, rules)  # the birthday offer
     return pricing.quote(items, cart, rules, promo=promo, balance=balance, points=points,
                          group_percent=group_percent, birthday_percent=birthday, gift_cover=gift_cover), rules
@@ -198,7 +200,7 @@ async def place_order(self: Engine, ref: CustomerRef, cart: Sequence[CartLine], 
         point = await _point(uow, point_id)
         gift = await gifts.gift_for_order(uow, gift_id, customer.id) if gift_id else None  # gifts
         q, rules = await _quote(self, uow, customer.id, cart, promo_code, points, group_percent=group_percent,
-                                gift_cover=gift.amount.amount if gift else 0)
+                                gift_cover=gift.amount.amount if gift else 0, cap=False)
         await _within_open_limit(uow, customer.id, rules)
         when = _pickup_time(point, rules, now, pickup_at)
         stock = await uow.catalog.stock(point.id)
@@ -307,7 +309,10 @@ async def _staff_change(engine: Engine, actor: CustomerRef, order_id: str, targe
         order = await uow.orders.get(order_id)
         if order is None or not ("*" in points or order.point_id in points):
             raise not_found(order_id)  # another point's order (even the actor's own): as if it did not exist
-        if awaiting(engine, await uow.payments.for_order(order.id)):  # not the staff's until it is paid
+        # not the staff's until it is paid: only an online payment can wait, and an order's payment is started
+        # with the order's provider (place_order makes both), so paid at the counter it is not read
+        provider = engine.providers.get(order.payment_provider)
+        if (provider is None or provider.online) and awaiting(engine, await uow.payments.for_order(order.id)):
             raise DomainError(ErrorCode.PAYMENT_FAILED, "not paid yet")
         ensure_transition(order.status, target)
         now = engine.now()
