@@ -52,18 +52,36 @@ class _QRCode(qrcode.QRCode):
     (ISO/IEC 18004 penalties N1-N4, as ``qrcode.util.lost_point`` counts them). tests/adapters/test_qr.py
     checks the choice is the library's."""
 
+    def make(self, fit: bool = True) -> None:
+        if self.mask_pattern is not None:  # a mask asked for: nothing to choose
+            super().make(fit)
+            return
+        if fit or self.version is None:
+            self.best_fit(start=self.version)
+        pattern, rows = self._best_mask()
+        # the chosen candidate is the code but for its format (and version) information: no third layout
+        n = self.modules_count
+        self.modules = [[(r >> (n - 1 - c)) & 1 == 1 for c in range(n)] for r in rows]
+        self.setup_type_info(False, pattern)
+        if self.version >= 7:
+            self.setup_type_number(False)
+
     def best_mask_pattern(self) -> int:
+        return self._best_mask()[0]
+
+    def _best_mask(self) -> tuple[int, list[int]]:
+        """The mask of the lowest penalty, and the layout with it as rows of bits (format information blank)."""
         self.makeImpl(True, 0)
         n = self.modules_count
         base = [int("".join("1" if m else "0" for m in row), 2) for row in self.modules]
         flips = self._flips_for(n)
-        best, pattern = 0, 0
+        best, pattern, chosen = 0, 0, base
         for i in range(8):
             rows = [r ^ f for r, f in zip(base, flips[i], strict=True)]
             lost = _lost_point(rows, n)
             if i == 0 or best > lost:
-                best, pattern = lost, i
-        return pattern
+                best, pattern, chosen = lost, i, rows
+        return pattern, chosen
 
     def _flips_for(self, n: int) -> list[list[int]]:
         with _FLIPS_LOCK:
