@@ -395,19 +395,26 @@ async def hand_over(self: Engine, actor: CustomerRef, *, order_id: str | None = 
                 order = await _load(uow, order_id)
                 await require_staff(self, uow, actor, order.point_id)
             ensure_transition(order.status, OrderStatus.PICKED_UP)
-            intent = await uow.payments.for_order(order.id)
+            # paid at the counter (an order's payment is started with its provider): pending until now, taken in
+            # one statement; only an online payment may wait or be held, so only then is it read first
+            provider = self.providers.get(order.payment_provider)
+            counter = provider is not None and not provider.online
+            intent = None if counter else await uow.payments.for_order(order.id)
             if held is None and intent is not None and intent.status is PaymentStatus.AUTHORIZED:
                 held = intent  # a held online payment: captured before the goods go, outside this unit of work
             else:
-                await _hand_over(self, uow, actor, order, intent)
+                await _hand_over(self, uow, actor, order, intent, counter)
                 return order
         await paying.capture_held(self, held)
 
 
 async def _hand_over(engine: Engine, uow: UnitOfWork, actor: CustomerRef, order: Order,
-                     intent: PaymentIntent | None) -> None:
+                     intent: PaymentIntent | None, counter: bool) -> None:
     now = engine.now()
-    if intent is not None and intent.status is PaymentStatus.PENDING:
+    if counter:
+        if (taken := await uow.payments.capture_pending(order.id, now)) is not None:  # money taken at the counter
+            await engine.emit(uow, _event(EventType.PAYMENT_CAPTURED, order, now, provider=taken.provider))
+    elif intent is not None and intent.status is PaymentStatus.PENDING:
         if awaiting(engine, intent):
             raise DomainError(ErrorCode.PAYMENT_FAILED, "not paid yet")
         await uow.payments.set_status(intent.id, PaymentStatus.CAPTURED, now)  # money taken at the counter

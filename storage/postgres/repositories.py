@@ -410,6 +410,13 @@ class PgPayments(PgRepo):
             return rows.payment(_tup(r)) if r else None
         return await self._one("order_id = $1 ORDER BY created_at DESC LIMIT 1", order_id)
 
+    async def capture_pending(self, order_id: str, at: datetime) -> PaymentIntent | None:
+        # the order's row is the caller's, locked (orders.get); the payment's row is locked by the update
+        found = await self._c.fetch(f"UPDATE payments SET status = $1, updated_at = $2 WHERE order_id = $3"
+                                    f" AND status = $4 RETURNING {rows.PAYMENT_COLUMNS}", PaymentStatus.CAPTURED.value,
+                                    ts(at), order_id, PaymentStatus.PENDING.value)
+        return rows.payment(_tup(found[0])) if found else None
+
     async def by_idempotency_key(self, key: str) -> PaymentIntent | None:
         # a request retried on another instance while the first is placing its order waits for it and
         # finds its payment (rather than placing a second order)

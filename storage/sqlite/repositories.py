@@ -363,6 +363,12 @@ class SqlitePayments(_Repo):
     async def for_order(self, order_id: str) -> PaymentIntent | None:
         return self._one("order_id = ? ORDER BY created_at DESC LIMIT 1", order_id)
 
+    async def capture_pending(self, order_id: str, at: datetime) -> PaymentIntent | None:
+        found = self._write(f"UPDATE payments SET status = ?, updated_at = ? WHERE order_id = ? AND status = ?"
+                            f" RETURNING {rows.PAYMENT_COLUMNS}", (PaymentStatus.CAPTURED.value, ts(at), order_id,
+                                                                   PaymentStatus.PENDING.value)).fetchall()
+        return rows.payment(found[0]) if found else None
+
     async def by_idempotency_key(self, key: str) -> PaymentIntent | None:
         return self._one("idempotency_key = ?", key)
 

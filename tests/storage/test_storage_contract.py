@@ -843,6 +843,25 @@ async def test_a_payment_is_captured_once(shop):
     assert await race(shop, first, second) == ["captured", PaymentStatus.CAPTURED]
 
 
+async def test_a_counter_payment_is_captured_in_one_statement_once(shop):
+    ann = await add_customer(shop, 1)
+    async with shop() as uow:
+        await uow.orders.add(make_order(1, ann.id))
+        await uow.orders.add(make_order(2, ann.id))
+        await uow.payments.add(make_intent(1, "o_1"))
+        await uow.payments.add(make_intent(2, "o_2", status=PaymentStatus.VOIDED))
+    at = NOON + timedelta(minutes=5)
+    async with shop() as uow:
+        taken = await uow.payments.capture_pending("o_1", at)
+        assert await uow.payments.capture_pending("o_1", at) is None  # captured already
+        assert await uow.payments.capture_pending("o_2", at) is None  # not pending
+        assert await uow.payments.capture_pending("o_missing", at) is None
+    assert taken is not None and (taken.id, taken.status, taken.updated_at) == ("pay_1", PaymentStatus.CAPTURED, at)
+    async with shop.reading() as uow:
+        assert await uow.payments.for_order("o_1") == taken
+        assert (await uow.payments.for_order("o_2")).status is PaymentStatus.VOIDED
+
+
 async def test_the_last_use_of_a_promo_goes_to_one_order(shop):
     ann, bob = await add_customer(shop, 1), await add_customer(shop, 2)
     async with shop() as uow:
