@@ -3,6 +3,7 @@ hand-written journey in plain ``sqlite3``, in interleaved rounds, with the outbo
 
     python bench/engine.py [--journeys 2000] [--rounds 5] [--concurrency 50] [--warmup 200] [--year]
                            [--orders 100000] [--customers 20000] [--year-db FILE] [--hops] [--profile] [--keep DIR]
+    python bench/engine.py --statements   (one journey's statements per step, the engine's beside the baseline's)
     python bench/engine.py --database postgresql://... [--concurrency 50] [--pool 10] [--duration 5] [--rounds 3]
 
 (``--database``: the same journeys on PostgreSQL, with one and two processes, against raw asyncpg; see

@@ -22,3 +22,13 @@ def test_the_engine_benchmark_runs_and_checks_itself_on_an_empty_file_and_a_year
     for line in ("round 2: engine empty", "empty: engine/baseline =", "year: engine/baseline =",
                  "engine: year/empty =", "sqlite3: year/empty ="):
         assert line in run.stdout, run.stdout[-2000:]
+
+
+def test_the_statements_of_one_journey_are_printed_step_by_step_beside_the_baselines() -> None:
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "engine.py"), "--statements", "--concurrency", "2",
+                          "--warmup", "2"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
+    for step in ("place_order", "accept", "mark_ready", "hand_over"):
+        assert f"\n== {step}: engine " in run.stdout, run.stdout[-2000:]
+    assert "  e1  writer BEGIN IMMEDIATE" in run.stdout and "  b1         BEGIN IMMEDIATE" in run.stdout
+    assert "round 1:" not in run.stdout  # it stops before the rounds
