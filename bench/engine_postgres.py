@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import engine as sqlite_bench  # bench/engine.py: the journey, the cart, the staff, the ids' rebinding
+import engine as sqlite_bench  # bench/engine.py: the journey, the cart, the staff, the clock
 from shop_fixtures import seed
 
 from journey.channels import Channel, CustomerRef
@@ -152,11 +152,36 @@ async def capture_journey(engine: Engine, ref: CustomerRef) -> tuple[dict[str, l
     return recorded, ids
 
 
+def rebinder(ids: dict[str, str]) -> Callable[[dict[str, str]], Callable[[tuple], tuple]]:
+    """For fresh ids, a function that rebinds one statement's parameters."""
+    exact_keys = ("order", "payment", "customer", "short_code", "external_id", "key")
+    inner_keys = ("order", "payment", "customer", "key")  # long, unique: safe to replace inside JSON and keys
+
+    def for_ids(fresh: dict[str, str]) -> Callable[[tuple], tuple]:
+        exact = {ids[k]: fresh[k] for k in exact_keys}
+        inner = [(ids[k], fresh[k]) for k in inner_keys]
+
+        def rebind(params: tuple) -> tuple:
+            out = []
+            for p in params:
+                if isinstance(p, str):
+                    if p in exact:
+                        p = exact[p]
+                    elif len(p) > 12:
+                        for old, new in inner:
+                            if old in p:
+                                p = p.replace(old, new)
+                out.append(p)
+            return tuple(out)
+        return rebind
+    return for_ids
+
+
 def check_rebinding(recorded: dict[str, list], ids: dict[str, str]) -> None:
     """Every parameter that carries one of the journey's ids must be one the rebinding changes."""
     fresh = {"order": new_id("o"), "payment": new_id("pay"), "customer": "c-other", "short_code": "9999",
              "external_id": "77777", "key": "telegram:77777"}
-    rebind = sqlite_bench.rebinder(ids)(fresh)
+    rebind = rebinder(ids)(fresh)
     for step in STEPS:
         for _, method, sql, args in recorded[step]:
             for rows in (args if method.endswith("executemany") else [args]):
@@ -192,7 +217,7 @@ async def _worker(index: int, url: str, pool: int, concurrency: int, pipe: Pipe)
                 return
             if kind == "script":
                 recorded, ids = message[1], message[2]
-                rebind_for = sqlite_bench.rebinder(ids)
+                rebind_for = rebinder(ids)
                 async with db.reading() as uow:
                     for n in range(concurrency):
                         ref = customer_ref(BASELINE_BASE, index, n)
