@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pg_support import postgres_url
 
 pytestmark = pytest.mark.slow  # runs the benchmark as a process
 
@@ -32,3 +33,15 @@ def test_the_statements_of_one_journey_are_printed_step_by_step_beside_the_basel
         assert f"\n== {step}: engine " in run.stdout, run.stdout[-2000:]
     assert "  e1  writer BEGIN IMMEDIATE" in run.stdout and "  b1         BEGIN IMMEDIATE" in run.stdout
     assert "round 1:" not in run.stdout  # it stops before the rounds
+
+
+def test_the_postgresql_engine_benchmark_runs_and_checks_itself() -> None:
+    """bench/engine.py --database (bench/engine_postgres.py): its workers replay the engine's recorded calls, and
+    it checks that every journey ended picked up."""
+    url = postgres_url()
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "engine.py"), "--database", url, "--rounds", "1",
+                          "--duration", "1", "--warmup", "5", "--concurrency", "4", "--pool", "2"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
+    for line in ("round 1: engine   x1 process", "round 1: asyncpg  x2 processes", "engine / asyncpg:"):
+        assert line in run.stdout, run.stdout[-2000:]
