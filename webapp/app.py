@@ -1,8 +1,9 @@
-"""The Mini App server: an app factory with one ``setup_*`` per concern (routes, middlewares, static)."""
+"""The Mini App server: an app factory with one ``setup_*`` per concern (routes, the middleware, static)."""
 from __future__ import annotations
 
 import logging
 import mimetypes
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
@@ -13,6 +14,7 @@ from journey.ports import QrRenderer
 
 from . import (
     landing,
+    limits,  # abuse limits: per address, and 429 for the engine's
     openapi,
     page,  # the Mini App's page and built files
     views_customer,
@@ -28,7 +30,6 @@ from . import (
 from . import ops as operations  # /healthz, /readyz, /metrics
 from .auth import authenticate, with_start
 from .config import CONFIG, ENGINE, MENU_CACHE, QR, WebappConfig
-from .limits import limits_middleware  # abuse limits: per address, and 429 for the engine's
 from .menu_cache import MenuCache
 from .views import LAUNCH, START_HEADER, error, internal_error
 
@@ -86,8 +87,7 @@ def setup_routes(app: web.Application) -> None:
 
 
 def setup_middlewares(app: web.Application) -> None:
-    app.middlewares.extend([operations.traffic_middleware, operations.metrics_middleware,  # outermost
-                            errors_middleware, limits_middleware, compression_middleware, auth_middleware])
+    app.middlewares.append(middleware)
     app.on_response_prepare.append(security_headers)
 
 
@@ -118,46 +118,88 @@ async def media(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The engine's refusals (and HTTP errors under /api) as ``{"error", "message"}`` JSON."""
+async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """What every request goes through, outermost first: the count of requests in flight (``ops.Traffic``:
+    once stopping, an answer closes its connection, and a keep-alive client reconnects to another instance);
+    for /api the metrics (``ops.record``); the engine's refusals (and HTTP errors under /api) as JSON errors;
+    for /api the abuse limits (webapp/limits.py: 429 with Retry-After, the tokens taken before the launch
+    check); gzip; for /api the launch check. One layer rather than one per concern: each layer costs a
+    coroutine and a call on every request, the menu's too (bench/webapp.py)."""
+    app = request.app
+    traffic = app[operations.TRAFFIC]
+    traffic.enter()
     try:
-        return await handler(request)
-    except DomainError as exc:
-        if exc.code is ErrorCode.UNAUTHORIZED:
-            log.info("launch refused for %s: %s", request.path, exc.detail)
-        return await error(request, exc.code, detail=exc.detail)
-    except web.HTTPException as exc:
-        if not request.path.startswith("/api/") or exc.status < 400:
-            raise
-        if exc.status >= 500:
-            return await internal_error(request)
-        answer = await error(request, _HTTP_CODES.get(exc.status, ErrorCode.BAD_INPUT), exc.status)
-        if "Allow" in exc.headers:  # a 405 says which methods the resource has (RFC 9110)
-            answer.headers["Allow"] = exc.headers["Allow"]
-        return answer
-    except Exception:
         if not request.path.startswith("/api/"):
-            raise
-        log.exception("unexpected error in %s %s", request.method, request.path)
+            try:
+                response = compressed(request, await handler(request))
+            except DomainError as exc:
+                response = await refusal(request, exc)
+        else:
+            started, status = time.perf_counter(), 500
+            try:
+                try:
+                    over = await limits.limited(request) if app[ENGINE].limits.enabled else None
+                    if over is not None:
+                        response = over
+                    else:
+                        try:
+                            authorize(request)
+                            response = compressed(request, await handler(request))
+                        except DomainError as exc:  # the engine's limits per account are 429s too
+                            if (over := await limits.refused(request, exc)) is None:
+                                raise
+                            response = over
+                except DomainError as exc:
+                    response = await refusal(request, exc)
+                except web.HTTPException as exc:
+                    if exc.status < 400:
+                        raise
+                    response = await http_error(request, exc)
+                except Exception:
+                    log.exception("unexpected error in %s %s", request.method, request.path)
+                    response = await internal_error(request)
+                status = response.status
+            except web.HTTPException as exc:
+                status = exc.status
+                raise
+            finally:
+                operations.record(request, status, started)
+        if traffic.stopping:
+            response.force_close()
+        return response
+    finally:
+        traffic.leave()
+
+
+async def refusal(request: web.Request, exc: DomainError) -> web.Response:
+    """The engine's refusal as ``{"error", "message"}`` JSON."""
+    if exc.code is ErrorCode.UNAUTHORIZED:
+        log.info("launch refused for %s: %s", request.path, exc.detail)
+    return await error(request, exc.code, detail=exc.detail)
+
+
+async def http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
+    """An HTTP error under /api (no such route, a method it does not have ...) as the JSON error."""
+    if exc.status >= 500:
         return await internal_error(request)
+    answer = await error(request, _HTTP_CODES.get(exc.status, ErrorCode.BAD_INPUT), exc.status)
+    if "Allow" in exc.headers:  # a 405 says which methods the resource has (RFC 9110)
+        answer.headers["Allow"] = exc.headers["Allow"]
+    return answer
 
 
-@web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+def authorize(request: web.Request) -> None:
     """Every matched /api route but the public ones needs verified launch data (else 401)."""
-    if (request.path.startswith("/api/") and request.path not in PUBLIC_API
-            and request.match_info.http_exception is None):
-        launch = authenticate(request.headers.get("Authorization"), request.app[CONFIG],
-                              request.app[ENGINE].now(), request.headers.get("Accept-Language", ""))
-        request[LAUNCH] = with_start(launch, request.headers.get(START_HEADER))  # referrals that hold
-    return await handler(request)
+    if request.path not in PUBLIC_API and request.match_info.http_exception is None:
+        headers = request.headers
+        launch = authenticate(headers.get("Authorization"), request.app[CONFIG], request.app[ENGINE].now(),
+                              headers.get("Accept-Language", ""))
+        request[LAUNCH] = with_start(launch, headers.get(START_HEADER))  # referrals that hold
 
 
-@web.middleware
-async def compression_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+def compressed(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
     """gzip for text (JSON, HTML, JS, CSS, SVG) when the client accepts it: mobile internet is uneven."""
-    response = await handler(request)
-    if "gzip" not in request.headers.get("Accept-Encoding", "").lower() or response.status != 200:
+    if response.status != 200 or "gzip" not in request.headers.get("Accept-Encoding", "").lower():
         return response
     if "Accept-Encoding" in response.headers.get("Vary", ""):  # the handler chose (the menu: webapp/menu_cache.py)
         return response

@@ -13,7 +13,7 @@ An IPv6 client is counted by its /64 network, which a home or a phone gets whole
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from functools import cache
 
 from aiohttp import web
@@ -25,7 +25,6 @@ from . import serialize
 from .config import CONFIG, ENGINE
 from .views import language, reply
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 LINK_LOCKOUT_SECONDS = 600  # journey/customers.py: wrong link codes count for ten minutes
 
@@ -94,29 +93,31 @@ async def too_many(request: web.Request, retry_after: int, code: ErrorCode = Err
     return answer
 
 
-@web.middleware
-async def limits_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Per-address buckets for /api (see the module's docstring), and 429 for the engine's refusals."""
-    if not request.path.startswith("/api/"):
-        return await handler(request)
+async def limited(request: web.Request) -> web.Response | None:
+    """The 429 answer when an /api call finds its address's bucket (or its costly operation's) empty, else
+    None (see the module's docstring); takes the tokens."""
     engine = request.app[ENGINE]
     limits = engine.limits
-    if limits.enabled:
-        config = request.app[CONFIG]
-        address = client_address(request.remote, request.headers.get("X-Forwarded-For"), config.trusted_proxies)
-        buckets: list[tuple[str, Bucket]] = [(f"addr:api:{address}", limits.address_api)]
-        route = request.match_info.route.resource
-        costly = COSTLY.get((request.method, route.canonical)) if route is not None else None
-        if costly is not None:
-            buckets.append((f"addr:{costly}:{address}", getattr(limits, f"address_{costly}")))
-        wait = await take_each(engine, buckets)
-        if wait > 0:
-            return await too_many(request, RateLimited(wait).retry_after)
-    try:
-        return await handler(request)
-    except RateLimited as e:  # the engine's buckets per account
-        return await too_many(request, e.retry_after)
-    except DomainError as e:
-        if e.code is not ErrorCode.LINK_TOO_MANY_ATTEMPTS:
-            raise
-        return await too_many(request, LINK_LOCKOUT_SECONDS, e.code)  # the lockout of wrong link codes
+    if not limits.enabled:
+        return None
+    config = request.app[CONFIG]
+    address = client_address(request.remote, request.headers.get("X-Forwarded-For"), config.trusted_proxies)
+    buckets: list[tuple[str, Bucket]] = [(f"addr:api:{address}", limits.address_api)]
+    route = request.match_info.route.resource
+    costly = COSTLY.get((request.method, route.canonical)) if route is not None else None
+    if costly is not None:
+        buckets.append((f"addr:{costly}:{address}", getattr(limits, f"address_{costly}")))
+    wait = await take_each(engine, buckets)
+    if wait > 0:
+        return await too_many(request, RateLimited(wait).retry_after)
+    return None
+
+
+async def refused(request: web.Request, exc: DomainError) -> web.Response | None:
+    """The 429 answer for the engine's refusals per account (``RateLimited``) and the lockout of wrong link
+    codes, else None: another refusal, for the error answer."""
+    if isinstance(exc, RateLimited):
+        return await too_many(request, exc.retry_after)
+    if exc.code is ErrorCode.LINK_TOO_MANY_ATTEMPTS:
+        return await too_many(request, LINK_LOCKOUT_SECONDS, exc.code)
+    return None

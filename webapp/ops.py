@@ -1,5 +1,6 @@
 """Operations: ``/healthz`` (the process is alive), ``/readyz`` (it should get traffic), ``/metrics``
-(Prometheus' text format) and the middleware that counts the Mini App API's requests.
+(Prometheus' text format), what stopping waits for (``Traffic``) and the Mini App API's request counts
+(``record``); webapp/app.py's middleware calls them for every request.
 
 What readiness means and what the metrics are is given by the composition root (``WebappConfig.ready``,
 ``WebappConfig.metrics_page``, bot/observability.py): this module serves them and imports no database.
@@ -9,14 +10,12 @@ from __future__ import annotations
 import asyncio
 import hmac
 import time
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from .config import CONFIG, ENGINE
 from .views import LAUNCH
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # Prometheus' text exposition format
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -50,21 +49,6 @@ class Traffic:
 
 
 TRAFFIC = web.AppKey("traffic", Traffic)
-
-
-@web.middleware
-async def traffic_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Counts the request in flight; once stopping, its answer closes the connection (a keep-alive client
-    reconnects, to another instance: this one no longer listens)."""
-    traffic = request.app[TRAFFIC]
-    traffic.enter()
-    try:
-        response = await handler(request)
-        if traffic.stopping:
-            response.force_close()
-        return response
-    finally:
-        traffic.leave()
 
 
 @routes.get("/healthz")
@@ -109,25 +93,12 @@ def route_of(request: web.Request) -> str:
     return info.route.resource.canonical
 
 
-@web.middleware
-async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Counts each Mini App API request by channel (of its verified launch; ``none`` before or without one),
-    route and the status answered, and observes how long it took."""
-    if not request.path.startswith("/api/"):
-        return await handler(request)
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as e:
-        status = e.status
-        raise
-    finally:
-        launch = request.get(LAUNCH)
-        channel = launch.ref.channel.value if launch is not None else "none"
-        route = route_of(request)
-        engine = request.app[ENGINE]
-        engine.metrics.count("api_requests", channel=channel, route=route, status=str(status))
-        engine.metrics.observe("api_seconds", time.perf_counter() - started, route=route)
+def record(request: web.Request, status: int, started: float) -> None:
+    """Counts a Mini App API request by channel (of its verified launch; ``none`` before or without one),
+    route and the status answered, and observes how long it took (``started``: ``time.perf_counter()``)."""
+    launch = request.get(LAUNCH)
+    channel = launch.ref.channel.value if launch is not None else "none"
+    route = route_of(request)
+    metrics = request.app[ENGINE].metrics
+    metrics.count("api_requests", channel=channel, route=route, status=str(status))
+    metrics.observe("api_seconds", time.perf_counter() - started, route=route)
