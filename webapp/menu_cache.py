@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 
 import brotli  # type: ignore[import-untyped]
 from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from journey.engine import Engine
 
@@ -39,7 +40,7 @@ class MenuAnswer:
     (brotli) bytes, and the ``etag`` of the plain bytes (quoted, strong). Each compressed form is made when
     first asked for, once: a menu rebuilt while only gzip clients ask never spends time on brotli."""
 
-    __slots__ = ("_br", "_gzip", "digest", "plain", "version")
+    __slots__ = ("_br", "_gzip", "_headers", "digest", "plain", "version")
 
     def __init__(self, version: str, plain: bytes) -> None:
         self.version = version
@@ -47,6 +48,7 @@ class MenuAnswer:
         self.digest = hashlib.blake2b(plain, digest_size=12).hexdigest()
         self._gzip: bytes | None = None
         self._br: bytes | None = None
+        self._headers: dict[tuple[str | None, bool], CIMultiDictProxy[str]] = {}
 
     @property
     def gzip(self) -> bytes:
@@ -64,20 +66,39 @@ class MenuAnswer:
     def etag(self) -> str:
         return f'"{self.digest}"'
 
-    def choose(self, accept_encoding: str) -> tuple[bytes, str | None, str]:
-        """(body, Content-Encoding or None, ETag) for a client sending this ``Accept-Encoding``."""
-        accepted = _accepted(accept_encoding)
-        if "br" in accepted:
-            return self.br, "br", f'"{self.digest}-br"'
-        if "gzip" in accepted:
-            return self.gzip, "gzip", f'"{self.digest}-gz"'
-        return self.plain, None, self.etag
+    def body(self, coding: str | None) -> bytes:
+        """The bytes in ``coding`` (``br``, ``gzip``; None: plain)."""
+        return self.br if coding == "br" else self.gzip if coding == "gzip" else self.plain
+
+    def headers(self, coding: str | None, modified: bool = True) -> CIMultiDictProxy[str]:
+        """The answer's headers in ``coding``: its ETag (one per coding), Cache-Control and Vary, with the
+        Content-Encoding and Content-Type of the bytes unless ``modified`` is false (304). Made once per
+        coding: ``web.Response`` copies them."""
+        made = self._headers.get((coding, modified))
+        if made is None:
+            headers = CIMultiDict({"ETag": f'"{self.digest}{_TAG_SUFFIX[coding]}"', "Cache-Control": CACHE_CONTROL,
+                                   "Vary": "Accept-Encoding"})
+            if modified:
+                if coding:
+                    headers["Content-Encoding"] = coding
+                headers["Content-Type"] = "application/json; charset=utf-8"
+            made = self._headers[coding, modified] = CIMultiDictProxy(headers)
+        return made
 
     def tags(self) -> tuple[str, ...]:
         return self.digest, f"{self.digest}-br", f"{self.digest}-gz"
 
 
+_TAG_SUFFIX = {"br": "-br", "gzip": "-gz", None: ""}
+
+
 @functools.lru_cache(maxsize=64)  # a few distinct headers: each WebView and browser sends its own, always
+def _coding(header: str) -> str | None:
+    """The coding to send to a client sending this ``Accept-Encoding``: br, else gzip, else None (plain)."""
+    accepted = _accepted(header)
+    return "br" if "br" in accepted else "gzip" if "gzip" in accepted else None
+
+
 def _accepted(header: str) -> frozenset[str]:
     """The codings an ``Accept-Encoding`` header allows (q > 0), lower-cased; ``*`` allows br and gzip."""
     found = set()
@@ -198,10 +219,8 @@ async def reviews_answer(request: web.Request, item_id: str) -> MenuAnswer:
 
 def respond(request: web.Request, answer: MenuAnswer) -> web.Response:
     """The HTTP answer: 304 when the client has these bytes, else the encoding it accepts."""
-    body, coding, etag = answer.choose(request.headers.get("Accept-Encoding", ""))
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
-    if _matches(request.headers.get("If-None-Match", ""), answer):
-        return web.Response(status=304, headers=headers)
-    if coding:
-        headers["Content-Encoding"] = coding
-    return web.Response(body=body, content_type="application/json", charset="utf-8", headers=headers)
+    headers = request.headers
+    coding = _coding(headers.get("Accept-Encoding", ""))
+    if _matches(headers.get("If-None-Match", ""), answer):
+        return web.Response(status=304, headers=answer.headers(coding, modified=False))
+    return web.Response(body=answer.body(coding), headers=answer.headers(coding))
