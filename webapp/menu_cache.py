@@ -1,10 +1,19 @@
 """The menu answer of a pickup point: built once per version of the menu's data, kept plain, gzipped and in
-brotli, so that a request for an unchanged menu costs one read of the version and a write of ready bytes.
+brotli, so that a request for an unchanged menu costs a read of the version (shared, see below) and a write of
+ready bytes.
 
 The version (``Engine.menu_version``) moves only with what the menu shows: the catalog, the stock and the
 reviews (not with orders that do not count stock, payments, notifications ...). It is read before the menu:
 the bytes kept under a version are never older than it. A change made by another process (``vitrina menu
 import``, a second instance) moves it too: nothing here trusts this process's memory alone.
+
+A version read without waiting (SQLite's ``PRAGMA data_version``: storage/sqlite/database.py) is used again
+until a callback scheduled just before the read runs, early in the next turn of the event loop. Every request
+handled until then came in before the read: a handler runs in a callback scheduled after its request's data
+came, callbacks run in the order they were scheduled, and those of a turn were all scheduled before it began.
+So an answer is still never older than a change committed before its request came in. Under load one turn
+handles several requests, and each read cost them a few µs. A read that waited (a unit of work, PostgreSQL)
+is used by its own request only: others may have come in meanwhile.
 
 ``menu_answer`` is what the menu route and the HTML page (the first menu rides in it) share; ``respond``
 makes the HTTP answer: the encoding the client accepts (``Vary: Accept-Encoding``), an ``ETag`` made from
@@ -149,10 +158,29 @@ class MenuCache:
         self._building: dict[tuple[str, str | None, str], asyncio.Future[MenuAnswer]] = {}
         self._latest: dict[tuple[str, str | None], str] = {}  # the version last read for each answer
         self.builds = 0  # how many answers were built (tests, benchmarks)
+        self._this_turn: str | None = None  # the version read without waiting in this turn of the event loop
+        self._turns = 0  # turns that followed a read (see the module's docstring)
+
+    async def version(self, engine: Engine) -> str:
+        """The menu's version now: read, or the one read without waiting in this turn of the event loop."""
+        if self._this_turn is not None:
+            return self._this_turn
+        turn = self._turns
+        # scheduled before the read: if the read waits, this runs before the read's request resumes
+        asyncio.get_running_loop().call_soon(self._next_turn)
+        version = await engine.menu_version()
+        if self._turns == turn:  # read in this turn, without waiting
+            self._this_turn = version
+        return version
+
+    def _next_turn(self) -> None:
+        self._turns += 1
+        self._this_turn = None
 
     async def menu(self, request: web.Request, point_id: str | None) -> MenuAnswer:
         engine = request.app[ENGINE]
-        version = await engine.menu_version()  # read before the menu: the bytes are never older than it
+        # read before the menu: the bytes are never older than it
+        version = self._this_turn if self._this_turn is not None else await self.version(engine)
         cached = self.menus.get(point_id)
         if cached is not None and cached.version == version:
             return cached
@@ -160,7 +188,7 @@ class MenuCache:
 
     async def item_reviews(self, request: web.Request, item_id: str) -> MenuAnswer:
         engine = request.app[ENGINE]
-        version = await engine.menu_version()  # moves with every review added, hidden or forgotten too
+        version = await self.version(engine)  # moves with every review added, hidden or forgotten too
         cached = self.reviews.get(item_id)
         if cached is not None and cached.version == version:
             return cached

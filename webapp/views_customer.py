@@ -8,6 +8,7 @@ from journey.errors import DomainError, ErrorCode
 
 from . import menu_cache, serialize, views_privacy
 from .bodies import LanguageBody, LinkBody, MessagesBody, VisitBody
+from .config import MENU_CACHE
 from .views import body, caller, config, engine, query_id, reply, start_link
 
 routes = web.RouteTableDef()
@@ -99,7 +100,7 @@ async def get_menu(request: web.Request) -> web.Response:
     """The same for every customer of a point: built once per change of what it shows (webapp/menu_cache.py),
     then sent as it is, compressed ahead, or 304 when the client already has it."""
     point_id = query_id(request, "point")
-    return menu_cache.respond(request, await menu_cache.menu_answer(request, point_id))
+    return menu_cache.respond(request, await request.app[MENU_CACHE].menu(request, point_id))
 
 
 @routes.get("/api/items/{item_id}/reviews")

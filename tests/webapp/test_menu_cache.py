@@ -19,6 +19,7 @@ from journey.catalog import Category
 from journey.errors import ErrorCode
 from journey.model import CartLine
 from webapp.config import MENU_CACHE
+from webapp.menu_cache import MenuCache
 
 MENU = "/api/menu?point=center"
 
@@ -170,3 +171,36 @@ async def test_reviews_of_many_items_keep_a_bounded_cache(client, tma):
     for n in range(8):
         assert (await ok(await client.get(f"/api/items/i{n}/reviews", headers=anna)))["count"] == 0
     assert list(cache.reviews) == ["i5", "i6", "i7"]
+
+
+class Versions:
+    """An engine's ``menu_version`` that counts its reads; ``waits``: each read waits a turn of the loop, as a
+    unit of work's or PostgreSQL's does."""
+
+    def __init__(self, waits: bool = False) -> None:
+        self.value, self.reads, self.waits = "v1", 0, waits
+
+    async def menu_version(self) -> str:
+        self.reads += 1
+        if self.waits:
+            await asyncio.sleep(0)
+        return self.value
+
+
+async def test_a_version_read_without_waiting_holds_until_the_loop_turns():
+    cache, engine = MenuCache(), Versions()
+    assert await cache.version(engine) == "v1"
+    engine.value = "v2"  # committed after the read: the requests still in this turn came in before it
+    assert await cache.version(engine) == "v1" and engine.reads == 1
+    await asyncio.sleep(0)  # the next turn: a request handled now may have come in after the commit
+    assert await cache.version(engine) == "v2" and engine.reads == 2
+    assert await cache.version(engine) == "v2" and engine.reads == 2
+
+
+async def test_a_version_read_that_waited_is_read_again_by_the_next_request():
+    cache, engine = MenuCache(), Versions(waits=True)
+    assert await cache.version(engine) == "v1"
+    engine.value = "v2"  # a request may have come in while the read waited: it is not given that read
+    assert await cache.version(engine) == "v2" and engine.reads == 2
+    together = await asyncio.gather(*(cache.version(engine) for _ in range(3)))
+    assert together == ["v2"] * 3 and engine.reads == 5
