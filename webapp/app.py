@@ -55,7 +55,6 @@ def content_security_policy(photo_sources: Sequence[str] = ()) -> str:
             "base-uri 'self'; form-action 'self'; frame-ancestors 'self' " + " ".join(FRAME_ANCESTORS))
 
 
-CSP = content_security_policy()
 MEDIA_CACHE = "public, max-age=31536000, immutable"
 _CONDITIONAL = ("Range", "If-Range", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since")
 _HTTP_CODES = {401: ErrorCode.UNAUTHORIZED, 403: ErrorCode.FORBIDDEN, 404: ErrorCode.NOT_FOUND}
@@ -88,7 +87,7 @@ def setup_routes(app: web.Application) -> None:
 
 def setup_middlewares(app: web.Application) -> None:
     app.middlewares.append(middleware)
-    app.on_response_prepare.append(security_headers)
+    app.on_response_prepare.append(security_headers(app[CSP_HEADER]))
 
 
 def setup_static(app: web.Application) -> None:
@@ -143,7 +142,7 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
                         response = over
                     else:
                         try:
-                            authorize(request)
+                            authorize(request, app)
                             response = compressed(request, await handler(request))
                         except DomainError as exc:  # the engine's limits per account are 429s too
                             if (over := await limits.refused(request, exc)) is None:
@@ -188,11 +187,11 @@ async def http_error(request: web.Request, exc: web.HTTPException) -> web.Respon
     return answer
 
 
-def authorize(request: web.Request) -> None:
+def authorize(request: web.Request, app: web.Application) -> None:
     """Every matched /api route but the public ones needs verified launch data (else 401)."""
     if request.path not in PUBLIC_API and request.match_info.http_exception is None:
         headers = request.headers
-        launch = authenticate(headers.get("Authorization"), request.app[CONFIG], request.app[ENGINE].now(),
+        launch = authenticate(headers.get("Authorization"), app[CONFIG], app[ENGINE].now(),
                               headers.get("Accept-Language", ""))
         request[LAUNCH] = with_start(launch, headers.get(START_HEADER))  # referrals that hold
 
@@ -217,9 +216,14 @@ def compressed(request: web.Request, response: web.StreamResponse) -> web.Stream
     return response
 
 
-async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Content-Security-Policy", request.app.get(CSP_HEADER, CSP))
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    if "Content-Encoding" in response.headers or response.compression:
-        response.headers.setdefault("Vary", "Accept-Encoding")
+def security_headers(csp: str) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
+    """What every answer carries, set as it is sent (``on_response_prepare``: the answers aiohttp makes itself,
+    404 and 405 pages and files, included); ``csp``: this app's policy."""
+    async def add(request: web.Request, response: web.StreamResponse) -> None:
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Content-Security-Policy", csp)
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if "Content-Encoding" in headers or response.compression:
+            headers.setdefault("Vary", "Accept-Encoding")
+    return add

@@ -47,8 +47,11 @@ class WebappConfig:
         return self.public_url.rstrip("/")
 
     def mini_app(self, scheme: str) -> MiniApp | None:
-        """The channel whose launch data comes with this ``Authorization`` scheme."""
-        return next((m for m in self.mini_apps if m.scheme == scheme), None)
+        """The channel whose launch data comes with this ``Authorization`` scheme (asked on every API call)."""
+        for mini_app in self.mini_apps:
+            if mini_app.scheme == scheme:
+                return mini_app
+        return None
 
 
 ENGINE = web.AppKey("engine", Engine)
