@@ -24,7 +24,7 @@ from aiogram.utils.web_app import parse_webapp_init_data
 
 from journey.channels import Channel, CustomerRef, LandingLink, Launch
 from journey.customers import language_of
-from journey.launch import check_age, refused
+from journey.launch import KeptLaunches, refused
 
 # WebAppUser's fields (aiogram.utils.web_app) and the types read here without aiogram's model
 _USER_TEXT = frozenset({"last_name", "username", "language_code", "photo_url"})
@@ -66,22 +66,12 @@ class TelegramMiniApp:
         self.token = token
         self.username = username  # known once the bot has asked Telegram who it is
         self._secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
-        self._verified: dict[str, tuple[float, Launch]] = {}  # initData whose signature held: when, and who
+        self._verified = KeptLaunches(KEPT)  # initData whose signature held: when, and who
 
     def check(self, launch: str, now: datetime, max_age: int) -> Launch:
-        """The account that signed ``launch``, if it is at most ``max_age`` seconds old. A Mini App sends the
-        same initData with every call of a session, so what a string says once its signature held is kept
-        (the latest ``KEPT`` strings): the signature and the reading are done once per string, the age
-        every time. Refusals are not kept."""
-        kept = self._verified.get(launch)
-        if kept is None:
-            kept = self._verify(launch)
-            if len(self._verified) >= KEPT:
-                del self._verified[next(iter(self._verified))]  # the oldest
-            self._verified[launch] = kept
-        issued, launched = kept
-        check_age(issued, now, max_age)
-        return launched
+        """The account that signed ``launch``, if it is at most ``max_age`` seconds old; what a validly signed
+        string says is kept (``KeptLaunches``)."""
+        return self._verified.check(launch, now, max_age, self._verify)
 
     def _verify(self, launch: str) -> tuple[float, Launch]:
         try:

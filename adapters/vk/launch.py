@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from journey.channels import Channel, CustomerRef, LandingLink, Launch
 from journey.customers import language_of
-from journey.launch import check_age, refused
+from journey.launch import KeptLaunches, refused
 
 
 def vk_sign(secret: str, params: Iterable[tuple[str, str]]) -> str:
@@ -35,23 +35,14 @@ class VkMiniApp:
         self.app_id = app_id
         self.app_secret = app_secret
         self.group_id = group_id
-        self._verified: dict[str, tuple[int, Launch]] = {}  # launch strings whose sign held: when, and who
+        self._verified = KeptLaunches(KEPT)  # launch strings whose sign held: when, and who
 
     def check(self, launch: str, now: datetime, max_age: int) -> Launch:
-        """The account that signed ``launch``, if it is at most ``max_age`` seconds old. As Telegram's
-        (adapters/telegram/launch.py): what a string says once its sign held is kept (the latest ``KEPT``
-        strings), the age is checked every time, refusals are not kept."""
-        kept = self._verified.get(launch)
-        if kept is None:
-            kept = self._verify(launch)
-            if len(self._verified) >= KEPT:
-                del self._verified[next(iter(self._verified))]  # the oldest
-            self._verified[launch] = kept
-        issued, launched = kept
-        check_age(issued, now, max_age)
-        return launched
+        """The account that signed ``launch``, if it is at most ``max_age`` seconds old; what a string whose
+        sign held says is kept (``KeptLaunches``)."""
+        return self._verified.check(launch, now, max_age, self._verify)
 
-    def _verify(self, launch: str) -> tuple[int, Launch]:
+    def _verify(self, launch: str) -> tuple[float, Launch]:
         query = launch.split("#", 1)[0]
         query = query.split("?", 1)[1] if "?" in query else query
         try:
