@@ -247,7 +247,11 @@ async def staff_points(self: Engine, uow: UnitOfWork, ref: CustomerRef) -> set[s
     return await _staff_points(self, uow, await uow.customers.accounts(customer.id))
 
 
+def serves(points: set[str], point_id: str) -> bool:
+    """Whether staff of ``points`` (``staff_points``) serve ``point_id``."""
+    return "*" in points or point_id in points
+
+
 async def require_staff(engine: Engine, uow: UnitOfWork, ref: CustomerRef, point_id: str) -> None:
-    points = await staff_points(engine, uow, ref)
-    if "*" not in points and point_id not in points:
+    if not serves(await staff_points(engine, uow, ref), point_id):
         raise DomainError(ErrorCode.NOT_STAFF)

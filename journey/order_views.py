@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from . import pickup
 from .catalog import PickupPoint
 from .channels import CustomerRef
-from .customers import staff_points
+from .customers import serves, staff_points
 from .errors import DomainError, ErrorCode
 from .model import CartLine, Order, PaymentIntent
 from .payments import awaiting
@@ -90,7 +90,7 @@ async def access(engine: Engine, uow: UnitOfWork, viewer: CustomerRef, order_id:
     customer = await uow.customers.by_account(viewer.channel, viewer.external_id)
     points = await staff_points(engine, uow, viewer)
     own = order is not None and customer is not None and customer.id == order.customer_id
-    staff = order is not None and ("*" in points or order.point_id in points)
+    staff = order is not None and serves(points, order.point_id)
     if order is None or not (own or staff):
         raise not_found(order_id)
     return Access(order, own, staff)
@@ -155,12 +155,12 @@ async def _served(engine: Engine, uow: UnitOfWork, actor: CustomerRef, point_id:
     """The points whose queue the actor asks for: ``point_id``, or every point they serve; refused
     (``not_staff``) to anyone who does not serve it, ``point_not_found`` for a point that does not exist."""
     points = await staff_points(engine, uow, actor)
-    if not points or (point_id is not None and "*" not in points and point_id not in points):
+    if not points or (point_id is not None and not serves(points, point_id)):
         raise DomainError(ErrorCode.NOT_STAFF)
     known = [p.id for p in await uow.catalog.points()]
     if point_id is not None and point_id not in known:
         raise DomainError(ErrorCode.POINT_NOT_FOUND, point_id)
-    return [point_id] if point_id else [p for p in known if "*" in points or p in points]
+    return [point_id] if point_id else [p for p in known if serves(points, p)]
 
 
 async def _queue(engine: Engine, uow: UnitOfWork, actor: CustomerRef, point_id: str | None) -> list[Order]:

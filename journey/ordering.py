@@ -25,7 +25,7 @@ from . import (
 )
 from .catalog import PickupPoint
 from .channels import CustomerRef
-from .customers import find_or_create, require_staff, staff_points
+from .customers import find_or_create, require_staff, serves, staff_points
 from .deeplinks import DeepLink
 from .errors import DomainError, ErrorCode
 from .events import DomainEvent, EventType
@@ -307,7 +307,7 @@ async def _staff_change(engine: Engine, actor: CustomerRef, order_id: str, targe
         # only staff of its point may: whether the order exists or not, the same query runs before the one
         # decision (the actor's points are known), so an id reveals nothing, as with ``access``
         order = await uow.orders.get(order_id)
-        if order is None or not ("*" in points or order.point_id in points):
+        if order is None or not serves(points, order.point_id):
             raise not_found(order_id)  # another point's order (even the actor's own): as if it did not exist
         # not the staff's until it is paid: only an online payment can wait, and an order's payment is started
         # with the order's provider (place_order makes both), so paid at the counter it is not read
@@ -337,12 +337,12 @@ async def find_for_pickup(self: Engine, actor: CustomerRef, *, token: str | None
     A code whose order was already handed over is refused with ``already_picked_up``, so a double
     scan says what happened rather than "no such code"."""
     async with self.read() as uow:
-        return (await _find_for_pickup(self, uow, actor, token=token, short_code=short_code, point_id=point_id))[0]
+        return await _find_for_pickup(self, uow, actor, token=token, short_code=short_code, point_id=point_id)
 
 
 async def _find_for_pickup(self: Engine, uow: UnitOfWork, actor: CustomerRef, *, token: str | None,
-                           short_code: str | None, point_id: str | None) -> tuple[Order, set[str]]:
-    """``find_for_pickup`` in a unit of work: the order, and the points the actor serves."""
+                           short_code: str | None, point_id: str | None) -> Order:
+    """``find_for_pickup`` in a unit of work."""
     points = await staff_points(self, uow, actor)
     if not points:
         raise DomainError(ErrorCode.NOT_STAFF)
@@ -355,20 +355,18 @@ async def _find_for_pickup(self: Engine, uow: UnitOfWork, actor: CustomerRef, *,
         code = (short_code or "").strip()
         if not code.isdigit():
             raise DomainError(ErrorCode.PICKUP_CODE_INVALID)
-        found = [o for o in await uow.orders.by_short_code(point_id, code)
-                 if "*" in points or o.point_id in points]
+        found = [o for o in await uow.orders.by_short_code(point_id, code) if serves(points, o.point_id)]
         if not found:
             last = await uow.orders.last_with_short_code(point_id, code, since=self.now() - timedelta(hours=12))
-            if last is not None and last.status is OrderStatus.PICKED_UP and (
-                    "*" in points or last.point_id in points):
+            if last is not None and last.status is OrderStatus.PICKED_UP and serves(points, last.point_id):
                 raise DomainError(ErrorCode.ALREADY_PICKED_UP)
         if len(found) != 1:
             raise DomainError(ErrorCode.PICKUP_CODE_INVALID,
                               "" if not found else "the same code is open at several points: choose the point")
         order = found[0]
-    if "*" not in points and order.point_id not in points:  # as require_staff, with the points already read
+    if not serves(points, order.point_id):  # as require_staff, with the points already read
         raise DomainError(ErrorCode.NOT_STAFF)
-    return order, points
+    return order
 
 
 async def hand_over(self: Engine, actor: CustomerRef, *, order_id: str | None = None, token: str | None = None,
@@ -384,13 +382,11 @@ async def hand_over(self: Engine, actor: CustomerRef, *, order_id: str | None = 
     while True:
         async with self.uow() as uow:
             if order_id is None:
-                found, points = await _find_for_pickup(self, uow, actor, token=token, short_code=short_code,
-                                                       point_id=point_id)
+                found = await _find_for_pickup(self, uow, actor, token=token, short_code=short_code,
+                                               point_id=point_id)
                 order_id = found.id
                 # by token it was read as _load reads it; by code read again: on PostgreSQL, locked now
                 order = found if token else await _load(uow, order_id)
-                if "*" not in points and order.point_id not in points:
-                    raise DomainError(ErrorCode.NOT_STAFF)
             else:
                 order = await _load(uow, order_id)
                 await require_staff(self, uow, actor, order.point_id)

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from .audit import require_owner
 from .channels import CustomerRef, InvoicePayment
-from .customers import require_staff
 from .errors import DomainError, ErrorCode
 from .events import DomainEvent, EventType
 from .model import Order, PaymentIntent
@@ -351,21 +350,10 @@ async def release_stale_holds(engine: Engine) -> list[str]:
     return released
 
 
-async def capture_for_hand_over(engine: Engine, actor: CustomerRef, order_id: str) -> None:
-    """Take the held money before the goods leave the counter: once (the provider's idempotence key makes a
-    second staff member's capture the same request), and never for a hold about to lapse."""
-    async with engine.read() as uow:
-        intent = await uow.payments.for_order(order_id)
-        if intent is None or intent.status is not PaymentStatus.AUTHORIZED:
-            return
-        order = await _load(uow, order_id)
-        await require_staff(engine, uow, actor, order.point_id)
-        ensure_transition(order.status, OrderStatus.PICKED_UP)
-    await capture_held(engine, intent)
-
-
 async def capture_held(engine: Engine, intent: PaymentIntent) -> None:
-    """``capture_for_hand_over`` once the order was checked: the held money taken (outside any unit of work)."""
+    """Take the held money before the goods leave the counter (``hand_over`` has checked the order; outside any
+    unit of work): once (the provider's idempotence key makes a second staff member's capture the same
+    request), and never for a hold about to lapse."""
     if intent.created_at is not None and engine.now() - intent.created_at > HOLD_LIMIT:
         await release_stale_holds(engine)
         raise DomainError(ErrorCode.PAYMENT_FAILED, "the payment was held too long and has been released")
