@@ -157,7 +157,8 @@ PATHS: Json = {
                                                       **ORDER, 403: "review_not_allowed: not picked up, or not "
                                                                     "an item of the order",
                                                       409: "review_exists"})},
-    "/api/link/code": {"post": op("A one-time code to link another account", a.LinkCode)},
+    "/api/link/code": {"post": op("A one-time code to link another account", a.LinkCode,
+                                  refusals={403: "link_staff_account: a staff account gets no code"})},
     "/api/link": {"post": op("Link this account to the one that issued the code", a.Me, body=LinkBody,
                              refusals={400: "bad_input, link_code_invalid",
                                        403: "link_staff_account: a staff account is never merged",
